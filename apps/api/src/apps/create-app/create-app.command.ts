@@ -1,0 +1,3 @@
+export interface CreateAppCommand {
+  name: string;
+}

@@ -1,0 +1,120 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  SetMetadata,
+  applyDecorators,
+  UseGuards,
+  createParamDecorator,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiBearerAuth } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { AppError, ErrorCode, hashToken } from '@app/common';
+import { API_CONFIG, type ApiConfig } from '@app/config';
+import { AppRepository, EndpointRepository } from '@app/dal';
+import { RECIPIENT_TOKEN_PREFIX, type Principal, type PrincipalKind } from './principal';
+
+const ALLOWED = 'auth:allowed';
+
+type AuthenticatedRequest = Request & { principal?: Principal };
+
+/** Marks a route with who may call it: the admin key, an app key or a recipient token. */
+export function Auth(...kinds: PrincipalKind[]) {
+  return applyDecorators(SetMetadata(ALLOWED, kinds), UseGuards(AuthGuard), ApiBearerAuth());
+}
+
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, context: ExecutionContext): Principal =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>().principal!,
+);
+
+/** The calling app's id, on routes open to app keys only. */
+export const CurrentAppId = createParamDecorator(
+  (_: unknown, context: ExecutionContext): string => {
+    const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+    if (principal?.kind !== 'app')
+      throw new AppError(ErrorCode.Forbidden, 'An app key is required');
+    return principal.appId;
+  },
+);
+
+@Injectable()
+export class AuthGuard implements CanActivate {
+  private readonly adminKeyDigest: Buffer | undefined;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly apps: AppRepository,
+    private readonly endpoints: EndpointRepository,
+    @Inject(API_CONFIG) config: ApiConfig,
+  ) {
+    this.adminKeyDigest = config.adminApiKey === undefined ? undefined : sha256(config.adminApiKey);
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const allowed =
+      this.reflector.getAllAndOverride<PrincipalKind[] | undefined>(ALLOWED, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? [];
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const token = bearerToken(request);
+    if (token === undefined) {
+      throw new AppError(
+        ErrorCode.Unauthorized,
+        'Missing credentials: send "Authorization: Bearer <key>"',
+      );
+    }
+    const principal = await this.identify(token);
+    if (principal === undefined) {
+      throw new AppError(ErrorCode.Unauthorized, 'Unknown credentials: check the key or token');
+    }
+    if (!allowed.includes(principal.kind)) {
+      throw new AppError(
+        ErrorCode.Forbidden,
+        `This route needs ${allowed.map(describe).join(' or ')}; these credentials are ${describe(principal.kind)}`,
+      );
+    }
+    request.principal = principal;
+    return true;
+  }
+
+  private async identify(token: string): Promise<Principal | undefined> {
+    // Compared as digests so the comparison is constant-time whatever the lengths.
+    if (this.adminKeyDigest !== undefined && timingSafeEqual(sha256(token), this.adminKeyDigest)) {
+      return { kind: 'admin' };
+    }
+    if (token.startsWith(`${RECIPIENT_TOKEN_PREFIX}_`)) {
+      const endpoint = await this.endpoints.findByRecipientTokenHash(hashToken(token));
+      return endpoint === null
+        ? undefined
+        : { kind: 'recipient', appId: endpoint.appId, endpointId: endpoint._id };
+    }
+    const app = await this.apps.findByApiKeyHash(hashToken(token));
+    return app === null ? undefined : { kind: 'app', appId: app._id };
+  }
+}
+
+function bearerToken(request: Request): string | undefined {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function describe(kind: PrincipalKind): string {
+  switch (kind) {
+    case 'admin':
+      return 'the admin key';
+    case 'app':
+      return 'an app key';
+    case 'recipient':
+      return 'a recipient token';
+  }
+}

@@ -1,0 +1,56 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { AppError, Clock, validationError } from '@app/common';
+import { API_CONFIG, type ApiConfig } from '@app/config';
+import { checkChannelTarget, type UpdateEndpoint } from '@app/contracts';
+import { EndpointRepository } from '@app/dal';
+import { presentEndpoint, type EndpointView } from '../endpoint.presenter';
+import { TargetPolicy } from '../target-policy';
+
+export interface UpdateEndpointCommand {
+  appId: string;
+  endpointId: string;
+  changes: UpdateEndpoint;
+}
+
+@Injectable()
+export class UpdateEndpointUseCase {
+  constructor(
+    private readonly endpoints: EndpointRepository,
+    private readonly targets: TargetPolicy,
+    private readonly clock: Clock,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  async execute({ appId, endpointId, changes }: UpdateEndpointCommand): Promise<EndpointView> {
+    const current = await this.endpoints.findById(appId, endpointId);
+    if (current === null) throw AppError.notFound('Endpoint', endpointId);
+    const merged = {
+      channel: current.channel,
+      url: changes.url ?? current.url,
+      to: changes.to ?? current.to,
+    };
+    const check = z
+      .any()
+      .superRefine((value: typeof merged, ctx) => checkChannelTarget(value, ctx));
+    const checked = check.safeParse(merged);
+    if (!checked.success) throw validationError(checked.error);
+    if (changes.url !== undefined && current.channel === 'webhook')
+      await this.targets.check(changes.url);
+
+    const set: Record<string, unknown> = { updatedAt: this.clock.now() };
+    const unset: Record<string, ''> = {};
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === null) unset[field] = '';
+      else if (value !== undefined) set[field] = value;
+    }
+    // Re-enabling an endpoint clears why it was disabled and its failure streak.
+    if (changes.enabled === true) {
+      unset.disabledReason = '';
+      set.consecutiveFailures = 0;
+    }
+    const updated = await this.endpoints.update(appId, endpointId, { $set: set, $unset: unset });
+    if (updated === null) throw AppError.notFound('Endpoint', endpointId);
+    return presentEndpoint(updated, this.config.retrySchedule);
+  }
+}

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { AppError, Clock, ErrorCode, idempotentMessageId, newId } from '@app/common';
+import { EVENTS_EXCHANGE, HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contracts';
+import { EndpointRepository } from '@app/dal';
+import { ConfirmPublisher, PublishError } from '@app/messaging';
+import type { PublishMessageCommand } from './publish-message.command';
+
+export interface Accepted {
+  id: string;
+  status: 'accepted';
+}
+
+/**
+ * HTTP producers go through the same exchange as AMQP ones. The answer is 202 only after the
+ * broker confirmed the message, so an accepted message is never only in this process's memory.
+ */
+@Injectable()
+export class PublishMessageUseCase {
+  constructor(
+    private readonly publisher: ConfirmPublisher,
+    private readonly endpoints: EndpointRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute({ appId, message }: PublishMessageCommand): Promise<Accepted> {
+    if (message.endpointIds !== undefined) await this.checkEndpoints(appId, message.endpointIds);
+    const id =
+      message.idempotencyKey === undefined
+        ? newId('msg')
+        : idempotentMessageId(appId, message.idempotencyKey);
+    try {
+      await this.publisher.publish(
+        EVENTS_EXCHANGE,
+        message.eventType,
+        Buffer.from(JSON.stringify(message)),
+        {
+          contentType: 'application/json',
+          timestamp: Math.floor(this.clock.now().getTime() / 1000),
+          headers: { [HEADER_APP_ID]: appId, [HEADER_MESSAGE_ID]: id },
+        },
+      );
+    } catch (error) {
+      if (error instanceof PublishError) throw AppError.unavailable('RabbitMQ', error.message);
+      throw error;
+    }
+    return { id, status: 'accepted' };
+  }
+
+  private async checkEndpoints(appId: string, ids: readonly string[]): Promise<void> {
+    const found = new Set((await this.endpoints.findManyOfApp(appId, ids)).map((e) => e._id));
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length === 0) return;
+    throw new AppError(
+      ErrorCode.ValidationFailed,
+      'The request body is invalid: check endpointIds',
+      missing.map((id) => ({
+        field: `endpointIds.${ids.indexOf(id)}`,
+        message: `${id} is not an endpoint of this app`,
+      })),
+    );
+  }
+}

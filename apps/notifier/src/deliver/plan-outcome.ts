@@ -1,0 +1,99 @@
+import type { AttemptResult } from '@app/channels';
+import { newId } from '@app/common';
+import type { AttemptEntity, DeliveryEntity, DeliveryUpdate, EndpointHealthChange } from '@app/dal';
+import { planRetry } from '@app/retry-policy';
+
+export interface OutcomeInput {
+  delivery: DeliveryEntity;
+  schedule: readonly number[];
+  result: AttemptResult;
+  startedAt: Date;
+  now: Date;
+  random: () => number;
+}
+
+export interface PlannedOutcome {
+  deliveryId: string;
+  messageId: string;
+  update: DeliveryUpdate;
+  /** Absent when no attempt was made (the endpoint was deleted or disabled meanwhile). */
+  attempt?: AttemptEntity;
+  health?: EndpointHealthChange;
+  /** The delivery reached a final state: its message's status must be recomputed. */
+  terminal: boolean;
+}
+
+/** A delivery that ends without an attempt: its endpoint is gone or disabled. */
+export function planSettlement(
+  delivery: DeliveryEntity,
+  status: 'failed' | 'cancelled',
+  reason: string,
+  now: Date,
+): PlannedOutcome {
+  return {
+    deliveryId: delivery._id,
+    messageId: delivery.messageId,
+    update: {
+      status,
+      attemptCount: delivery.attemptCount,
+      nextAttemptAt: null,
+      lastAttemptAt: delivery.lastAttemptAt,
+      lastError: reason,
+      deliveredAt: null,
+      updatedAt: now,
+    },
+    terminal: true,
+  };
+}
+
+/** What one attempt's result means for its delivery, its attempt log and its endpoint's health. */
+export function planOutcome(input: OutcomeInput): PlannedOutcome {
+  const { delivery, result, now } = input;
+  const attemptNumber = delivery.attemptCount + 1;
+  const delivered = result.outcome === 'delivered';
+  const retryAt =
+    result.outcome === 'transient'
+      ? planRetry({
+          schedule: input.schedule,
+          attemptsMade: attemptNumber,
+          now,
+          random: input.random,
+          ...(result.retryAfterMs === undefined ? {} : { notBeforeMs: result.retryAfterMs }),
+        })
+      : null;
+  const status = delivered ? 'succeeded' : retryAt === null ? 'failed' : 'pending';
+  return {
+    deliveryId: delivery._id,
+    messageId: delivery.messageId,
+    update: {
+      status,
+      attemptCount: attemptNumber,
+      nextAttemptAt: retryAt,
+      lastAttemptAt: input.startedAt,
+      lastError: delivered ? null : (result.error ?? 'failed'),
+      deliveredAt: delivered ? now : null,
+      updatedAt: now,
+    },
+    attempt: {
+      _id: newId('att'),
+      appId: delivery.appId,
+      messageId: delivery.messageId,
+      deliveryId: delivery._id,
+      endpointId: delivery.endpointId,
+      attempt: attemptNumber,
+      startedAt: input.startedAt,
+      durationMs: result.durationMs,
+      outcome: delivered ? 'succeeded' : 'failed',
+      ...(result.statusCode === undefined ? {} : { statusCode: result.statusCode }),
+      ...(result.error === undefined ? {} : { error: result.error }),
+      ...(result.responseBody === undefined ? {} : { responseBody: result.responseBody }),
+    },
+    health: {
+      endpointId: delivery.endpointId,
+      at: now,
+      succeeded: delivered,
+      ...(result.outcome === 'gone' ? { disableReason: result.error ?? 'HTTP 410 Gone' } : {}),
+    },
+    terminal: status !== 'pending',
+  };
+}

@@ -1,0 +1,43 @@
+import { HEADER_APP_ID, HEADER_MESSAGE_ID, publishMessageSchema } from '@app/contracts';
+import type { ConsumeMessage } from 'amqplib';
+import type { IncomingMessage } from '../store-messages/store-messages.command';
+
+export type ParsedIntake = { ok: true; message: IncomingMessage } | { ok: false; reason: string };
+
+const MESSAGE_ID_PATTERN = /^msg_[0-9a-f]{32}$/;
+
+/** Translates one AMQP message into a store command, or says why it cannot be accepted. */
+export function parseIntakeMessage(amqp: ConsumeMessage): ParsedIntake {
+  const headers = amqp.properties.headers ?? {};
+  const appId: unknown = headers[HEADER_APP_ID];
+  if (typeof appId !== 'string' || appId.length === 0) {
+    return { ok: false, reason: `header ${HEADER_APP_ID} is required (the app's id)` };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(amqp.content.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: `the body is not JSON: ${(error as Error).message}` };
+  }
+  const parsed = publishMessageSchema.safeParse(body);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`,
+    );
+    return { ok: false, reason: `the body does not match the contract: ${problems.join('; ')}` };
+  }
+  const messageId: unknown = headers[HEADER_MESSAGE_ID];
+  const amqpMessageId: unknown = amqp.properties.messageId;
+  return {
+    ok: true,
+    message: {
+      appId,
+      ...parsed.data,
+      idempotencyKey:
+        parsed.data.idempotencyKey ??
+        (typeof amqpMessageId === 'string' && amqpMessageId.length > 0 ? amqpMessageId : undefined),
+      assignedId:
+        typeof messageId === 'string' && MESSAGE_ID_PATTERN.test(messageId) ? messageId : undefined,
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { Logger } from '@nestjs/common';
+import { createApi } from '../api/src/main';
+import { createNotifier } from '../notifier/src/main';
+import { exitOnBootFailure, runUntilSignal } from '@app/common';
+import { apiConfigSchema, loadConfig, notifierConfigSchema } from '@app/config';
+import { ensureMongo } from '@app/dal';
+
+/**
+ * `npm start`: the API and one notifier in one process, sharing the embedded MongoDB when
+ * MONGODB_URI is unset. In production run them apart (`start:api`, `start:notifier`).
+ */
+async function main(): Promise<void> {
+  const apiConfig = loadConfig(apiConfigSchema);
+  const notifierConfig = loadConfig(notifierConfigSchema);
+  const mongo = await ensureMongo(apiConfig.mongodbUri);
+  const notifier = await createNotifier(notifierConfig, mongo.uri);
+  const api = await createApi(apiConfig, mongo.uri);
+  await api.listen(apiConfig.port);
+  new Logger('Platform').log(`API on http://127.0.0.1:${apiConfig.port}, notifier running`);
+  runUntilSignal(async () => {
+    await api.close();
+    await notifier.close();
+    await mongo.stop();
+  });
+}
+
+main().catch(exitOnBootFailure);

@@ -1,0 +1,38 @@
+/** Every failure the API reports has one of these codes; the HTTP filter maps each to a status. */
+export enum ErrorCode {
+  ValidationFailed = 'validation_failed',
+  Unauthorized = 'unauthorized',
+  Forbidden = 'forbidden',
+  NotFound = 'not_found',
+  Conflict = 'conflict',
+  PayloadTooLarge = 'payload_too_large',
+  RateLimited = 'rate_limited',
+  DependencyUnavailable = 'dependency_unavailable',
+}
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: readonly ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  static notFound(what: string, id: string): AppError {
+    return new AppError(ErrorCode.NotFound, `${what} ${id} does not exist`);
+  }
+
+  static unavailable(dependency: string, why: string): AppError {
+    return new AppError(
+      ErrorCode.DependencyUnavailable,
+      `${dependency} is unavailable (${why}); retry shortly`,
+    );
+  }
+}

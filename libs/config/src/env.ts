@@ -1,0 +1,71 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseDurationList } from '@app/retry-policy';
+
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+export function parseCidrList(value: string): Cidr[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry) => {
+      const [address = '', prefixText] = entry.split('/');
+      const version = isIP(address);
+      if (version === 0) throw new Error(`"${entry}" is not an IP address or CIDR`);
+      const max = version === 4 ? 32 : 128;
+      const prefix = prefixText === undefined ? max : Number(prefixText);
+      if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) {
+        throw new Error(`"${entry}" has a bad prefix length (0..${max})`);
+      }
+      return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' } satisfies Cidr;
+    });
+}
+
+/** Wraps a throwing parser so its message becomes the variable's error. */
+function parsed<T>(parse: (value: string) => T) {
+  return z.string().transform((value, ctx) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  duration: (fallback: string) => parsed(parseDuration).default(fallback),
+  optionalUrl: (protocols: readonly string[]) =>
+    z
+      .string()
+      .url()
+      .refine((value) => protocols.includes(new URL(value).protocol), {
+        message: `must start with ${protocols.join(' or ')}`,
+      })
+      .optional(),
+  url: (protocols: readonly string[], fallback: string) =>
+    z
+      .string()
+      .url()
+      .refine((value) => protocols.includes(new URL(value).protocol), {
+        message: `must start with ${protocols.join(' or ')}`,
+      })
+      .default(fallback),
+  retrySchedule: () => parsed(parseDurationList).default(DEFAULT_RETRY_SCHEDULE),
+  cidrList: () => parsed(parseCidrList).default(''),
+};
+
+/** What every process needs to reach its dependencies. */
+export const dependencyEnv = {
+  MONGODB_URI: env.optionalUrl(['mongodb:', 'mongodb+srv:']),
+  AMQP_URL: env.url(['amqp:', 'amqps:'], 'amqp://guest:guest@127.0.0.1:5672'),
+  RETRY_SCHEDULE: env.retrySchedule(),
+  TARGET_ALLOWLIST: env.cidrList(),
+};

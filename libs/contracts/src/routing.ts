@@ -1,0 +1,9 @@
+/** AMQP names and headers from CONTRACT.md "AMQP intake"; the queue names not fixed there are ours. */
+export const EVENTS_EXCHANGE = 'notify.events';
+export const DEAD_LETTER_QUEUE = 'notify.events.dead';
+export const INTAKE_QUEUE = 'notify.intake';
+
+export const HEADER_APP_ID = 'x-app-id';
+export const HEADER_ERROR = 'x-error';
+/** Set by the HTTP API: the message id it already answered with, so the notifier stores that id. */
+export const HEADER_MESSAGE_ID = 'x-message-id';

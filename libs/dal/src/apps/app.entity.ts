@@ -1,0 +1,6 @@
+export interface AppEntity {
+  _id: string;
+  name: string;
+  apiKeyHash: string;
+  createdAt: Date;
+}

@@ -1,0 +1,17 @@
+import { Schema } from 'mongoose';
+import type { AppEntity } from './app.entity';
+
+export const appSchema = new Schema<AppEntity>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    apiKeyHash: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+// Authenticating an app key: one lookup by the key's hash.
+appSchema.index({ apiKeyHash: 1 }, { unique: true });
+// GET /v1/apps: newest first with a cursor.
+appSchema.index({ createdAt: -1, _id: -1 });

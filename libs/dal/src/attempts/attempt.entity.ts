@@ -1,0 +1,16 @@
+export interface AttemptEntity {
+  _id: string;
+  appId: string;
+  messageId: string;
+  deliveryId: string;
+  endpointId: string;
+  /** 1-based. */
+  attempt: number;
+  startedAt: Date;
+  durationMs: number;
+  outcome: 'succeeded' | 'failed';
+  statusCode?: number;
+  error?: string;
+  /** The first 1 KiB of what the endpoint answered. */
+  responseBody?: string;
+}

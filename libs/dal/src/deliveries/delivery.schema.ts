@@ -1,0 +1,33 @@
+import { Schema } from 'mongoose';
+import type { DeliveryEntity } from './delivery.entity';
+
+export const deliverySchema = new Schema<DeliveryEntity>(
+  {
+    _id: { type: String, required: true },
+    appId: { type: String, required: true },
+    messageId: { type: String, required: true },
+    endpointId: { type: String, required: true },
+    channel: { type: String, required: true },
+    status: { type: String, required: true },
+    attemptCount: { type: Number, required: true },
+    nextAttemptAt: Date,
+    lastAttemptAt: Date,
+    lastError: String,
+    deliveredAt: Date,
+    claimToken: String,
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+// The scheduler's claim: pending deliveries whose next attempt (or expired lease) is due, oldest
+// first. Partial, so finished deliveries cost the index nothing.
+deliverySchema.index(
+  { nextAttemptAt: 1 },
+  { partialFilterExpression: { status: 'pending' }, name: 'due_pending' },
+);
+// A message's deliveries (GET /v1/messages/:id); unique so a replayed intake creates no twin.
+deliverySchema.index({ messageId: 1, endpointId: 1 }, { unique: true });
+// An endpoint's deliveries by status and time: cancelling on delete, recovering failed ones.
+deliverySchema.index({ endpointId: 1, status: 1, updatedAt: 1 });

@@ -1,0 +1,49 @@
+import { Logger } from '@nestjs/common';
+import { mongo } from 'mongoose';
+import { startLocalMongo } from './local-mongodb/local-mongodb';
+
+export interface MongoHandle {
+  uri: string;
+  stop(): Promise<void>;
+}
+
+/** Where `npm start` keeps its embedded database between runs. */
+const LOCAL_DB_PATH = '.data/mongodb';
+const LOCAL_PORT = 27027;
+const LOCAL_URI = `mongodb://127.0.0.1:${LOCAL_PORT}/notify?replicaSet=rs0`;
+
+/**
+ * MONGODB_URI when it is set. Otherwise the embedded local MongoDB: reused when another process
+ * of ours (say the API, when the notifier starts second) already runs it, else started here.
+ */
+export async function ensureMongo(configuredUri: string | undefined): Promise<MongoHandle> {
+  if (configuredUri !== undefined) return { uri: configuredUri, stop: () => Promise.resolve() };
+  if (await answers(LOCAL_URI)) return { uri: LOCAL_URI, stop: () => Promise.resolve() };
+  const logger = new Logger('LocalMongoDB');
+  logger.log('MONGODB_URI is not set: starting a local MongoDB');
+  const local = await startLocalMongo({
+    dbPath: LOCAL_DB_PATH,
+    port: LOCAL_PORT,
+    log: (line) => logger.log(line),
+  });
+  logger.log(`local MongoDB at ${local.uri} (data in ${LOCAL_DB_PATH})`);
+  return { uri: withDatabase(local.uri, 'notify'), stop: () => local.stop() };
+}
+
+async function answers(uri: string): Promise<boolean> {
+  const client = new mongo.MongoClient(uri, { serverSelectionTimeoutMS: 500 });
+  try {
+    await client.db('admin').command({ ping: 1 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close();
+  }
+}
+
+function withDatabase(uri: string, database: string): string {
+  const url = new URL(uri);
+  if (url.pathname === '' || url.pathname === '/') url.pathname = `/${database}`;
+  return url.toString();
+}

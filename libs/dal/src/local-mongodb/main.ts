@@ -1,0 +1,48 @@
+import { startLocalMongo } from './local-mongodb';
+
+/**
+ * A local MongoDB in one terminal:
+ *   node dist/libs/dal/src/local-mongodb/main.js [dbPath=.data/mongodb] [port=$MONGODB_PORT|27017]
+ * Prints the connection string on stdout (progress on stderr); Ctrl+C stops it cleanly.
+ */
+
+// A fixed port by default: the replica set config stored in dbPath names host:port.
+const DEFAULT_PORT = 27017;
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined || text === '') return DEFAULT_PORT;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`"${text}" is not a TCP port`);
+  }
+  return port;
+}
+
+async function main(): Promise<void> {
+  const dbPath = process.argv[2] ?? '.data/mongodb';
+  const port = parsePort(process.argv[3] ?? process.env.MONGODB_PORT);
+  const mongo = await startLocalMongo({
+    dbPath,
+    port,
+    log: (line) => process.stderr.write(`[local-mongodb] ${line}\n`),
+  });
+  process.stdout.write(`${mongo.uri}\n`);
+
+  const stop = (): void => {
+    process.stderr.write('[local-mongodb] stopping\n');
+    mongo.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`[local-mongodb] stop failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[local-mongodb] ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+import { Schema } from 'mongoose';
+import type { MessageEntity } from './message.entity';
+
+export const messageSchema = new Schema<MessageEntity>(
+  {
+    _id: { type: String, required: true },
+    appId: { type: String, required: true },
+    eventType: { type: String, required: true },
+    payload: { type: Schema.Types.Mixed, required: true },
+    idempotencyKey: String,
+    targetEndpointIds: { type: [String], required: true },
+    status: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, minimize: false },
+);
+
+// GET /v1/messages: an app's messages newest first, walked with a (createdAt, _id) cursor.
+messageSchema.index({ appId: 1, createdAt: -1, _id: -1 });
+// GET /v1/messages?eventType= and ?status= filters, same order.
+messageSchema.index({ appId: 1, eventType: 1, createdAt: -1, _id: -1 });
+messageSchema.index({ appId: 1, status: 1, createdAt: -1, _id: -1 });
+// Idempotency: one message per (app, key). Message ids derive from the key too; this index is the
+// guard for keys that reach us through the AMQP messageId property.
+messageSchema.index(
+  { appId: 1, idempotencyKey: 1 },
+  { unique: true, partialFilterExpression: { idempotencyKey: { $type: 'string' } } },
+);

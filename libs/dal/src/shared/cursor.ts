@@ -1,0 +1,53 @@
+import { AppError, ErrorCode } from '@app/common';
+
+/**
+ * A cursor is the position of the last item returned: its sort time and id, so walking never
+ * skips or repeats an item even while new ones arrive. Opaque to clients (base64url JSON).
+ */
+export interface CursorPosition {
+  at: Date;
+  id: string;
+}
+
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify([position.at.getTime(), position.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, field = 'cursor'): CursorPosition {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      Number.isSafeInteger(parsed[0]) &&
+      typeof parsed[1] === 'string'
+    ) {
+      return { at: new Date(parsed[0] as number), id: parsed[1] };
+    }
+  } catch {
+    // fall through: not one of ours
+  }
+  throw new AppError(ErrorCode.ValidationFailed, `The ${field} is not one this API issued`, [
+    { field, message: 'pass back a nextCursor exactly as a previous page returned it' },
+  ]);
+}
+
+/** Filter for the items after `position` in (field, _id) order, descending or ascending. */
+export function afterPosition(field: string, position: CursorPosition, direction: 1 | -1) {
+  const op = direction === 1 ? '$gt' : '$lt';
+  return {
+    $or: [{ [field]: { [op]: position.at } }, { [field]: position.at, _id: { [op]: position.id } }],
+  };
+}
+
+/** Callers fetch `limit + 1` items: the extra one only tells whether another page exists. */
+export function paginate<T extends { _id: string }>(
+  items: T[],
+  limit: number,
+  sortTime: (item: T) => Date,
+): { items: T[]; nextCursor: string | null } {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const pageItems = items.slice(0, limit);
+  const last = pageItems[pageItems.length - 1]!;
+  return { items: pageItems, nextCursor: encodeCursor({ at: sortTime(last), id: last._id }) };
+}

@@ -1,0 +1,5 @@
+export * from './amqp-connection';
+export * from './confirm-publisher';
+export * from './consumer';
+export * from './topology';
+export * from './messaging.module';

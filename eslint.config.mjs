@@ -39,5 +39,18 @@ export default tseslint.config(
     files: ['libs/config/**', 'libs/dal/src/local-mongodb/**', 'test/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // Tests read JSON answers: untyped by nature, checked by the assertions themselves.
+    files: ['test/**', '**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
   prettier,
 );

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -13,11 +13,12 @@ const BODY_LIMIT = '256kb';
 export async function createApi(
   config: ApiConfig,
   mongodbUri: string,
+  options: NestApplicationOptions = {},
 ): Promise<NestExpressApplication> {
   const adminApiKey = config.adminApiKey ?? generatedAdminKey();
   const app = await NestFactory.create<NestExpressApplication>(
     ApiModule.forRoot({ ...config, mongodbUri, adminApiKey }),
-    { bodyParser: false },
+    { ...options, bodyParser: false },
   );
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.disable('x-powered-by');

@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import type { INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext, NestApplicationOptions } from '@nestjs/common';
 import { exitOnBootFailure, runUntilSignal } from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
 import { ensureMongo } from '@app/dal';
@@ -8,8 +8,12 @@ import { NotifierModule } from './notifier.module';
 export function createNotifier(
   config: NotifierConfig,
   mongodbUri: string,
+  options: NestApplicationOptions = {},
 ): Promise<INestApplicationContext> {
-  return NestFactory.createApplicationContext(NotifierModule.forRoot({ ...config, mongodbUri }));
+  return NestFactory.createApplicationContext(
+    NotifierModule.forRoot({ ...config, mongodbUri }),
+    options,
+  );
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface Vhost {
+  url: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * Each suite gets its own RabbitMQ vhost, so suites (and a platform a developer runs beside them)
+ * never consume each other's intake queue. Needs rabbitmqctl on this machine, as CI has.
+ */
+export async function createVhost(
+  baseUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+): Promise<Vhost> {
+  const name = `notify-test-${randomBytes(4).toString('hex')}`;
+  const url = new URL(baseUrl);
+  await run('rabbitmqctl', ['-q', 'add_vhost', name]);
+  await run('rabbitmqctl', [
+    '-q',
+    'set_permissions',
+    '-p',
+    name,
+    decodeURIComponent(url.username),
+    '.*',
+    '.*',
+    '.*',
+  ]);
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return {
+    url: url.toString(),
+    remove: async () => {
+      await run('rabbitmqctl', ['-q', 'delete_vhost', name]).catch(() => undefined);
+    },
+  };
+}

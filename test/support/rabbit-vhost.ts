@@ -5,7 +5,10 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export interface Vhost {
+  name: string;
   url: string;
+  /** Closes every client connection in this vhost, as a broker restart would. */
+  dropConnections(): Promise<number>;
   remove(): Promise<void>;
 }
 
@@ -31,7 +34,19 @@ export async function createVhost(
   ]);
   url.pathname = `/${encodeURIComponent(name)}`;
   return {
+    name,
     url: url.toString(),
+    dropConnections: async () => {
+      const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', '-p', name, 'pid']);
+      const pids = stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith('<'));
+      for (const pid of pids) {
+        await run('rabbitmqctl', ['-q', 'close_connection', pid, 'test: simulated broker restart']);
+      }
+      return pids.length;
+    },
     remove: async () => {
       await run('rabbitmqctl', ['-q', 'delete_vhost', name]).catch(() => undefined);
     },

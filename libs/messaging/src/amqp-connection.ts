@@ -21,7 +21,7 @@ export class AmqpConnection {
 
   constructor(
     private readonly url: string,
-    name: string,
+    private readonly name: string,
   ) {
     this.logger = new Logger(`AmqpConnection:${name}`);
   }
@@ -56,7 +56,10 @@ export class AmqpConnection {
   private async tryConnect(): Promise<boolean> {
     let connection: ChannelModel;
     try {
-      connection = await connect(this.url, { heartbeat: 10 });
+      connection = await connect(this.url, {
+        heartbeat: 10,
+        clientProperties: { connection_name: this.name },
+      });
     } catch (error) {
       this.logger.warn(`cannot connect to RabbitMQ: ${(error as Error).message}`);
       return false;

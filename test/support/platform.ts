@@ -20,6 +20,10 @@ export interface PlatformOptions {
   env?: Record<string, string>;
   /** How many notifiers to run (0 for API-only tests). */
   notifiers?: number;
+  /** Wait for GET /health to answer 200 before starting (default); false to test a broken setup. */
+  waitUntilHealthy?: boolean;
+  /** A MongoDB of the test's own (e.g. one it will stop); default: the run's shared one. */
+  mongoUri?: string;
 }
 
 export interface HttpResult<T = any> {
@@ -64,7 +68,7 @@ export class TestPlatform {
   private async boot(options: PlatformOptions): Promise<void> {
     this.vhost = await createVhost();
     this.mongoUri = withDatabase(
-      process.env.MONGODB_URI!,
+      options.mongoUri ?? process.env.MONGODB_URI!,
       `test_${randomBytes(4).toString('hex')}`,
     );
     this.env = {
@@ -81,12 +85,14 @@ export class TestPlatform {
     });
     await this.api.listen(0, '127.0.0.1');
     this.baseUrl = (await this.api.getUrl()).replace('[::1]', '127.0.0.1');
-    await eventually(
-      async () => ((await this.request('GET', '/health')).status === 200 ? true : undefined),
-      {
-        what: 'the API to report healthy',
-      },
-    );
+    if (options.waitUntilHealthy ?? true) {
+      await eventually(
+        async () => ((await this.request('GET', '/health')).status === 200 ? true : undefined),
+        {
+          what: 'the API to report healthy',
+        },
+      );
+    }
     this.db = await createConnection(this.mongoUri).asPromise();
   }
 

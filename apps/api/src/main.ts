@@ -18,7 +18,7 @@ export async function createApi(
   const adminApiKey = config.adminApiKey ?? generatedAdminKey();
   const app = await NestFactory.create<NestExpressApplication>(
     ApiModule.forRoot({ ...config, mongodbUri, adminApiKey }),
-    { ...options, bodyParser: false },
+    { abortOnError: false, ...options, bodyParser: false },
   );
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.disable('x-powered-by');

@@ -12,7 +12,7 @@ export function createNotifier(
 ): Promise<INestApplicationContext> {
   return NestFactory.createApplicationContext(
     NotifierModule.forRoot({ ...config, mongodbUri }),
-    options,
+    { abortOnError: false, ...options },
   );
 }
 

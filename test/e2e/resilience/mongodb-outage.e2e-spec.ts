@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalMongo, type LocalMongo } from '@app/dal';
+import { eventually } from '../../support/eventually';
+import { TestPlatform } from '../../support/platform';
+import { WebhookSink } from '../../support/webhook-sink';
+
+/**
+ * MongoDB goes away under a running platform: intake stops acknowledging (the broker keeps the
+ * messages), /health names mongodb, and once the same database is back every message published
+ * during the outage is stored and delivered.
+ */
+describe('MongoDB outage', () => {
+  let dataDir: string;
+  let mongo: LocalMongo;
+  let platform: TestPlatform;
+  const sink = new WebhookSink();
+  let appId: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'notify-outage-'));
+    mongo = await startLocalMongo({ dbPath: dataDir });
+    await sink.start();
+    platform = await TestPlatform.start({ mongoUri: mongo.uri });
+    const app = await platform.createApp();
+    appId = app.id;
+    const endpoint = await platform.request('POST', '/v1/endpoints', app.apiKey, {
+      channel: 'webhook',
+      url: sink.url('/outage'),
+    });
+    expect(endpoint.status).toBe(201);
+  }, 120_000);
+
+  afterAll(async () => {
+    await platform.stop();
+    await mongo.stop();
+    await sink.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps messages in the broker while MongoDB is down and delivers them once it is back', async () => {
+    const port = Number(new URL(mongo.uri).port);
+    await mongo.stop();
+
+    const health = await eventually(async () => {
+      const response = await platform.request('GET', '/health');
+      return response.status === 503 ? response.body : undefined;
+    });
+    expect(health.checks).toEqual({ mongodb: 'down', rabbitmq: 'up' });
+
+    const published = 20;
+    for (let i = 0; i < published; i++) {
+      await platform.publishAmqp(
+        { eventType: 'order.paid', payload: { n: i } },
+        { headers: { 'x-app-id': appId } },
+      );
+    }
+    // Nothing can be stored, so nothing is acknowledged: the broker still holds all of them.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(sink.requestsTo('/outage')).toHaveLength(0);
+
+    mongo = await startLocalMongo({ dbPath: dataDir, port });
+    await eventually(
+      () => {
+        const seen = new Set(sink.requestsTo('/outage').map((r) => JSON.parse(r.body).data.n));
+        return seen.size === published ? seen : undefined;
+      },
+      { what: 'every message published during the outage to arrive', timeoutMs: 60_000 },
+    );
+    const back = await platform.request('GET', '/health');
+    expect(back.status).toBe(200);
+  });
+});

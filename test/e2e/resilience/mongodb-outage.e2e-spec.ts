@@ -17,6 +17,7 @@ describe('MongoDB outage', () => {
   let platform: TestPlatform;
   const sink = new WebhookSink();
   let appId: string;
+  let apiKey: string;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'notify-outage-'));
@@ -25,6 +26,7 @@ describe('MongoDB outage', () => {
     platform = await TestPlatform.start({ mongoUri: mongo.uri });
     const app = await platform.createApp();
     appId = app.id;
+    apiKey = app.apiKey;
     const endpoint = await platform.request('POST', '/v1/endpoints', app.apiKey, {
       channel: 'webhook',
       url: sink.url('/outage'),
@@ -48,6 +50,9 @@ describe('MongoDB outage', () => {
       return response.status === 503 ? response.body : undefined;
     });
     expect(health.checks).toEqual({ mongodb: 'down', rabbitmq: 'up' });
+    const read = await platform.request('GET', '/v1/messages/msg_missing', apiKey);
+    expect(read.status).toBe(503);
+    expect(read.body.error.code).toBe('dependency_unavailable');
 
     const published = 20;
     for (let i = 0; i < published; i++) {

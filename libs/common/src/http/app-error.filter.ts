@@ -81,6 +81,13 @@ export class AppErrorFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof HttpException) return fromHttpException(exception);
+    if (isDatabaseUnreachable(exception)) {
+      const error = AppError.unavailable('MongoDB', 'the database cannot be reached');
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        body: { error: { code: error.code, message: error.message, details: [] } },
+      };
+    }
     if (isBodyParserError(exception)) {
       return fromHttpException(new HttpException(exception.message, exception.status));
     }
@@ -91,6 +98,21 @@ export class AppErrorFilter implements ExceptionFilter {
       },
     };
   }
+}
+
+/** The driver's errors for "no server to talk to", as opposed to a bad query (a bug). */
+const UNREACHABLE_DATABASE_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'PoolClearedOnNetworkError',
+  'MongoPoolClearedError',
+]);
+
+function isDatabaseUnreachable(value: unknown): boolean {
+  return value instanceof Error && UNREACHABLE_DATABASE_ERRORS.has(value.name);
 }
 
 function isBodyParserError(value: unknown): value is { status: number; message: string } {

@@ -28,6 +28,10 @@ async function connect(options: DalOptions): Promise<Connection> {
     bufferCommands: false,
     serverSelectionTimeoutMS: 5_000,
     maxPoolSize: 50,
+    // Collections and indexes are created below, one at a time: mongod under wine (the local
+    // fallback, ADR 0003) can deadlock when one collection is created by two operations at once.
+    autoCreate: false,
+    autoIndex: false,
   });
   await connection.asPromise();
   connection.model('App', appSchema, 'apps');
@@ -35,8 +39,19 @@ async function connect(options: DalOptions): Promise<Connection> {
   connection.model('Message', messageSchema, 'messages');
   connection.model('Delivery', deliverySchema, 'deliveries');
   connection.model('Attempt', attemptSchema, 'attempts');
-  await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
+  const existing = new Set((await connection.listCollections()).map((c) => c.name));
+  for (const model of Object.values(connection.models)) {
+    if (!existing.has(model.collection.collectionName)) {
+      await model.createCollection().catch(ignoreNamespaceExists);
+    }
+    await model.createIndexes();
+  }
   return connection;
+}
+
+/** Another process created the collection first: fine. */
+function ignoreNamespaceExists(error: unknown): void {
+  if ((error as { codeName?: string }).codeName !== 'NamespaceExists') throw error;
 }
 
 @Injectable()

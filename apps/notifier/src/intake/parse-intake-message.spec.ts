@@ -1,0 +1,132 @@
+import type { ConsumeMessage } from 'amqplib';
+import { parseIntakeMessage } from './parse-intake-message';
+
+const APP_ID = 'app_0192f0c4a1b27c3d8e9f00112233aabb';
+const HTTP_ASSIGNED_ID = 'msg_0192f0c4a1b27c3d8e9f001122334455';
+
+interface Fake {
+  body?: string | Buffer;
+  headers?: Record<string, unknown>;
+  messageId?: string;
+}
+
+/** What amqplib hands a consumer; only the fields the parser reads matter. */
+function amqpMessage({ body, headers = { 'x-app-id': APP_ID }, messageId }: Fake): ConsumeMessage {
+  const content = Buffer.isBuffer(body)
+    ? body
+    : Buffer.from(body ?? JSON.stringify({ eventType: 'order.paid', payload: { orderId: 1 } }));
+  return {
+    content,
+    fields: {
+      deliveryTag: 1,
+      redelivered: false,
+      exchange: 'notify.events',
+      routingKey: 'order.paid',
+      consumerTag: 'ctag',
+    },
+    properties: { headers, messageId },
+  } as unknown as ConsumeMessage;
+}
+
+function reasonFor(fake: Fake): string {
+  const parsed = parseIntakeMessage(amqpMessage(fake));
+  if (parsed.ok) throw new Error('expected the message to be refused');
+  return parsed.reason;
+}
+
+function accepted(fake: Fake) {
+  const parsed = parseIntakeMessage(amqpMessage(fake));
+  if (!parsed.ok) throw new Error(`expected the message to be accepted: ${parsed.reason}`);
+  return parsed.message;
+}
+
+describe('parseIntakeMessage', () => {
+  it('turns a valid message into a store command for the app in x-app-id', () => {
+    expect(accepted({})).toEqual({
+      appId: APP_ID,
+      eventType: 'order.paid',
+      payload: { orderId: 1 },
+      idempotencyKey: undefined,
+      assignedId: undefined,
+    });
+  });
+
+  it('keeps idempotencyKey and endpointIds from the body', () => {
+    const body = JSON.stringify({
+      eventType: 'order.paid',
+      payload: {},
+      idempotencyKey: 'order-1',
+      endpointIds: ['ep_1', 'ep_2'],
+    });
+    expect(accepted({ body })).toMatchObject({
+      idempotencyKey: 'order-1',
+      endpointIds: ['ep_1', 'ep_2'],
+    });
+  });
+
+  it.each([
+    ['absent', {}],
+    ['empty', { 'x-app-id': '' }],
+    ['not a string', { 'x-app-id': 42 }],
+  ])('refuses a message whose x-app-id is %s', (_what, headers) => {
+    expect(reasonFor({ headers })).toBe("header x-app-id is required (the app's id)");
+  });
+
+  it('refuses a message without headers at all', () => {
+    const message = amqpMessage({});
+    message.properties.headers = undefined;
+    const parsed = parseIntakeMessage(message);
+    expect(parsed).toEqual({ ok: false, reason: "header x-app-id is required (the app's id)" });
+  });
+
+  it.each(['not json', '{"eventType":', '', Buffer.from([0xff, 0xfe, 0x00])])(
+    'refuses a body that is not JSON: %p',
+    (body) => {
+      expect(reasonFor({ body })).toMatch(/^the body is not JSON: /);
+    },
+  );
+
+  it('names every field that breaks the contract', () => {
+    const reason = reasonFor({ body: JSON.stringify({ eventType: 'order paid', payload: [] }) });
+    expect(reason).toMatch(/^the body does not match the contract: /);
+    expect(reason).toContain('eventType: must be 1-128 characters');
+    expect(reason).toContain('payload: must be a JSON object');
+  });
+
+  it('names missing fields', () => {
+    const reason = reasonFor({ body: '{}' });
+    expect(reason).toContain('eventType: is required');
+    expect(reason).toContain('payload: is required');
+  });
+
+  it('says "(body)" when the body is JSON but not an object', () => {
+    expect(reasonFor({ body: '[1,2]' })).toMatch(/\(body\): /);
+    expect(reasonFor({ body: 'null' })).toMatch(/\(body\): /);
+  });
+
+  it('uses the AMQP messageId as the idempotency key when the body has none', () => {
+    expect(accepted({ messageId: 'order-42' }).idempotencyKey).toBe('order-42');
+  });
+
+  it("prefers the body's idempotencyKey over the AMQP messageId", () => {
+    const body = JSON.stringify({ eventType: 'a', payload: {}, idempotencyKey: 'from-body' });
+    expect(accepted({ body, messageId: 'from-property' }).idempotencyKey).toBe('from-body');
+  });
+
+  it('ignores an empty AMQP messageId', () => {
+    expect(accepted({ messageId: '' }).idempotencyKey).toBeUndefined();
+  });
+
+  it('keeps the id the HTTP API answered with (x-message-id)', () => {
+    const headers = { 'x-app-id': APP_ID, 'x-message-id': HTTP_ASSIGNED_ID };
+    expect(accepted({ headers }).assignedId).toBe(HTTP_ASSIGNED_ID);
+  });
+
+  it.each(['msg_1', 'ep_0192f0c4a1b27c3d8e9f001122334455', `${HTTP_ASSIGNED_ID}0`, 42])(
+    'ignores an x-message-id that is not one of ours: %p',
+    (id) => {
+      const headers = { 'x-app-id': APP_ID, 'x-message-id': id };
+      expect(accepted({ headers }).assignedId).toBeUndefined();
+    },
+  );
+});

@@ -1,0 +1,160 @@
+import { apiConfigSchema } from './api.config';
+import { ConfigError, loadConfig } from './load-config';
+import { notifierConfigSchema } from './notifier.config';
+
+const DEFAULT_SCHEDULE_MS = [
+  15_000, 60_000, 300_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000,
+];
+
+function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
+  it('gives the API its defaults from an empty environment', () => {
+    expect(loadConfig(apiConfigSchema, {})).toEqual({
+      port: 3000,
+      mongodbUri: undefined,
+      amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+      adminApiKey: undefined,
+      retrySchedule: DEFAULT_SCHEDULE_MS,
+      targetAllowlist: [],
+      publishTimeoutMs: 5_000,
+      security: { production: false, secretsKey: undefined, secretsKeyFile: '.data/secrets.key' },
+      authFailureLimit: 10,
+      authFailureWindowMs: 60_000,
+    });
+  });
+
+  it('gives the notifier its defaults from an empty environment', () => {
+    expect(loadConfig(notifierConfigSchema, {})).toMatchObject({
+      mongodbUri: undefined,
+      amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+      retrySchedule: DEFAULT_SCHEDULE_MS,
+      targetAllowlist: [],
+      smtpUrl: undefined,
+      smsProvider: 'http',
+      smsGatewayUrl: undefined,
+    });
+  });
+
+  it('reads the default schedule as nine attempts over about 23 hours', () => {
+    const { retrySchedule } = loadConfig(apiConfigSchema, {});
+    expect(retrySchedule).toHaveLength(8);
+    const hours = retrySchedule.reduce((sum, ms) => sum + ms, 0) / 3_600_000;
+    expect(hours).toBeGreaterThan(22);
+    expect(hours).toBeLessThan(24);
+  });
+
+  it('treats an empty variable as unset', () => {
+    const config = loadConfig(apiConfigSchema, { PORT: '', AMQP_URL: '', RETRY_SCHEDULE: '' });
+    expect(config.port).toBe(3000);
+    expect(config.amqpUrl).toBe('amqp://guest:guest@127.0.0.1:5672');
+    expect(config.retrySchedule).toEqual(DEFAULT_SCHEDULE_MS);
+  });
+});
+
+describe('loadConfig with values', () => {
+  it('reads every variable it is given', () => {
+    const config = loadConfig(apiConfigSchema, {
+      PORT: '8080',
+      MONGODB_URI: 'mongodb://127.0.0.1:27017/notify',
+      AMQP_URL: 'amqps://user:pass@broker.example.com:5671/prod',
+      ADMIN_API_KEY: 'a-long-enough-admin-key',
+      RETRY_SCHEDULE: '500ms, 15s,1m',
+      TARGET_ALLOWLIST: '127.0.0.0/8, ::1/128,10.1.2.3',
+    });
+    expect(config).toEqual({
+      port: 8080,
+      mongodbUri: 'mongodb://127.0.0.1:27017/notify',
+      amqpUrl: 'amqps://user:pass@broker.example.com:5671/prod',
+      adminApiKey: 'a-long-enough-admin-key',
+      retrySchedule: [500, 15_000, 60_000],
+      targetAllowlist: [
+        { address: '127.0.0.0', prefix: 8, family: 'ipv4' },
+        { address: '::1', prefix: 128, family: 'ipv6' },
+        { address: '10.1.2.3', prefix: 32, family: 'ipv4' },
+      ],
+      publishTimeoutMs: 5_000,
+      security: { production: false, secretsKey: undefined, secretsKeyFile: '.data/secrets.key' },
+      authFailureLimit: 10,
+      authFailureWindowMs: 60_000,
+    });
+  });
+
+  it('ignores variables that are not its own', () => {
+    expect(loadConfig(apiConfigSchema, { HOME: '/root', PATH: '/bin' }).port).toBe(3000);
+  });
+});
+
+describe('loadConfig refusals', () => {
+  it('names every bad variable, with its reason and the value it got', () => {
+    const problems = problemsOf(() =>
+      loadConfig(apiConfigSchema, {
+        PORT: 'abc',
+        RETRY_SCHEDULE: '10x',
+        AMQP_URL: 'http://x',
+        TARGET_ALLOWLIST: 'bad',
+      }),
+    );
+    expect(problems).toHaveLength(4);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'PORT: must be a whole number (got "abc")',
+        expect.stringMatching(
+          /^RETRY_SCHEDULE: entry 1: "10x" is not a duration: .*\(got "10x"\)$/,
+        ),
+        'AMQP_URL: must start with amqp: or amqps: (got "http://x")',
+        'TARGET_ALLOWLIST: "bad" is not an IP address or CIDR (got "bad")',
+      ]),
+    );
+  });
+
+  it('puts every problem in the message it stops the process with', () => {
+    expect(() => loadConfig(apiConfigSchema, { PORT: 'abc', AMQP_URL: 'http://x' })).toThrow(
+      /^Invalid configuration:\n {2}- (PORT|AMQP_URL): .*\n {2}- (PORT|AMQP_URL): /,
+    );
+  });
+
+  it.each([
+    ['PORT', '70000', /^PORT: Number must be less than or equal to 65535/],
+    ['PORT', '80.5', /^PORT: must be a whole number/],
+    ['AMQP_URL', 'not a url', /^AMQP_URL: is not a URL \(got "not a url"\)$/],
+    ['MONGODB_URI', 'postgres://db', /^MONGODB_URI: must start with mongodb: or mongodb\+srv:/],
+    ['RETRY_SCHEDULE', '15s,,1m', /^RETRY_SCHEDULE: entry 2 of "15s,,1m" is empty/],
+    ['RETRY_SCHEDULE', '15', /^RETRY_SCHEDULE: entry 1: "15" has no unit/],
+    ['TARGET_ALLOWLIST', '10.0.0.0/33', /^TARGET_ALLOWLIST: "10.0.0.0\/33" has a bad prefix/],
+    ['TARGET_ALLOWLIST', '::1/129', /^TARGET_ALLOWLIST: "::1\/129" has a bad prefix/],
+    ['ADMIN_API_KEY', 'short', /^ADMIN_API_KEY: must be at least 16 characters/],
+    ['PUBLISH_TIMEOUT', '5', /^PUBLISH_TIMEOUT: "5" has no unit/],
+  ])('refuses %s=%s for the API', (name, value, expected) => {
+    const problems = problemsOf(() => loadConfig(apiConfigSchema, { [name]: value }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(expected);
+  });
+
+  it.each([
+    ['SMTP_URL', 'x', /^SMTP_URL: is not a URL/],
+    ['SMTP_URL', 'http://mail', /^SMTP_URL: must start with smtp: or smtps:/],
+    ['SMS_GATEWAY_URL', 'ftp://sms', /^SMS_GATEWAY_URL: must start with http: or https:/],
+    ['SMS_PROVIDER', 'pigeon', /^SMS_PROVIDER: /],
+    ['DELIVERY_CONCURRENCY', '0', /^DELIVERY_CONCURRENCY: Number must be greater than 0/],
+    ['SCHEDULER_INTERVAL', 'often', /^SCHEDULER_INTERVAL: "often" is not a duration/],
+    ['LEASE_DURATION', '1s', /^LEASE_DURATION: must be at least 15s/],
+    ['INTAKE_BATCH_SIZE', '501', /^INTAKE_BATCH_SIZE: must not exceed INTAKE_PREFETCH/],
+  ])('refuses %s=%s for the notifier', (name, value, expected) => {
+    const problems = problemsOf(() => loadConfig(notifierConfigSchema, { [name]: value }));
+    expect(problems).toEqual([expect.stringMatching(expected)]);
+  });
+
+  it('does not let a malformed URL escape as an unnamed error', () => {
+    expect(() => loadConfig(notifierConfigSchema, { AMQP_URL: '::' })).toThrow(ConfigError);
+    expect(() => loadConfig(apiConfigSchema, { MONGODB_URI: 'nope' })).toThrow(ConfigError);
+  });
+});

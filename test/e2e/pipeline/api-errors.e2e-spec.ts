@@ -1,0 +1,171 @@
+import { ADMIN_KEY, TestPlatform, type HttpResult } from '../../support/platform';
+import { messageWithStatus, publish } from './pipeline-helpers';
+
+/** Every error answers in the contract's shape, with a message a human can act on. */
+function expectError(response: HttpResult, status: number, code: string): any[] {
+  expect({ status: response.status, body: response.body }).toEqual({
+    status,
+    body: { error: { code, message: expect.any(String), details: expect.any(Array) } },
+  });
+  expect(response.body.error.message.length).toBeGreaterThan(10);
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  return response.body.error.details;
+}
+
+function fieldsOf(details: any[]): string[] {
+  return details.map((detail) => detail.field).sort();
+}
+
+describe('pipeline: API errors', () => {
+  let platform: TestPlatform;
+  let app: { id: string; apiKey: string };
+
+  beforeAll(async () => {
+    platform = await TestPlatform.start();
+    app = await platform.createApp();
+  });
+  afterAll(() => platform.stop());
+
+  it('answers 401 without credentials', async () => {
+    expectError(await platform.request('GET', '/v1/messages/msg_x'), 401, 'unauthorized');
+    expectError(
+      await platform.request('POST', '/v1/apps', undefined, { name: 'x' }),
+      401,
+      'unauthorized',
+    );
+  });
+
+  it('answers 401 for an unknown key, whatever it looks like', async () => {
+    for (const key of ['ak_not-a-real-key', 'rt_not-a-real-token', 'whatever']) {
+      expectError(await platform.request('GET', '/v1/messages/msg_x', key), 401, 'unauthorized');
+    }
+  });
+
+  it('answers 401 for a malformed Authorization header', async () => {
+    const response = await fetch(`${platform.baseUrl}/v1/endpoints`, {
+      headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+    });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as any).error.code).toBe('unauthorized');
+  });
+
+  it('answers 403 for an app key on /v1/apps', async () => {
+    expectError(await platform.request('GET', '/v1/apps', app.apiKey), 403, 'forbidden');
+    expectError(
+      await platform.request('POST', '/v1/apps', app.apiKey, { name: 'sneaky' }),
+      403,
+      'forbidden',
+    );
+  });
+
+  it('answers 403 for the admin key on /v1/messages and /v1/endpoints', async () => {
+    const body = { eventType: 'order.paid', payload: {} };
+    expectError(await platform.request('POST', '/v1/messages', ADMIN_KEY, body), 403, 'forbidden');
+    expectError(await platform.request('GET', '/v1/endpoints', ADMIN_KEY), 403, 'forbidden');
+  });
+
+  it("answers 404 for another app's message, exactly as for one that does not exist", async () => {
+    const other = await platform.createApp('other');
+    const id = await publish(platform, other.apiKey, { eventType: 'order.paid', payload: {} });
+    await messageWithStatus(platform, other.apiKey, id, 'no_endpoints');
+
+    const foreign = await platform.request('GET', `/v1/messages/${id}`, app.apiKey);
+    expectError(foreign, 404, 'not_found');
+    expect(JSON.stringify(foreign.body)).not.toContain(other.id);
+    expectError(
+      await platform.request('GET', `/v1/messages/${id}/attempts`, app.apiKey),
+      404,
+      'not_found',
+    );
+    const missing = await platform.request('GET', '/v1/messages/msg_does_not_exist', app.apiKey);
+    expectError(missing, 404, 'not_found');
+  });
+
+  it('answers 400 for malformed JSON', async () => {
+    const response = await platform.request(
+      'POST',
+      '/v1/messages',
+      app.apiKey,
+      '{"eventType": "order.paid", "payload": {',
+    );
+    expectError(response, 400, 'validation_failed');
+  });
+
+  it('answers 413 for a body over 256 KiB, and accepts one just under', async () => {
+    const tooBig = { eventType: 'order.paid', payload: { blob: 'x'.repeat(256 * 1024) } };
+    expectError(
+      await platform.request('POST', '/v1/messages', app.apiKey, tooBig),
+      413,
+      'payload_too_large',
+    );
+    const fits = { eventType: 'order.paid', payload: { blob: 'x'.repeat(200 * 1024) } };
+    expect((await platform.request('POST', '/v1/messages', app.apiKey, fits)).status).toBe(202);
+  });
+
+  it('answers 400 naming each bad field of a message', async () => {
+    const details = expectError(
+      await platform.request('POST', '/v1/messages', app.apiKey, {
+        eventType: 'order paid!',
+        payload: ['not', 'an', 'object'],
+        idempotencyKey: '',
+        endpointIds: [],
+      }),
+      400,
+      'validation_failed',
+    );
+    expect(fieldsOf(details)).toEqual(['endpointIds', 'eventType', 'idempotencyKey', 'payload']);
+    for (const detail of details) expect(detail.message).toEqual(expect.any(String));
+  });
+
+  it('answers 400 naming the missing fields of an empty message', async () => {
+    const details = expectError(
+      await platform.request('POST', '/v1/messages', app.apiKey, {}),
+      400,
+      'validation_failed',
+    );
+    expect(details).toEqual(
+      expect.arrayContaining([
+        { field: 'eventType', message: 'is required' },
+        { field: 'payload', message: 'is required' },
+      ]),
+    );
+  });
+
+  it('answers 400 naming each bad field of an endpoint', async () => {
+    const details = expectError(
+      await platform.request('POST', '/v1/endpoints', app.apiKey, {
+        channel: 'webhook',
+        url: 'not a url',
+        timeoutMs: 999_999,
+        retrySchedule: ['15s', '10x'],
+        eventTypes: ['ord*'],
+      }),
+      400,
+      'validation_failed',
+    );
+    expect(fieldsOf(details)).toEqual(
+      expect.arrayContaining(['eventTypes.0', 'retrySchedule.1', 'timeoutMs', 'url']),
+    );
+  });
+
+  it.each(['ftp://example.com/hook', 'javascript:alert(1)', 'http//missing-colon'])(
+    'answers 400, not 500, for the webhook url %p',
+    async (url) => {
+      const details = expectError(
+        await platform.request('POST', '/v1/endpoints', app.apiKey, { channel: 'webhook', url }),
+        400,
+        'validation_failed',
+      );
+      expect(fieldsOf(details)).toEqual(['url']);
+    },
+  );
+
+  it('answers 400 for a bad list query', async () => {
+    const details = expectError(
+      await platform.request('GET', '/v1/endpoints?limit=0&cursor=garbage', app.apiKey),
+      400,
+      'validation_failed',
+    );
+    expect(fieldsOf(details)).toContain('limit');
+  });
+});

@@ -1,0 +1,71 @@
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { TestPlatform } from '../../support/platform';
+
+/** A port nothing listens on: bound, read, closed. */
+async function closedPort(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('pipeline: health', () => {
+  it('answers 200 with both checks up', async () => {
+    const platform = await TestPlatform.start({ notifiers: 0 });
+    try {
+      const { status, body } = await platform.request('GET', '/health');
+      expect(status).toBe(200);
+      expect(body).toEqual({ status: 'ok', checks: { mongodb: 'up', rabbitmq: 'up' } });
+    } finally {
+      await platform.stop();
+    }
+  });
+
+  describe('with RabbitMQ unreachable', () => {
+    let platform: TestPlatform;
+
+    beforeAll(async () => {
+      const port = await closedPort();
+      platform = await TestPlatform.start({
+        notifiers: 0,
+        env: { AMQP_URL: `amqp://guest:guest@127.0.0.1:${port}` },
+        waitUntilHealthy: false,
+      });
+    });
+    afterAll(() => platform.stop());
+
+    it('answers 503 naming rabbitmq', async () => {
+      const { status, body } = await platform.request('GET', '/health');
+      expect(status).toBe(503);
+      expect(body.checks).toEqual({ mongodb: 'up', rabbitmq: 'down' });
+      expect(body.status).not.toBe('ok');
+      expect(JSON.stringify(body)).toMatch(/rabbitmq/);
+    });
+
+    it('answers POST /v1/messages with 503 at once, not a 500 or a hang', async () => {
+      const app = await platform.createApp();
+      const startedAt = Date.now();
+      const { status, body } = await platform.request('POST', '/v1/messages', app.apiKey, {
+        eventType: 'order.paid',
+        payload: { orderId: 1 },
+      });
+      expect(Date.now() - startedAt).toBeLessThan(3_000);
+      expect(status).toBe(503);
+      expect(body).toEqual({
+        error: {
+          code: 'dependency_unavailable',
+          message: expect.stringMatching(/RabbitMQ/),
+          details: [],
+        },
+      });
+    });
+
+    it('still serves what needs only MongoDB', async () => {
+      const app = await platform.createApp('reader');
+      const { status } = await platform.request('GET', '/v1/endpoints', app.apiKey);
+      expect(status).toBe(200);
+    });
+  });
+});

@@ -1,0 +1,4 @@
+export interface RedeliverDeliveryCommand {
+  appId: string;
+  deliveryId: string;
+}

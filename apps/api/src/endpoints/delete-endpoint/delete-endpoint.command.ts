@@ -1,0 +1,4 @@
+export interface DeleteEndpointCommand {
+  appId: string;
+  endpointId: string;
+}

@@ -1,0 +1,4 @@
+export interface GetEndpointCommand {
+  appId: string;
+  endpointId: string;
+}

@@ -1,0 +1,4 @@
+export interface RotateRecipientTokenCommand {
+  appId: string;
+  endpointId: string;
+}

@@ -1,0 +1,4 @@
+export interface RotateSecretCommand {
+  appId: string;
+  endpointId: string;
+}

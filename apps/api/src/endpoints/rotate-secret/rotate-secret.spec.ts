@@ -1,0 +1,31 @@
+import { rotatedSecrets, SECRET_GRACE_MS } from './rotate-secret.usecase';
+
+const NOW = new Date('2026-11-26T08:00:00.000Z');
+const later = (ms: number) => new Date(NOW.getTime() + ms);
+
+describe('rotatedSecrets', () => {
+  it('puts the new secret first and keeps the previous one signing for 24 hours', () => {
+    expect(rotatedSecrets([{ secret: 'old' }], 'new', NOW)).toEqual([
+      { secret: 'new' },
+      { secret: 'old', expiresAt: later(SECRET_GRACE_MS) },
+    ]);
+    expect(SECRET_GRACE_MS).toBe(86_400_000);
+  });
+
+  it('keeps an earlier rotated-out secret until its own grace period ends', () => {
+    const earlier = { secret: 'older', expiresAt: later(3_600_000) };
+    expect(rotatedSecrets([{ secret: 'old' }, earlier], 'new', NOW)).toEqual([
+      { secret: 'new' },
+      { secret: 'old', expiresAt: later(SECRET_GRACE_MS) },
+      earlier,
+    ]);
+  });
+
+  it('drops secrets whose grace period is over', () => {
+    const expired = { secret: 'expired', expiresAt: NOW };
+    expect(rotatedSecrets([{ secret: 'old' }, expired], 'new', NOW).map((s) => s.secret)).toEqual([
+      'new',
+      'old',
+    ]);
+  });
+});

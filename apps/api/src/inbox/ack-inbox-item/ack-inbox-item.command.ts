@@ -1,0 +1,6 @@
+import type { InboxOwner } from '@app/dal';
+
+export interface AckInboxItemCommand {
+  owner: InboxOwner;
+  messageId: string;
+}

@@ -1,0 +1,6 @@
+import type { ListMessagesQuery } from '@app/contracts';
+
+export interface ListMessagesCommand {
+  appId: string;
+  query: ListMessagesQuery;
+}

@@ -1,0 +1,4 @@
+export interface RedeliverMessageCommand {
+  appId: string;
+  messageId: string;
+}

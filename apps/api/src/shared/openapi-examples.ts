@@ -1,0 +1,127 @@
+import type {
+  AttemptView,
+  DeliveryView,
+  InboxItem,
+  MessageDetail,
+  MessageSummary,
+} from '@app/contracts';
+
+/** Examples for the OpenAPI document, typed with the response contracts so they stay true. */
+
+const at = '2026-11-26T08:00:00.000Z';
+const later = '2026-11-26T08:00:00.412Z';
+
+export const appExample = {
+  id: 'app_01936f8e2b7c7d4e9a1b2c3d4e5f6a7b',
+  name: 'shop',
+  createdAt: at,
+};
+
+export const createdAppExample = { ...appExample, apiKey: 'ak_Zr0m7Kx2...' };
+
+export const createEndpointExample = {
+  channel: 'webhook',
+  url: 'https://shop.example.com/hooks/notify',
+  eventTypes: ['order.*'],
+  retrySchedule: ['15s', '1m', '5m'],
+  timeoutMs: 5000,
+  successBody: 'success',
+};
+
+const health = {
+  enabled: true,
+  disabledReason: null,
+  consecutiveFailures: 0,
+  lastSuccessAt: later,
+  lastFailureAt: null,
+};
+
+export const endpointExample = {
+  id: 'ep_01936f8e3a1c7f2e8b9d0a1b2c3d4e5f',
+  channel: 'webhook',
+  url: 'https://shop.example.com/hooks/notify',
+  to: null,
+  eventTypes: ['order.*'],
+  retrySchedule: [15000, 60000, 300000],
+  timeoutMs: 5000,
+  successBody: 'success',
+  rateLimitPerSecond: null,
+  headers: {},
+  template: null,
+  fallbackEndpointId: null,
+  description: null,
+  ...health,
+  health,
+  createdAt: at,
+  updatedAt: at,
+};
+
+export const createdEndpointExample = {
+  ...endpointExample,
+  secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  recipientToken: 'rt_3q2+7w...',
+};
+
+export const updateEndpointExample = { enabled: true, successBody: null };
+
+export const recoverExample = { since: '2026-11-25T00:00:00.000Z', dryRun: false };
+
+export const publishExample = {
+  eventType: 'order.paid',
+  payload: { orderId: 'o_1001', amount: 4200 },
+  idempotencyKey: 'order-1001-paid',
+};
+
+export const messageSummaryExample: MessageSummary = {
+  id: 'msg_01936f8e4b2d7a3f9c0e1f2a3b4c5d6e',
+  eventType: 'order.paid',
+  payload: { orderId: 'o_1001', amount: 4200 },
+  idempotencyKey: 'order-1001-paid',
+  status: 'delivered',
+  createdAt: at,
+};
+
+export const deliveryExample: DeliveryView = {
+  id: 'dlv_01936f8e4b3e7c1a8d2f3a4b5c6d7e8f',
+  messageId: messageSummaryExample.id,
+  endpointId: endpointExample.id,
+  channel: 'webhook',
+  status: 'succeeded',
+  attemptCount: 1,
+  nextAttemptAt: null,
+  lastAttemptAt: at,
+  lastError: null,
+  deliveredAt: later,
+  fallbackFor: null,
+};
+
+export const messageDetailExample: MessageDetail = {
+  ...messageSummaryExample,
+  deliveries: [deliveryExample],
+};
+
+export const attemptExample: AttemptView = {
+  id: 'att_01936f8e4c5f7d2b9e3a4b5c6d7e8f90',
+  deliveryId: deliveryExample.id,
+  endpointId: endpointExample.id,
+  attempt: 1,
+  startedAt: at,
+  durationMs: 412,
+  outcome: 'succeeded',
+  statusCode: 200,
+  error: null,
+  responseBody: 'success',
+};
+
+export const inboxItemExample: InboxItem = {
+  messageId: messageSummaryExample.id,
+  eventType: 'order.paid',
+  payload: { orderId: 'o_1001', amount: 4200 },
+  createdAt: at,
+  deliveryStatus: 'failed',
+  attemptCount: 9,
+};
+
+export const cursorExample = 'WzE3OTY4OTc2MDAwMDAsIm1zZ18wMTkzIl0';
+
+export const pageExample = <T>(item: T) => ({ data: [item], nextCursor: cursorExample });

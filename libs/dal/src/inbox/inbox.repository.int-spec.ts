@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection, Model } from 'mongoose';
+import { openConnection } from '../connection';
+import type { DeliveryEntity } from '../deliveries/delivery.entity';
+import type { InboxSequenceEntity } from './inbox-sequence.schema';
+import { InboxRepository, type InboxOwner } from './inbox.repository';
+
+const OWNER: InboxOwner = { appId: 'app_1', endpointId: 'ep_1' };
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+
+function delivery(id: string, createdAtMs: number, owner = OWNER): DeliveryEntity {
+  const at = new Date(T0.getTime() + createdAtMs);
+  return {
+    _id: id,
+    appId: owner.appId,
+    messageId: `msg_${id}`,
+    endpointId: owner.endpointId,
+    channel: 'webhook',
+    status: 'pending',
+    attemptCount: 0,
+    nextAttemptAt: at,
+    lastAttemptAt: null,
+    lastError: null,
+    deliveredAt: null,
+    claimToken: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+describe('InboxRepository (real MongoDB)', () => {
+  let connection: Connection;
+  let deliveries: Model<DeliveryEntity>;
+  let inbox: InboxRepository;
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_inbox_${randomBytes(4).toString('hex')}`;
+    connection = await openConnection(url.toString());
+    deliveries = connection.model<DeliveryEntity>('Delivery');
+    const sequences = connection.model<InboxSequenceEntity>('InboxSequence');
+    inbox = new InboxRepository(deliveries, sequences);
+  });
+  afterAll(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  const ids = (items: DeliveryEntity[]) => items.map((item) => item._id);
+  const lastSeq = (items: DeliveryEntity[]) => items[items.length - 1]!.inboxSeq!;
+
+  it('gives a delivery that commits late with an earlier createdAt a position after the cursor', async () => {
+    await deliveries.insertMany([delivery('b', 20), delivery('c', 30)]);
+    const first = await inbox.page(OWNER, { afterSeq: 0, limit: 10 });
+    expect(ids(first)).toEqual(['b', 'c']);
+
+    // Stamped before b by a slower notifier, visible only now: a createdAt cursor would skip it.
+    await deliveries.insertMany([delivery('a', 10), delivery('d', 40)]);
+    const next = await inbox.page(OWNER, { afterSeq: lastSeq(first), limit: 10 });
+    expect(ids(next)).toEqual(['a', 'd']);
+    expect(await inbox.page(OWNER, { afterSeq: lastSeq(next), limit: 10 })).toEqual([]);
+  });
+
+  it('hands out each position once when readers race', async () => {
+    const owner = { appId: 'app_1', endpointId: 'ep_race' };
+    await deliveries.insertMany(
+      Array.from({ length: 300 }, (_, i) => delivery(`r${String(i).padStart(3, '0')}`, i, owner)),
+    );
+    await Promise.all(
+      Array.from({ length: 6 }, () => inbox.page(owner, { afterSeq: 0, limit: 10 })),
+    );
+    const positions = (await deliveries.find({ endpointId: 'ep_race' }).lean()).map(
+      (d) => d.inboxSeq,
+    );
+    expect(new Set(positions).size).toBe(300);
+    expect([...positions].sort((x, y) => x! - y!)).toEqual(
+      Array.from({ length: 300 }, (_, i) => i + 1),
+    );
+    const walk = await inbox.page(owner, { afterSeq: 0, limit: 300 });
+    expect(ids(walk)).toEqual([...ids(walk)].sort());
+  });
+
+  it('fills a page past a full assignment batch, and filters by status', async () => {
+    const owner = { appId: 'app_1', endpointId: 'ep_big' };
+    const many = Array.from({ length: 1_200 }, (_, i) =>
+      delivery(`m${String(i).padStart(4, '0')}`, i, owner),
+    );
+    many[1_100]!.status = 'failed';
+    await deliveries.insertMany(many);
+    const failed = await inbox.page(owner, { afterSeq: 0, limit: 5, status: 'failed' });
+    expect(ids(failed)).toEqual(['m1100']);
+  });
+
+  it('keeps endpoints and apps apart', async () => {
+    const other = { appId: 'app_2', endpointId: 'ep_1' };
+    await deliveries.insertMany([delivery('x', 0, other)]);
+    const page = await inbox.page(OWNER, { afterSeq: 0, limit: 100 });
+    expect(ids(page)).not.toContain('x');
+    expect(await inbox.findByMessage(OWNER, 'msg_x')).toBeNull();
+    expect(await inbox.acknowledge(OWNER, 'msg_x', T0)).toBeNull();
+  });
+
+  it('acknowledges: succeeded, nothing scheduled, claim cleared, deliveredAt kept once set', async () => {
+    const owner = { appId: 'app_1', endpointId: 'ep_ack' };
+    await deliveries.insertMany([{ ...delivery('k', 0, owner), claimToken: 'held' }]);
+    const acked = await inbox.acknowledge(owner, 'msg_k', T0);
+    expect(acked).toMatchObject({
+      status: 'succeeded',
+      nextAttemptAt: null,
+      claimToken: null,
+      deliveredAt: T0,
+    });
+    const again = await inbox.acknowledge(owner, 'msg_k', new Date(T0.getTime() + 1_000));
+    expect(again?.deliveredAt).toEqual(T0);
+  });
+});

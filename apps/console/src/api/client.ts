@@ -1,0 +1,163 @@
+import type {
+  Attempt,
+  Delivery,
+  Endpoint,
+  ErrorBody,
+  MessageDetail,
+  MessageFilters,
+  MessageSummary,
+  Page,
+} from './types';
+
+/** A refused call, with the API's error code and message (CONTRACT.md "Errors"). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: { field: string; message: string }[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** The message with each bad field named, for display. */
+  describe(): string {
+    if (this.details.length === 0) return this.message;
+    return `${this.message} (${this.details.map((d) => `${d.field}: ${d.message}`).join('; ')})`;
+  }
+}
+
+type Query = Record<string, string | number | undefined>;
+
+/** The API as the console uses it: same origin, the app key as a bearer token. */
+export class ApiClient {
+  constructor(
+    private readonly apiKey: string,
+    /** Called when the key is refused (401), e.g. to sign out. */
+    private readonly onUnauthorized: () => void = () => undefined,
+  ) {}
+
+  listEndpoints(cursor?: string, limit = 100): Promise<Page<Endpoint>> {
+    return this.call('GET', '/v1/endpoints', { query: { cursor, limit } });
+  }
+
+  getEndpoint(id: string): Promise<Endpoint> {
+    return this.call('GET', `/v1/endpoints/${encodeURIComponent(id)}`);
+  }
+
+  setEndpointEnabled(id: string, enabled: boolean): Promise<Endpoint> {
+    return this.call('PATCH', `/v1/endpoints/${encodeURIComponent(id)}`, { body: { enabled } });
+  }
+
+  rotateSecret(id: string): Promise<{ secret: string }> {
+    return this.call('POST', `/v1/endpoints/${encodeURIComponent(id)}/rotate-secret`);
+  }
+
+  recover(
+    id: string,
+    window: { since: string; until?: string; dryRun: boolean },
+  ): Promise<{ count: number }> {
+    return this.call('POST', `/v1/endpoints/${encodeURIComponent(id)}/recover`, { body: window });
+  }
+
+  listMessages(
+    filters: MessageFilters,
+    cursor?: string,
+    limit = 50,
+  ): Promise<Page<MessageSummary>> {
+    return this.call('GET', '/v1/messages', { query: { ...filters, cursor, limit } });
+  }
+
+  getMessage(id: string): Promise<MessageDetail> {
+    return this.call('GET', `/v1/messages/${encodeURIComponent(id)}`);
+  }
+
+  /** Every attempt of a message, oldest first (all pages). */
+  async listAttempts(messageId: string): Promise<Attempt[]> {
+    const attempts: Attempt[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.call<Page<Attempt>>(
+        'GET',
+        `/v1/messages/${encodeURIComponent(messageId)}/attempts`,
+        { query: { cursor, limit: 500 } },
+      );
+      attempts.push(...page.data);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return attempts;
+  }
+
+  redeliverMessage(id: string): Promise<{ deliveries: number }> {
+    return this.call('POST', `/v1/messages/${encodeURIComponent(id)}/redeliver`);
+  }
+
+  redeliverDelivery(id: string): Promise<Delivery> {
+    return this.call('POST', `/v1/deliveries/${encodeURIComponent(id)}/redeliver`);
+  }
+
+  private async call<T>(
+    method: string,
+    path: string,
+    { query, body }: { query?: Query; body?: unknown } = {},
+  ): Promise<T> {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined && value !== '') search.set(key, String(value));
+    }
+    const url = search.size > 0 ? `${path}?${search.toString()}` : path;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.apiKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, 'unreachable', 'The API did not answer. Is it running?');
+    }
+    const text = await response.text();
+    const parsed: unknown = text.length > 0 ? safeJson(text) : undefined;
+    if (!response.ok) {
+      if (response.status === 401) this.onUnauthorized();
+      const error = (parsed as Partial<ErrorBody> | undefined)?.error;
+      throw new ApiError(
+        response.status,
+        error?.code ?? `http_${response.status}`,
+        error?.message ?? `The API answered ${response.status} ${response.statusText}`,
+        error?.details ?? [],
+      );
+    }
+    return parsed as T;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Runs `work` over `items`, at most `limit` at a time; keeps the order of the results. */
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

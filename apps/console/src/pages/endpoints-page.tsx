@@ -1,0 +1,396 @@
+import { useCallback, useState } from 'react';
+import { mapLimited } from '../api/client';
+import { useApi } from '../api/context';
+import type { Endpoint, Page } from '../api/types';
+import {
+  CopyButton,
+  Empty,
+  ErrorBanner,
+  Modal,
+  Spinner,
+  describeError,
+} from '../components/feedback';
+import { Badge } from '../components/status-badge';
+import { useToast } from '../components/toasts';
+import {
+  endpointTarget,
+  formatDuration,
+  formatTime,
+  fromLocalInput,
+  relativeTime,
+  toLocalInput,
+} from '../lib/format';
+import { Link } from '../lib/router';
+import { useLoad } from '../lib/use-load';
+
+/** How many of an endpoint's latest messages the success rate is read from. */
+const RATE_SAMPLE = 10;
+
+export function EndpointsPage() {
+  const api = useApi();
+  const [pages, setPages] = useState<Page<Endpoint>[]>([]);
+  /** Endpoints as changed by an action here, until the next refresh. */
+  const [changed, setChanged] = useState<ReadonlyMap<string, Endpoint>>(new Map());
+  const loadFirst = useCallback(() => api.listEndpoints(undefined, 50), [api]);
+  const first = useLoad(loadFirst);
+  const [moreError, setMoreError] = useState<unknown>();
+  const all = [first.data, ...pages].filter((p): p is Page<Endpoint> => p !== undefined);
+  const endpoints = all.flatMap((p) => p.data).map((e) => changed.get(e.id) ?? e);
+  const nextCursor = all.at(-1)?.nextCursor ?? null;
+
+  const loadMore = async () => {
+    if (nextCursor === null) return;
+    try {
+      const page = await api.listEndpoints(nextCursor, 50);
+      setPages((list) => [...list, page]);
+    } catch (error) {
+      setMoreError(error);
+    }
+  };
+  const refresh = () => {
+    setPages([]);
+    setChanged(new Map());
+    setMoreError(undefined);
+    first.reload();
+  };
+  const replace = (endpoint: Endpoint) =>
+    setChanged((map) => new Map(map).set(endpoint.id, endpoint));
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Endpoints</h1>
+        <span className="spacer" />
+        {first.loading ? <Spinner /> : null}
+        <button type="button" className="btn btn-ghost btn-small" onClick={refresh}>
+          Refresh
+        </button>
+      </div>
+      <ErrorBanner error={first.error} title="Could not list endpoints" />
+      <ErrorBanner error={moreError} title="Could not list more endpoints" />
+      {first.data && endpoints.length === 0 ? (
+        <Empty>
+          This app has no endpoint yet. Create one with <code>POST /v1/endpoints</code>.
+        </Empty>
+      ) : null}
+      {endpoints.map((endpoint) => (
+        <EndpointCard key={endpoint.id} endpoint={endpoint} onChanged={replace} />
+      ))}
+      {nextCursor !== null ? (
+        <div className="pager">
+          <button type="button" className="btn" onClick={() => void loadMore()}>
+            More endpoints
+          </button>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function EndpointCard({
+  endpoint,
+  onChanged,
+}: {
+  endpoint: Endpoint;
+  onChanged: (endpoint: Endpoint) => void;
+}) {
+  const api = useApi();
+  const toast = useToast();
+  const [dialog, setDialog] = useState<'recover' | 'rotate'>();
+  const [busy, setBusy] = useState(false);
+
+  const toggle = async () => {
+    setBusy(true);
+    try {
+      const changed = await api.setEndpointEnabled(endpoint.id, !endpoint.enabled);
+      toast(changed.enabled ? 'Endpoint enabled' : 'Endpoint disabled');
+      onChanged(changed);
+    } catch (error) {
+      toast(describeError(error), 'bad');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section
+      className="card endpoint"
+      aria-label={`Endpoint ${endpointTarget(endpoint)}`}
+      data-endpoint-id={endpoint.id}
+    >
+      <div className="card-head">
+        <span className="chip">{endpoint.channel}</span>
+        <h2 className="mono">{endpointTarget(endpoint)}</h2>
+        {endpoint.enabled ? <Badge tone="ok">enabled</Badge> : <Badge tone="bad">disabled</Badge>}
+        <span className="spacer" />
+        <Link
+          to={`/messages?endpointId=${encodeURIComponent(endpoint.id)}`}
+          className="btn btn-ghost btn-small"
+        >
+          Messages
+        </Link>
+      </div>
+      {endpoint.description ? <p className="muted">{endpoint.description}</p> : null}
+      {!endpoint.enabled ? (
+        <div className="alert alert-bad small">
+          Disabled{endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ' by hand'}.
+          Deliveries to it fail at once until it is enabled again.
+        </div>
+      ) : null}
+      <dl className="facts">
+        <div>
+          <dt>Success rate</dt>
+          <dd>
+            <SuccessRate endpointId={endpoint.id} />
+          </dd>
+        </div>
+        <div>
+          <dt>Consecutive failures</dt>
+          <dd className={endpoint.consecutiveFailures > 0 ? 'text-bad' : undefined}>
+            {endpoint.consecutiveFailures}
+          </dd>
+        </div>
+        <div>
+          <dt>Last success</dt>
+          <dd title={formatTime(endpoint.lastSuccessAt)}>{relativeTime(endpoint.lastSuccessAt)}</dd>
+        </div>
+        <div>
+          <dt>Last failure</dt>
+          <dd title={formatTime(endpoint.lastFailureAt)}>{relativeTime(endpoint.lastFailureAt)}</dd>
+        </div>
+      </dl>
+      <div className="endpoint-meta small muted">
+        <span>
+          Events:{' '}
+          {endpoint.eventTypes.map((type) => (
+            <span key={type} className="chip chip-small">
+              {type}
+            </span>
+          ))}
+        </span>
+        <span>
+          Retries:{' '}
+          {endpoint.retrySchedule.length === 0
+            ? 'none'
+            : endpoint.retrySchedule.map(formatDuration).join(', ')}
+        </span>
+        <span>Timeout: {formatDuration(endpoint.timeoutMs)}</span>
+        <span className="mono">{endpoint.id}</span>
+      </div>
+      <div className="actions">
+        <button type="button" className="btn" disabled={busy} onClick={() => void toggle()}>
+          {endpoint.enabled ? 'Disable' : 'Enable'}
+        </button>
+        {endpoint.channel === 'webhook' ? (
+          <button type="button" className="btn" onClick={() => setDialog('rotate')}>
+            Rotate secret
+          </button>
+        ) : null}
+        <button type="button" className="btn" onClick={() => setDialog('recover')}>
+          Recover failed…
+        </button>
+      </div>
+      {dialog === 'recover' ? (
+        <RecoverDialog endpoint={endpoint} onClose={() => setDialog(undefined)} />
+      ) : null}
+      {dialog === 'rotate' ? (
+        <RotateSecretDialog endpoint={endpoint} onClose={() => setDialog(undefined)} />
+      ) : null}
+    </section>
+  );
+}
+
+/**
+ * Share of succeeded attempts among this endpoint's attempts for its latest messages. Derived in
+ * the browser (the API keeps no per-endpoint counts): its last RATE_SAMPLE messages' attempts.
+ */
+function SuccessRate({ endpointId }: { endpointId: string }) {
+  const api = useApi();
+  const load = useCallback(async () => {
+    const { data } = await api.listMessages({ endpointId }, undefined, RATE_SAMPLE);
+    const attempts = (await mapLimited(data, 3, (m) => api.listAttempts(m.id)))
+      .flat()
+      .filter((a) => a.endpointId === endpointId);
+    return {
+      succeeded: attempts.filter((a) => a.outcome === 'succeeded').length,
+      total: attempts.length,
+    };
+  }, [api, endpointId]);
+  const rate = useLoad(load);
+  if (rate.error) return <span className="muted">unknown</span>;
+  if (!rate.data) return <Spinner />;
+  const { succeeded, total } = rate.data;
+  if (total === 0) return <span className="muted">no attempts yet</span>;
+  const percent = Math.round((succeeded / total) * 100);
+  return (
+    <span className="rate" title={`Attempts for this endpoint's last ${RATE_SAMPLE} messages`}>
+      <span className={percent >= 95 ? 'text-ok' : percent >= 50 ? 'text-warn' : 'text-bad'}>
+        {percent}%
+      </span>
+      <span className="muted small">
+        {' '}
+        {succeeded}/{total} recent attempts
+      </span>
+      <span className="meter" aria-hidden="true">
+        <span className="meter-fill" style={{ width: `${percent}%` }} />
+      </span>
+    </span>
+  );
+}
+
+function RecoverDialog({ endpoint, onClose }: { endpoint: Endpoint; onClose: () => void }) {
+  const api = useApi();
+  const toast = useToast();
+  const [since, setSince] = useState(() => toLocalInput(new Date(Date.now() - 24 * 3_600_000)));
+  const [until, setUntil] = useState('');
+  const [preview, setPreview] = useState<number>();
+  const [done, setDone] = useState<number>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  const windowOf = () => {
+    const from = fromLocalInput(since);
+    if (from === undefined) throw new Error('Choose the start of the window.');
+    return { since: from, until: fromLocalInput(until) };
+  };
+  const run = async (dryRun: boolean) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const { count } = await api.recover(endpoint.id, { ...windowOf(), dryRun });
+      if (dryRun) setPreview(count);
+      else {
+        setDone(count);
+        toast(`${count} deliver${count === 1 ? 'y' : 'ies'} scheduled again`);
+      }
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const edit = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    setPreview(undefined);
+    setDone(undefined);
+  };
+
+  return (
+    <Modal title="Recover failed deliveries" onClose={onClose}>
+      <p className="muted">
+        Every delivery to <span className="mono">{endpointTarget(endpoint)}</span> that ended{' '}
+        <strong>failed</strong> in the window is attempted again now, on a fresh schedule.
+      </p>
+      {!endpoint.enabled ? (
+        <div className="alert alert-warn small">
+          This endpoint is disabled: enable it first, or they fail again at once.
+        </div>
+      ) : null}
+      <div className="row">
+        <label className="field">
+          <span>Failed since</span>
+          <input
+            type="datetime-local"
+            value={since}
+            onChange={(e) => edit(setSince)(e.target.value)}
+          />
+        </label>
+        <label className="field">
+          <span>Until (optional)</span>
+          <input
+            type="datetime-local"
+            value={until}
+            onChange={(e) => edit(setUntil)(e.target.value)}
+          />
+        </label>
+      </div>
+      <ErrorBanner error={error} />
+      {done !== undefined ? (
+        <div className="alert alert-ok" role="status">
+          Scheduled {done} deliver{done === 1 ? 'y' : 'ies'} again.
+        </div>
+      ) : preview !== undefined ? (
+        <div className="alert alert-info" role="status">
+          {preview === 0
+            ? 'No failed delivery in this window.'
+            : `${preview} failed deliver${preview === 1 ? 'y' : 'ies'} would be scheduled again.`}
+        </div>
+      ) : null}
+      <div className="actions actions-end">
+        <button type="button" className="btn" disabled={busy} onClick={() => void run(true)}>
+          Preview count
+        </button>
+        <button
+          type="button"
+          className="btn btn-primary"
+          disabled={busy || preview === undefined || preview === 0 || done !== undefined}
+          onClick={() => void run(false)}
+        >
+          {preview ? `Recover ${preview}` : 'Recover'}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+function RotateSecretDialog({ endpoint, onClose }: { endpoint: Endpoint; onClose: () => void }) {
+  const api = useApi();
+  const [secret, setSecret] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const rotate = async () => {
+    setBusy(true);
+    try {
+      setSecret((await api.rotateSecret(endpoint.id)).secret);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title="Rotate signing secret" onClose={onClose}>
+      {secret ? (
+        <>
+          <p>
+            The new secret, shown only now. Give it to the receiver of {endpointTarget(endpoint)}:
+          </p>
+          <div className="secret">
+            <code>{secret}</code>
+            <CopyButton value={secret} />
+          </div>
+          <p className="muted small">
+            The previous secret keeps signing beside this one for 24 hours, so the receiver can
+            switch without losing a message.
+          </p>
+          <div className="actions actions-end">
+            <button type="button" className="btn btn-primary" onClick={onClose}>
+              Done
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <p className="muted">
+            A new secret starts signing now; the previous one keeps signing beside it (two
+            signatures per request) for 24 hours.
+          </p>
+          <ErrorBanner error={error} />
+          <div className="actions actions-end">
+            <button type="button" className="btn" onClick={onClose}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="btn btn-primary"
+              disabled={busy}
+              onClick={() => void rotate()}
+            >
+              Rotate secret
+            </button>
+          </div>
+        </>
+      )}
+    </Modal>
+  );
+}

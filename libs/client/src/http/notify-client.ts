@@ -1,0 +1,148 @@
+import type {
+  AttemptView,
+  InboxItem,
+  InboxPage,
+  InboxStatus,
+  MessageDetail,
+  MessageStatus,
+  MessageSummary,
+  Page,
+  PublishMessage,
+  RecoverResult,
+  RedeliveredMessage,
+} from '@app/contracts';
+import { validateMessage } from '../message-id';
+import { HttpTransport, type HttpClientOptions } from './http-transport';
+
+export interface AcceptedMessage {
+  id: string;
+  status: 'accepted';
+}
+
+export interface ListMessagesFilter {
+  eventType?: string;
+  status?: MessageStatus;
+  endpointId?: string;
+  since?: Date | string;
+  until?: Date | string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface RecoverRequest {
+  since: Date | string;
+  until?: Date | string;
+  dryRun?: boolean;
+}
+
+/**
+ * The operator/producer side of the HTTP API, with an app key. Answers are the API's JSON as the
+ * contract describes it (CONTRACT.md); failures throw NotifyApiError (an error status) or
+ * NotifyConnectionError (no answer). No call is retried here: POST /v1/messages is safe to retry
+ * when it carries an idempotencyKey, and that decision is the caller's.
+ */
+export class NotifyClient {
+  private readonly http: HttpTransport;
+
+  constructor(options: HttpClientOptions & { apiKey: string }) {
+    this.http = new HttpTransport(options, options.apiKey);
+  }
+
+  /** POST /v1/messages: 202 once the broker confirmed it. */
+  publish(message: PublishMessage): Promise<AcceptedMessage> {
+    return this.http.request('POST', '/v1/messages', validateMessage(message));
+  }
+
+  /** GET /v1/messages/:id (404 until the notifier stored it, normally milliseconds). */
+  getMessage(messageId: string): Promise<MessageDetail> {
+    return this.http.request('GET', `/v1/messages/${encodeURIComponent(messageId)}`);
+  }
+
+  /** GET /v1/messages, newest first. */
+  listMessages(filter: ListMessagesFilter = {}): Promise<Page<MessageSummary>> {
+    return this.http.request('GET', '/v1/messages', undefined, {
+      ...filter,
+      since: toIso(filter.since),
+      until: toIso(filter.until),
+    });
+  }
+
+  /** GET /v1/messages/:id/attempts, one page, oldest first. */
+  listAttempts(
+    messageId: string,
+    page: { limit?: number; cursor?: string } = {},
+  ): Promise<Page<AttemptView>> {
+    return this.http.request(
+      'GET',
+      `/v1/messages/${encodeURIComponent(messageId)}/attempts`,
+      undefined,
+      page,
+    );
+  }
+
+  /** Every attempt of a message, walking all pages. */
+  async allAttempts(messageId: string): Promise<AttemptView[]> {
+    const attempts: AttemptView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.listAttempts(messageId, { limit: 500, cursor });
+      attempts.push(...page.data);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return attempts;
+  }
+
+  /** POST /v1/messages/:id/redeliver: every delivery again now, with a fresh schedule. */
+  redeliverMessage(messageId: string): Promise<RedeliveredMessage> {
+    return this.http.request('POST', `/v1/messages/${encodeURIComponent(messageId)}/redeliver`);
+  }
+
+  /** POST /v1/deliveries/:id/redeliver. */
+  async redeliverDelivery(deliveryId: string): Promise<void> {
+    await this.http.request('POST', `/v1/deliveries/${encodeURIComponent(deliveryId)}/redeliver`);
+  }
+
+  /** POST /v1/endpoints/:id/recover: deliveries that ended failed in the window, again now. */
+  recoverEndpoint(endpointId: string, request: RecoverRequest): Promise<RecoverResult> {
+    return this.http.request('POST', `/v1/endpoints/${encodeURIComponent(endpointId)}/recover`, {
+      since: toIso(request.since),
+      ...(request.until === undefined ? {} : { until: toIso(request.until) }),
+      ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
+    });
+  }
+}
+
+export interface InboxQuery {
+  status?: InboxStatus;
+  /** A `nextCursor` from an earlier page: only what reached the inbox after it. */
+  after?: string;
+  limit?: number;
+}
+
+/** The recipient side: one endpoint's inbox, with its recipient token. */
+export class InboxClient {
+  private readonly http: HttpTransport;
+
+  constructor(options: HttpClientOptions & { recipientToken: string }) {
+    this.http = new HttpTransport(options, options.recipientToken);
+  }
+
+  /** GET /v1/inbox, oldest first. */
+  list(query: InboxQuery = {}): Promise<InboxPage> {
+    return this.http.request('GET', '/v1/inbox', undefined, { ...query });
+  }
+
+  /** GET /v1/inbox/:messageId. */
+  get(messageId: string): Promise<InboxItem> {
+    return this.http.request('GET', `/v1/inbox/${encodeURIComponent(messageId)}`);
+  }
+
+  /** POST /v1/inbox/:messageId/ack: the delivery becomes succeeded and its retries stop. */
+  ack(messageId: string): Promise<InboxItem> {
+    return this.http.request('POST', `/v1/inbox/${encodeURIComponent(messageId)}/ack`);
+  }
+}
+
+function toIso(time: Date | string | undefined): string | undefined {
+  return time instanceof Date ? time.toISOString() : time;
+}

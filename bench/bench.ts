@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { summarizeProfiles } from './cpu-profile';
+import { load, log } from './measure';
+import { FULL, parseOptions, QUICK } from './options';
+import {
+  defaultEndpointConcurrency,
+  latency,
+  retryDrain,
+  scaleOut,
+  throughput,
+  warmUp,
+} from './phases';
+import { toMarkdown, type Report, type Row } from './report';
+import { startStack, type Stack } from './stack';
+
+/**
+ * `npm run bench [-- --quick] [--write] [--profile] [--env KEY=VALUE]...`: starts MongoDB (unless
+ * MONGODB_URI is set), a RabbitMQ vhost of its own, a notifier, the API and the naive pipeline as
+ * separate processes, and a webhook sink; measures; prints a table, and with --write puts it in
+ * bench/results.md. `npm run bench -- --help` lists the flags.
+ */
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const sizes = options.quick ? QUICK : FULL;
+  const startedAt = Date.now();
+  log(`notify-platform benchmark (${options.quick ? 'quick' : 'full'}), load ${load()}`);
+  const stack = await startStack(options);
+  log(`  logs in ${stack.logDir}`);
+  try {
+    await warmUp(stack);
+    const { rows, single, naiveSingle } = await throughput(stack, sizes);
+    rows.push(...(await latency(stack, sizes)));
+    rows.push(await retryDrain(stack, sizes));
+    rows.push(await scaleOut(stack, sizes, single));
+    if (options.notifierEnv.ENDPOINT_CONCURRENCY === undefined) {
+      rows.push(await defaultEndpointConcurrency(stack, sizes, naiveSingle, options.notifierEnv));
+    }
+    log('stopping the processes');
+    await Promise.all(stack.ctx.processes.map((p) => p.stop()));
+    const markdown = toMarkdown(report(stack, rows, startedAt));
+    log(`\n${markdown}`);
+    if (options.write) {
+      await writeFile(join(__dirname, '../../bench/results.md'), markdown);
+      log('written to bench/results.md');
+    }
+    if (options.profile) await printProfiles(stack.profileDir);
+  } finally {
+    await stack.stop();
+  }
+}
+
+function report(stack: Stack, rows: Row[], startedAt: number): Report {
+  const args = process.argv.slice(2);
+  const notifierEnv = Object.entries(stack.notifierEnv)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ');
+  return {
+    title: 'notify-platform benchmark',
+    meta: [
+      ['command', `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`],
+      ['date', new Date().toISOString()],
+      ['commit', gitHead()],
+      [
+        'machine',
+        `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
+      ],
+      ['MongoDB', `${stack.mongoDescription}; 7.0.15 under wine here, slower than native`],
+      ['RabbitMQ', "local broker, a vhost of the run's own; quorum queues on both sides"],
+      [
+        'notifiers',
+        `${notifierEnv}: as many attempts in flight to one endpoint as the naive pipeline has ` +
+          '(prefetch 100); the last row runs with the default. Everything else at its default.',
+      ],
+      ['wall time', `${((Date.now() - startedAt) / 1000).toFixed(0)} s`],
+    ],
+    rows,
+    processes: stack.ctx.processes.map((p) => ({
+      name: p.name,
+      peakMb: p.hwmKb / 1024,
+      note:
+        p.name === 'naive'
+          ? 'the comparison'
+          : p.name === 'api'
+            ? 'idle: producers publish over AMQP'
+            : '',
+    })),
+    notes: [
+      'Throughput: deliveries received at the sink / (last arrival - first publish). Latency: the publish time in the payload to the first arrival at the sink.',
+      'The naive pipeline: amqplib consume (prefetch 100) -> insertOne -> axios POST per endpoint -> updateOne -> ack.',
+      'Everything (MongoDB, RabbitMQ, both pipelines, the sink and the publisher) shares the machine; the load column is the 1-minute load average when each measure ended (platform / naive).',
+    ],
+  };
+}
+
+async function printProfiles(dir: string): Promise<void> {
+  const percent = (share: number) => `${(share * 100).toFixed(1).padStart(5)}%`;
+  for (const summary of await summarizeProfiles(dir)) {
+    log(
+      `\nCPU profile ${join(dir, summary.file)} (${(summary.totalMs / 1000).toFixed(1)} s sampled)`,
+    );
+    for (const line of summary.packages) log(`  ${percent(line.share)}  ${line.name}`);
+    log('  top functions (self time):');
+    for (const line of summary.functions) log(`  ${percent(line.share)}  ${line.name}`);
+  }
+}
+
+function gitHead(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`benchmark failed: ${text}\n`);
+    process.exit(1);
+  },
+);

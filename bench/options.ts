@@ -1,0 +1,74 @@
+export interface Options {
+  quick: boolean;
+  /** Write the table to bench/results.md. */
+  write: boolean;
+  /** Run the first notifier with `node --cpu-prof` and summarise the profile. */
+  profile: boolean;
+  /** Keep the run's database (its name is printed) for inspection. */
+  keep: boolean;
+  /** Extra node flags for the notifiers, e.g. --trace-gc. */
+  nodeArgs: string[];
+  /** Extra environment for the notifiers, e.g. DELIVERY_CONCURRENCY=400. */
+  notifierEnv: Record<string, string>;
+}
+
+export interface Sizes {
+  /** Messages to one endpoint (and with two notifiers). */
+  single: number;
+  /** Messages to ten endpoints, for the platform and for the naive pipeline. */
+  fanout: number;
+  naiveFanout: number;
+  /** How long the steady 200 msg/s and 1,000 msg/s runs last, ms. */
+  lat200Ms: number;
+  lat1000Ms: number;
+  /** Retries that fall due at once. */
+  retries: number;
+}
+
+export const FULL: Sizes = {
+  single: 10_000,
+  fanout: 10_000,
+  naiveFanout: 2_000,
+  lat200Ms: 15_000,
+  lat1000Ms: 10_000,
+  retries: 100_000,
+};
+
+export const QUICK: Sizes = {
+  single: 2_000,
+  fanout: 1_000,
+  naiveFanout: 300,
+  lat200Ms: 5_000,
+  lat1000Ms: 3_000,
+  retries: 10_000,
+};
+
+const USAGE =
+  'usage: npm run bench -- [--quick] [--write] [--profile] [--keep] [--env KEY=VALUE]... [--node-arg FLAG]...';
+
+export function parseOptions(argv: readonly string[]): Options {
+  const options: Options = {
+    quick: false,
+    write: false,
+    profile: false,
+    keep: false,
+    nodeArgs: [],
+    notifierEnv: {},
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--write') options.write = true;
+    else if (arg === '--profile') options.profile = true;
+    else if (arg === '--keep') options.keep = true;
+    else if (arg === '--node-arg' && argv[i + 1] !== undefined) options.nodeArgs.push(argv[++i]!);
+    else if (arg === '--env' && argv[i + 1]?.includes('=') === true) {
+      const [key, ...value] = argv[++i]!.split('=');
+      options.notifierEnv[key!] = value.join('=');
+    } else {
+      process.stderr.write(`unknown argument ${arg}\n${USAGE}\n`);
+      process.exit(2);
+    }
+  }
+  return options;
+}

@@ -1,0 +1,233 @@
+import { INTAKE_QUEUE } from '@app/contracts';
+import {
+  deliveryRun,
+  latencyCell,
+  log,
+  rateCell,
+  ratioCell,
+  settle,
+  untilDelivered,
+  type DeliveryRun,
+} from './measure';
+import type { Sizes } from './options';
+import type { BenchProcess } from './processes';
+import { formatNumber, type Row } from './report';
+import { releaseHeldRetries, seedHeldRetries } from './seed-due';
+import type { Stack } from './stack';
+import { preciseNow } from './webhook-sink';
+
+const isNaive = (p: BenchProcess) => p.name === 'naive';
+const rss = (platform: DeliveryRun, naive?: DeliveryRun) =>
+  naive === undefined
+    ? platform.rssMb.toFixed(0)
+    : `${platform.rssMb.toFixed(0)} / ${naive.rssMb.toFixed(0)}`;
+const loads = (platform: DeliveryRun, naive?: DeliveryRun) =>
+  naive === undefined ? platform.load : `${platform.load} / ${naive.load}`;
+
+/** JIT, connection pools and agents warm on both sides before anything is measured. */
+export async function warmUp(stack: Stack): Promise<void> {
+  log('warming up (500 messages each)');
+  await deliveryRun(stack.ctx, 'warm-up', stack.ours('bench.single', 'warmup'), 500, 500);
+  await deliveryRun(
+    stack.ctx,
+    'warm-up naive',
+    stack.theirs('bench.single', 'warmup-naive'),
+    500,
+    500,
+  );
+  await settle(stack.ctx);
+}
+
+/** A burst to one endpoint and to ten, through the platform and through the naive pipeline. */
+export async function throughput(
+  stack: Stack,
+  sizes: Sizes,
+): Promise<{ rows: Row[]; single: DeliveryRun; naiveSingle: DeliveryRun }> {
+  const { ctx } = stack;
+  log(`throughput, ${sizes.single} messages to one endpoint`);
+  const single = await deliveryRun(
+    ctx,
+    'platform',
+    stack.ours('bench.single', 'single'),
+    sizes.single,
+    sizes.single,
+  );
+  await settle(ctx);
+  const naiveSingle = await deliveryRun(
+    ctx,
+    'naive',
+    stack.theirs('bench.single', 'naive-single'),
+    sizes.single,
+    sizes.single,
+    undefined,
+    isNaive,
+  );
+  await settle(ctx);
+
+  log(`throughput, ${sizes.fanout} messages to 10 endpoints (fan-out)`);
+  const fan = await deliveryRun(
+    ctx,
+    'platform',
+    stack.ours('bench.fanout', 'fanout'),
+    sizes.fanout,
+    sizes.fanout * 10,
+  );
+  await settle(ctx);
+  const naiveFan = await deliveryRun(
+    ctx,
+    'naive',
+    stack.theirs('bench.fanout', 'naive-fanout'),
+    sizes.naiveFanout,
+    sizes.naiveFanout * 10,
+    undefined,
+    isNaive,
+  );
+  await settle(ctx);
+  const rows = [
+    {
+      measure: `throughput, ${formatNumber(sizes.single)} messages -> 1 endpoint (deliveries/s)`,
+      platform: rateCell(single),
+      naive: rateCell(naiveSingle),
+      ratio: ratioCell(single, naiveSingle),
+      rss: rss(single, naiveSingle),
+      load: loads(single, naiveSingle),
+    },
+    {
+      measure:
+        `throughput, fan-out to 10 endpoints (deliveries/s): platform ${formatNumber(sizes.fanout)} messages` +
+        ` = ${formatNumber(sizes.fanout * 10)} deliveries, naive ${formatNumber(sizes.naiveFanout)} messages`,
+      platform: rateCell(fan),
+      naive: rateCell(naiveFan),
+      ratio: ratioCell(fan, naiveFan),
+      rss: rss(fan, naiveFan),
+      load: loads(fan, naiveFan),
+    },
+  ];
+  return { rows, single, naiveSingle };
+}
+
+/** Publish -> first attempt at a steady rate: every payload carries its publish time. */
+export async function latency(stack: Stack, sizes: Sizes): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const [rate, durationMs] of [
+    [200, sizes.lat200Ms],
+    [1000, sizes.lat1000Ms],
+  ] as const) {
+    log(`latency, publish -> first attempt at ${rate} msg/s for ${durationMs / 1000} s`);
+    const count = Math.round((rate * durationMs) / 1000);
+    const run = await deliveryRun(
+      stack.ctx,
+      `${rate}/s`,
+      stack.ours('bench.single', `lat${rate}`),
+      count,
+      count,
+      { rate, durationMs },
+    );
+    await settle(stack.ctx);
+    rows.push({
+      measure: `latency publish -> first attempt at ${rate} msg/s (${formatNumber(count)} messages)`,
+      platform: latencyCell(run),
+      naive: '',
+      ratio: '',
+      rss: rss(run),
+      load: loads(run),
+    });
+  }
+  return rows;
+}
+
+/** Retries written straight into MongoDB, then all made due by one update. */
+export async function retryDrain(stack: Stack, sizes: Sizes): Promise<Row> {
+  const { ctx } = stack;
+  log(`retry scheduler: seeding ${formatNumber(sizes.retries)} due deliveries`);
+  let lastPrint = 0;
+  await seedHeldRetries(
+    ctx.db,
+    stack.appId,
+    stack.fanEndpoints,
+    sizes.retries,
+    'retries',
+    (written) => {
+      if (written - lastPrint < 20_000 && written !== sizes.retries) return;
+      lastPrint = written;
+      log(`  seeded ${formatNumber(written)}`);
+    },
+  );
+  for (const p of ctx.processes) p.resetPeak();
+  const startedAt = preciseNow();
+  const releaseMs = await releaseHeldRetries(ctx.db, stack.appId);
+  log(`  all due at once (the release took ${(releaseMs / 1000).toFixed(1)} s); draining`);
+  const run = await untilDelivered(ctx, 'retries', 'retries', sizes.retries, startedAt);
+  await settle(ctx);
+  return {
+    measure: `retry scheduler: ${formatNumber(sizes.retries)} deliveries due at once, time until all attempted`,
+    platform: `${run.seconds.toFixed(1)} s (${formatNumber(run.perSecond)}/s)${run.complete ? '' : ' (incomplete)'}`,
+    naive: '',
+    ratio: '',
+    rss: rss(run),
+    load: loads(run),
+  };
+}
+
+/** A second notifier on the same broker and database; the sink counts repeated webhook-ids. */
+export async function scaleOut(stack: Stack, sizes: Sizes, single: DeliveryRun): Promise<Row> {
+  const { ctx } = stack;
+  log(`scale-out: a second notifier, ${sizes.single} messages to one endpoint`);
+  stack.startNotifier('notifier-2');
+  await ctx.probe.waitForConsumers(INTAKE_QUEUE, 2, ctx.processes);
+  await deliveryRun(ctx, 'warm-up', stack.ours('bench.single', 'warmup-2'), 1000, 1000);
+  await settle(ctx);
+  const scaled = await deliveryRun(
+    ctx,
+    '2 notifiers',
+    stack.ours('bench.single', 'scaled'),
+    sizes.single,
+    sizes.single,
+  );
+  await settle(ctx);
+  const factor = (scaled.perSecond / single.perSecond).toFixed(2);
+  return {
+    measure: `scale-out: ${formatNumber(sizes.single)} messages -> 1 endpoint, 2 notifiers vs 1 (duplicates at the sink)`,
+    platform:
+      `${rateCell(scaled)} vs ${formatNumber(single.perSecond)}/s (${factor}x); ` +
+      `duplicates ${scaled.result.duplicates} vs ${single.result.duplicates}`,
+    naive: '',
+    ratio: '',
+    rss: rss(scaled),
+    load: loads(scaled),
+  };
+}
+
+/** One endpoint again, one notifier with the default ENDPOINT_CONCURRENCY (10 per endpoint). */
+export async function defaultEndpointConcurrency(
+  stack: Stack,
+  sizes: Sizes,
+  naiveSingle: DeliveryRun,
+  notifierEnv: Record<string, string>,
+): Promise<Row> {
+  const { ctx } = stack;
+  log('one endpoint again, one notifier with the default ENDPOINT_CONCURRENCY');
+  await Promise.all(
+    ctx.processes.filter((p) => p.name.startsWith('notifier')).map((p) => p.stop()),
+  );
+  stack.startNotifier('notifier-3', notifierEnv);
+  await ctx.probe.waitForConsumers(INTAKE_QUEUE, 1, ctx.processes);
+  await deliveryRun(ctx, 'warm-up', stack.ours('bench.single', 'warmup-3'), 1000, 1000);
+  await settle(ctx);
+  const run = await deliveryRun(
+    ctx,
+    'platform',
+    stack.ours('bench.single', 'single-default'),
+    sizes.single,
+    sizes.single,
+  );
+  await settle(ctx);
+  return {
+    measure: `throughput, ${formatNumber(sizes.single)} messages -> 1 endpoint, default ENDPOINT_CONCURRENCY (10 in flight per endpoint)`,
+    platform: rateCell(run),
+    naive: rateCell(naiveSingle),
+    ratio: ratioCell(run, naiveSingle),
+    rss: rss(run, naiveSingle),
+    load: loads(run, naiveSingle),
+  };
+}

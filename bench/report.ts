@@ -1,0 +1,59 @@
+export interface Row {
+  measure: string;
+  platform: string;
+  naive: string;
+  ratio: string;
+  /** Peak RSS during the measure: the platform's notifier(s) and, where it ran, the naive one. */
+  rss: string;
+  /** 1-minute load average when the measure ended. */
+  load: string;
+}
+
+export interface Report {
+  title: string;
+  meta: [string, string][];
+  rows: Row[];
+  processes: { name: string; peakMb: number; note: string }[];
+  notes: string[];
+}
+
+export function formatNumber(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+export function toMarkdown(report: Report): string {
+  const table = (header: string[], rows: string[][]) =>
+    [
+      `| ${header.join(' | ')} |`,
+      `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+      ...rows.map((row) => `| ${row.join(' | ')} |`),
+    ].join('\n');
+  return [
+    `# ${report.title}`,
+    '',
+    ...report.meta.map(([key, value]) => `- ${key}: ${value}`),
+    '',
+    table(
+      ['measure', 'notify-platform', 'naive pipeline', 'ratio', 'peak RSS (MB)', 'load 1m'],
+      report.rows.map((row) => [
+        row.measure,
+        row.platform,
+        row.naive,
+        row.ratio,
+        row.rss,
+        row.load,
+      ]),
+    ),
+    '',
+    table(
+      ['process', 'peak RSS (VmHWM, MB)', ''],
+      report.processes.map((p) => [p.name, formatNumber(p.peakMb, 0), p.note]),
+    ),
+    '',
+    ...report.notes.map((note) => `- ${note}`),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,34 @@
+import { isPermanentStoreError } from './store-errors';
+
+describe('isPermanentStoreError', () => {
+  it.each([
+    ['the driver cannot encode a key', Object.assign(new Error('x'), { name: 'BSONError' })],
+    ['the serializer overflowed its stack', new RangeError('Maximum call stack size exceeded')],
+    [
+      'nested too deep (Overflow)',
+      Object.assign(new Error('x'), { name: 'MongoServerError', code: 15 }),
+    ],
+    [
+      'one document of an unordered insert refused',
+      Object.assign(new Error('x'), {
+        name: 'MongoBulkWriteError',
+        writeErrors: [{ code: 11000 }, { err: { code: 15 } }],
+      }),
+    ],
+  ])('is permanent: %s', (_what, error) => {
+    expect(isPermanentStoreError(error)).toBe(true);
+  });
+
+  it.each([
+    ['no server', Object.assign(new Error('x'), { name: 'MongoServerSelectionError' })],
+    ['a network error', Object.assign(new Error('x'), { name: 'MongoNetworkError' })],
+    [
+      'a primary stepping down',
+      Object.assign(new Error('x'), { name: 'MongoServerError', code: 10107 }),
+    ],
+    ['duplicates only', Object.assign(new Error('x'), { writeErrors: [{ code: 11000 }] })],
+    ['not an error', 'oops'],
+  ])('is not permanent: %s', (_what, error) => {
+    expect(isPermanentStoreError(error)).toBe(false);
+  });
+});

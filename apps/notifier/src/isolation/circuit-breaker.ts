@@ -1,0 +1,68 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { circuitTransitions, Clock } from '@app/common';
+import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
+import { DeliveryRepository, EndpointCircuitRepository, type EndpointHealthChange } from '@app/dal';
+import { spreadFor } from './endpoint-admission';
+
+/**
+ * Runs after a batch of outcomes (and the endpoints' health) is written: an endpoint whose latest
+ * attempt failed may have to open its circuit or be disabled (EndpointCircuitRepository). When a
+ * circuit opens, the endpoint's due deliveries are moved past the cool-down at once, so no
+ * notifier claims them only to postpone them. Each transition is logged and counted
+ * (notify_endpoint_circuit_transitions_total); a disabled endpoint keeps the reason.
+ */
+@Injectable()
+export class CircuitBreaker {
+  private readonly logger = new Logger(CircuitBreaker.name);
+
+  constructor(
+    private readonly circuits: EndpointCircuitRepository,
+    private readonly deliveries: DeliveryRepository,
+    private readonly clock: Clock,
+    @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
+  ) {}
+
+  /** Never throws: the circuit is re-evaluated with the endpoint's next failure anyway. */
+  async afterOutcomes(changes: readonly EndpointHealthChange[]): Promise<void> {
+    const failing = endpointsEndingInFailure(changes);
+    if (failing.length === 0) return;
+    const now = this.clock.now();
+    try {
+      const transitions = await this.circuits.afterFailures(
+        failing,
+        this.config.circuitBreaker,
+        now,
+      );
+      for (const transition of transitions) {
+        circuitTransitions.inc({ transition: transition.kind });
+        if (transition.kind === 'disabled') {
+          this.logger.warn(`endpoint ${transition.endpointId} disabled: ${transition.reason}`);
+          continue;
+        }
+        const moved = await this.deliveries.postponeDueForEndpoint(
+          transition.endpointId,
+          transition.until,
+          spreadFor(transition.cooldownMs),
+        );
+        this.logger.warn(
+          `endpoint ${transition.endpointId}: circuit open after ${transition.consecutiveFailures} consecutive failures; ` +
+            `no attempts until ${transition.until.toISOString()} (${moved} due deliveries postponed, attempts not counted)`,
+        );
+      }
+    } catch (error) {
+      this.logger.warn(
+        `updating endpoint circuits failed (retried with the next failure): ${String(error)}`,
+      );
+    }
+  }
+}
+
+/** Endpoints whose latest outcome in the batch is a failure. */
+export function endpointsEndingInFailure(changes: readonly EndpointHealthChange[]): string[] {
+  const latest = new Map<string, EndpointHealthChange>();
+  for (const change of changes) {
+    const seen = latest.get(change.endpointId);
+    if (seen === undefined || seen.at <= change.at) latest.set(change.endpointId, change);
+  }
+  return [...latest.values()].filter((change) => !change.succeeded).map((c) => c.endpointId);
+}

@@ -1,0 +1,266 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock, deliveriesPostponed, type PostponeReason } from '@app/common';
+import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
+import {
+  DeliveryRepository,
+  EndpointCircuitRepository,
+  RateLimitRepository,
+  type DeliveryEntity,
+  type EndpointEntity,
+} from '@app/dal';
+import { circuitOf, rateLimitedDueTimes, spreadFor } from './endpoint-admission';
+
+/** A delivery over ENDPOINT_CONCURRENCY is due again this much later (or claimed elsewhere). */
+const BUSY_DELAY_MS = 1_000;
+/** A probe must end within its attempt timeout; the circuit is held a little longer. */
+const PROBE_MARGIN_MS = 5_000;
+/** As in the dispatcher: an attempt ends well inside its lease. */
+const LEASE_MARGIN_MS = 10_000;
+
+interface Postponement {
+  deliveryId: string;
+  dueAt: Date;
+  reason: PostponeReason;
+}
+
+/**
+ * Decides, endpoint by endpoint, which claimed deliveries are attempted now, so that one slow,
+ * hanging or failing endpoint never holds up the others (docs/operations.md):
+ *
+ * 1. circuit breaker: while an endpoint's circuit is open nothing is attempted; once its cool-down
+ *    is over exactly one notifier wins the single probe attempt;
+ * 2. ENDPOINT_CONCURRENCY: at most this many attempts in flight per endpoint in this notifier;
+ * 3. rateLimitPerSecond: counted across every notifier in MongoDB (one round trip per endpoint
+ *    and batch, and only for endpoints that have a limit).
+ *
+ * Whatever is not admitted is postponed, not attempted: its claim is given up and it falls due
+ * again later with its attempt count unchanged. Nothing waits in memory.
+ */
+@Injectable()
+export class EndpointGate {
+  private readonly logger = new Logger(EndpointGate.name);
+  private readonly inFlight = new Map<string, number>();
+  /** Endpoints known here to take nothing before a time (circuit open, rate limit spent). */
+  private readonly blockedUntil = new Map<string, number>();
+  private closed = false;
+
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly circuits: EndpointCircuitRepository,
+    private readonly rateLimits: RateLimitRepository,
+    private readonly clock: Clock,
+    @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
+  ) {}
+
+  /** How many more attempts this notifier may start to the endpoint now. */
+  roomFor(endpointId: string): number {
+    if (this.isBlocked(endpointId, this.clock.now().getTime())) return 0;
+    return Math.max(0, this.config.endpointConcurrency - (this.inFlight.get(endpointId) ?? 0));
+  }
+
+  /** Endpoints with no room here: a claim leaves their deliveries for later, or for others. */
+  unavailableEndpoints(): string[] {
+    const now = this.clock.now().getTime();
+    const full = [...this.inFlight]
+      .filter(([, count]) => count >= this.config.endpointConcurrency)
+      .map(([endpointId]) => endpointId);
+    const blocked = [...this.blockedUntil.keys()].filter((id) => this.isBlocked(id, now));
+    return [...new Set([...full, ...blocked])];
+  }
+
+  /** Graceful shutdown: from now on every delivery handed to admit() is given back, due now. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /**
+   * The deliveries to attempt now, each counted until `done`; the others are postponed. A
+   * delivery whose endpoint is gone or disabled is admitted: the dispatcher settles it.
+   */
+  async admit(
+    deliveries: readonly DeliveryEntity[],
+    endpoints: ReadonlyMap<string, EndpointEntity>,
+    claimToken: string,
+  ): Promise<DeliveryEntity[]> {
+    const now = this.clock.now();
+    const postponed: Postponement[] = [];
+    if (this.closed) {
+      for (const d of deliveries)
+        postponed.push({ deliveryId: d._id, dueAt: now, reason: 'shutting_down' });
+      await this.postpone(postponed, claimToken);
+      return [];
+    }
+    const groups = groupByEndpoint(deliveries);
+    const counted: DeliveryEntity[] = [];
+    try {
+      const admitted = await Promise.all(
+        [...groups].map(async ([endpointId, group]) => {
+          const endpoint = endpoints.get(endpointId);
+          if (endpoint === undefined || !endpoint.enabled) {
+            this.count(endpointId, group.length);
+            counted.push(...group);
+            return group;
+          }
+          const probing = await this.throughCircuit(endpoint, group, now, postponed);
+          const running = this.throughConcurrency(endpointId, probing, now, postponed);
+          counted.push(...running);
+          return this.throughRateLimit(endpoint, running, now, postponed);
+        }),
+      );
+      await this.postpone(postponed, claimToken);
+      return admitted.flat();
+    } catch (error) {
+      // Left claimed: they fall due again when the lease expires.
+      for (const delivery of counted) this.done(delivery.endpointId);
+      throw error;
+    }
+  }
+
+  /** An admitted attempt finished. */
+  done(endpointId: string): void {
+    const count = (this.inFlight.get(endpointId) ?? 0) - 1;
+    if (count > 0) this.inFlight.set(endpointId, count);
+    else this.inFlight.delete(endpointId);
+  }
+
+  private async throughCircuit(
+    endpoint: EndpointEntity,
+    group: DeliveryEntity[],
+    now: Date,
+    postponed: Postponement[],
+  ): Promise<DeliveryEntity[]> {
+    const circuit = circuitOf(endpoint, now);
+    switch (circuit.state) {
+      case 'closed':
+        return group;
+      case 'open': {
+        this.block(endpoint._id, circuit.until);
+        const spread = spreadFor(circuit.until.getTime() - now.getTime());
+        for (const delivery of group) {
+          postponed.push({
+            deliveryId: delivery._id,
+            dueAt: new Date(circuit.until.getTime() + Math.floor(Math.random() * spread)),
+            reason: 'circuit_open',
+          });
+        }
+        return [];
+      }
+      case 'half-open': {
+        const hold = new Date(now.getTime() + this.attemptTimeoutMs(endpoint) + PROBE_MARGIN_MS);
+        const probe = await this.circuits.acquireProbe(endpoint._id, now, hold);
+        // The others look again after a cool-down at most (or once the probe's time is up): by
+        // then a successful probe has closed the circuit, and they go.
+        const recheck = new Date(
+          Math.min(hold.getTime(), now.getTime() + this.config.circuitBreaker.cooldownMs),
+        );
+        this.block(endpoint._id, recheck);
+        const [first, ...rest] = group;
+        const waiting = probe ? rest : group;
+        const spread = spreadFor(recheck.getTime() - now.getTime());
+        for (const delivery of waiting) {
+          postponed.push({
+            deliveryId: delivery._id,
+            dueAt: new Date(recheck.getTime() + Math.floor(Math.random() * spread)),
+            reason: 'circuit_open',
+          });
+        }
+        if (!probe || first === undefined) return [];
+        // The endpoint's other due deliveries wait for the probe's verdict too.
+        await this.deliveries
+          .postponeDueForEndpoint(endpoint._id, recheck, spread)
+          .catch((error: unknown) =>
+            this.logger.warn(`postponing during a probe failed: ${String(error)}`),
+          );
+        this.logger.log(`endpoint ${endpoint._id}: cool-down over, probing with one attempt`);
+        return [first];
+      }
+    }
+  }
+
+  /** Counts what it lets through. */
+  private throughConcurrency(
+    endpointId: string,
+    group: DeliveryEntity[],
+    now: Date,
+    postponed: Postponement[],
+  ): DeliveryEntity[] {
+    const room = Math.max(
+      0,
+      this.config.endpointConcurrency - (this.inFlight.get(endpointId) ?? 0),
+    );
+    const running = group.slice(0, room);
+    for (const delivery of group.slice(room)) {
+      postponed.push({
+        deliveryId: delivery._id,
+        dueAt: new Date(now.getTime() + BUSY_DELAY_MS),
+        reason: 'endpoint_busy',
+      });
+    }
+    this.count(endpointId, running.length);
+    return running;
+  }
+
+  private async throughRateLimit(
+    endpoint: EndpointEntity,
+    group: DeliveryEntity[],
+    now: Date,
+    postponed: Postponement[],
+  ): Promise<DeliveryEntity[]> {
+    const limit = endpoint.rateLimitPerSecond;
+    if (limit === undefined || group.length === 0) return group;
+    // A failure here is admit()'s: it uncounts the group and leaves it claimed.
+    const granted = await this.rateLimits.take(endpoint._id, limit, group.length, now);
+    if (granted === group.length) return group;
+    const over = group.slice(granted);
+    const dueTimes = rateLimitedDueTimes(over.length, limit, now, Math.random);
+    over.forEach((delivery, index) => {
+      this.done(delivery.endpointId);
+      postponed.push({ deliveryId: delivery._id, dueAt: dueTimes[index]!, reason: 'rate_limited' });
+    });
+    this.block(endpoint._id, new Date((Math.floor(now.getTime() / 1000) + 1) * 1000));
+    return group.slice(0, granted);
+  }
+
+  private async postpone(postponed: readonly Postponement[], claimToken: string): Promise<void> {
+    if (postponed.length === 0) return;
+    for (const entry of postponed) deliveriesPostponed.inc({ reason: entry.reason });
+    try {
+      await this.deliveries.postpone(postponed, claimToken);
+    } catch (error) {
+      this.logger.warn(
+        `postponing ${postponed.length} deliveries failed; they come back when their lease expires: ${String(error)}`,
+      );
+    }
+  }
+
+  private attemptTimeoutMs(endpoint: EndpointEntity): number {
+    return Math.min(endpoint.timeoutMs, this.config.leaseMs - LEASE_MARGIN_MS);
+  }
+
+  private count(endpointId: string, n: number): void {
+    if (n > 0) this.inFlight.set(endpointId, (this.inFlight.get(endpointId) ?? 0) + n);
+  }
+
+  private block(endpointId: string, until: Date): void {
+    const current = this.blockedUntil.get(endpointId) ?? 0;
+    this.blockedUntil.set(endpointId, Math.max(current, until.getTime()));
+  }
+
+  private isBlocked(endpointId: string, now: number): boolean {
+    const until = this.blockedUntil.get(endpointId);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.blockedUntil.delete(endpointId);
+    return false;
+  }
+}
+
+function groupByEndpoint(deliveries: readonly DeliveryEntity[]): Map<string, DeliveryEntity[]> {
+  const groups = new Map<string, DeliveryEntity[]>();
+  for (const delivery of deliveries) {
+    const group = groups.get(delivery.endpointId);
+    if (group === undefined) groups.set(delivery.endpointId, [delivery]);
+    else group.push(delivery);
+  }
+  return groups;
+}

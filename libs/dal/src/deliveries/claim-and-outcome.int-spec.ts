@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection, Model } from 'mongoose';
+import { openConnection } from '../connection';
+import type { MessageEntity } from '../messages/message.entity';
+import { MessageRepository } from '../messages/message.repository';
+import type { DeliveryEntity } from './delivery.entity';
+import { DeliveryRepository, type DeliveryUpdate } from './delivery.repository';
+
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+
+function delivery(id: string, dueMs: number, messageId = `msg_${id}`): DeliveryEntity {
+  return {
+    _id: id,
+    appId: 'app_1',
+    messageId,
+    endpointId: `ep_${id}`,
+    channel: 'webhook',
+    status: 'pending',
+    attemptCount: 0,
+    nextAttemptAt: at(dueMs),
+    lastAttemptAt: null,
+    lastError: null,
+    deliveredAt: null,
+    claimToken: null,
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+function succeeded(ms: number): DeliveryUpdate {
+  return {
+    status: 'succeeded',
+    attemptCount: 1,
+    nextAttemptAt: null,
+    lastAttemptAt: at(ms),
+    lastError: null,
+    deliveredAt: at(ms + 5),
+    updatedAt: at(ms + 5),
+  };
+}
+
+describe('claiming and settling deliveries in batches (real MongoDB)', () => {
+  let connection: Connection;
+  let deliveries: Model<DeliveryEntity>;
+  let messages: Model<MessageEntity>;
+  let repository: DeliveryRepository;
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_claims_${randomBytes(4).toString('hex')}`;
+    connection = await openConnection(url.toString());
+    deliveries = connection.model<DeliveryEntity>('Delivery');
+    messages = connection.model<MessageEntity>('Message');
+    repository = new DeliveryRepository(deliveries);
+  });
+  afterAll(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+  beforeEach(async () => {
+    await deliveries.deleteMany({});
+    await messages.deleteMany({});
+  });
+
+  const claim = (claimToken: string, limit = 10) =>
+    repository.claimDue({ now: at(1_000), limit, claimToken, leaseUntil: at(90_000) });
+
+  it('claims the due deliveries oldest first, as they are stored once claimed', async () => {
+    await deliveries.insertMany([delivery('b', 200), delivery('a', 100), delivery('later', 5_000)]);
+    const claimed = await claim('t1');
+    expect(claimed.map((d) => d._id)).toEqual(['a', 'b']);
+    const stored = await deliveries.find({ claimToken: 't1' }).sort({ _id: 1 }).lean();
+    expect(stored).toEqual([...claimed].sort((x, y) => x._id.localeCompare(y._id)));
+    expect(stored.every((d) => d.nextAttemptAt?.getTime() === at(90_000).getTime())).toBe(true);
+    expect(await claim('t2')).toEqual([]);
+  });
+
+  it('gives each delivery to one of two workers claiming at once', async () => {
+    await deliveries.insertMany(Array.from({ length: 50 }, (_, i) => delivery(`d${i}`, i)));
+    const [first, second] = await Promise.all([claim('w1', 50), claim('w2', 50)]);
+    const ids = [...first, ...second].map((d) => d._id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(50);
+    for (const [token, claimed] of [
+      ['w1', first],
+      ['w2', second],
+    ] as const) {
+      expect(await deliveries.countDocuments({ claimToken: token })).toBe(claimed.length);
+    }
+  });
+
+  it('writes each outcome of a batch to its own delivery, fenced on the claim', async () => {
+    await deliveries.insertMany([delivery('a', 0), delivery('b', 0), delivery('c', 0)]);
+    await claim('t1');
+    await deliveries.updateOne({ _id: 'c' }, { $set: { claimToken: 'someone-else' } });
+    await repository.recordOutcomes([
+      { deliveryId: 'a', claimToken: 't1', update: succeeded(10) },
+      { deliveryId: 'b', claimToken: 't1', update: { ...succeeded(20), attemptCount: 2 } },
+      { deliveryId: 'c', claimToken: 't1', update: succeeded(30) },
+    ]);
+    const byId = new Map((await deliveries.find().lean()).map((d) => [d._id, d]));
+    expect(byId.get('a')).toMatchObject({ ...succeeded(10), claimToken: null });
+    expect(byId.get('b')).toMatchObject({ ...succeeded(20), attemptCount: 2, claimToken: null });
+    // Another worker holds c: this one's outcome must not land.
+    expect(byId.get('c')).toMatchObject({ status: 'pending', claimToken: 'someone-else' });
+  });
+
+  it('derives each message status from its deliveries in one round trip', async () => {
+    const message = (id: string): MessageEntity => ({
+      _id: id,
+      appId: 'app_1',
+      eventType: 'order.paid',
+      payload: {},
+      targetEndpointIds: [],
+      status: 'pending',
+      createdAt: T0,
+    });
+    await messages.insertMany(['m1', 'm2', 'm3', 'm4'].map(message));
+    await deliveries.insertMany([
+      { ...delivery('a', 0, 'm1'), status: 'succeeded' },
+      { ...delivery('b', 0, 'm1'), status: 'cancelled' },
+      { ...delivery('c', 0, 'm2'), status: 'succeeded' },
+      { ...delivery('d', 0, 'm2'), status: 'failed' },
+      { ...delivery('e', 0, 'm3'), status: 'failed' },
+      { ...delivery('f', 0, 'm3'), status: 'pending' },
+    ]);
+    await new MessageRepository(messages, deliveries).refreshStatus(['m1', 'm2', 'm3', 'm4']);
+    const statuses = Object.fromEntries(
+      (await messages.find().lean()).map((m) => [m._id, m.status]),
+    );
+    // m4 has no delivery (yet): it keeps its status.
+    expect(statuses).toEqual({ m1: 'delivered', m2: 'failed', m3: 'pending', m4: 'pending' });
+  });
+});

@@ -1,0 +1,249 @@
+import { ApiClient } from '../api/api-helpers';
+import { eventually } from '../../support/eventually';
+import { TestPlatform } from '../../support/platform';
+import { Recipient } from '../../support/recipient';
+
+async function deliveriesOf(client: ApiClient, ids: readonly string[]): Promise<any[]> {
+  const messages = await Promise.all(
+    ids.map(async (id) => (await client.request('GET', `/v1/messages/${id}`)).body),
+  );
+  return messages.flatMap((message) => message.deliveries ?? []);
+}
+
+describe('endpoint isolation: a hanging endpoint never delays the others', () => {
+  let platform: TestPlatform;
+  const recipient = new Recipient();
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    await recipient.start();
+    platform = await TestPlatform.start({ env: { ENDPOINT_CONCURRENCY: '3' } });
+    client = await ApiClient.forNewApp(platform);
+  });
+
+  afterAll(async () => {
+    await platform.stop();
+    await recipient.stop();
+  });
+
+  it('holds at most ENDPOINT_CONCURRENCY attempts on the hanging one while the healthy one drains', async () => {
+    recipient.answer('/hangs', 'hang');
+    await client.createEndpoint({
+      url: recipient.url('/hangs'),
+      eventTypes: ['slow.*'],
+      timeoutMs: 8_000,
+    });
+    await client.createEndpoint({ url: recipient.url('/healthy'), eventTypes: ['fast.*'] });
+
+    const slow: string[] = [];
+    for (let i = 0; i < 20; i++)
+      slow.push(await client.publish({ eventType: 'slow.sent', payload: { i } }));
+    const started = Date.now();
+    const fast: string[] = [];
+    for (let i = 0; i < 40; i++)
+      fast.push(await client.publish({ eventType: 'fast.sent', payload: { i } }));
+
+    await eventually(() => (recipient.count('/healthy') >= 40 ? true : undefined), {
+      what: 'every message to the healthy endpoint to arrive',
+      timeoutMs: 15_000,
+    });
+    // Well inside one attempt timeout of the hanging endpoint: nobody waited for it.
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(recipient.maxOpen.get('/hangs')).toBe(3);
+    expect(recipient.count('/hangs')).toBe(3);
+
+    // The 17 others were put back unclaimed, not attempted: pending, attempt count 0.
+    const stored = await platform.db
+      .collection('deliveries')
+      .find({ messageId: { $in: slow } })
+      .toArray();
+    expect(stored.every((d) => d.status === 'pending' && d.attemptCount === 0)).toBe(true);
+    expect(stored.filter((d) => d.claimToken === null)).toHaveLength(17);
+    const delivered = await deliveriesOf(client, fast);
+    expect(delivered.filter((d) => d.status === 'succeeded')).toHaveLength(40);
+  });
+});
+
+describe('endpoint isolation: rateLimitPerSecond holds across notifiers', () => {
+  let platform: TestPlatform;
+  const recipient = new Recipient();
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    await recipient.start();
+    platform = await TestPlatform.start({ notifiers: 2 });
+    client = await ApiClient.forNewApp(platform);
+  });
+
+  afterAll(async () => {
+    await platform.stop();
+    await recipient.stop();
+  });
+
+  it('sends at most the limit in any second, and postpones the rest without counting an attempt', async () => {
+    await client.createEndpoint({ url: recipient.url('/limited'), rateLimitPerSecond: 4 });
+    const ids: string[] = [];
+    for (let i = 0; i < 24; i++)
+      ids.push(await client.publish({ eventType: 'order.paid', payload: { i } }));
+
+    await eventually(() => (recipient.count('/limited') >= 24 ? true : undefined), {
+      what: 'all 24 messages to arrive at 4 per second',
+      timeoutMs: 20_000,
+    });
+    const perSecond = new Map<number, number>();
+    for (const at of recipient.arrivals.get('/limited')!) {
+      const second = Math.floor(at / 1000);
+      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+    }
+    // The limit counts when a notifier admits an attempt; the request lands a few milliseconds
+    // later, and one admitted at the very end of a second may arrive in the next: allow one.
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(5);
+    // 24 at 4 per second take six seconds: at least 4 s from the first arrival to the last.
+    const arrivals = recipient.arrivals.get('/limited')!;
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(4_000);
+
+    await eventually(async () => {
+      const deliveries = await deliveriesOf(client, ids);
+      return deliveries.filter((d) => d.status === 'succeeded').length === 24
+        ? deliveries
+        : undefined;
+    });
+    const deliveries = await deliveriesOf(client, ids);
+    expect(deliveries.map((d) => d.attemptCount)).toEqual(Array(24).fill(1));
+  });
+});
+
+function circuitPlatform(env: Record<string, string>) {
+  const recipient = new Recipient();
+  const context = {
+    platform: undefined as unknown as TestPlatform,
+    client: undefined as unknown as ApiClient,
+    recipient,
+  };
+  beforeAll(async () => {
+    await recipient.start();
+    context.platform = await TestPlatform.start({ env });
+    context.client = await ApiClient.forNewApp(context.platform);
+  });
+  afterAll(async () => {
+    await context.platform.stop();
+    await recipient.stop();
+  });
+  return context;
+}
+
+describe('endpoint isolation: the circuit breaker opens, probes once, closes', () => {
+  const context = circuitPlatform({
+    CIRCUIT_BREAKER_OPEN_AFTER: '3',
+    CIRCUIT_BREAKER_COOLDOWN: '2s',
+    CIRCUIT_BREAKER_MAX_COOLDOWN: '4s',
+    CIRCUIT_BREAKER_FAILURES: '1000',
+  });
+
+  it('postpones attempts while open, without burning them, and lets everything through after a good probe', async () => {
+    const { platform, client, recipient } = context;
+    recipient.answer('/flaky', 'fail');
+    const endpoint = await client.createEndpoint({
+      url: recipient.url('/flaky'),
+      retrySchedule: Array(30).fill('300ms'),
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++)
+      ids.push(await client.publish({ eventType: 'flaky.sent', payload: { i } }));
+
+    // Failing for a whole cool-down (2 s) with at least 3 failures in a row: the circuit opens.
+    const opened = await eventually(
+      async () => {
+        const stored = await platform.db.collection('endpoints').findOne({ _id: endpoint.id });
+        return stored?.circuitOpenUntil instanceof Date ? Date.now() : undefined;
+      },
+      { what: 'the circuit to open' },
+    );
+    const failuresBeforeOpening = recipient.count('/flaky');
+    expect(failuresBeforeOpening).toBeGreaterThanOrEqual(3 * 4);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const beforeCooldown = recipient.count('/flaky');
+    // Open: nothing reaches the endpoint, although every delivery's schedule says 300 ms.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(recipient.count('/flaky')).toBe(beforeCooldown);
+    expect(Date.now() - opened).toBeLessThan(2_000);
+    // Postponed, not burned: the deliveries count exactly the attempts that reached the endpoint.
+    const during = await deliveriesOf(client, ids);
+    expect(during.reduce((sum, d) => sum + d.attemptCount, 0)).toBe(beforeCooldown);
+    expect(during.every((d) => d.status === 'pending')).toBe(true);
+
+    // The endpoint recovers; after the cool-down a single probe succeeds and everything flows.
+    recipient.answer('/flaky', 'ok');
+    await eventually(
+      async () => {
+        const deliveries = await deliveriesOf(client, ids);
+        return deliveries.every((d) => d.status === 'succeeded') ? true : undefined;
+      },
+      { what: 'every delivery to succeed after the probe', timeoutMs: 30_000 },
+    );
+    const afterCooldown = recipient.arrivals.get('/flaky')!.slice(beforeCooldown);
+    // One success each: the probe alone first, the others once it had closed the circuit.
+    expect(afterCooldown).toHaveLength(4);
+    expect(afterCooldown[1]! - afterCooldown[0]!).toBeGreaterThan(1_000);
+    const { body } = await client.request('GET', `/v1/endpoints/${endpoint.id}`);
+    expect(body).toMatchObject({ enabled: true, consecutiveFailures: 0 });
+    const stored = await platform.db.collection('endpoints').findOne({ _id: endpoint.id });
+    expect(stored).not.toHaveProperty('circuitOpenUntil');
+    expect(stored).not.toHaveProperty('failingSince');
+  });
+});
+
+describe('endpoint isolation: the circuit breaker disables an endpoint failing hard', () => {
+  const context = circuitPlatform({
+    CIRCUIT_BREAKER_OPEN_AFTER: '3',
+    CIRCUIT_BREAKER_COOLDOWN: '1s',
+    CIRCUIT_BREAKER_MAX_COOLDOWN: '1s',
+    CIRCUIT_BREAKER_FAILURES: '5',
+    CIRCUIT_BREAKER_DURATION: '3s',
+  });
+
+  it('disables it with the reason, fails what was pending, counts the event, and starts clean when re-enabled', async () => {
+    const { platform, client, recipient } = context;
+    recipient.answer('/dead', 'fail');
+    const endpoint = await client.createEndpoint({
+      url: recipient.url('/dead'),
+      retrySchedule: Array(30).fill('300ms'),
+    });
+    const id = await client.publish({ eventType: 'dead.sent', payload: {} });
+
+    const disabled = await eventually(
+      async () => {
+        const { body } = await client.request('GET', `/v1/endpoints/${endpoint.id}`);
+        return body.enabled === false ? body : undefined;
+      },
+      { what: 'the endpoint to be disabled', timeoutMs: 20_000 },
+    );
+    expect(disabled.disabledReason).toMatch(
+      /^circuit breaker: \d+ consecutive failed attempts over \d seconds, since .*, without a success$/,
+    );
+    expect(disabled.consecutiveFailures).toBeGreaterThanOrEqual(5);
+    const message = await client.messageWhen(id, (m) => m.status === 'failed');
+    expect(message.deliveries[0].lastError).toMatch(/^the endpoint is disabled: circuit breaker/);
+    expect(message.deliveries[0].attemptCount).toBe(recipient.count('/dead'));
+    const metrics = await (await fetch(`${platform.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(
+      /notify_endpoint_circuit_transitions_total\{transition="disabled"\} [1-9]/,
+    );
+    expect(metrics).toMatch(
+      /notify_endpoint_circuit_transitions_total\{transition="opened"\} [1-9]/,
+    );
+
+    // Re-enabled by its owner, it starts from a clean slate.
+    const enabled = await client.request('PATCH', `/v1/endpoints/${endpoint.id}`, {
+      enabled: true,
+    });
+    expect(enabled.body).toMatchObject({
+      enabled: true,
+      disabledReason: null,
+      consecutiveFailures: 0,
+    });
+    const stored = await platform.db.collection('endpoints').findOne({ _id: endpoint.id });
+    expect(stored).not.toHaveProperty('failingSince');
+    expect(stored).not.toHaveProperty('circuitOpenings');
+  });
+});

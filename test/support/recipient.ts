@@ -1,0 +1,77 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Answer = 'ok' | 'fail' | 'hang';
+
+/**
+ * A webhook recipient with one behaviour per path: answer 200, answer 500, or never answer. Per
+ * path it records when each request arrived, how many were open at once, and how many times it
+ * saw each `webhook-id` (recipients deduplicate on it: a second sighting is a duplicate).
+ */
+export class Recipient {
+  readonly arrivals = new Map<string, number[]>();
+  readonly maxOpen = new Map<string, number>();
+  readonly seen = new Map<string, Map<string, number>>();
+  private readonly open = new Map<string, number>();
+  private readonly answers = new Map<string, Answer>();
+  private server!: Server;
+
+  async start(): Promise<this> {
+    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const path = req.url ?? '/';
+      req.resume();
+      req.on('end', () => {
+        this.arrivals.set(path, [...(this.arrivals.get(path) ?? []), Date.now()]);
+        const id = req.headers['webhook-id'];
+        if (typeof id === 'string') {
+          const ids = this.seen.get(path) ?? new Map<string, number>();
+          ids.set(id, (ids.get(id) ?? 0) + 1);
+          this.seen.set(path, ids);
+        }
+        const open = (this.open.get(path) ?? 0) + 1;
+        this.open.set(path, open);
+        this.maxOpen.set(path, Math.max(open, this.maxOpen.get(path) ?? 0));
+        res.on('close', () => this.open.set(path, (this.open.get(path) ?? 1) - 1));
+        switch (this.answers.get(path) ?? 'ok') {
+          case 'ok':
+            res.writeHead(200).end('ok');
+            return;
+          case 'fail':
+            res.writeHead(500).end('down');
+            return;
+          case 'hang':
+            return;
+        }
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+  }
+
+  answer(path: string, answer: Answer): void {
+    this.answers.set(path, answer);
+  }
+
+  count(path: string): number {
+    return this.arrivals.get(path)?.length ?? 0;
+  }
+
+  /** The distinct webhook-ids a path received. */
+  ids(path: string): Set<string> {
+    return new Set(this.seen.get(path)?.keys() ?? []);
+  }
+
+  /** Requests beyond the first for each webhook-id. */
+  duplicates(path: string): number {
+    return [...(this.seen.get(path)?.values() ?? [])].reduce((sum, n) => sum + n - 1, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,6 +1,7 @@
 // @ts-check
 import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -35,8 +36,15 @@ export default tseslint.config(
     },
   },
   {
-    // The config lib parses the environment; the local MongoDB launcher owns mongodb-memory-server's.
-    files: ['libs/config/**', 'libs/dal/src/local-mongodb/**', 'test/**'],
+    // The config lib parses the environment; the local MongoDB launcher owns mongodb-memory-server's;
+    // the examples' config module is their one reader of it.
+    files: [
+      'libs/config/**',
+      'libs/dal/src/local-mongodb/**',
+      'test/**',
+      'examples/config.ts',
+      'bench/**',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
@@ -51,6 +59,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
+  },
+  {
+    // The operator console: a React app for the browser (apps/console/tsconfig.json), not Nest.
+    files: ['apps/console/**/*.{ts,tsx,mts}'],
+    ...reactHooks.configs.flat.recommended,
   },
   prettier,
 );

@@ -11,6 +11,8 @@ import { eventually } from './eventually';
 import { createVhost, type Vhost } from './rabbit-vhost';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
+/** Encrypts webhook secrets at rest in every suite's database (32 bytes, base64). */
+export const SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** Warnings and errors only; set TEST_LOGS=1 to see everything. */
 const LOG_LEVELS: LogLevel[] = process.env.TEST_LOGS ? ['log', 'warn', 'error'] : ['warn', 'error'];
@@ -77,6 +79,7 @@ export class TestPlatform {
       TARGET_ALLOWLIST: '127.0.0.0/8,::1/128',
       SCHEDULER_INTERVAL: '50ms',
       LEASE_DURATION: '15s',
+      SECRETS_KEY,
       ...options.env,
     };
     for (let i = 0; i < (options.notifiers ?? 1); i++) await this.startNotifier();

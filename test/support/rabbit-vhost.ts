@@ -37,11 +37,14 @@ export async function createVhost(
     name,
     url: url.toString(),
     dropConnections: async () => {
-      const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', '-p', name, 'pid']);
+      // list_connections takes no vhost (-p is ignored): list them all and keep this vhost's, or
+      // every suite (and a benchmark) running beside this one loses its connections too.
+      const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', 'vhost', 'pid']);
       const pids = stdout
         .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line.startsWith('<'));
+        .map((line) => line.trim().split('\t'))
+        .filter(([vhost, pid]) => vhost === name && pid?.startsWith('<'))
+        .map(([, pid]) => pid!);
       for (const pid of pids) {
         await run('rabbitmqctl', ['-q', 'close_connection', pid, 'test: simulated broker restart']);
       }

@@ -7,18 +7,40 @@ import { MessagingModule } from '@app/messaging';
 import { AppsController } from './apps/apps.controller';
 import { CreateAppUseCase } from './apps/create-app/create-app.usecase';
 import { ListAppsUseCase } from './apps/list-apps/list-apps.usecase';
+import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { AuthGuard } from './auth/auth.guard';
+import { DeliveriesController } from './deliveries/deliveries.controller';
+import { RedeliverDeliveryUseCase } from './deliveries/redeliver-delivery/redeliver-delivery.usecase';
 import { CreateEndpointUseCase } from './endpoints/create-endpoint/create-endpoint.usecase';
+import { DeleteEndpointUseCase } from './endpoints/delete-endpoint/delete-endpoint.usecase';
 import { EndpointsController } from './endpoints/endpoints.controller';
+import { GetEndpointUseCase } from './endpoints/get-endpoint/get-endpoint.usecase';
+import { ListEndpointsUseCase } from './endpoints/list-endpoints/list-endpoints.usecase';
+import { RecoverEndpointUseCase } from './endpoints/recover-endpoint/recover-endpoint.usecase';
+import { RotateRecipientTokenUseCase } from './endpoints/rotate-recipient-token/rotate-recipient-token.usecase';
+import { RotateSecretUseCase } from './endpoints/rotate-secret/rotate-secret.usecase';
 import { TargetPolicy } from './endpoints/target-policy';
 import { UpdateEndpointUseCase } from './endpoints/update-endpoint/update-endpoint.usecase';
 import { HealthController } from './health/health.controller';
+import { AckInboxItemUseCase } from './inbox/ack-inbox-item/ack-inbox-item.usecase';
+import { GetInboxItemUseCase } from './inbox/get-inbox-item/get-inbox-item.usecase';
+import { InboxController } from './inbox/inbox.controller';
+import { ListInboxUseCase } from './inbox/list-inbox/list-inbox.usecase';
 import { GetMessageUseCase } from './messages/get-message/get-message.usecase';
 import { ListAttemptsUseCase } from './messages/list-attempts/list-attempts.usecase';
+import { ListMessagesUseCase } from './messages/list-messages/list-messages.usecase';
 import { MessagesController } from './messages/messages.controller';
 import { PublishMessageUseCase } from './messages/publish-message/publish-message.usecase';
+import { RedeliverMessageUseCase } from './messages/redeliver-message/redeliver-message.usecase';
+import { BacklogSource } from './metrics/backlog-source';
+import { MetricsController } from './metrics/metrics.controller';
 
-export type ApiModuleConfig = ApiConfig & { mongodbUri: string; adminApiKey: string };
+export type ApiModuleConfig = ApiConfig & {
+  mongodbUri: string;
+  adminApiKey: string;
+  /** From resolveSecretsKey: encrypts webhook secrets at rest. */
+  secretsKey: Buffer;
+};
 
 @Module({})
 export class ApiModule {
@@ -26,27 +48,49 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [
-        DalModule.forRoot({ uri: config.mongodbUri }),
+        DalModule.forRoot({ uri: config.mongodbUri, secretsKey: config.secretsKey }),
         MessagingModule.forRoot({
           url: config.amqpUrl,
           name: 'api',
           publishTimeoutMs: config.publishTimeoutMs,
         }),
       ],
-      controllers: [AppsController, EndpointsController, MessagesController, HealthController],
+      controllers: [
+        AppsController,
+        EndpointsController,
+        MessagesController,
+        DeliveriesController,
+        InboxController,
+        HealthController,
+        MetricsController,
+      ],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: Clock, useClass: SystemClock },
         { provide: APP_FILTER, useClass: AppErrorFilter },
         AuthGuard,
+        AuthFailureLimiter,
         TargetPolicy,
         CreateAppUseCase,
         ListAppsUseCase,
+        BacklogSource,
         CreateEndpointUseCase,
+        ListEndpointsUseCase,
+        GetEndpointUseCase,
         UpdateEndpointUseCase,
+        DeleteEndpointUseCase,
+        RotateSecretUseCase,
+        RotateRecipientTokenUseCase,
+        RecoverEndpointUseCase,
         PublishMessageUseCase,
+        ListMessagesUseCase,
         GetMessageUseCase,
         ListAttemptsUseCase,
+        RedeliverMessageUseCase,
+        RedeliverDeliveryUseCase,
+        ListInboxUseCase,
+        GetInboxItemUseCase,
+        AckInboxItemUseCase,
       ],
     };
   }

@@ -2,10 +2,11 @@ import { Logger, type NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { exitOnBootFailure, newSecretToken, runUntilSignal } from '@app/common';
+import { exitOnBootFailure, newSecretToken, resolveSecretsKey, runUntilSignal } from '@app/common';
 import { apiConfigSchema, loadConfig, type ApiConfig } from '@app/config';
 import { ensureMongo } from '@app/dal';
 import { ApiModule } from './api.module';
+import { serveConsole } from './console/serve-console';
 
 /** Bodies over this are refused with 413 (CONTRACT.md). */
 const BODY_LIMIT = '256kb';
@@ -16,12 +17,15 @@ export async function createApi(
   options: NestApplicationOptions = {},
 ): Promise<NestExpressApplication> {
   const adminApiKey = config.adminApiKey ?? generatedAdminKey();
+  const secretsKey = await resolveSecretsKey(config.security);
   const app = await NestFactory.create<NestExpressApplication>(
-    ApiModule.forRoot({ ...config, mongodbUri, adminApiKey }),
+    ApiModule.forRoot({ ...config, mongodbUri, adminApiKey, secretsKey }),
     { abortOnError: false, ...options, bodyParser: false },
   );
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
+  // Behind a load balancer: know each client by its own address (docs/operations.md).
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -34,6 +38,7 @@ export async function createApi(
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  serveConsole(app);
   return app;
 }
 

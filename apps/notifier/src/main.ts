@@ -1,17 +1,18 @@
 import { NestFactory } from '@nestjs/core';
-import type { INestApplicationContext, NestApplicationOptions } from '@nestjs/common';
-import { exitOnBootFailure, runUntilSignal } from '@app/common';
+import { Logger, type INestApplicationContext, type NestApplicationOptions } from '@nestjs/common';
+import { exitOnBootFailure, resolveSecretsKey, runUntilSignal } from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
 import { ensureMongo } from '@app/dal';
 import { NotifierModule } from './notifier.module';
 
-export function createNotifier(
+export async function createNotifier(
   config: NotifierConfig,
   mongodbUri: string,
   options: NestApplicationOptions = {},
 ): Promise<INestApplicationContext> {
+  const secretsKey = await resolveSecretsKey(config.security);
   return NestFactory.createApplicationContext(
-    NotifierModule.forRoot({ ...config, mongodbUri }),
+    NotifierModule.forRoot({ ...config, mongodbUri, secretsKey }),
     { abortOnError: false, ...options },
   );
 }
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   const config = loadConfig(notifierConfigSchema);
   const mongo = await ensureMongo(config.mongodbUri);
   const notifier = await createNotifier(config, mongo.uri);
+  new Logger('Notifier').log('running: consuming intake and claiming due deliveries');
   runUntilSignal(async () => {
     await notifier.close();
     await mongo.stop();

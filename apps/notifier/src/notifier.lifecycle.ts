@@ -2,12 +2,18 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { DeliveryDispatcher } from './deliver/delivery-dispatcher';
 import { OutcomeWriter } from './deliver/outcome-writer';
 import { IntakeConsumer } from './intake/intake.consumer';
+import { EndpointGate } from './isolation/endpoint-gate';
 import { DeliveryScheduler } from './scheduler/delivery.scheduler';
 
+/** How long shutdown waits for outcomes to be written while MongoDB does not answer. */
+const DRAIN_TIMEOUT_MS = 15_000;
+
 /**
- * Graceful shutdown, before connections close: stop taking work, let attempts in flight finish
- * (each is bounded by its timeout), and write their outcomes. What is left unacknowledged or
- * claimed comes back to another notifier through the broker or an expiring lease.
+ * Graceful shutdown (SIGTERM), before connections close: stop claiming and consuming, hand back
+ * whatever is claimed but not started, let attempts in flight finish (each is bounded by its
+ * timeout) and write their outcomes. Messages received are stored and acknowledged first;
+ * anything left unacknowledged or claimed comes back to another notifier through the broker or an
+ * expiring lease. docs/operations.md describes the sequence.
  */
 @Injectable()
 export class NotifierLifecycle implements BeforeApplicationShutdown {
@@ -18,13 +24,22 @@ export class NotifierLifecycle implements BeforeApplicationShutdown {
     private readonly scheduler: DeliveryScheduler,
     private readonly dispatcher: DeliveryDispatcher,
     private readonly writer: OutcomeWriter,
+    private readonly gate: EndpointGate,
   ) {}
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.logger.log('shutting down: finishing attempts in flight');
+    this.logger.log('shutting down: no more claims or intake; finishing attempts in flight');
     this.scheduler.stop();
+    // A claim or an intake batch already under way is given back, due now, not attempted.
+    this.gate.close();
     await this.intake.stop();
     await this.dispatcher.whenIdle();
-    await this.writer.drain();
+    if (await this.writer.drain(DRAIN_TIMEOUT_MS)) {
+      this.logger.log('every attempt in flight finished and its outcome is written');
+    } else {
+      this.logger.warn(
+        'MongoDB did not take the last outcomes in time: those deliveries are attempted again after their lease',
+      );
+    }
   }
 }

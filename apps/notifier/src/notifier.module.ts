@@ -1,26 +1,32 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { TargetGuard, WebhookChannel } from '@app/channels';
 import { Clock, SystemClock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { DalModule } from '@app/dal';
 import { MessagingModule } from '@app/messaging';
+import { buildChannels } from './deliver/build-channels';
 import { ChannelRegistry, MapChannelRegistry } from './deliver/channel-registry';
 import { DeliveryDispatcher } from './deliver/delivery-dispatcher';
+import { FallbackDeliveries } from './deliver/fallback-deliveries';
 import { OutcomeWriter } from './deliver/outcome-writer';
 import { IntakeConsumer } from './intake/intake.consumer';
+import { CircuitBreaker } from './isolation/circuit-breaker';
+import { EndpointGate } from './isolation/endpoint-gate';
+import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
 import { DeliveryScheduler } from './scheduler/delivery.scheduler';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
 
 @Module({})
 export class NotifierModule {
-  static forRoot(config: NotifierConfig & { mongodbUri: string }): DynamicModule {
+  static forRoot(
+    config: NotifierConfig & { mongodbUri: string; secretsKey: Buffer },
+  ): DynamicModule {
     return {
       module: NotifierModule,
       imports: [
         ScheduleModule.forRoot(),
-        DalModule.forRoot({ uri: config.mongodbUri }),
+        DalModule.forRoot({ uri: config.mongodbUri, secretsKey: config.secretsKey }),
         MessagingModule.forRoot({
           url: config.amqpUrl,
           name: 'notifier',
@@ -32,17 +38,18 @@ export class NotifierModule {
         { provide: Clock, useClass: SystemClock },
         {
           provide: ChannelRegistry,
-          useFactory: () =>
-            new MapChannelRegistry(
-              new Map([['webhook', new WebhookChannel(new TargetGuard(config.targetAllowlist))]]),
-            ),
+          useFactory: () => new MapChannelRegistry(buildChannels(config)),
         },
         StoreMessagesUseCase,
+        FallbackDeliveries,
+        EndpointGate,
+        CircuitBreaker,
         OutcomeWriter,
         DeliveryDispatcher,
         DeliveryScheduler,
         IntakeConsumer,
         NotifierLifecycle,
+        MetricsServer,
       ],
     };
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dependencyEnv, env } from './env';
+import { securityConfig, securityEnv, trustProxy } from './security.config';
 
 export const apiConfigSchema = z
   .object({
@@ -7,6 +8,11 @@ export const apiConfigSchema = z
     PORT: env.port(3000),
     ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     PUBLISH_TIMEOUT: env.duration('5s'),
+    ...securityEnv,
+    /** Unknown credentials from one client address before it is answered 429 for the window. */
+    AUTH_FAILURE_LIMIT: env.positiveInt(10),
+    AUTH_FAILURE_WINDOW: env.duration('1m'),
+    TRUST_PROXY: trustProxy,
   })
   .transform((vars) => ({
     port: vars.PORT,
@@ -16,6 +22,10 @@ export const apiConfigSchema = z
     retrySchedule: vars.RETRY_SCHEDULE,
     targetAllowlist: vars.TARGET_ALLOWLIST,
     publishTimeoutMs: vars.PUBLISH_TIMEOUT,
+    security: securityConfig(vars),
+    authFailureLimit: vars.AUTH_FAILURE_LIMIT,
+    authFailureWindowMs: vars.AUTH_FAILURE_WINDOW,
+    trustProxy: vars.TRUST_PROXY,
   }));
 
 export type ApiConfig = z.output<typeof apiConfigSchema>;

@@ -38,26 +38,28 @@ function parsed<T>(parse: (value: string) => T) {
   });
 }
 
+/**
+ * A URL with one of these protocols. zod runs the refinement even after `.url()` failed, where
+ * `new URL` would throw out of safeParse and hide which variable was wrong.
+ */
+function urlWith(protocols: readonly string[]) {
+  return z
+    .string()
+    .url('is not a URL')
+    .refine((value) => !URL.canParse(value) || protocols.includes(new URL(value).protocol), {
+      message: `must start with ${protocols.join(' or ')}`,
+    });
+}
+
+const number = { invalid_type_error: 'must be a whole number' };
+
 export const env = {
-  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
-  positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  port: (fallback: number) => z.coerce.number(number).int().min(0).max(65535).default(fallback),
+  optionalPort: () => z.coerce.number(number).int().min(0).max(65535).optional(),
+  positiveInt: (fallback: number) => z.coerce.number(number).int().positive().default(fallback),
   duration: (fallback: string) => parsed(parseDuration).default(fallback),
-  optionalUrl: (protocols: readonly string[]) =>
-    z
-      .string()
-      .url()
-      .refine((value) => protocols.includes(new URL(value).protocol), {
-        message: `must start with ${protocols.join(' or ')}`,
-      })
-      .optional(),
-  url: (protocols: readonly string[], fallback: string) =>
-    z
-      .string()
-      .url()
-      .refine((value) => protocols.includes(new URL(value).protocol), {
-        message: `must start with ${protocols.join(' or ')}`,
-      })
-      .default(fallback),
+  optionalUrl: (protocols: readonly string[]) => urlWith(protocols).optional(),
+  url: (protocols: readonly string[], fallback: string) => urlWith(protocols).default(fallback),
   retrySchedule: () => parsed(parseDurationList).default(DEFAULT_RETRY_SCHEDULE),
   cidrList: () => parsed(parseCidrList).default(''),
 };

@@ -1,4 +1,6 @@
 export * from './api.config';
+export * from './cli.config';
 export * from './env';
 export * from './load-config';
 export * from './notifier.config';
+export * from './security.config';

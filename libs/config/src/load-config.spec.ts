@@ -29,6 +29,7 @@ describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
       security: { production: false, secretsKey: undefined, secretsKeyFile: '.data/secrets.key' },
       authFailureLimit: 10,
       authFailureWindowMs: 60_000,
+      trustProxy: undefined,
     });
   });
 
@@ -85,6 +86,7 @@ describe('loadConfig with values', () => {
       security: { production: false, secretsKey: undefined, secretsKeyFile: '.data/secrets.key' },
       authFailureLimit: 10,
       authFailureWindowMs: 60_000,
+      trustProxy: undefined,
     });
   });
 

@@ -21,8 +21,19 @@ export function loadConfig<S extends z.ZodTypeAny>(
     result.error.issues.map((issue) => {
       const name = issue.path.join('.');
       const value = present[name];
-      const got = value === undefined ? '' : ` (got "${value}")`;
+      const got = value === undefined ? '' : ` (got ${shown(name, value)})`;
       return `${name}: ${issue.message}${got}`;
     }),
   );
+}
+
+/** Variables whose values are credentials: a refusal names them without repeating the value. */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD/i;
+
+/** A bad value as a boot error shows it: never a credential, never a URL's password. */
+function shown(name: string, value: string): string {
+  if (SECRET_NAME.test(name) && !name.endsWith('_FILE')) {
+    return `${value.length} characters, not shown`;
+  }
+  return `"${value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')}"`;
 }

@@ -1,17 +1,52 @@
 import { z } from 'zod';
 import { dependencyEnv, env } from './env';
+import { securityConfig, securityEnv } from './security.config';
+
+export const SMS_PROVIDERS = ['http', 'twilio'] as const;
+export type SmsProviderName = (typeof SMS_PROVIDERS)[number];
 
 export const notifierConfigSchema = z
   .object({
     ...dependencyEnv,
     SMTP_URL: env.optionalUrl(['smtp:', 'smtps:']),
-    SMS_PROVIDER: z.enum(['http']).default('http'),
+    SMTP_FROM: z
+      .string()
+      .regex(/^[^\s@<>]+@[^\s@<>]+$|<[^\s@<>]+@[^\s@<>]+>$/, {
+        message: 'must be an address such as notify@example.com or "Notify <notify@example.com>"',
+      })
+      .default('notify@localhost'),
+    SMS_PROVIDER: z
+      .enum(SMS_PROVIDERS, { message: `must be one of ${SMS_PROVIDERS.join(', ')}` })
+      .default('http'),
     SMS_GATEWAY_URL: env.optionalUrl(['http:', 'https:']),
+    TWILIO_API_URL: env.url(['http:', 'https:'], 'https://api.twilio.com'),
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio Account SID: AC and 32 hex digits')
+      .optional(),
+    TWILIO_AUTH_TOKEN: z.string().optional(),
+    TWILIO_FROM: z.string().optional(),
     INTAKE_PREFETCH: env.positiveInt(500),
     INTAKE_BATCH_SIZE: env.positiveInt(200),
     DELIVERY_CONCURRENCY: env.positiveInt(200),
     SCHEDULER_INTERVAL: env.duration('250ms'),
     LEASE_DURATION: env.duration('90s'),
+    /** A standalone notifier serves GET /metrics on this port when it is set. */
+    METRICS_PORT: env.optionalPort(),
+    ...securityEnv,
+    /** Attempts in flight to one endpoint, per notifier; more are handed back, due again soon. */
+    ENDPOINT_CONCURRENCY: env.positiveInt(10),
+    /**
+     * Consecutive failures, spanning at least one cool-down, after which an endpoint's circuit
+     * opens: its attempts are postponed for the cool-down.
+     */
+    CIRCUIT_BREAKER_OPEN_AFTER: env.positiveInt(20),
+    CIRCUIT_BREAKER_COOLDOWN: env.duration('30s'),
+    CIRCUIT_BREAKER_MAX_COOLDOWN: env.duration('30m'),
+    /** An endpoint is disabled after this many consecutive failures spanning ... */
+    CIRCUIT_BREAKER_FAILURES: env.positiveInt(100),
+    /** ... at least this long without a success (docs/operations.md). */
+    CIRCUIT_BREAKER_DURATION: env.duration('5d'),
   })
   .refine((vars) => vars.INTAKE_BATCH_SIZE <= vars.INTAKE_PREFETCH, {
     path: ['INTAKE_BATCH_SIZE'],
@@ -21,19 +56,61 @@ export const notifierConfigSchema = z
     path: ['LEASE_DURATION'],
     message: 'must be at least 15s: an attempt may take the lease minus 10s before it is cut off',
   })
+  .refine((vars) => vars.CIRCUIT_BREAKER_MAX_COOLDOWN >= vars.CIRCUIT_BREAKER_COOLDOWN, {
+    path: ['CIRCUIT_BREAKER_MAX_COOLDOWN'],
+    message: 'must not be shorter than CIRCUIT_BREAKER_COOLDOWN (the first cool-down)',
+  })
+  .refine((vars) => vars.CIRCUIT_BREAKER_COOLDOWN >= 1_000, {
+    path: ['CIRCUIT_BREAKER_COOLDOWN'],
+    message: 'must be at least 1s',
+  })
+  .superRefine((vars, ctx) => {
+    if (vars.SMS_PROVIDER !== 'twilio') return;
+    for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
+      if (vars[name] === undefined) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [name],
+          message: 'is required when SMS_PROVIDER=twilio',
+        });
+      }
+    }
+  })
   .transform((vars) => ({
     mongodbUri: vars.MONGODB_URI,
     amqpUrl: vars.AMQP_URL,
     retrySchedule: vars.RETRY_SCHEDULE,
     targetAllowlist: vars.TARGET_ALLOWLIST,
     smtpUrl: vars.SMTP_URL,
+    smtpFrom: vars.SMTP_FROM,
     smsProvider: vars.SMS_PROVIDER,
     smsGatewayUrl: vars.SMS_GATEWAY_URL,
+    twilio:
+      vars.TWILIO_ACCOUNT_SID !== undefined &&
+      vars.TWILIO_AUTH_TOKEN !== undefined &&
+      vars.TWILIO_FROM !== undefined
+        ? {
+            apiUrl: vars.TWILIO_API_URL,
+            accountSid: vars.TWILIO_ACCOUNT_SID,
+            authToken: vars.TWILIO_AUTH_TOKEN,
+            from: vars.TWILIO_FROM,
+          }
+        : undefined,
     intakePrefetch: vars.INTAKE_PREFETCH,
     intakeBatchSize: vars.INTAKE_BATCH_SIZE,
     deliveryConcurrency: vars.DELIVERY_CONCURRENCY,
     schedulerIntervalMs: vars.SCHEDULER_INTERVAL,
     leaseMs: vars.LEASE_DURATION,
+    metricsPort: vars.METRICS_PORT,
+    security: securityConfig(vars),
+    endpointConcurrency: vars.ENDPOINT_CONCURRENCY,
+    circuitBreaker: {
+      openAfterFailures: vars.CIRCUIT_BREAKER_OPEN_AFTER,
+      cooldownMs: vars.CIRCUIT_BREAKER_COOLDOWN,
+      maxCooldownMs: vars.CIRCUIT_BREAKER_MAX_COOLDOWN,
+      disableAfterFailures: vars.CIRCUIT_BREAKER_FAILURES,
+      disableAfterMs: vars.CIRCUIT_BREAKER_DURATION,
+    },
   }));
 
 export type NotifierConfig = z.output<typeof notifierConfigSchema>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration.schema';
 import { EVENT_TYPE_FILTER_PATTERN } from './event-type';
 import { CHANNELS } from './message.contract';
+import { templateSyntaxError } from './template-syntax';
 
 export const MAX_TIMEOUT_MS = 60_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -23,14 +24,25 @@ const httpUrl = z
   .string()
   .url('must be an absolute URL')
   .max(2048)
-  .refine((value) => ['http:', 'https:'].includes(new URL(value).protocol), {
-    message: 'must use http: or https:',
-  });
+  // zod refines even after `.url()` failed; `new URL` would then throw and answer 500.
+  .refine(
+    (value) => !URL.canParse(value) || ['http:', 'https:'].includes(new URL(value).protocol),
+    {
+      message: 'must use http: or https:',
+    },
+  );
 
 const headersSchema = z
   .record(
     z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'header names must be HTTP tokens'),
-    z.string().max(4096),
+    z
+      .string()
+      .max(4096)
+      // What Node.js can send (anything else throws at every attempt): no CR, LF or NUL.
+      .regex(
+        /^[\t\x20-\x7e\x80-\xff]*$/,
+        'header values may hold tabs and printable Latin-1 characters only (no line breaks)',
+      ),
   )
   .refine((headers) => Object.keys(headers).length <= 50, { message: 'at most 50 headers' })
   .refine(
@@ -40,10 +52,25 @@ const headersSchema = z
     },
   );
 
+/** A Mustache template (`{{payload.path}}` placeholders), refused at once if it cannot be parsed. */
+const mustacheTemplate = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .superRefine((template, ctx) => {
+      const problem = templateSyntaxError(template);
+      if (problem !== undefined) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `is not a valid Mustache template: ${problem}`,
+        });
+      }
+    });
+
 const templateSchema = z.object({
-  subject: z.string().max(1000).optional(),
-  text: z.string().max(100_000).optional(),
-  html: z.string().max(200_000).optional(),
+  subject: mustacheTemplate(1000).optional(),
+  text: mustacheTemplate(100_000).optional(),
+  html: mustacheTemplate(200_000).optional(),
 });
 
 const endpointFields = {
@@ -66,6 +93,8 @@ const endpointFields = {
   rateLimitPerSecond: z.number().int().min(1).max(100_000),
   headers: headersSchema,
   template: templateSchema,
+  /** Where a message goes when its delivery here ends `failed`: another endpoint of the app. */
+  fallbackEndpointId: z.string().min(1).max(64),
   description: z.string().max(1000),
   enabled: z.boolean(),
 };
@@ -109,6 +138,7 @@ export const createEndpointSchema = z
     rateLimitPerSecond: endpointFields.rateLimitPerSecond.optional(),
     headers: endpointFields.headers.default({}),
     template: endpointFields.template.optional(),
+    fallbackEndpointId: endpointFields.fallbackEndpointId.optional(),
     description: endpointFields.description.optional(),
     enabled: endpointFields.enabled.default(true),
   })
@@ -128,6 +158,7 @@ export const updateEndpointSchema = z
     rateLimitPerSecond: endpointFields.rateLimitPerSecond.nullable(),
     headers: endpointFields.headers,
     template: endpointFields.template.nullable(),
+    fallbackEndpointId: endpointFields.fallbackEndpointId.nullable(),
     description: endpointFields.description.nullable(),
     enabled: endpointFields.enabled,
   })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from './event-type';
+import { payloadProblem } from './payload';
 
 export const MESSAGE_STATUSES = ['pending', 'delivered', 'failed', 'no_endpoints'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
@@ -18,10 +19,17 @@ export const publishMessageSchema = z.object({
       EVENT_TYPE_PATTERN,
       'must be 1-128 characters of dot-separated segments of letters, digits, "_" or "-" (e.g. "order.paid")',
     ),
-  payload: z.record(z.string(), z.unknown(), {
-    required_error: 'is required',
-    invalid_type_error: 'must be a JSON object',
-  }),
+  payload: z
+    .record(z.string(), z.unknown(), {
+      required_error: 'is required',
+      invalid_type_error: 'must be a JSON object',
+    })
+    .superRefine((payload, ctx) => {
+      const problem = payloadProblem(payload);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: problem.path, message: problem.message });
+      }
+    }),
   idempotencyKey: z.string().min(1).max(256).optional(),
   endpointIds: z.array(z.string().min(1).max(64)).min(1).max(100).optional(),
 });

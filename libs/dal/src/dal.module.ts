@@ -1,57 +1,65 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { createConnection, type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
+import { SecretBox } from '@app/common';
 import type { AppEntity } from './apps/app.entity';
 import { AppRepository } from './apps/app.repository';
+import { openConnection } from './connection';
 import type { AttemptEntity } from './attempts/attempt.entity';
 import type { DeliveryEntity } from './deliveries/delivery.entity';
 import type { EndpointEntity } from './endpoints/endpoint.entity';
 import type { MessageEntity } from './messages/message.entity';
-import { appSchema } from './apps/app.schema';
 import { AttemptRepository } from './attempts/attempt.repository';
-import { attemptSchema } from './attempts/attempt.schema';
 import { DeliveryRepository } from './deliveries/delivery.repository';
-import { deliverySchema } from './deliveries/delivery.schema';
+import { EndpointCircuitRepository } from './endpoints/endpoint-circuit.repository';
 import { EndpointRepository } from './endpoints/endpoint.repository';
-import { endpointSchema } from './endpoints/endpoint.schema';
+import { InboxRepository } from './inbox/inbox.repository';
+import type { InboxSequenceEntity } from './inbox/inbox-sequence.schema';
 import { MessageRepository } from './messages/message.repository';
-import { messageSchema } from './messages/message.schema';
+import { RateLimitRepository } from './rate-limits/rate-limit.repository';
+import type { RateWindowEntity } from './rate-limits/rate-window.schema';
 
 export interface DalOptions {
   uri: string;
+  /**
+   * SECRETS_KEY (32 bytes): webhook signing secrets are encrypted with it at rest. Both the API
+   * and every notifier must use the same one. Without it secrets are stored as given.
+   */
+  secretsKey?: Buffer;
 }
 
 export const MONGO_CONNECTION = Symbol('MONGO_CONNECTION');
+/** The SecretBox built from DalOptions.secretsKey, or null. */
+export const SECRET_BOX = Symbol('SECRET_BOX');
 
 async function connect(options: DalOptions): Promise<Connection> {
-  const connection = createConnection(options.uri, {
-    // Fail fast instead of queueing: callers answer 503 or stop acknowledging intake.
-    bufferCommands: false,
-    serverSelectionTimeoutMS: 5_000,
-    maxPoolSize: 50,
-    // Collections and indexes are created below, one at a time: mongod under wine (the local
-    // fallback, ADR 0003) can deadlock when one collection is created by two operations at once.
-    autoCreate: false,
-    autoIndex: false,
-  });
-  await connection.asPromise();
-  connection.model('App', appSchema, 'apps');
-  connection.model('Endpoint', endpointSchema, 'endpoints');
-  connection.model('Message', messageSchema, 'messages');
-  connection.model('Delivery', deliverySchema, 'deliveries');
-  connection.model('Attempt', attemptSchema, 'attempts');
-  const existing = new Set((await connection.listCollections()).map((c) => c.name));
-  for (const model of Object.values(connection.models)) {
-    if (!existing.has(model.collection.collectionName)) {
-      await model.createCollection().catch(ignoreNamespaceExists);
-    }
-    await model.createIndexes();
+  const connection = await openConnection(options.uri);
+  if (options.secretsKey !== undefined) {
+    await checkSecretsKey(connection, new SecretBox(options.secretsKey));
   }
   return connection;
 }
 
-/** Another process created the collection first: fine. */
-function ignoreNamespaceExists(error: unknown): void {
-  if ((error as { codeName?: string }).codeName !== 'NamespaceExists') throw error;
+/**
+ * Refuses to start with a SECRETS_KEY that cannot read the secrets already stored: better a
+ * clear boot error than every delivery failing to sign. Any one sealed secret tells.
+ */
+async function checkSecretsKey(connection: Connection, box: SecretBox): Promise<void> {
+  const sample = await connection
+    .collection<{ secrets?: { secret: string }[] }>('endpoints')
+    .findOne(
+      { 'secrets.secret': { $regex: `^${SecretBox.PREFIX}` } },
+      { projection: { secrets: 1 } },
+    );
+  const sealed = sample?.secrets?.find((entry) => SecretBox.isSealed(entry.secret));
+  if (sealed === undefined) return;
+  try {
+    box.open(sealed.secret);
+  } catch {
+    await connection.close();
+    throw new Error(
+      'SECRETS_KEY: is not the key the stored webhook secrets were encrypted with; start with the original key',
+    );
+  }
 }
 
 @Injectable()
@@ -89,9 +97,19 @@ function repository<T>(provide: abstract new (...args: never[]) => T, make: (c: 
 
 const repositories = [
   repository(AppRepository, (c) => new AppRepository(c.model<AppEntity>('App'))),
+  {
+    provide: EndpointRepository,
+    useFactory: (c: Connection, box: SecretBox | null) =>
+      new EndpointRepository(c.model<EndpointEntity>('Endpoint'), box ?? undefined),
+    inject: [MONGO_CONNECTION, SECRET_BOX],
+  },
   repository(
-    EndpointRepository,
-    (c) => new EndpointRepository(c.model<EndpointEntity>('Endpoint')),
+    EndpointCircuitRepository,
+    (c) => new EndpointCircuitRepository(c.model<EndpointEntity>('Endpoint')),
+  ),
+  repository(
+    RateLimitRepository,
+    (c) => new RateLimitRepository(c.model<RateWindowEntity>('RateWindow')),
   ),
   repository(
     MessageRepository,
@@ -103,6 +121,14 @@ const repositories = [
     (c) => new DeliveryRepository(c.model<DeliveryEntity>('Delivery')),
   ),
   repository(AttemptRepository, (c) => new AttemptRepository(c.model<AttemptEntity>('Attempt'))),
+  repository(
+    InboxRepository,
+    (c) =>
+      new InboxRepository(
+        c.model<DeliveryEntity>('Delivery'),
+        c.model<InboxSequenceEntity>('InboxSequence'),
+      ),
+  ),
 ];
 
 @Module({})
@@ -113,6 +139,11 @@ export class DalModule {
       global: true,
       providers: [
         { provide: MONGO_CONNECTION, useFactory: () => connect(options) },
+        {
+          provide: SECRET_BOX,
+          useFactory: () =>
+            options.secretsKey === undefined ? null : new SecretBox(options.secretsKey),
+        },
         MongoHealth,
         ...repositories,
       ],

@@ -15,6 +15,7 @@ import type { Request } from 'express';
 import { AppError, ErrorCode, hashToken } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
 import { AppRepository, EndpointRepository } from '@app/dal';
+import { AuthFailureLimiter, clientKey } from './auth-failure-limiter';
 import { RECIPIENT_TOKEN_PREFIX, type Principal, type PrincipalKind } from './principal';
 
 const ALLOWED = 'auth:allowed';
@@ -41,6 +42,16 @@ export const CurrentAppId = createParamDecorator(
   },
 );
 
+/** The endpoint whose inbox a recipient token reads, on routes open to recipient tokens only. */
+export const CurrentRecipient = createParamDecorator(
+  (_: unknown, context: ExecutionContext): { appId: string; endpointId: string } => {
+    const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+    if (principal?.kind !== 'recipient')
+      throw new AppError(ErrorCode.Forbidden, 'A recipient token is required');
+    return { appId: principal.appId, endpointId: principal.endpointId };
+  },
+);
+
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly adminKeyDigest: Buffer | undefined;
@@ -49,6 +60,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly apps: AppRepository,
     private readonly endpoints: EndpointRepository,
+    private readonly failures: AuthFailureLimiter,
     @Inject(API_CONFIG) config: ApiConfig,
   ) {
     this.adminKeyDigest = config.adminApiKey === undefined ? undefined : sha256(config.adminApiKey);
@@ -61,6 +73,8 @@ export class AuthGuard implements CanActivate {
         context.getClass(),
       ]) ?? [];
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const client = clientKey(request.ip ?? request.socket.remoteAddress);
+    this.failures.check(client);
     const token = bearerToken(request);
     if (token === undefined) {
       throw new AppError(
@@ -70,6 +84,7 @@ export class AuthGuard implements CanActivate {
     }
     const principal = await this.identify(token);
     if (principal === undefined) {
+      this.failures.recordFailure(client);
       throw new AppError(ErrorCode.Unauthorized, 'Unknown credentials: check the key or token');
     }
     if (!allowed.includes(principal.kind)) {

@@ -28,6 +28,7 @@ export function presentEndpoint(endpoint: EndpointEntity, defaultSchedule: reado
     rateLimitPerSecond: endpoint.rateLimitPerSecond ?? null,
     headers: endpoint.headers,
     template: endpoint.template ?? null,
+    fallbackEndpointId: endpoint.fallbackEndpointId ?? null,
     description: endpoint.description ?? null,
     ...health,
     health,

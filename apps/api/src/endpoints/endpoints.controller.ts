@@ -1,54 +1,66 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Patch,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AppError } from '@app/common';
-import { API_CONFIG, type ApiConfig } from '@app/config';
 import {
+  createdEndpointSchema,
   createEndpointSchema,
+  endpointViewSchema,
   listQuerySchema,
+  pageOf,
+  recoverEndpointSchema,
+  recoverResultSchema,
+  rotatedRecipientTokenSchema,
+  rotatedSecretSchema,
   updateEndpointSchema,
   type CreateEndpoint,
   type Page,
+  type RecoverEndpoint,
+  type RecoverResult,
   type UpdateEndpoint,
 } from '@app/contracts';
-import {
-  DeliveryRepository,
-  EndpointRepository,
-  MessageRepository,
-  type PageRequest,
-} from '@app/dal';
+import type { PageRequest } from '@app/dal';
 import { Auth, CurrentAppId } from '../auth/auth.guard';
+import { ApiErrors, ApiId, ApiJsonBody, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
+import {
+  createEndpointExample,
+  createdEndpointExample,
+  endpointExample,
+  pageExample,
+  recoverExample,
+  updateEndpointExample,
+} from '../shared/openapi-examples';
 import { ZodPipe } from '../shared/zod.pipe';
 import { CreateEndpointUseCase } from './create-endpoint/create-endpoint.usecase';
-import { presentEndpoint, type EndpointView } from './endpoint.presenter';
+import { DeleteEndpointUseCase } from './delete-endpoint/delete-endpoint.usecase';
+import type { EndpointView } from './endpoint.presenter';
+import { GetEndpointUseCase } from './get-endpoint/get-endpoint.usecase';
+import { ListEndpointsUseCase } from './list-endpoints/list-endpoints.usecase';
+import { RecoverEndpointUseCase } from './recover-endpoint/recover-endpoint.usecase';
+import { RotateRecipientTokenUseCase } from './rotate-recipient-token/rotate-recipient-token.usecase';
+import { RotateSecretUseCase } from './rotate-secret/rotate-secret.usecase';
 import { UpdateEndpointUseCase } from './update-endpoint/update-endpoint.usecase';
 
 @ApiTags('endpoints')
 @Controller('v1/endpoints')
 @Auth('app')
+@ApiErrors(401, 403)
 export class EndpointsController {
   constructor(
     private readonly createEndpoint: CreateEndpointUseCase,
+    private readonly listEndpoints: ListEndpointsUseCase,
+    private readonly getEndpoint: GetEndpointUseCase,
     private readonly updateEndpoint: UpdateEndpointUseCase,
-    private readonly endpoints: EndpointRepository,
-    private readonly deliveries: DeliveryRepository,
-    private readonly messages: MessageRepository,
-    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly deleteEndpoint: DeleteEndpointUseCase,
+    private readonly rotateSecret: RotateSecretUseCase,
+    private readonly rotateRecipientToken: RotateRecipientTokenUseCase,
+    private readonly recoverEndpoint: RecoverEndpointUseCase,
   ) {}
 
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an endpoint; its secret and recipient token are shown once' })
+  @ApiJsonBody(createEndpointSchema, createEndpointExample)
+  @ApiJsonResponse(201, 'Created', createdEndpointSchema, createdEndpointExample)
+  @ApiErrors(400, 413)
   create(
     @CurrentAppId() appId: string,
     @Body(new ZodPipe(createEndpointSchema)) body: CreateEndpoint,
@@ -58,24 +70,36 @@ export class EndpointsController {
 
   @Get()
   @ApiOperation({ summary: "List the app's endpoints, newest first" })
-  async list(
+  @ApiJsonQuery(listQuerySchema)
+  @ApiJsonResponse(
+    200,
+    'A page of endpoints',
+    pageOf(endpointViewSchema),
+    pageExample(endpointExample),
+  )
+  @ApiErrors(400)
+  list(
     @CurrentAppId() appId: string,
-    @Query(new ZodPipe(listQuerySchema, 'query')) query: PageRequest,
+    @Query(new ZodPipe(listQuerySchema, 'query')) page: PageRequest,
   ): Promise<Page<EndpointView>> {
-    const { items, nextCursor } = await this.endpoints.list(appId, query);
-    return { data: items.map((e) => presentEndpoint(e, this.config.retrySchedule)), nextCursor };
+    return this.listEndpoints.execute({ appId, page });
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'An endpoint with its health' })
-  async get(@CurrentAppId() appId: string, @Param('id') id: string): Promise<EndpointView> {
-    const endpoint = await this.endpoints.findById(appId, id);
-    if (endpoint === null) throw AppError.notFound('Endpoint', id);
-    return presentEndpoint(endpoint, this.config.retrySchedule);
+  @ApiId('id', 'Endpoint id')
+  @ApiJsonResponse(200, 'The endpoint', endpointViewSchema, endpointExample)
+  @ApiErrors(404)
+  get(@CurrentAppId() appId: string, @Param('id') id: string): Promise<EndpointView> {
+    return this.getEndpoint.execute({ appId, endpointId: id });
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change an endpoint; null clears an optional field' })
+  @ApiId('id', 'Endpoint id')
+  @ApiJsonBody(updateEndpointSchema, updateEndpointExample)
+  @ApiJsonResponse(200, 'The endpoint as changed', endpointViewSchema, endpointExample)
+  @ApiErrors(400, 404, 413)
   update(
     @CurrentAppId() appId: string,
     @Param('id') id: string,
@@ -87,9 +111,60 @@ export class EndpointsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an endpoint; its pending deliveries are cancelled' })
-  async remove(@CurrentAppId() appId: string, @Param('id') id: string): Promise<void> {
-    if (!(await this.endpoints.delete(appId, id))) throw AppError.notFound('Endpoint', id);
-    const messageIds = await this.deliveries.cancelPendingForEndpoint(appId, id, new Date());
-    await this.messages.refreshStatus(messageIds);
+  @ApiId('id', 'Endpoint id')
+  @ApiJsonResponse(204, 'Deleted')
+  @ApiErrors(404)
+  remove(@CurrentAppId() appId: string, @Param('id') id: string): Promise<void> {
+    return this.deleteEndpoint.execute({ appId, endpointId: id });
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'New signing secret',
+    description:
+      'The previous secret keeps signing beside the new one for 24 hours: webhook-signature then carries two space-separated signatures.',
+  })
+  @ApiId('id', 'Endpoint id')
+  @ApiJsonResponse(200, 'The new secret, shown only here', rotatedSecretSchema, {
+    secret: 'whsec_x8Jm0cHk3p5vE1qgYtL2w9aZr4NbD6sF',
+  })
+  @ApiErrors(404, 409)
+  rotateSecretOf(@CurrentAppId() appId: string, @Param('id') id: string) {
+    return this.rotateSecret.execute({ appId, endpointId: id });
+  }
+
+  @Post(':id/rotate-recipient-token')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'New inbox credential',
+    description: 'The previous recipient token stops working at once.',
+  })
+  @ApiId('id', 'Endpoint id')
+  @ApiJsonResponse(200, 'The new token, shown only here', rotatedRecipientTokenSchema, {
+    recipientToken: 'rt_kP3v...',
+  })
+  @ApiErrors(404)
+  rotateRecipientTokenOf(@CurrentAppId() appId: string, @Param('id') id: string) {
+    return this.rotateRecipientToken.execute({ appId, endpointId: id });
+  }
+
+  @Post(':id/recover')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Schedule again every delivery that ended failed in a window',
+    description:
+      'Deliveries of this endpoint that ended `failed` in [since, until) are attempted again now with a fresh schedule; their attempts number on. With dryRun only counts. A disabled endpoint fails them again at once: re-enable it first.',
+  })
+  @ApiId('id', 'Endpoint id')
+  @ApiJsonBody(recoverEndpointSchema, recoverExample)
+  @ApiJsonResponse(202, 'Scheduled (or counted)', recoverResultSchema, { count: 12 })
+  @ApiErrors(400, 404)
+  recover(
+    @CurrentAppId() appId: string,
+    @Param('id') id: string,
+    @Body(new ZodPipe(recoverEndpointSchema)) body: RecoverEndpoint,
+  ): Promise<RecoverResult> {
+    return this.recoverEndpoint.execute({ appId, endpointId: id, ...body });
   }
 }

@@ -1,8 +1,9 @@
+import type { AttemptView, DeliveryView, MessageSummary } from '@app/contracts';
 import type { AttemptEntity, DeliveryEntity, MessageEntity } from '@app/dal';
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
 
-export function presentMessageSummary(message: MessageEntity) {
+export function presentMessageSummary(message: MessageEntity): MessageSummary {
   return {
     id: message._id,
     eventType: message.eventType,
@@ -13,7 +14,7 @@ export function presentMessageSummary(message: MessageEntity) {
   };
 }
 
-export function presentDelivery(delivery: DeliveryEntity) {
+export function presentDelivery(delivery: DeliveryEntity): DeliveryView {
   return {
     id: delivery._id,
     messageId: delivery.messageId,
@@ -25,10 +26,11 @@ export function presentDelivery(delivery: DeliveryEntity) {
     lastAttemptAt: iso(delivery.lastAttemptAt),
     lastError: delivery.lastError ?? null,
     deliveredAt: iso(delivery.deliveredAt),
+    fallbackFor: delivery.fallbackFor ?? null,
   };
 }
 
-export function presentAttempt(attempt: AttemptEntity) {
+export function presentAttempt(attempt: AttemptEntity): AttemptView {
   return {
     id: attempt._id,
     deliveryId: attempt.deliveryId,

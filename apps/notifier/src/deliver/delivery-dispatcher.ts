@@ -9,22 +9,71 @@ import {
   type EndpointEntity,
   type MessageEntity,
 } from '@app/dal';
+import { EndpointGate } from '../isolation/endpoint-gate';
 import { ChannelRegistry } from './channel-registry';
-import { OutcomeWriter } from './outcome-writer';
+import { MAX_UNWRITTEN_OUTCOMES, OutcomeWriter } from './outcome-writer';
 import { planOutcome, planSettlement, type PlannedOutcome } from './plan-outcome';
 
 /** An attempt must end well inside its lease, or another worker could start the same one. */
 const LEASE_MARGIN_MS = 10_000;
+/** The longest attempt timeout an endpoint may have (CONTRACT.md): assumed until one is known. */
+const MAX_TIMEOUT_MS = 60_000;
+/**
+ * About how long a claimed delivery may wait here for its endpoint, judged by how long the
+ * endpoint's attempts take: a fast endpoint gets a few rounds waiting, a slow or hanging one none,
+ * so it holds no more than ENDPOINT_CONCURRENCY of this notifier's slots (ADR 0006).
+ */
+const MAX_LOCAL_WAIT_MS = 1_000;
+/** Endpoints whose attempt duration is remembered (the most recent ones). */
+const PACE_MEMORY = 10_000;
+
+/** A claimed delivery waiting here for its endpoint to have room. */
+interface Waiting {
+  delivery: DeliveryEntity;
+  claimToken: string;
+  endpoint: EndpointEntity | undefined;
+  message: MessageEntity | undefined;
+}
+
+/** The endpoints and messages of deliveries a caller already holds (intake just stored them). */
+export interface Preloaded {
+  endpoints: ReadonlyMap<string, EndpointEntity>;
+  messages: ReadonlyMap<string, MessageEntity>;
+}
+
+export interface DispatchOptions {
+  /** Attempt these without looking anything up. */
+  preloaded?: Preloaded;
+  /** Slots taken with `reserve` for these deliveries; those not used are given back. */
+  reserved?: number;
+}
 
 /**
- * Runs attempts for claimed deliveries, at most DELIVERY_CONCURRENCY at once. Callers ask for
- * `freeSlots` before claiming, so nothing claimed waits in memory for long.
+ * Runs attempts for claimed deliveries, at most DELIVERY_CONCURRENCY claimed at once. Callers ask
+ * for `freeSlots` (or `reserve` them) and `roomFor` each endpoint before claiming, and hear from
+ * `onSlotsFreed` when there is room again.
+ *
+ * An endpoint takes ENDPOINT_CONCURRENCY attempts at a time (EndpointGate). Rather than hand back
+ * what a busy endpoint cannot take yet, a few rounds of it wait here, in claim order, and start
+ * the moment an attempt to that endpoint ends: a busy endpoint keeps all its attempt slots busy
+ * without a claim per slot. Only as many wait as can start within their lease even if every
+ * attempt before them takes its whole timeout; memory stays bounded by DELIVERY_CONCURRENCY.
  */
 @Injectable()
 export class DeliveryDispatcher {
   private readonly logger = new Logger(DeliveryDispatcher.name);
+  /** Attempts running plus slots reserved for attempts about to start. */
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly slotListeners: ((endpointId?: string) => void)[] = [];
+  /** Attempts started (admitted by the gate) per endpoint. */
+  private readonly running = new Map<string, number>();
+  /** Claimed deliveries waiting for their endpoint, oldest claim first. */
+  private readonly waiting = new Map<string, Waiting[]>();
+  /** Each endpoint's attempt timeout, as last seen. */
+  private readonly timeouts = new Map<string, number>();
+  /** Each endpoint's attempt duration, ms, a moving average. */
+  private readonly pace = new Map<string, number>();
 
   constructor(
     private readonly channels: ChannelRegistry,
@@ -33,46 +82,237 @@ export class DeliveryDispatcher {
     private readonly writer: OutcomeWriter,
     private readonly clock: Clock,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
-  ) {}
+    private readonly gate: EndpointGate,
+  ) {
+    // Written outcomes may give room again (see freeSlots).
+    writer.onWritten(() => {
+      for (const listener of this.slotListeners) listener();
+    });
+  }
 
+  /** None while too many outcomes wait to be written: memory stays bounded when MongoDB is slow. */
   get freeSlots(): number {
+    if (this.writer.backlog >= MAX_UNWRITTEN_OUTCOMES) return 0;
     return Math.max(0, this.config.deliveryConcurrency - this.inFlight);
   }
 
+  /** Holds up to `wanted` slots for deliveries about to be claimed; returns how many it holds. */
+  reserve(wanted: number): number {
+    const granted = Math.max(0, Math.min(wanted, this.freeSlots));
+    this.inFlight += granted;
+    return granted;
+  }
+
+  /** Gives back reserved slots that will not be used. */
+  release(count: number): void {
+    if (count > 0) this.finished(count);
+  }
+
+  /**
+   * How many more deliveries of this endpoint this notifier may claim now: up to `allowanceFor`
+   * held (running or waiting), none while the gate blocks it (open circuit, rate limit spent) and
+   * nothing of it runs here to end the block's wait.
+   */
+  roomFor(endpointId: string, timeoutMs?: number): number {
+    if (timeoutMs !== undefined) this.timeouts.set(endpointId, this.attemptTimeoutMs(timeoutMs));
+    const running = this.running.get(endpointId) ?? 0;
+    if (running === 0 && this.gate.roomFor(endpointId) === 0) return 0;
+    const held = running + (this.waiting.get(endpointId)?.length ?? 0);
+    return Math.max(0, this.allowanceFor(endpointId) - held);
+  }
+
+  /**
+   * Deliveries of one endpoint held at most: ENDPOINT_CONCURRENCY running, plus as many rounds of
+   * it waiting as its recent attempts get through in about MAX_LOCAL_WAIT_MS (none until some have
+   * ended), and never more rounds than fit in the lease if every attempt took its whole timeout,
+   * so the last one waiting still starts in time.
+   */
+  allowanceFor(endpointId: string): number {
+    const timeoutMs = this.timeouts.get(endpointId) ?? MAX_TIMEOUT_MS;
+    const leaseRounds = Math.floor((this.config.leaseMs - LEASE_MARGIN_MS) / timeoutMs);
+    const paceMs = this.pace.get(endpointId);
+    const waitRounds =
+      paceMs === undefined
+        ? 0
+        : Math.min(leaseRounds - 1, Math.floor(MAX_LOCAL_WAIT_MS / Math.max(1, paceMs)));
+    return this.config.endpointConcurrency * (1 + Math.max(0, waitRounds));
+  }
+
+  /** Endpoints this notifier must not claim for now (see roomFor). */
+  unavailableEndpoints(): string[] {
+    const held = new Set([...this.running.keys(), ...this.waiting.keys()]);
+    const blocked = this.gate.unavailableEndpoints().filter((id) => !this.running.has(id));
+    return [...new Set([...blocked, ...[...held].filter((id) => this.roomFor(id) === 0)])];
+  }
+
+  /**
+   * Called (synchronously) every time slots free up: with the endpoint whose attempt ended, or
+   * without one when claimed deliveries were given back.
+   */
+  onSlotsFreed(listener: (endpointId?: string) => void): void {
+    this.slotListeners.push(listener);
+  }
+
   /** Starts an attempt for each delivery; resolves once they are started, not finished. */
-  async dispatch(deliveries: readonly DeliveryEntity[], claimToken: string): Promise<void> {
+  async dispatch(
+    deliveries: readonly DeliveryEntity[],
+    claimToken: string,
+    options: DispatchOptions = {},
+  ): Promise<void> {
+    const unreserved = deliveries.length - (options.reserved ?? 0);
+    if (unreserved >= 0) this.inFlight += unreserved;
+    else this.finished(-unreserved);
     if (deliveries.length === 0) return;
-    this.inFlight += deliveries.length;
-    let endpoints: Map<string, EndpointEntity>;
-    let messages: Map<string, MessageEntity>;
+    let endpoints: ReadonlyMap<string, EndpointEntity>;
+    let messages: ReadonlyMap<string, MessageEntity>;
     try {
-      [endpoints, messages] = await Promise.all([
-        this.endpoints.findByIds(unique(deliveries.map((d) => d.endpointId))).then(byId),
-        this.messages.findByIds(unique(deliveries.map((d) => d.messageId))).then(byId),
-      ]);
+      ({ endpoints, messages } = options.preloaded ?? (await this.lookUp(deliveries)));
     } catch (error) {
       // The deliveries stay claimed until their lease expires; then any worker retries them.
       this.finished(deliveries.length);
       throw error;
     }
+    const now: Waiting[] = [];
+    const startingNow = new Map<string, number>();
     for (const delivery of deliveries) {
-      void this.attempt(
+      const item: Waiting = {
         delivery,
-        endpoints.get(delivery.endpointId),
-        messages.get(delivery.messageId),
-      )
-        .then((outcome) => this.writer.add(outcome, claimToken))
-        .catch((error: unknown) =>
-          this.logger.error(`attempt of ${delivery._id} failed: ${String(error)}`),
-        )
-        .finally(() => this.finished(1));
+        claimToken,
+        endpoint: endpoints.get(delivery.endpointId),
+        message: messages.get(delivery.messageId),
+      };
+      const id = delivery.endpointId;
+      if (item.endpoint !== undefined) {
+        this.timeouts.set(id, this.attemptTimeoutMs(item.endpoint.timeoutMs));
+      }
+      const starting = startingNow.get(id) ?? 0;
+      const active = (this.running.get(id) ?? 0) + starting;
+      const queue = this.waiting.get(id) ?? [];
+      // Behind others already waiting, or over the endpoint's concurrency while some of it runs:
+      // wait here. Otherwise the gate decides (and postpones what it does not admit).
+      const wait =
+        active > 0 &&
+        (queue.length > 0 || starting >= this.gate.roomFor(id)) &&
+        active + queue.length < this.allowanceFor(id);
+      if (wait) {
+        queue.push(item);
+        this.waiting.set(id, queue);
+      } else {
+        now.push(item);
+        startingNow.set(id, starting + 1);
+      }
+    }
+    await this.start(now);
+  }
+
+  /** Resolves when nothing claimed is held here any more (graceful shutdown). */
+  whenIdle(): Promise<void> {
+    // Whatever still waits goes to the gate now; once it is closed, it gives them back.
+    for (const endpointId of [...this.waiting.keys()]) this.startWaiting(endpointId, true);
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Through the gate (per endpoint: circuit breaker, ENDPOINT_CONCURRENCY, rateLimitPerSecond),
+   * then attempted. What the gate does not admit it postpones: not attempted, not counted.
+   */
+  private async start(items: readonly Waiting[]): Promise<void> {
+    for (const [claimToken, group] of groupBy(items, (item) => item.claimToken)) {
+      const endpoints = new Map(
+        group.flatMap((item) =>
+          item.endpoint === undefined ? [] : [[item.endpoint._id, item.endpoint]],
+        ),
+      );
+      let admitted: Set<DeliveryEntity>;
+      try {
+        admitted = new Set(
+          await this.gate.admit(
+            group.map((item) => item.delivery),
+            endpoints,
+            claimToken,
+          ),
+        );
+      } catch (error) {
+        // Left claimed until their lease expires; then any worker retries them.
+        this.finished(group.length);
+        this.logger.warn(`admitting ${group.length} deliveries failed: ${String(error)}`);
+        continue;
+      }
+      if (admitted.size < group.length) this.finished(group.length - admitted.size);
+      for (const item of group) if (admitted.has(item.delivery)) this.run(item);
     }
   }
 
-  /** Resolves when no attempt is running (graceful shutdown). */
-  whenIdle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  private run({ delivery, claimToken, endpoint, message }: Waiting): void {
+    const endpointId = delivery.endpointId;
+    const startedAt = performance.now();
+    this.running.set(endpointId, (this.running.get(endpointId) ?? 0) + 1);
+    void this.attempt(delivery, endpoint, message)
+      .then((outcome) => this.writer.add(outcome, claimToken))
+      .catch((error: unknown) =>
+        this.logger.error(`attempt of ${delivery._id} failed: ${String(error)}`),
+      )
+      .finally(() => {
+        this.gate.done(endpointId);
+        this.notePace(endpointId, performance.now() - startedAt);
+        const running = (this.running.get(endpointId) ?? 1) - 1;
+        if (running > 0) this.running.set(endpointId, running);
+        else this.running.delete(endpointId);
+        this.startWaiting(endpointId);
+        if (!this.running.has(endpointId) && !this.waiting.has(endpointId)) {
+          this.timeouts.delete(endpointId);
+        }
+        this.finished(1, endpointId);
+      });
+  }
+
+  private notePace(endpointId: string, durationMs: number): void {
+    const previous = this.pace.get(endpointId);
+    this.pace.delete(endpointId);
+    this.pace.set(
+      endpointId,
+      previous === undefined ? durationMs : 0.8 * previous + 0.2 * durationMs,
+    );
+    if (this.pace.size > PACE_MEMORY) this.pace.delete(this.pace.keys().next().value!);
+  }
+
+  /**
+   * Starts what waits for the endpoint as far as the gate has room. When it has none and nothing
+   * of the endpoint runs (its circuit opened, its rate limit is spent), or with `all`, everything
+   * goes to the gate, which postpones what it does not admit.
+   */
+  private startWaiting(endpointId: string, all = false): void {
+    const queue = this.waiting.get(endpointId);
+    if (queue === undefined) return;
+    let room = all ? queue.length : this.gate.roomFor(endpointId);
+    if (room === 0) {
+      if (this.running.has(endpointId)) return;
+      room = queue.length;
+    }
+    // Beyond what may wait now (the endpoint slowed down), the rest goes to the gate at once,
+    // which postpones what it cannot admit.
+    const waitable = Math.max(
+      0,
+      this.allowanceFor(endpointId) - (this.running.get(endpointId) ?? 0) - room,
+    );
+    const next = queue.splice(0, Math.max(room, queue.length - waitable));
+    if (queue.length === 0) this.waiting.delete(endpointId);
+    const nowMs = this.clock.now().getTime();
+    const inTime = next.filter((item) => {
+      const leaseUntil = item.delivery.nextAttemptAt?.getTime() ?? 0;
+      return leaseUntil - nowMs >= (this.timeouts.get(endpointId) ?? 0) + LEASE_MARGIN_MS;
+    });
+    if (inTime.length < next.length) {
+      // Too late to start within the lease: it comes back when the lease expires.
+      this.logger.warn(`${next.length - inTime.length} deliveries waited past their lease`);
+      this.finished(next.length - inTime.length);
+    }
+    void this.start(inTime);
+  }
+
+  private attemptTimeoutMs(endpointTimeoutMs: number): number {
+    return Math.min(endpointTimeoutMs, this.config.leaseMs - LEASE_MARGIN_MS);
   }
 
   private async attempt(
@@ -130,13 +370,32 @@ export class DeliveryDispatcher {
     };
   }
 
-  private finished(count: number): void {
+  private async lookUp(deliveries: readonly DeliveryEntity[]): Promise<Preloaded> {
+    const [endpoints, messages] = await Promise.all([
+      this.endpoints.findByIds(unique(deliveries.map((d) => d.endpointId))).then(byId),
+      this.messages.findByIds(unique(deliveries.map((d) => d.messageId))).then(byId),
+    ]);
+    return { endpoints, messages };
+  }
+
+  private finished(count: number, endpointId?: string): void {
     this.inFlight -= count;
+    for (const listener of this.slotListeners) listener(endpointId);
     if (this.inFlight > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group === undefined) groups.set(key(item), [item]);
+    else group.push(item);
+  }
+  return groups;
 }
 
 function unique(values: readonly string[]): string[] {

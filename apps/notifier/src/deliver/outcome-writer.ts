@@ -5,6 +5,9 @@ import {
   EndpointRepository,
   MessageRepository,
 } from '@app/dal';
+import { CircuitBreaker } from '../isolation/circuit-breaker';
+import { FallbackDeliveries } from './fallback-deliveries';
+import { recordOutcomeMetrics } from './outcome-metrics';
 import type { PlannedOutcome } from './plan-outcome';
 
 interface PendingOutcome extends PlannedOutcome {
@@ -12,8 +15,14 @@ interface PendingOutcome extends PlannedOutcome {
 }
 
 const FLUSH_SIZE = 200;
+/**
+ * Outcomes waiting to be written beyond which the dispatcher takes no new work (see backlog): a
+ * slow MongoDB slows attempts down instead of filling memory.
+ */
+export const MAX_UNWRITTEN_OUTCOMES = 5 * FLUSH_SIZE;
 const FLUSH_DELAY_MS = 5;
 const RETRY_DELAY_MS = 1_000;
+const SHUTDOWN_DRAIN_MS = 15_000;
 
 /**
  * Collects attempt outcomes and writes them in bulk: one insertMany for the attempt log, one
@@ -27,31 +36,58 @@ export class OutcomeWriter implements OnApplicationShutdown {
   private buffer: PendingOutcome[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  private writing = 0;
+  private readonly writtenListeners: (() => void)[] = [];
 
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly attempts: AttemptRepository,
     private readonly endpoints: EndpointRepository,
     private readonly messages: MessageRepository,
+    private readonly fallbacks: FallbackDeliveries,
+    private readonly circuit: CircuitBreaker,
   ) {}
 
+  /** Outcomes added and not written yet. */
+  get backlog(): number {
+    return this.buffer.length + this.writing;
+  }
+
+  /** Called after every batch written (or given up on for now). */
+  onWritten(listener: () => void): void {
+    this.writtenListeners.push(listener);
+  }
+
   add(outcome: PlannedOutcome, claimToken: string): void {
+    recordOutcomeMetrics(outcome);
     this.buffer.push({ ...outcome, claimToken });
     if (this.buffer.length >= FLUSH_SIZE) this.flushSoon(0);
     else this.flushSoon(FLUSH_DELAY_MS);
   }
 
-  /** Resolves when everything added so far is written. */
-  async drain(): Promise<void> {
+  /**
+   * Resolves when everything added so far is written: true. Or, when MongoDB stays down, once
+   * `timeoutMs` has passed: false, and what is left is not written (its deliveries are attempted
+   * again when their leases expire).
+   */
+  async drain(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
     while (this.buffer.length > 0 || this.flushing !== undefined) {
+      if (Date.now() >= deadline) return false;
       clearTimeout(this.timer);
       this.timer = undefined;
       await (this.flushing ?? this.flush());
     }
+    return true;
   }
 
+  /** Usually drained already by NotifierLifecycle; bounded so that shutdown always ends. */
   async onApplicationShutdown(): Promise<void> {
-    await this.drain();
+    if (!(await this.drain(SHUTDOWN_DRAIN_MS))) {
+      this.logger.warn(
+        `${this.buffer.length} outcomes not written at shutdown; their deliveries come back when their leases expire`,
+      );
+    }
   }
 
   private flushSoon(delayMs: number): void {
@@ -67,6 +103,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
     if (this.flushing !== undefined) return this.flushing;
     const batch = this.buffer.splice(0, FLUSH_SIZE);
     if (batch.length === 0) return;
+    this.writing = batch.length;
     this.flushing = this.write(batch)
       .catch((error: unknown) => {
         this.logger.warn(`writing ${batch.length} outcomes failed, retrying: ${String(error)}`);
@@ -75,7 +112,9 @@ export class OutcomeWriter implements OnApplicationShutdown {
       })
       .finally(() => {
         this.flushing = undefined;
+        this.writing = 0;
         if (this.buffer.length > 0) this.flushSoon(0);
+        for (const listener of this.writtenListeners) listener();
       });
     return this.flushing;
   }
@@ -92,6 +131,12 @@ export class OutcomeWriter implements OnApplicationShutdown {
       ),
       this.endpoints.recordHealth(batch.flatMap((outcome) => outcome.health ?? [])),
     ]);
+    // After the health it reads: open or disable the circuits of endpoints failing hard.
+    await this.circuit.afterOutcomes(batch.flatMap((outcome) => outcome.health ?? []));
+    // Before the statuses: a message whose delivery failed over to a fallback is still pending.
+    await this.fallbacks.createFor(
+      batch.filter((o) => o.update.status === 'failed').map((o) => o.deliveryId),
+    );
     const finished = new Set(batch.filter((o) => o.terminal).map((o) => o.messageId));
     await this.messages.refreshStatus([...finished]);
   }

@@ -55,7 +55,8 @@ export function planOutcome(input: OutcomeInput): PlannedOutcome {
     result.outcome === 'transient'
       ? planRetry({
           schedule: input.schedule,
-          attemptsMade: attemptNumber,
+          // A redelivered or recovered delivery starts its schedule over; its attempts number on.
+          attemptsMade: attemptNumber - (delivery.scheduleOffset ?? 0),
           now,
           random: input.random,
           ...(result.retryAfterMs === undefined ? {} : { notBeforeMs: result.retryAfterMs }),

@@ -8,16 +8,19 @@ interface MessageProperties {
   timestamp?: number;
   headers?: Record<string, unknown>;
 }
+import { messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { DEAD_LETTER_QUEUE, HEADER_ERROR, INTAKE_QUEUE } from '@app/contracts';
 import { AmqpConnection, ConfirmPublisher, QueueConsumer } from '@app/messaging';
 import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
+import { DeliveryScheduler } from '../scheduler/delivery.scheduler';
 import type {
   IncomingMessage,
   StoreMessagesResult,
 } from '../store-messages/store-messages.command';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { parseIntakeMessage } from './parse-intake-message';
+import { isPermanentStoreError } from './store-errors';
 
 interface Received {
   message: ConsumeMessage;
@@ -25,6 +28,19 @@ interface Received {
 }
 
 const MAX_STORE_BACKOFF_MS = 10_000;
+/** x-error is cut to this: a reason quoting a huge header must not make the copy unpublishable. */
+const MAX_REASON_LENGTH = 1_000;
+/** A message MongoDB refuses on its own is dead-lettered after this many tries. */
+const POISON_TRIES = 3;
+
+/** Storing failed because of the messages themselves: see isPermanentStoreError. */
+class PoisonedBatch extends Error {
+  constructor(readonly refusal: unknown) {
+    super(`the batch cannot be stored: ${String(refusal)}`);
+  }
+}
+/** Batches stored at once: the next one is written while the last one waits for MongoDB. */
+const BATCHES_IN_FLIGHT = 2;
 
 /**
  * Takes messages off the intake queue in batches, stores each batch in MongoDB, and only then
@@ -37,7 +53,9 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   private readonly logger = new Logger(IntakeConsumer.name);
   private readonly consumer: QueueConsumer;
   private pending: Received[] = [];
-  private draining: Promise<void> | undefined;
+  private batchesInFlight = 0;
+  private startScheduled = false;
+  private idleWaiters: (() => void)[] = [];
   private stopped = false;
 
   constructor(
@@ -46,6 +64,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     private readonly storeMessages: StoreMessagesUseCase,
     private readonly dispatcher: DeliveryDispatcher,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
+    private readonly scheduler: DeliveryScheduler,
   ) {
     this.consumer = new QueueConsumer(
       connection,
@@ -63,59 +82,111 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.consumer.stop();
-    await this.draining;
+    if (this.batchesInFlight > 0 || this.pending.length > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
     await this.consumer.close();
   }
 
   private receive(received: Received): void {
     this.pending.push(received);
-    this.draining ??= new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.drain())
-      .finally(() => (this.draining = undefined));
+    if (this.startScheduled) return;
+    this.startScheduled = true;
+    // The rest of what arrived in the same read joins this batch.
+    setImmediate(() => {
+      this.startScheduled = false;
+      this.startBatches();
+    });
   }
 
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      await this.process(this.pending.splice(0, this.config.intakeBatchSize));
+  private startBatches(): void {
+    while (this.pending.length > 0 && this.batchesInFlight < BATCHES_IN_FLIGHT) {
+      this.batchesInFlight += 1;
+      void this.process(this.pending.splice(0, this.config.intakeBatchSize))
+        .catch((error: unknown) => this.logger.error(`intake batch failed: ${String(error)}`))
+        .finally(() => {
+          this.batchesInFlight -= 1;
+          this.startBatches();
+          if (this.batchesInFlight === 0 && this.pending.length === 0) {
+            for (const resolve of this.idleWaiters.splice(0)) resolve();
+          }
+        });
     }
   }
 
   private async process(batch: Received[]): Promise<void> {
     const accepted: { received: Received; message: IncomingMessage }[] = [];
+    // Refused messages go to the dead-letter queue while the valid ones are stored: a flood of
+    // garbage costs the valid messages beside it no extra round trip.
+    const deadLettering: Promise<void>[] = [];
     for (const received of batch) {
       const parsed = parseIntakeMessage(received.message);
       if (parsed.ok) accepted.push({ received, message: parsed.message });
-      else await this.deadLetter(received, parsed.reason);
+      else deadLettering.push(this.deadLetter(received, parsed.reason));
     }
-    if (accepted.length === 0) return;
-    const stored = await this.storeWithRetry(accepted.map((item) => item.message));
+    try {
+      if (accepted.length > 0) await this.storeAndDispatch(accepted);
+    } finally {
+      await Promise.all(deadLettering);
+    }
+  }
+
+  private async storeAndDispatch(
+    accepted: { received: Received; message: IncomingMessage }[],
+  ): Promise<void> {
+    let stored: StoreMessagesResult | undefined;
+    try {
+      stored = await this.storeWithRetry(accepted.map((item) => item.message));
+    } catch (error) {
+      if (!(error instanceof PoisonedBatch)) throw error;
+      // Something in the batch can never be stored: find it by storing one at a time, so that
+      // it alone is dead-lettered and intake goes on.
+      if (accepted.length > 1) {
+        for (const item of accepted) await this.storeAndDispatch([item]);
+      } else {
+        await this.deadLetter(
+          accepted[0]!.received,
+          `the message cannot be stored: ${String(error.refusal)}`,
+        );
+      }
+      return;
+    }
     if (stored === undefined) return;
+    messagesAccepted.inc({ source: 'intake' }, stored.results.filter((r) => r.stored).length);
+    const refused: Promise<void>[] = [];
     for (const [index, result] of stored.results.entries()) {
       const { received } = accepted[index]!;
       if (result.stored) ack(received);
-      else await this.deadLetter(received, result.reason);
+      else refused.push(this.deadLetter(received, result.reason));
     }
+    await Promise.all(refused);
     await this.dispatcher
-      .dispatch(stored.claimed, stored.claimToken)
+      .dispatch(stored.claimed, stored.claimToken, {
+        preloaded: { endpoints: stored.endpoints, messages: stored.messages },
+        reserved: stored.reserved,
+      })
       .catch((error: unknown) =>
         this.logger.warn(`dispatching at intake failed: ${String(error)}`),
       );
+    // What there was no room for now is due now: the scheduler need not wait for its interval.
+    if (stored.unclaimed > 0) this.scheduler.kick();
   }
 
   /**
    * Keeps trying while MongoDB is down; gives up only at shutdown, leaving the messages
-   * unacknowledged for the broker to deliver again.
+   * unacknowledged for the broker to deliver again. Throws PoisonedBatch when MongoDB refuses the
+   * messages themselves (POISON_TRIES times in a row).
    */
   private async storeWithRetry(
     messages: IncomingMessage[],
   ): Promise<StoreMessagesResult | undefined> {
+    let refusals = 0;
     for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, MAX_STORE_BACKOFF_MS)) {
       try {
-        return await this.storeMessages.execute({
-          messages,
-          claimCapacity: this.dispatcher.freeSlots,
-        });
+        return await this.storeMessages.execute({ messages, slots: this.dispatcher });
       } catch (error) {
+        refusals = isPermanentStoreError(error) ? refusals + 1 : 0;
+        if (refusals >= (messages.length > 1 ? 1 : POISON_TRIES)) throw new PoisonedBatch(error);
         this.logger.warn(
           `storing ${messages.length} messages failed, retrying in ${backoffMs} ms: ${String(error)}`,
         );
@@ -125,16 +196,33 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     }
   }
 
-  private async deadLetter(received: Received, reason: string): Promise<void> {
+  private async deadLetter(received: Received, fullReason: string): Promise<void> {
     const { message } = received;
-    try {
-      const properties = message.properties as MessageProperties;
-      await this.publisher.publish('', DEAD_LETTER_QUEUE, message.content, {
-        contentType: properties.contentType,
-        messageId: properties.messageId,
-        timestamp: properties.timestamp,
-        headers: { ...properties.headers, [HEADER_ERROR]: reason },
+    const reason =
+      fullReason.length > MAX_REASON_LENGTH
+        ? `${fullReason.slice(0, MAX_REASON_LENGTH)}... (cut)`
+        : fullReason;
+    const properties = message.properties as MessageProperties;
+    const publish = (headers: Record<string, unknown>) =>
+      this.publisher.publish('', DEAD_LETTER_QUEUE, message.content, {
+        contentType:
+          typeof properties.contentType === 'string' ? properties.contentType : undefined,
+        messageId: typeof properties.messageId === 'string' ? properties.messageId : undefined,
+        timestamp: typeof properties.timestamp === 'number' ? properties.timestamp : undefined,
+        headers,
       });
+    try {
+      try {
+        await publish({ ...properties.headers, [HEADER_ERROR]: reason });
+      } catch (error) {
+        // Connected, yet refused: the producer's headers cannot travel again (too large, or of a
+        // type that does not encode back). Without them rather than never.
+        if (!this.publisher.isReady) throw error;
+        await publish({
+          [HEADER_ERROR]: reason,
+          'x-original-headers': 'dropped: could not be copied',
+        });
+      }
       ack(received);
     } catch (error) {
       // Left unacknowledged: the broker redelivers it once the channel is back.

@@ -1,4 +1,9 @@
-import { HEADER_APP_ID, HEADER_MESSAGE_ID, publishMessageSchema } from '@app/contracts';
+import {
+  HEADER_APP_ID,
+  HEADER_MESSAGE_ID,
+  MAX_MESSAGE_BYTES,
+  publishMessageSchema,
+} from '@app/contracts';
 import type { ConsumeMessage } from 'amqplib';
 import type { IncomingMessage } from '../store-messages/store-messages.command';
 
@@ -8,6 +13,12 @@ const MESSAGE_ID_PATTERN = /^msg_[0-9a-f]{32}$/;
 
 /** Translates one AMQP message into a store command, or says why it cannot be accepted. */
 export function parseIntakeMessage(amqp: ConsumeMessage): ParsedIntake {
+  if (amqp.content.length > MAX_MESSAGE_BYTES) {
+    return {
+      ok: false,
+      reason: `the body is ${amqp.content.length} bytes, more than the ${MAX_MESSAGE_BYTES} (256 KiB) accepted`,
+    };
+  }
   const headers = amqp.properties.headers ?? {};
   const appId: unknown = headers[HEADER_APP_ID];
   if (typeof appId !== 'string' || appId.length === 0) {

@@ -1,5 +1,5 @@
 import type { PublishMessage } from '@app/contracts';
-import type { DeliveryEntity } from '@app/dal';
+import type { DeliveryEntity, EndpointEntity, MessageEntity } from '@app/dal';
 
 export interface IncomingMessage extends PublishMessage {
   appId: string;
@@ -7,10 +7,22 @@ export interface IncomingMessage extends PublishMessage {
   assignedId?: string;
 }
 
+/** This worker's free attempt slots (the dispatcher's). */
+export interface DeliverySlots {
+  /** Holds up to `wanted` slots; returns how many it holds. */
+  reserve(wanted: number): number;
+  release(count: number): void;
+  /**
+   * How many more deliveries of this endpoint this worker may claim now (ENDPOINT_CONCURRENCY
+   * running, and a few rounds waiting: see DeliveryDispatcher). `timeoutMs` is the endpoint's.
+   */
+  roomFor?(endpointId: string, timeoutMs?: number): number;
+}
+
 export interface StoreMessagesCommand {
   messages: IncomingMessage[];
-  /** How many of the new deliveries this worker can attempt right away (claimed at insert). */
-  claimCapacity: number;
+  /** As many new deliveries as it grants are claimed at insert, to be attempted right away. */
+  slots: DeliverySlots;
 }
 
 export type StoreResult = { stored: true; messageId: string } | { stored: false; reason: string };
@@ -21,4 +33,11 @@ export interface StoreMessagesResult {
   /** Deliveries inserted already claimed by this worker: attempt them now. */
   claimed: DeliveryEntity[];
   claimToken: string;
+  /** Slots held for `claimed` (at least as many); the caller hands them to the dispatcher. */
+  reserved: number;
+  /** Deliveries written due now but not claimed (no room here): the scheduler's to take. */
+  unclaimed: number;
+  /** The claimed deliveries' endpoints and messages: attempting them needs no lookup. */
+  endpoints: ReadonlyMap<string, EndpointEntity>;
+  messages: ReadonlyMap<string, MessageEntity>;
 }

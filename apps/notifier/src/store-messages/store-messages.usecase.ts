@@ -61,27 +61,57 @@ export class StoreMessagesUseCase {
     const replayed = await this.replayedMessages(docs, duplicateIds, results);
     const fresh = docs.filter((doc) => !duplicateIds.has(doc._id));
 
-    let capacity = command.claimCapacity;
+    const endpointsById = new Map(
+      [...endpointsByApp.values()].flat().map((endpoint) => [endpoint._id, endpoint]),
+    );
+    const targets = [...fresh, ...replayed].flatMap((message) =>
+      message.targetEndpointIds.flatMap((endpointId) => {
+        const endpoint = endpointsById.get(endpointId);
+        return endpoint === undefined || endpoint.appId !== message.appId
+          ? []
+          : [{ message, endpoint }];
+      }),
+    );
+    // Only fresh deliveries are claimed: a replayed one may be in another worker's hands.
+    const reserved = command.slots.reserve(
+      targets.filter(({ message }) => !duplicateIds.has(message._id)).length,
+    );
+    let capacity = reserved;
+    // Beyond an endpoint's room (or while its circuit is open) a delivery is stored unclaimed,
+    // due now: the scheduler takes it when there is room, here or in another notifier.
+    const room = new Map<string, number>();
+    const roomFor = (endpoint: EndpointEntity) =>
+      room.get(endpoint._id) ??
+      (endpoint.circuitOpenUntil !== undefined
+        ? 0
+        : (command.slots.roomFor?.(endpoint._id, endpoint.timeoutMs) ?? Number.POSITIVE_INFINITY));
     const leaseUntil = new Date(now.getTime() + this.config.leaseMs);
-    const deliveries: DeliveryEntity[] = [];
-    for (const message of [...fresh, ...replayed]) {
-      const endpoints = endpointsByApp.get(message.appId) ?? [];
-      for (const endpointId of message.targetEndpointIds) {
-        const endpoint = endpoints.find((candidate) => candidate._id === endpointId);
-        if (endpoint === undefined) continue;
-        // Only fresh deliveries are claimed: a replayed one may be in another worker's hands.
-        const claim = capacity > 0 && !duplicateIds.has(message._id);
-        if (claim) capacity -= 1;
-        deliveries.push(
-          newDelivery(message, endpoint, now, claim ? { claimToken, leaseUntil } : undefined),
-        );
+    const deliveries = targets.map(({ message, endpoint }) => {
+      const left = roomFor(endpoint);
+      const claim = capacity > 0 && left > 0 && !duplicateIds.has(message._id);
+      if (claim) {
+        capacity -= 1;
+        room.set(endpoint._id, left - 1);
       }
+      return newDelivery(message, endpoint, now, claim ? { claimToken, leaseUntil } : undefined);
+    });
+    let notWritten: Set<string>;
+    try {
+      notWritten = await this.deliveries.insertMany(deliveries);
+    } catch (error) {
+      command.slots.release(reserved);
+      throw error;
     }
-    await this.deliveries.insertMany(deliveries);
+    // One that was not written (its message and endpoint already have one) is not ours.
+    const claimed = deliveries.filter((d) => d.claimToken === claimToken && !notWritten.has(d._id));
     return {
       results,
-      claimed: deliveries.filter((delivery) => delivery.claimToken === claimToken),
+      claimed,
       claimToken,
+      reserved,
+      unclaimed: deliveries.length - notWritten.size - claimed.length,
+      endpoints: endpointsById,
+      messages: new Map(fresh.map((message) => [message._id, message])),
     };
   }
 

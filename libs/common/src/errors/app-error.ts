@@ -16,6 +16,9 @@ export interface ErrorDetail {
 }
 
 export class AppError extends Error {
+  /** Sent as Retry-After (whole seconds) with a 429 or a 503. */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -23,6 +26,12 @@ export class AppError extends Error {
   ) {
     super(message);
     this.name = 'AppError';
+  }
+
+  static rateLimited(message: string, retryAfterMs: number): AppError {
+    const error = new AppError(ErrorCode.RateLimited, message);
+    error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return error;
   }
 
   static notFound(what: string, id: string): AppError {

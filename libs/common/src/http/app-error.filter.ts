@@ -68,6 +68,9 @@ export class AppErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = this.translate(exception);
     if (status >= 500 && status !== 503) this.logger.error(exception);
+    if (exception instanceof AppError && exception.retryAfterSeconds !== undefined) {
+      response.setHeader('retry-after', String(exception.retryAfterSeconds));
+    }
     response.status(status).json(body);
   }
 

@@ -18,6 +18,20 @@ export interface DeliveryEntity {
   deliveredAt: Date | null;
   /** The claim that holds the lease; outcome writes are fenced on it. */
   claimToken: string | null;
+  /**
+   * Attempts made before the current schedule began: a redelivery or recovery starts the schedule
+   * over while attempts keep their numbers. Absent means 0.
+   */
+  scheduleOffset?: number;
+  /**
+   * The delivery's position in its endpoint's inbox, given the first time an inbox reader could
+   * see it (see InboxRepository). Absent until then.
+   */
+  inboxSeq?: number;
+  /** Set on a fallback delivery: the failed delivery it stands in for. */
+  fallbackFor?: string;
+  /** How many fallbacks led here (1 for a first fallback); bounds fallback chains. */
+  fallbackDepth?: number;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,12 +1,50 @@
-import type { AnyBulkWriteOperation, Model } from 'mongoose';
+import type { Model, mongo, PipelineStage } from 'mongoose';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
+import { valueForId } from '../shared/per-document';
+import type { AppScoped } from '../shared/tenant';
 import type { DeliveryEntity } from './delivery.entity';
+
+/** A [since, until) window on the time a delivery ended. */
+export interface TimeWindow {
+  since: Date;
+  until: Date;
+}
+
+/** How many deliveries one recover round moves, so a huge recovery stays a series of small writes. */
+const RECOVER_BATCH = 1_000;
+
+/**
+ * Due again now, with a fresh schedule: the next attempt is the schedule's immediate first one and
+ * the retries after it follow the schedule from its start, while attempts keep numbering on
+ * (scheduleOffset remembers where this schedule began). Clearing the claim turns the fenced
+ * outcome write of an attempt still in flight into a no-op.
+ */
+export function freshScheduleUpdate(now: Date): PipelineStage.Set[] {
+  return [
+    {
+      $set: {
+        status: 'pending',
+        nextAttemptAt: now,
+        claimToken: null,
+        scheduleOffset: '$attemptCount',
+        deliveredAt: null,
+        updatedAt: now,
+      },
+    },
+  ];
+}
 
 export interface ClaimRequest {
   now: Date;
   limit: number;
   leaseUntil: Date;
   claimToken: string;
+  /** Endpoints this worker has no room for: their deliveries are left for later (or others). */
+  excludeEndpointIds?: readonly string[];
+  /** At most this many deliveries per endpoint are claimed; the other candidates stay due. */
+  capacityFor?: (endpointId: string) => number;
+  /** Filled in: how many due deliveries were read (a full read means more may be due). */
+  stats?: { candidates: number };
 }
 
 /** The state a finished attempt leaves its delivery in. */
@@ -18,11 +56,21 @@ export type DeliveryUpdate = Pick<
 export class DeliveryRepository {
   constructor(private readonly model: Model<DeliveryEntity>) {}
 
-  async insertMany(deliveries: DeliveryEntity[]): Promise<void> {
-    await insertManyIgnoringDuplicates(
+  /** The driver's collection, for hot paths whose values need no casting by mongoose. */
+  private get collection(): mongo.Collection<DeliveryEntity> {
+    return this.model.collection as unknown as mongo.Collection<DeliveryEntity>;
+  }
+
+  /**
+   * Returns the ids of the deliveries that were not written because their (message, endpoint)
+   * already has one (a replay): those must not be attempted as if they were claimed.
+   */
+  async insertMany(deliveries: DeliveryEntity[]): Promise<Set<string>> {
+    const duplicates = await insertManyIgnoringDuplicates(
       (docs) => this.model.insertMany(docs, { ordered: false, lean: true }),
       deliveries,
     );
+    return new Set([...duplicates].map((index) => deliveries[index]!._id));
   }
 
   findByMessage(appId: string, messageId: string): Promise<DeliveryEntity[]> {
@@ -33,26 +81,56 @@ export class DeliveryRepository {
       .exec();
   }
 
+  /** Those of these deliveries that are `failed` now (after an outcome write, which is fenced). */
+  findFailed(ids: readonly string[]): Promise<DeliveryEntity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.model
+      .find({ _id: { $in: ids }, status: 'failed' })
+      .lean<DeliveryEntity[]>()
+      .exec();
+  }
+
   /**
-   * Claims up to `limit` due deliveries for one worker. The update re-checks the due condition, so
-   * of two workers racing for a delivery exactly one gets it; the loser's read simply skips it.
+   * Claims up to `limit` due deliveries for one worker, in two round trips: read the due ones
+   * (the `due_pending` index, oldest first), then claim them in one update fenced on what was read.
+   * A delivery another worker claimed, or that was redelivered or settled in between, has another
+   * `nextAttemptAt` by then and is left out, so of two workers racing for a delivery exactly one
+   * gets it. Only when some were left out does a third read find out which.
    */
   async claimDue(request: ClaimRequest): Promise<DeliveryEntity[]> {
     const due = { status: 'pending', nextAttemptAt: { $lte: request.now } } as const;
-    const candidates = await this.model
-      .find(due, { _id: 1 })
+    const excluded = request.excludeEndpointIds ?? [];
+    const read = await this.model
+      .find(excluded.length === 0 ? due : { ...due, endpointId: { $nin: excluded } })
       .sort({ nextAttemptAt: 1 })
       .limit(request.limit)
-      .lean<Pick<DeliveryEntity, '_id'>[]>()
+      .lean<DeliveryEntity[]>()
       .exec();
+    if (request.stats !== undefined) request.stats.candidates = read.length;
+    const candidates =
+      request.capacityFor === undefined ? read : withinCapacity(read, request.capacityFor);
     if (candidates.length === 0) return [];
     const ids = candidates.map((candidate) => candidate._id);
-    await this.model
-      .updateMany(
-        { _id: { $in: ids }, ...due },
-        { $set: { claimToken: request.claimToken, nextAttemptAt: request.leaseUntil } },
-      )
-      .exec();
+    const claim = { claimToken: request.claimToken, nextAttemptAt: request.leaseUntil };
+    const result = await this.collection.updateMany(
+      {
+        _id: { $in: ids },
+        ...due,
+        $expr: {
+          $eq: [
+            '$nextAttemptAt',
+            valueForId(
+              ids,
+              candidates.map((candidate) => candidate.nextAttemptAt),
+            ),
+          ],
+        },
+      },
+      { $set: claim },
+    );
+    if (result.modifiedCount === candidates.length) {
+      return candidates.map((candidate) => ({ ...candidate, ...claim }));
+    }
     return this.model
       .find({ _id: { $in: ids }, claimToken: request.claimToken })
       .lean<DeliveryEntity[]>()
@@ -61,19 +139,77 @@ export class DeliveryRepository {
 
   /**
    * Writes a batch of outcomes in one round trip, each fenced on its claim: a worker whose lease
-   * expired (and whose delivery another worker took over) cannot overwrite the newer state.
+   * expired (and whose delivery another worker took over) cannot overwrite the newer state. One
+   * `updateMany` per claim (a batch holds a few), each delivery getting its own values.
    */
   async recordOutcomes(
     outcomes: readonly { deliveryId: string; claimToken: string; update: DeliveryUpdate }[],
   ): Promise<void> {
     if (outcomes.length === 0) return;
-    const operations: AnyBulkWriteOperation<DeliveryEntity>[] = outcomes.map((outcome) => ({
-      updateOne: {
-        filter: { _id: outcome.deliveryId, claimToken: outcome.claimToken },
-        update: { $set: { ...outcome.update, claimToken: null } },
+    const byClaim = new Map<string, (typeof outcomes)[number][]>();
+    for (const outcome of outcomes) {
+      const group = byClaim.get(outcome.claimToken);
+      if (group === undefined) byClaim.set(outcome.claimToken, [outcome]);
+      else group.push(outcome);
+    }
+    const operations: mongo.AnyBulkWriteOperation<DeliveryEntity>[] = [...byClaim].map(
+      ([claimToken, group]) => {
+        const ids = group.map((outcome) => outcome.deliveryId);
+        const updates = group.map((outcome) => ({ ...outcome.update, claimToken: null }));
+        return {
+          updateMany: {
+            filter: { _id: { $in: ids }, claimToken },
+            update: [{ $replaceWith: { $mergeObjects: ['$$ROOT', valueForId(ids, updates)] } }],
+          },
+        };
       },
-    }));
-    await this.model.bulkWrite(operations, { ordered: false });
+    );
+    await this.collection.bulkWrite(operations, { ordered: false });
+  }
+
+  /**
+   * Postpones claimed deliveries without an attempt (the endpoint is busy, over its rate limit or
+   * its circuit is open): each is due again at its own time, its attempt count unchanged. Fenced
+   * on the claim, like an outcome.
+   */
+  async postpone(
+    postponements: readonly { deliveryId: string; dueAt: Date }[],
+    claimToken: string,
+  ): Promise<void> {
+    if (postponements.length === 0) return;
+    const ids = postponements.map((p) => p.deliveryId);
+    await this.collection.updateMany({ _id: { $in: ids }, claimToken, status: 'pending' }, [
+      {
+        $set: {
+          claimToken: null,
+          nextAttemptAt: valueForId(
+            ids,
+            postponements.map((p) => p.dueAt),
+          ),
+        },
+      },
+    ]);
+  }
+
+  /**
+   * Moves every unclaimed pending delivery of an endpoint that is due before `until` to a time in
+   * [until, until + spreadMs): the endpoint's circuit just opened, and they would only be claimed
+   * to be postponed one by one. Those due later keep their time; attempts in flight keep theirs.
+   */
+  async postponeDueForEndpoint(endpointId: string, until: Date, spreadMs: number): Promise<number> {
+    const result = await this.collection.updateMany(
+      { endpointId, status: 'pending', claimToken: null, nextAttemptAt: { $lt: until } },
+      [
+        {
+          $set: {
+            nextAttemptAt: {
+              $add: [until, { $floor: { $multiply: [{ $rand: {} }, spreadMs] } }],
+            },
+          },
+        },
+      ],
+    );
+    return result.modifiedCount;
   }
 
   /** Hands claimed but unattempted deliveries back (graceful shutdown): due again now. */
@@ -99,8 +235,80 @@ export class DeliveryRepository {
     return messageIds;
   }
 
+  findById(appId: string, id: string): Promise<DeliveryEntity | null> {
+    return this.model.findOne({ _id: id, appId }).lean<DeliveryEntity>().exec();
+  }
+
+  /** Redelivery: every matching delivery, whatever its status, starts a fresh schedule now. */
+  async reschedule(filter: AppScoped<DeliveryEntity>, now: Date): Promise<number> {
+    const result = await this.model.updateMany(filter, freshScheduleUpdate(now)).exec();
+    return result.matchedCount;
+  }
+
+  countFailedBetween(appId: string, endpointId: string, window: TimeWindow): Promise<number> {
+    return this.model.countDocuments(failedBetween(appId, endpointId, window)).exec();
+  }
+
+  /**
+   * Recovery: the endpoint's deliveries that ended `failed` in the window start a fresh schedule.
+   * Returns how many, and their messages (whose statuses must be refreshed). The window must end
+   * no later than `now`, so a delivery that fails again during the recovery is not taken twice.
+   */
+  async rescheduleFailedBetween(
+    appId: string,
+    endpointId: string,
+    window: TimeWindow,
+    now: Date,
+  ): Promise<{ count: number; messageIds: string[] }> {
+    const filter = failedBetween(appId, endpointId, window);
+    const messageIds = new Set<string>();
+    let count = 0;
+    for (;;) {
+      const batch = await this.model
+        .find(filter, { _id: 1, messageId: 1 })
+        .limit(RECOVER_BATCH)
+        .lean<Pick<DeliveryEntity, '_id' | 'messageId'>[]>()
+        .exec();
+      if (batch.length === 0) break;
+      const result = await this.model
+        .updateMany({ ...filter, _id: { $in: batch.map((d) => d._id) } }, freshScheduleUpdate(now))
+        .exec();
+      count += result.modifiedCount;
+      for (const delivery of batch) messageIds.add(delivery.messageId);
+      if (batch.length < RECOVER_BATCH) break;
+    }
+    return { count, messageIds: [...messageIds] };
+  }
+
   /** Due pending deliveries nobody has claimed yet: the backlog. */
   countDue(now: Date): Promise<number> {
     return this.model.countDocuments({ status: 'pending', nextAttemptAt: { $lte: now } }).exec();
   }
+}
+
+// Served by the { endpointId, status, updatedAt } index: a failed delivery's updatedAt is when it ended.
+function failedBetween(
+  appId: string,
+  endpointId: string,
+  window: TimeWindow,
+): AppScoped<DeliveryEntity> {
+  return {
+    appId,
+    endpointId,
+    status: 'failed',
+    updatedAt: { $gte: window.since, $lt: window.until },
+  };
+}
+
+/** Keeps, oldest first, as many of each endpoint's deliveries as it has room for. */
+function withinCapacity(
+  candidates: readonly DeliveryEntity[],
+  capacityFor: (endpointId: string) => number,
+): DeliveryEntity[] {
+  const room = new Map<string, number>();
+  return candidates.filter((candidate) => {
+    const left = room.get(candidate.endpointId) ?? capacityFor(candidate.endpointId);
+    room.set(candidate.endpointId, left - 1);
+    return left > 0;
+  });
 }

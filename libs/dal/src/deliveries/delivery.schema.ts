@@ -15,6 +15,10 @@ export const deliverySchema = new Schema<DeliveryEntity>(
     lastError: String,
     deliveredAt: Date,
     claimToken: String,
+    scheduleOffset: Number,
+    inboxSeq: Number,
+    fallbackFor: String,
+    fallbackDepth: Number,
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -31,3 +35,8 @@ deliverySchema.index(
 deliverySchema.index({ messageId: 1, endpointId: 1 }, { unique: true });
 // An endpoint's deliveries by status and time: cancelling on delete, recovering failed ones.
 deliverySchema.index({ endpointId: 1, status: 1, updatedAt: 1 });
+// GET /v1/inbox: an endpoint's deliveries in inbox order (inboxSeq > cursor), and the inbox's
+// search for deliveries without a position yet (inboxSeq null, oldest createdAt first).
+deliverySchema.index({ endpointId: 1, inboxSeq: 1, createdAt: 1, _id: 1 });
+// GET /v1/inbox?status=: the same walk restricted to one delivery status.
+deliverySchema.index({ endpointId: 1, status: 1, inboxSeq: 1 });

@@ -26,12 +26,25 @@ export interface EndpointEntity {
   rateLimitPerSecond?: number;
   headers: Record<string, string>;
   template?: EndpointTemplate;
+  /** Another endpoint of the same app that gets the message when a delivery here ends `failed`. */
+  fallbackEndpointId?: string;
   description?: string;
   enabled: boolean;
   disabledReason?: string;
   consecutiveFailures: number;
   lastSuccessAt?: Date;
   lastFailureAt?: Date;
+  /** The first failure of the current streak of failures (absent after a success). */
+  failingSince?: Date;
+  /**
+   * The circuit breaker (docs/operations.md). Set while the endpoint's circuit is open: until then
+   * its due deliveries are postponed without an attempt. Once past, one probe attempt decides.
+   */
+  circuitOpenUntil?: Date;
+  /** How many times the circuit opened in this failure streak: each cool-down doubles. */
+  circuitOpenings?: number;
+  /** A probe attempt holds the half-open circuit until circuitOpenUntil. */
+  circuitProbing?: boolean;
   /** Newest first. */
   secrets: EndpointSecret[];
   recipientTokenHash: string;

@@ -1,7 +1,8 @@
 import type { Model, UpdateQuery } from 'mongoose';
+import { SecretBox } from '@app/common';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import type { PageRequest } from '../shared/tenant';
-import type { EndpointEntity } from './endpoint.entity';
+import type { EndpointEntity, EndpointSecret } from './endpoint.entity';
 
 export interface EndpointHealthChange {
   endpointId: string;
@@ -12,25 +13,37 @@ export interface EndpointHealthChange {
 }
 
 export class EndpointRepository {
-  constructor(private readonly model: Model<EndpointEntity>) {}
+  /**
+   * @param box encrypts signing secrets at rest: written sealed, handed out open. Without one
+   * (tools and tests that never see secrets) they are stored as given.
+   */
+  constructor(
+    private readonly model: Model<EndpointEntity>,
+    private readonly box?: SecretBox,
+  ) {}
 
   async create(endpoint: EndpointEntity): Promise<void> {
-    await this.model.create(endpoint);
+    await this.model.create({ ...endpoint, secrets: this.sealed(endpoint.secrets) });
   }
 
   findById(appId: string, id: string): Promise<EndpointEntity | null> {
-    return this.model.findOne({ _id: id, appId }).lean<EndpointEntity>().exec();
+    return this.model.findOne({ _id: id, appId }).lean<EndpointEntity>().exec().then(this.openOne);
   }
 
   findManyOfApp(appId: string, ids: readonly string[]): Promise<EndpointEntity[]> {
     return this.model
       .find({ appId, _id: { $in: ids } })
       .lean<EndpointEntity[]>()
-      .exec();
+      .exec()
+      .then(this.openMany);
   }
 
   findByRecipientTokenHash(recipientTokenHash: string): Promise<EndpointEntity | null> {
-    return this.model.findOne({ recipientTokenHash }).lean<EndpointEntity>().exec();
+    return this.model
+      .findOne({ recipientTokenHash })
+      .lean<EndpointEntity>()
+      .exec()
+      .then(this.openOne);
   }
 
   async list(
@@ -45,7 +58,7 @@ export class EndpointRepository {
       .limit(page.limit + 1)
       .lean<EndpointEntity[]>()
       .exec();
-    return paginate(items, page.limit, (endpoint) => endpoint.createdAt);
+    return paginate(this.openMany(items), page.limit, (endpoint) => endpoint.createdAt);
   }
 
   /** Intake fan-out: every endpoint of these apps (enabled or not: explicit endpointIds may name a disabled one). */
@@ -53,7 +66,8 @@ export class EndpointRepository {
     return this.model
       .find({ appId: { $in: appIds } })
       .lean<EndpointEntity[]>()
-      .exec();
+      .exec()
+      .then(this.openMany);
   }
 
   /** Worker lookup for claimed deliveries, which already belong to their app. */
@@ -61,7 +75,8 @@ export class EndpointRepository {
     return this.model
       .find({ _id: { $in: ids } })
       .lean<EndpointEntity[]>()
-      .exec();
+      .exec()
+      .then(this.openMany);
   }
 
   update(
@@ -72,7 +87,60 @@ export class EndpointRepository {
     return this.model
       .findOneAndUpdate({ _id: id, appId }, update, { new: true })
       .lean<EndpointEntity>()
-      .exec();
+      .exec()
+      .then(this.openOne);
+  }
+
+  /**
+   * Replaces the signing secrets, provided the current one is still `expectedCurrent`: of two
+   * rotations at once, one wins and the other finds nothing to update (null).
+   */
+  replaceSecrets(
+    appId: string,
+    id: string,
+    expectedCurrent: string,
+    secrets: EndpointEntity['secrets'],
+    now: Date,
+  ): Promise<EndpointEntity | null> {
+    return this.model
+      .findOneAndUpdate(
+        // A secret stored before encryption is still stored as it was given.
+        {
+          _id: id,
+          appId,
+          'secrets.0.secret': { $in: [this.seal(expectedCurrent), expectedCurrent] },
+        },
+        { $set: { secrets: this.sealed(secrets), updatedAt: now } },
+        { new: true },
+      )
+      .lean<EndpointEntity>()
+      .exec()
+      .then(this.openOne);
+  }
+
+  private seal(secret: string): string {
+    return this.box === undefined ? secret : this.box.seal(secret);
+  }
+
+  private sealed(secrets: readonly EndpointSecret[]): EndpointSecret[] {
+    return secrets.map((entry) => ({ ...entry, secret: this.seal(entry.secret) }));
+  }
+
+  private readonly openMany = (endpoints: EndpointEntity[]): EndpointEntity[] =>
+    endpoints.map((endpoint) => this.open(endpoint));
+
+  private readonly openOne = (endpoint: EndpointEntity | null): EndpointEntity | null =>
+    endpoint === null ? null : this.open(endpoint);
+
+  private open(endpoint: EndpointEntity): EndpointEntity {
+    const box = this.box;
+    if (box === undefined || !endpoint.secrets?.some((s) => SecretBox.isSealed(s.secret))) {
+      return endpoint;
+    }
+    return {
+      ...endpoint,
+      secrets: endpoint.secrets.map((entry) => ({ ...entry, secret: box.open(entry.secret) })),
+    };
   }
 
   async delete(appId: string, id: string): Promise<boolean> {
@@ -81,30 +149,62 @@ export class EndpointRepository {
   }
 
   /** One bulk write for a batch of attempt outcomes. */
+  /** One update per endpoint, however many of its outcomes the batch holds. */
   async recordHealth(changes: readonly EndpointHealthChange[]): Promise<void> {
     if (changes.length === 0) return;
+    const byEndpoint = new Map<string, EndpointHealthChange[]>();
+    for (const change of changes) {
+      const group = byEndpoint.get(change.endpointId);
+      if (group === undefined) byEndpoint.set(change.endpointId, [change]);
+      else group.push(change);
+    }
     await this.model.bulkWrite(
-      changes.map((change) => ({
-        updateOne: {
-          filter: { _id: change.endpointId },
-          update: change.succeeded
-            ? { $set: { consecutiveFailures: 0, lastSuccessAt: change.at } }
-            : {
-                $inc: { consecutiveFailures: 1 },
-                $set: {
-                  lastFailureAt: change.at,
-                  ...(change.disableReason === undefined
-                    ? {}
-                    : {
-                        enabled: false,
-                        disabledReason: change.disableReason,
-                        updatedAt: change.at,
-                      }),
-                },
-              },
-        },
+      [...byEndpoint].map(([endpointId, group]) => ({
+        updateOne: { filter: { _id: endpointId }, update: healthUpdate(group) },
       })),
       { ordered: false },
     );
   }
+}
+
+/**
+ * The update that one endpoint's outcomes make, as if applied one by one in time order: a success
+ * resets consecutiveFailures, each failure after it counts one, a 410 disables the endpoint.
+ */
+export function healthUpdate(
+  changes: readonly EndpointHealthChange[],
+): UpdateQuery<EndpointEntity> {
+  const ordered = [...changes].sort((a, b) => a.at.getTime() - b.at.getTime());
+  const lastSuccess = ordered.findLastIndex((change) => change.succeeded);
+  const lastFailure = ordered.findLast((change) => !change.succeeded);
+  const disabling = ordered.findLast((change) => change.disableReason !== undefined);
+  const $set: Partial<EndpointEntity> = {};
+  if (lastSuccess >= 0) {
+    $set.lastSuccessAt = ordered[lastSuccess]!.at;
+    $set.consecutiveFailures = ordered.length - 1 - lastSuccess;
+  }
+  if (lastFailure !== undefined) $set.lastFailureAt = lastFailure.at;
+  if (disabling !== undefined) {
+    $set.enabled = false;
+    $set.disabledReason = disabling.disableReason;
+    $set.updatedAt = disabling.at;
+  }
+  if (lastSuccess < 0) {
+    // $min keeps the start of a streak already running, and starts one otherwise.
+    return {
+      $set,
+      $inc: { consecutiveFailures: ordered.length },
+      $min: { failingSince: ordered[0]!.at },
+    };
+  }
+  // A success closes the circuit (docs/operations.md); failures after it start a new streak.
+  const $unset: Record<string, ''> = {
+    circuitOpenUntil: '',
+    circuitOpenings: '',
+    circuitProbing: '',
+  };
+  const streakStart = ordered[lastSuccess + 1];
+  if (streakStart === undefined) $unset.failingSince = '';
+  else $set.failingSince = streakStart.at;
+  return { $set, $unset };
 }

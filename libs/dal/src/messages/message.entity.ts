@@ -6,7 +6,10 @@ export interface MessageEntity {
   eventType: string;
   payload: Record<string, unknown>;
   idempotencyKey?: string;
-  /** Fixed at intake, so a replayed intake recreates exactly these deliveries. */
+  /**
+   * Fixed at intake, so a replayed intake recreates exactly these deliveries; a fallback endpoint
+   * is added once its delivery exists (the delivery first, so a replay never creates one early).
+   */
   targetEndpointIds: string[];
   status: MessageStatus;
   createdAt: Date;

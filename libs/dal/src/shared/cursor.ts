@@ -51,3 +51,33 @@ export function paginate<T extends { _id: string }>(
   const last = pageItems[pageItems.length - 1]!;
   return { items: pageItems, nextCursor: encodeCursor({ at: sortTime(last), id: last._id }) };
 }
+
+/**
+ * A position in a sequence (the inbox): opaque like the others, and told apart from them, so a
+ * cursor from another list is refused instead of misread.
+ */
+const SEQUENCE_TAG = 'seq';
+
+export function encodeSequenceCursor(position: number): string {
+  return Buffer.from(JSON.stringify([SEQUENCE_TAG, position])).toString('base64url');
+}
+
+export function decodeSequenceCursor(cursor: string, field = 'after'): number {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      parsed[0] === SEQUENCE_TAG &&
+      Number.isSafeInteger(parsed[1]) &&
+      (parsed[1] as number) >= 0
+    ) {
+      return parsed[1] as number;
+    }
+  } catch {
+    // fall through: not one of ours
+  }
+  throw new AppError(ErrorCode.ValidationFailed, `The ${field} cursor is not one this API issued`, [
+    { field, message: 'pass back a nextCursor exactly as a previous page returned it' },
+  ]);
+}

@@ -5,6 +5,7 @@ import { API_CONFIG, type ApiConfig } from '@app/config';
 import { EndpointRepository, type EndpointEntity } from '@app/dal';
 import { RECIPIENT_TOKEN_PREFIX } from '../../auth/principal';
 import { presentEndpoint, type EndpointView } from '../endpoint.presenter';
+import { checkFallbackEndpoint } from '../check-fallback';
 import { TargetPolicy } from '../target-policy';
 import type { CreateEndpointCommand } from './create-endpoint.command';
 
@@ -23,6 +24,9 @@ export class CreateEndpointUseCase {
   async execute({ appId, endpoint }: CreateEndpointCommand): Promise<CreatedEndpoint> {
     if (endpoint.url !== undefined && endpoint.channel === 'webhook') {
       await this.targets.check(endpoint.url);
+    }
+    if (endpoint.fallbackEndpointId !== undefined) {
+      await checkFallbackEndpoint(this.endpoints, appId, endpoint.fallbackEndpointId);
     }
     const now = this.clock.now();
     const secret = endpoint.channel === 'webhook' ? generateWebhookSecret() : null;

@@ -5,6 +5,7 @@ import { API_CONFIG, type ApiConfig } from '@app/config';
 import { checkChannelTarget, type UpdateEndpoint } from '@app/contracts';
 import { EndpointRepository } from '@app/dal';
 import { presentEndpoint, type EndpointView } from '../endpoint.presenter';
+import { checkFallbackEndpoint } from '../check-fallback';
 import { TargetPolicy } from '../target-policy';
 
 export interface UpdateEndpointCommand {
@@ -37,6 +38,9 @@ export class UpdateEndpointUseCase {
     if (!checked.success) throw validationError(checked.error);
     if (changes.url !== undefined && current.channel === 'webhook')
       await this.targets.check(changes.url);
+    if (changes.fallbackEndpointId !== undefined && changes.fallbackEndpointId !== null) {
+      await checkFallbackEndpoint(this.endpoints, appId, changes.fallbackEndpointId, endpointId);
+    }
 
     const set: Record<string, unknown> = { updatedAt: this.clock.now() };
     const unset: Record<string, ''> = {};
@@ -48,6 +52,15 @@ export class UpdateEndpointUseCase {
     if (changes.enabled === true) {
       unset.disabledReason = '';
       set.consecutiveFailures = 0;
+      // ... and its circuit breaker state: the next failure starts a new streak.
+      for (const field of [
+        'failingSince',
+        'circuitOpenUntil',
+        'circuitOpenings',
+        'circuitProbing',
+      ]) {
+        unset[field] = '';
+      }
     }
     const updated = await this.endpoints.update(appId, endpointId, { $set: set, $unset: unset });
     if (updated === null) throw AppError.notFound('Endpoint', endpointId);

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, Clock, ErrorCode, idempotentMessageId, newId } from '@app/common';
+import {
+  AppError,
+  Clock,
+  ErrorCode,
+  idempotentMessageId,
+  messagesAccepted,
+  newId,
+} from '@app/common';
 import { EVENTS_EXCHANGE, HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contracts';
 import { EndpointRepository } from '@app/dal';
 import { ConfirmPublisher, PublishError } from '@app/messaging';
@@ -43,6 +50,7 @@ export class PublishMessageUseCase {
       if (error instanceof PublishError) throw AppError.unavailable('RabbitMQ', error.message);
       throw error;
     }
+    messagesAccepted.inc({ source: 'api' });
     return { id, status: 'accepted' };
   }
 

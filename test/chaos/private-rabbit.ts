@@ -23,17 +23,22 @@ export class PrivateRabbit {
 
   static async start(log: (line: string) => void): Promise<PrivateRabbit> {
     let startedHere = false;
-    if (
-      !(await ctl('status').then(
-        () => true,
-        () => false,
-      ))
-    ) {
+    if (!(await reachable())) {
       log(`starting a private RabbitMQ node ${PrivateRabbit.NODE} on port ${PrivateRabbit.PORT}`);
       await launch();
       startedHere = true;
+      // -detached returns at once; the node registers with epmd a few seconds later.
+      for (let waited = 0; !(await reachable()); waited += 500) {
+        if (waited > 60_000) throw new Error(`${PrivateRabbit.NODE} did not come up`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     }
-    await ctl('await_startup', '--timeout', '120');
+    try {
+      await ctl('await_startup', '--timeout', '120');
+    } catch (error) {
+      if (startedHere) await ctl('stop').catch(() => undefined);
+      throw error;
+    }
     const vhost = `chaos-${randomBytes(4).toString('hex')}`;
     await ctl('add_vhost', vhost);
     await ctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
@@ -74,6 +79,13 @@ export class PrivateRabbit {
     await ctl('delete_vhost', this.vhost).catch(() => undefined);
     if (this.startedHere) await ctl('stop').catch(() => undefined);
   }
+}
+
+function reachable(): Promise<boolean> {
+  return ctl('ping').then(
+    () => true,
+    () => false,
+  );
 }
 
 function ctl(...args: string[]) {

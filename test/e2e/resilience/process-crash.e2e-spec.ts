@@ -157,12 +157,15 @@ describe('notifier processes: SIGTERM and SIGKILL', () => {
     expect(delivered - killedAt).toBeGreaterThan(10_000);
     const received = sink.requestsTo('/killed').map((r) => r.headers['webhook-id']);
     expect(received.filter((id) => id === first)).toHaveLength(2);
-    await eventually(async () => {
-      const messages = await platform.db
-        .collection('messages')
-        .countDocuments({ _id: { $in: [first, ...rest] as any[] }, status: 'delivered' });
-      return messages === 21 ? true : undefined;
-    });
+    await eventually(
+      async () => {
+        const messages = await platform.db
+          .collection('messages')
+          .countDocuments({ _id: { $in: [first, ...rest] as any[] }, status: 'delivered' });
+        return messages === 21 ? true : undefined;
+      },
+      { what: 'all 21 messages to be marked delivered', timeoutMs: 30_000 },
+    );
   });
 });
 

@@ -24,8 +24,8 @@ const MAX_TIMEOUT_MS = 60_000;
  * so it holds no more than ENDPOINT_CONCURRENCY of this notifier's slots (ADR 0006).
  */
 const MAX_LOCAL_WAIT_MS = 1_000;
-/** Endpoints whose attempt duration is remembered (the most recent ones). */
-const PACE_MEMORY = 10_000;
+/** Endpoints whose timeout and attempt duration are remembered (the most recent ones). */
+const ENDPOINT_MEMORY = 10_000;
 
 /** A claimed delivery waiting here for its endpoint to have room. */
 interface Waiting {
@@ -70,10 +70,8 @@ export class DeliveryDispatcher {
   private readonly running = new Map<string, number>();
   /** Claimed deliveries waiting for their endpoint, oldest claim first. */
   private readonly waiting = new Map<string, Waiting[]>();
-  /** Each endpoint's attempt timeout, as last seen. */
-  private readonly timeouts = new Map<string, number>();
-  /** Each endpoint's attempt duration, ms, a moving average. */
-  private readonly pace = new Map<string, number>();
+  /** Recently seen endpoints: attempt timeout, and attempt duration (a moving average), ms. */
+  private readonly known = new Map<string, { timeoutMs: number; paceMs?: number }>();
 
   constructor(
     private readonly channels: ChannelRegistry,
@@ -114,7 +112,7 @@ export class DeliveryDispatcher {
    * nothing of it runs here to end the block's wait.
    */
   roomFor(endpointId: string, timeoutMs?: number): number {
-    if (timeoutMs !== undefined) this.timeouts.set(endpointId, this.attemptTimeoutMs(timeoutMs));
+    if (timeoutMs !== undefined) this.noteTimeout(endpointId, timeoutMs);
     const running = this.running.get(endpointId) ?? 0;
     if (running === 0 && this.gate.roomFor(endpointId) === 0) return 0;
     const held = running + (this.waiting.get(endpointId)?.length ?? 0);
@@ -128,9 +126,8 @@ export class DeliveryDispatcher {
    * so the last one waiting still starts in time.
    */
   allowanceFor(endpointId: string): number {
-    const timeoutMs = this.timeouts.get(endpointId) ?? MAX_TIMEOUT_MS;
+    const { timeoutMs, paceMs } = this.known.get(endpointId) ?? { timeoutMs: MAX_TIMEOUT_MS };
     const leaseRounds = Math.floor((this.config.leaseMs - LEASE_MARGIN_MS) / timeoutMs);
-    const paceMs = this.pace.get(endpointId);
     const waitRounds =
       paceMs === undefined
         ? 0
@@ -183,7 +180,7 @@ export class DeliveryDispatcher {
       };
       const id = delivery.endpointId;
       if (item.endpoint !== undefined) {
-        this.timeouts.set(id, this.attemptTimeoutMs(item.endpoint.timeoutMs));
+        this.noteTimeout(id, item.endpoint.timeoutMs);
       }
       const starting = startingNow.get(id) ?? 0;
       const active = (this.running.get(id) ?? 0) + starting;
@@ -260,21 +257,28 @@ export class DeliveryDispatcher {
         if (running > 0) this.running.set(endpointId, running);
         else this.running.delete(endpointId);
         this.startWaiting(endpointId);
-        if (!this.running.has(endpointId) && !this.waiting.has(endpointId)) {
-          this.timeouts.delete(endpointId);
-        }
         this.finished(1, endpointId);
       });
   }
 
+  private noteTimeout(endpointId: string, endpointTimeoutMs: number): void {
+    const timeoutMs = this.attemptTimeoutMs(endpointTimeoutMs);
+    const seen = this.known.get(endpointId);
+    if (seen !== undefined) seen.timeoutMs = timeoutMs;
+    else this.remember(endpointId, { timeoutMs });
+  }
+
   private notePace(endpointId: string, durationMs: number): void {
-    const previous = this.pace.get(endpointId);
-    this.pace.delete(endpointId);
-    this.pace.set(
-      endpointId,
-      previous === undefined ? durationMs : 0.8 * previous + 0.2 * durationMs,
-    );
-    if (this.pace.size > PACE_MEMORY) this.pace.delete(this.pace.keys().next().value!);
+    const seen = this.known.get(endpointId) ?? { timeoutMs: MAX_TIMEOUT_MS };
+    seen.paceMs = seen.paceMs === undefined ? durationMs : 0.8 * seen.paceMs + 0.2 * durationMs;
+    this.remember(endpointId, seen);
+  }
+
+  /** Most recently used last; the oldest is forgotten beyond ENDPOINT_MEMORY. */
+  private remember(endpointId: string, seen: { timeoutMs: number; paceMs?: number }): void {
+    this.known.delete(endpointId);
+    this.known.set(endpointId, seen);
+    if (this.known.size > ENDPOINT_MEMORY) this.known.delete(this.known.keys().next().value!);
   }
 
   /**
@@ -301,7 +305,8 @@ export class DeliveryDispatcher {
     const nowMs = this.clock.now().getTime();
     const inTime = next.filter((item) => {
       const leaseUntil = item.delivery.nextAttemptAt?.getTime() ?? 0;
-      return leaseUntil - nowMs >= (this.timeouts.get(endpointId) ?? 0) + LEASE_MARGIN_MS;
+      const timeoutMs = this.known.get(endpointId)?.timeoutMs ?? MAX_TIMEOUT_MS;
+      return leaseUntil - nowMs >= timeoutMs + LEASE_MARGIN_MS;
     });
     if (inTime.length < next.length) {
       // Too late to start within the lease: it comes back when the lease expires.

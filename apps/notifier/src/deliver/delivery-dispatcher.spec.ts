@@ -1,0 +1,192 @@
+import type { AttemptResult, NotificationChannel } from '@app/channels';
+import { SystemClock } from '@app/common';
+import type { NotifierConfig } from '@app/config';
+import type {
+  DeliveryEntity,
+  EndpointEntity,
+  EndpointRepository,
+  MessageEntity,
+  MessageRepository,
+} from '@app/dal';
+import type { EndpointGate } from '../isolation/endpoint-gate';
+import { MapChannelRegistry } from './channel-registry';
+import { DeliveryDispatcher } from './delivery-dispatcher';
+import type { OutcomeWriter } from './outcome-writer';
+
+const CONCURRENCY = 2;
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+
+const endpoint: EndpointEntity = {
+  _id: 'ep_1',
+  appId: 'app_1',
+  channel: 'webhook',
+  url: 'https://example.com/hook',
+  eventTypes: ['*'],
+  timeoutMs: 10_000,
+  headers: {},
+  enabled: true,
+  consecutiveFailures: 0,
+  secrets: [],
+  recipientTokenHash: 'hash',
+  createdAt: T0,
+  updatedAt: T0,
+};
+
+const message: MessageEntity = {
+  _id: 'msg_1',
+  appId: 'app_1',
+  eventType: 'order.paid',
+  payload: {},
+  targetEndpointIds: ['ep_1'],
+  status: 'pending',
+  createdAt: T0,
+};
+
+function claimed(id: string): DeliveryEntity {
+  return {
+    _id: id,
+    appId: 'app_1',
+    messageId: 'msg_1',
+    endpointId: 'ep_1',
+    channel: 'webhook',
+    status: 'pending',
+    attemptCount: 0,
+    // The lease: far enough ahead for every attempt to start in time.
+    nextAttemptAt: new Date(Date.now() + 90_000),
+    lastAttemptAt: null,
+    lastError: null,
+    deliveredAt: null,
+    claimToken: 'claim_1',
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+/** The gate as far as the dispatcher sees it: ENDPOINT_CONCURRENCY, the rest postponed. */
+class FakeGate {
+  inFlight = 0;
+  readonly postponed: string[] = [];
+
+  roomFor(): number {
+    return CONCURRENCY - this.inFlight;
+  }
+
+  unavailableEndpoints(): string[] {
+    return [];
+  }
+
+  admit(deliveries: readonly DeliveryEntity[]): Promise<DeliveryEntity[]> {
+    const admitted = deliveries.slice(0, this.roomFor());
+    this.inFlight += admitted.length;
+    this.postponed.push(...deliveries.slice(admitted.length).map((d) => d._id));
+    return Promise.resolve(admitted);
+  }
+
+  done(): void {
+    this.inFlight -= 1;
+  }
+}
+
+/** A channel whose attempts end when the test says so. */
+class ManualChannel implements NotificationChannel {
+  readonly started: string[] = [];
+  private readonly pending: ((result: AttemptResult) => void)[] = [];
+
+  send(job: { messageId: string }): Promise<AttemptResult> {
+    this.started.push(job.messageId);
+    return new Promise((resolve) => this.pending.push(resolve));
+  }
+
+  get running(): number {
+    return this.pending.length;
+  }
+
+  finishOne(): void {
+    this.pending.shift()?.({ outcome: 'delivered', durationMs: 1, statusCode: 200 });
+  }
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+function setup() {
+  const gate = new FakeGate();
+  const channel = new ManualChannel();
+  const written: string[] = [];
+  const writer = {
+    backlog: 0,
+    onWritten: () => undefined,
+    add: (outcome: { deliveryId: string }) => written.push(outcome.deliveryId),
+  };
+  const dispatcher = new DeliveryDispatcher(
+    new MapChannelRegistry(new Map([['webhook', channel]])),
+    {} as EndpointRepository,
+    {} as MessageRepository,
+    writer as unknown as OutcomeWriter,
+    new SystemClock(),
+    {
+      deliveryConcurrency: 50,
+      endpointConcurrency: CONCURRENCY,
+      leaseMs: 90_000,
+      retrySchedule: [15_000],
+    } as NotifierConfig,
+    gate as unknown as EndpointGate,
+  );
+  const preloaded = {
+    endpoints: new Map([[endpoint._id, endpoint]]),
+    messages: new Map([[message._id, message]]),
+  };
+  const dispatch = (ids: string[]) =>
+    dispatcher.dispatch(ids.map(claimed), 'claim_1', { preloaded });
+  return { gate, channel, written, dispatcher, dispatch };
+}
+
+describe('DeliveryDispatcher: a busy endpoint’s deliveries', () => {
+  it('are postponed by the gate while the endpoint’s pace is unknown', async () => {
+    const { gate, channel, dispatch } = setup();
+    await dispatch(['a', 'b', 'c']);
+    await settle();
+    expect(channel.running).toBe(CONCURRENCY);
+    expect(gate.postponed).toEqual(['c']);
+  });
+
+  it('wait here once the endpoint is known to be fast, and start as attempts end', async () => {
+    const { gate, channel, written, dispatcher, dispatch } = setup();
+    await dispatch(['a', 'b']);
+    await settle();
+    channel.finishOne();
+    channel.finishOne();
+    await settle();
+    // Fast attempts: a few rounds may now wait here rather than be handed back.
+    expect(dispatcher.allowanceFor('ep_1')).toBeGreaterThan(CONCURRENCY);
+
+    await dispatch(['c', 'd', 'e', 'f', 'g']);
+    await settle();
+    expect(channel.running).toBe(CONCURRENCY);
+    for (let i = 0; i < 5; i++) {
+      channel.finishOne();
+      await settle();
+      await settle();
+    }
+    expect(written).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(gate.postponed).toEqual([]);
+    expect(gate.inFlight).toBe(0);
+  });
+
+  it('go to the gate at shutdown instead of waiting', async () => {
+    const { gate, channel, dispatcher, dispatch } = setup();
+    await dispatch(['a', 'b']);
+    await settle();
+    channel.finishOne();
+    channel.finishOne();
+    await settle();
+    await dispatch(['c', 'd', 'e']);
+    await settle();
+    const idle = dispatcher.whenIdle();
+    await settle();
+    // Nothing left waiting: the gate (closed at shutdown) has decided about everything.
+    expect(gate.postponed).toEqual(['e']);
+    channel.finishOne();
+    channel.finishOne();
+    await idle;
+  });
+});

@@ -39,8 +39,11 @@ class PoisonedBatch extends Error {
     super(`the batch cannot be stored: ${String(refusal)}`);
   }
 }
-/** Batches stored at once: the next one is written while the last one waits for MongoDB. */
-const BATCHES_IN_FLIGHT = 2;
+/**
+ * Batches stored at once: the next one is written while the others wait for MongoDB, so at a low
+ * rate a message seldom waits for the batches before it to be stored.
+ */
+const BATCHES_IN_FLIGHT = 4;
 
 /**
  * Takes messages off the intake queue in batches, stores each batch in MongoDB, and only then

@@ -10,7 +10,12 @@ export interface Options {
   nodeArgs: string[];
   /** Extra environment for the notifiers, e.g. DELIVERY_CONCURRENCY=400. */
   notifierEnv: Record<string, string>;
+  /** Only these measures (--only throughput,latency); all when empty. */
+  only: Set<Measure>;
 }
+
+export const MEASURES = ['throughput', 'latency', 'retries', 'scale-out'] as const;
+export type Measure = (typeof MEASURES)[number];
 
 export interface Sizes {
   /** Messages to one endpoint (and with two notifiers). */
@@ -44,7 +49,7 @@ export const QUICK: Sizes = {
 };
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--write] [--profile] [--keep] [--env KEY=VALUE]... [--node-arg FLAG]...';
+  'usage: npm run bench -- [--quick] [--write] [--profile] [--keep] [--only throughput,latency,retries,scale-out] [--env KEY=VALUE]... [--node-arg FLAG]...';
 
 export function parseOptions(argv: readonly string[]): Options {
   const options: Options = {
@@ -54,6 +59,7 @@ export function parseOptions(argv: readonly string[]): Options {
     keep: false,
     nodeArgs: [],
     notifierEnv: {},
+    only: new Set(),
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -62,7 +68,15 @@ export function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--profile') options.profile = true;
     else if (arg === '--keep') options.keep = true;
     else if (arg === '--node-arg' && argv[i + 1] !== undefined) options.nodeArgs.push(argv[++i]!);
-    else if (arg === '--env' && argv[i + 1]?.includes('=') === true) {
+    else if (arg === '--only' && argv[i + 1] !== undefined) {
+      for (const name of argv[++i]!.split(',')) {
+        if (!(MEASURES as readonly string[]).includes(name)) {
+          process.stderr.write(`--only takes ${MEASURES.join(', ')}; got ${name}\n`);
+          process.exit(2);
+        }
+        options.only.add(name as Measure);
+      }
+    } else if (arg === '--env' && argv[i + 1]?.includes('=') === true) {
       const [key, ...value] = argv[++i]!.split('=');
       options.notifierEnv[key!] = value.join('=');
     } else {

@@ -48,7 +48,15 @@ describe('parseIntakeMessage', () => {
       payload: { orderId: 1 },
       idempotencyKey: undefined,
       assignedId: undefined,
+      mintedId: expect.stringMatching(/^msg_[0-9a-f]{32}$/) as unknown,
     });
+  });
+
+  it('mints an id only for a message that brings none', () => {
+    expect(accepted({}).mintedId).not.toBe(accepted({}).mintedId);
+    expect(accepted({ messageId: 'order-1' }).mintedId).toBeUndefined();
+    const headers = { 'x-app-id': APP_ID, 'x-message-id': HTTP_ASSIGNED_ID };
+    expect(accepted({ headers }).mintedId).toBeUndefined();
   });
 
   it('keeps idempotencyKey and endpointIds from the body', () => {

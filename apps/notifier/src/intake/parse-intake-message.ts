@@ -5,6 +5,7 @@ import {
   publishMessageSchema,
 } from '@app/contracts';
 import type { ConsumeMessage } from 'amqplib';
+import { newId } from '@app/common';
 import type { IncomingMessage } from '../store-messages/store-messages.command';
 
 export type ParsedIntake = { ok: true; message: IncomingMessage } | { ok: false; reason: string };
@@ -39,16 +40,19 @@ export function parseIntakeMessage(amqp: ConsumeMessage): ParsedIntake {
   }
   const messageId: unknown = headers[HEADER_MESSAGE_ID];
   const amqpMessageId: unknown = amqp.properties.messageId;
+  const idempotencyKey =
+    parsed.data.idempotencyKey ??
+    (typeof amqpMessageId === 'string' && amqpMessageId.length > 0 ? amqpMessageId : undefined);
+  const assignedId =
+    typeof messageId === 'string' && MESSAGE_ID_PATTERN.test(messageId) ? messageId : undefined;
   return {
     ok: true,
     message: {
       appId,
       ...parsed.data,
-      idempotencyKey:
-        parsed.data.idempotencyKey ??
-        (typeof amqpMessageId === 'string' && amqpMessageId.length > 0 ? amqpMessageId : undefined),
-      assignedId:
-        typeof messageId === 'string' && MESSAGE_ID_PATTERN.test(messageId) ? messageId : undefined,
+      idempotencyKey,
+      assignedId,
+      mintedId: idempotencyKey === undefined && assignedId === undefined ? newId('msg') : undefined,
     },
   };
 }

@@ -5,6 +5,12 @@ export interface IncomingMessage extends PublishMessage {
   appId: string;
   /** The id the HTTP API already answered with; absent for messages published straight to AMQP. */
   assignedId?: string;
+  /**
+   * For a message with neither an idempotency key nor an assigned id: a new id, chosen once when
+   * the message arrives, so storing it again after a failed write finds the first copy. No stored
+   * message can have it, which lets its deliveries be written beside it.
+   */
+  mintedId?: string;
 }
 
 /** This worker's free attempt slots (the dispatcher's). */

@@ -13,6 +13,7 @@ import {
   type MessageEntity,
 } from '@app/dal';
 import type {
+  DeliverySlots,
   IncomingMessage,
   StoreMessagesCommand,
   StoreMessagesResult,
@@ -44,75 +45,59 @@ export class StoreMessagesUseCase {
     const claimToken = randomUUID();
     const appIds = await this.existingApps(command.messages.map((message) => message.appId));
     const endpointsByApp = groupBy(await this.endpoints.findByApps([...appIds]), (e) => e.appId);
+    const endpointsById = new Map(
+      [...endpointsByApp.values()].flat().map((endpoint) => [endpoint._id, endpoint]),
+    );
 
     const results: StoreResult[] = [];
     const docs: MessageEntity[] = [];
+    const minted = new Set<string>();
     for (const message of command.messages) {
       if (!appIds.has(message.appId)) {
         results.push({ stored: false, reason: `unknown app ${message.appId} (header x-app-id)` });
         continue;
       }
       const doc = toMessage(message, endpointsByApp.get(message.appId) ?? [], now);
+      if (doc._id === message.mintedId) minted.add(doc._id);
       docs.push(doc);
       results.push({ stored: true, messageId: doc._id });
     }
 
-    const duplicateIds = await this.messages.insertMany(docs);
-    const replayed = await this.replayedMessages(docs, duplicateIds, results);
-    const fresh = docs.filter((doc) => !duplicateIds.has(doc._id));
-
-    const endpointsById = new Map(
-      [...endpointsByApp.values()].flat().map((endpoint) => [endpoint._id, endpoint]),
-    );
-    const targets = [...fresh, ...replayed].flatMap((message) =>
-      message.targetEndpointIds.flatMap((endpointId) => {
-        const endpoint = endpointsById.get(endpointId);
-        return endpoint === undefined || endpoint.appId !== message.appId
-          ? []
-          : [{ message, endpoint }];
-      }),
-    );
-    // Only fresh deliveries are claimed: a replayed one may be in another worker's hands.
-    const reserved = command.slots.reserve(
-      targets.filter(({ message }) => !duplicateIds.has(message._id)).length,
-    );
-    let capacity = reserved;
-    // Beyond an endpoint's room (or while its circuit is open) a delivery is stored unclaimed,
-    // due now: the scheduler takes it when there is room, here or in another notifier.
-    const room = new Map<string, number>();
-    const roomFor = (endpoint: EndpointEntity) =>
-      room.get(endpoint._id) ??
-      (endpoint.circuitOpenUntil !== undefined
-        ? 0
-        : (command.slots.roomFor?.(endpoint._id, endpoint.timeoutMs) ?? Number.POSITIVE_INFINITY));
-    const leaseUntil = new Date(now.getTime() + this.config.leaseMs);
-    const deliveries = targets.map(({ message, endpoint }) => {
-      const left = roomFor(endpoint);
-      const claim = capacity > 0 && left > 0 && !duplicateIds.has(message._id);
-      if (claim) {
-        capacity -= 1;
-        room.set(endpoint._id, left - 1);
-      }
-      return newDelivery(message, endpoint, now, claim ? { claimToken, leaseUntil } : undefined);
-    });
-    let notWritten: Set<string>;
+    const fanOut = new FanOut(command.slots, endpointsById, claimToken, now, this.config.leaseMs);
     try {
-      notWritten = await this.deliveries.insertMany(deliveries);
+      // A message whose id was minted at intake cannot be stored already, so its claimed
+      // deliveries are written beside it: one round trip less before its first attempt. Its
+      // unclaimed ones wait for the message, since any notifier may claim them at once.
+      const early = fanOut.plan(docs.filter((doc) => minted.has(doc._id)));
+      const [duplicateIds, earlyNotWritten] = await settleBoth(
+        this.messages.insertMany(docs),
+        this.deliveries.insertMany(early.filter((d) => d.claimToken === claimToken)),
+      );
+      const replayed = await this.replayedMessages(docs, duplicateIds, results);
+      const fresh = docs.filter((doc) => !duplicateIds.has(doc._id));
+      // Only fresh deliveries are claimed: a replayed one may be in another worker's hands.
+      const late = [
+        ...early.filter((d) => d.claimToken !== claimToken),
+        ...fanOut.plan(fresh.filter((doc) => !minted.has(doc._id))),
+        ...fanOut.plan(replayed, { claim: false }),
+      ];
+      const notWritten = new Set([...earlyNotWritten, ...(await this.deliveries.insertMany(late))]);
+      // One that was not written (its message and endpoint already have one) is not ours.
+      const written = [...early, ...late].filter((d) => !notWritten.has(d._id));
+      const claimed = written.filter((d) => d.claimToken === claimToken);
+      return {
+        results,
+        claimed,
+        claimToken,
+        reserved: fanOut.reserved,
+        unclaimed: written.length - claimed.length,
+        endpoints: endpointsById,
+        messages: new Map([...fresh, ...replayed].map((message) => [message._id, message])),
+      };
     } catch (error) {
-      command.slots.release(reserved);
+      command.slots.release(fanOut.reserved);
       throw error;
     }
-    // One that was not written (its message and endpoint already have one) is not ours.
-    const claimed = deliveries.filter((d) => d.claimToken === claimToken && !notWritten.has(d._id));
-    return {
-      results,
-      claimed,
-      claimToken,
-      reserved,
-      unclaimed: deliveries.length - notWritten.size - claimed.length,
-      endpoints: endpointsById,
-      messages: new Map(fresh.map((message) => [message._id, message])),
-    };
   }
 
   private async existingApps(ids: readonly string[]): Promise<Set<string>> {
@@ -150,6 +135,72 @@ export class StoreMessagesUseCase {
   }
 }
 
+/**
+ * Turns stored messages into their deliveries, claiming for this worker as many as it has slots
+ * for and each endpoint has room for. Beyond that (or while an endpoint's circuit is open) a
+ * delivery is stored unclaimed, due now: the scheduler takes it when there is room, here or in
+ * another notifier.
+ */
+class FanOut {
+  /** Slots held for deliveries planned claimed (the caller hands them on or releases them). */
+  reserved = 0;
+  private capacity = 0;
+  private readonly room = new Map<string, number>();
+  private readonly lease: { claimToken: string; leaseUntil: Date };
+
+  constructor(
+    private readonly slots: DeliverySlots,
+    private readonly endpoints: ReadonlyMap<string, EndpointEntity>,
+    claimToken: string,
+    private readonly now: Date,
+    leaseMs: number,
+  ) {
+    this.lease = { claimToken, leaseUntil: new Date(now.getTime() + leaseMs) };
+  }
+
+  plan(messages: readonly MessageEntity[], { claim = true } = {}): DeliveryEntity[] {
+    const targets = messages.flatMap((message) =>
+      message.targetEndpointIds.flatMap((endpointId) => {
+        const endpoint = this.endpoints.get(endpointId);
+        return endpoint === undefined || endpoint.appId !== message.appId
+          ? []
+          : [{ message, endpoint }];
+      }),
+    );
+    if (claim) {
+      const granted = this.slots.reserve(targets.length);
+      this.reserved += granted;
+      this.capacity += granted;
+    }
+    return targets.map(({ message, endpoint }) => {
+      const left = this.roomFor(endpoint);
+      const claimed = claim && this.capacity > 0 && left > 0;
+      if (claimed) {
+        this.capacity -= 1;
+        this.room.set(endpoint._id, left - 1);
+      }
+      return newDelivery(message, endpoint, this.now, claimed ? this.lease : undefined);
+    });
+  }
+
+  private roomFor(endpoint: EndpointEntity): number {
+    return (
+      this.room.get(endpoint._id) ??
+      (endpoint.circuitOpenUntil !== undefined
+        ? 0
+        : (this.slots.roomFor?.(endpoint._id, endpoint.timeoutMs) ?? Number.POSITIVE_INFINITY))
+    );
+  }
+}
+
+/** Both writes run to the end before a failure of either is thrown (none is left in flight). */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === 'rejected') throw first.reason;
+  if (second.status === 'rejected') throw second.reason;
+  return [first.value, second.value];
+}
+
 function toMessage(
   message: IncomingMessage,
   endpoints: readonly EndpointEntity[],
@@ -167,7 +218,7 @@ function toMessage(
     _id:
       message.idempotencyKey !== undefined
         ? idempotentMessageId(message.appId, message.idempotencyKey)
-        : (message.assignedId ?? newId('msg')),
+        : (message.assignedId ?? message.mintedId ?? newId('msg')),
     appId: message.appId,
     eventType: message.eventType,
     payload: message.payload,

@@ -37,7 +37,6 @@ export function parseIntakeMessage(amqp: ConsumeMessage): ParsedIntake {
     );
     return { ok: false, reason: `the body does not match the contract: ${problems.join('; ')}` };
   }
-  const messageId: unknown = headers[HEADER_MESSAGE_ID];
   const amqpMessageId: unknown = amqp.properties.messageId;
   return {
     ok: true,
@@ -47,8 +46,15 @@ export function parseIntakeMessage(amqp: ConsumeMessage): ParsedIntake {
       idempotencyKey:
         parsed.data.idempotencyKey ??
         (typeof amqpMessageId === 'string' && amqpMessageId.length > 0 ? amqpMessageId : undefined),
-      assignedId:
-        typeof messageId === 'string' && MESSAGE_ID_PATTERN.test(messageId) ? messageId : undefined,
+      assignedId: assignedMessageId(amqp),
     },
   };
+}
+
+/** The id the HTTP API already answered with, when it published this message (well formed). */
+export function assignedMessageId(amqp: ConsumeMessage): string | undefined {
+  const messageId: unknown = amqp.properties.headers?.[HEADER_MESSAGE_ID];
+  return typeof messageId === 'string' && MESSAGE_ID_PATTERN.test(messageId)
+    ? messageId
+    : undefined;
 }

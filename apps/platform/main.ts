@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createApi } from '../api/src/main';
 import { createNotifier } from '../notifier/src/main';
-import { exitOnBootFailure, runUntilSignal } from '@app/common';
+import { exitOnBootFailure, logJson, runUntilSignal } from '@app/common';
 import { apiConfigSchema, loadConfig, notifierConfigSchema } from '@app/config';
 import { ensureMongo } from '@app/dal';
 
@@ -10,8 +10,10 @@ import { ensureMongo } from '@app/dal';
  * MONGODB_URI is unset. In production run them apart (`start:api`, `start:notifier`).
  */
 async function main(): Promise<void> {
+  logJson();
   const apiConfig = loadConfig(apiConfigSchema);
   const notifierConfig = loadConfig(notifierConfigSchema);
+  logJson(apiConfig.logLevel);
   const mongo = await ensureMongo(apiConfig.mongodbUri);
   const notifier = await createNotifier(notifierConfig, mongo.uri);
   const api = await createApi(apiConfig, mongo.uri);

@@ -1,5 +1,4 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
@@ -9,6 +8,7 @@ import { EVENTS_EXCHANGE } from '@app/contracts';
 import { startLocalMongo, type LocalMongo } from '@app/dal';
 import { buildProject, type Build } from '../support/build-ts';
 import { eventually } from '../support/eventually';
+import { freePort } from '../support/free-port';
 import { Recipient } from '../support/recipient';
 import { ServiceProcess } from '../support/service-process';
 import { PrivateRabbit } from './private-rabbit';
@@ -143,14 +143,6 @@ function garbage(i: number, appId: string) {
         options,
       };
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing', () => {

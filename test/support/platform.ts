@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { INestApplicationContext, LogLevel } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import { createConnection, type Connection } from 'mongoose';
@@ -15,7 +15,7 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** Warnings and errors only; set TEST_LOGS=1 to see everything. */
-const LOG_LEVELS: LogLevel[] = process.env.TEST_LOGS ? ['log', 'warn', 'error'] : ['warn', 'error'];
+const LOG_LEVEL = process.env.TEST_LOGS ? 'info' : 'warn';
 
 export interface PlatformOptions {
   /** Extra environment for both processes, e.g. { RETRY_SCHEDULE: '100ms,200ms' }. */
@@ -80,12 +80,11 @@ export class TestPlatform {
       SCHEDULER_INTERVAL: '50ms',
       LEASE_DURATION: '15s',
       SECRETS_KEY,
+      LOG_LEVEL,
       ...options.env,
     };
     for (let i = 0; i < (options.notifiers ?? 1); i++) await this.startNotifier();
-    this.api = await createApi(loadConfig(apiConfigSchema, this.env), this.mongoUri, {
-      logger: LOG_LEVELS,
-    });
+    this.api = await createApi(loadConfig(apiConfigSchema, this.env), this.mongoUri);
     await this.api.listen(0, '127.0.0.1');
     this.baseUrl = (await this.api.getUrl()).replace('[::1]', '127.0.0.1');
     if (options.waitUntilHealthy ?? true) {
@@ -103,9 +102,6 @@ export class TestPlatform {
     const notifier = await createNotifier(
       loadConfig(notifierConfigSchema, this.env),
       this.mongoUri,
-      {
-        logger: LOG_LEVELS,
-      },
     );
     await notifier.init();
     this.notifiers.push(notifier);

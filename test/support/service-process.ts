@@ -13,6 +13,7 @@ export type Service = 'api' | 'notifier';
  */
 export class ServiceProcess {
   private output = '';
+  private stdoutText = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(
@@ -23,7 +24,10 @@ export class ServiceProcess {
       this.output += chunk.toString();
       if (process.env.TEST_LOGS) process.stderr.write(`[${name}] ${chunk.toString()}`);
     };
-    child.stdout?.on('data', keep);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.stdoutText += chunk.toString();
+      keep(chunk);
+    });
     child.stderr?.on('data', keep);
     this.exited = once(child, 'exit').then(([code, signal]) => ({
       code: code as number | null,
@@ -54,6 +58,11 @@ export class ServiceProcess {
     // Nest colours its log lines when it thinks it writes to a terminal: compare without.
     // eslint-disable-next-line no-control-regex
     return this.output.replace(/\u001b\[[0-9;]*m/g, '');
+  }
+
+  /** Its stdout alone, where it logs: one JSON object a line. */
+  get stdout(): string {
+    return this.stdoutText;
   }
 
   async waitForLog(text: string, timeoutMs = 30_000): Promise<void> {

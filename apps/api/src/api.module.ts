@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { AppErrorFilter, Clock, SystemClock } from '@app/common';
+import { LoggerModule } from 'nestjs-pino';
+import { AppErrorFilter, Clock, LOG_PARAMS, SystemClock } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
 import { DalModule } from '@app/dal';
 import { MessagingModule } from '@app/messaging';
@@ -48,6 +49,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [
+        LoggerModule.forRoot(LOG_PARAMS),
         DalModule.forRoot({ uri: config.mongodbUri, secretsKey: config.secretsKey }),
         MessagingModule.forRoot({
           url: config.amqpUrl,

@@ -1,8 +1,15 @@
-import { Logger, type NestApplicationOptions } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { exitOnBootFailure, newSecretToken, resolveSecretsKey, runUntilSignal } from '@app/common';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import {
+  exitOnBootFailure,
+  logJson,
+  newSecretToken,
+  resolveSecretsKey,
+  runUntilSignal,
+} from '@app/common';
 import { apiConfigSchema, loadConfig, type ApiConfig } from '@app/config';
 import { ensureMongo } from '@app/dal';
 import { ApiModule } from './api.module';
@@ -14,14 +21,15 @@ const BODY_LIMIT = '256kb';
 export async function createApi(
   config: ApiConfig,
   mongodbUri: string,
-  options: NestApplicationOptions = {},
 ): Promise<NestExpressApplication> {
+  logJson(config.logLevel);
   const adminApiKey = config.adminApiKey ?? generatedAdminKey();
   const secretsKey = await resolveSecretsKey(config.security);
   const app = await NestFactory.create<NestExpressApplication>(
     ApiModule.forRoot({ ...config, mongodbUri, adminApiKey, secretsKey }),
-    { abortOnError: false, ...options, bodyParser: false },
+    { abortOnError: false, bodyParser: false, bufferLogs: true },
   );
+  app.useLogger(app.get(PinoNestLogger));
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
   // Behind a load balancer: know each client by its own address (docs/operations.md).
@@ -49,7 +57,9 @@ function generatedAdminKey(): string {
 }
 
 async function main(): Promise<void> {
+  logJson();
   const config = loadConfig(apiConfigSchema);
+  logJson(config.logLevel);
   const mongo = await ensureMongo(config.mongodbUri);
   const api = await createApi(config, mongo.uri);
   await api.listen(config.port);

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
-import { Logger, type INestApplicationContext, type NestApplicationOptions } from '@nestjs/common';
-import { exitOnBootFailure, resolveSecretsKey, runUntilSignal } from '@app/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { exitOnBootFailure, logJson, resolveSecretsKey, runUntilSignal } from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
 import { ensureMongo } from '@app/dal';
 import { NotifierModule } from './notifier.module';
@@ -8,17 +9,23 @@ import { NotifierModule } from './notifier.module';
 export async function createNotifier(
   config: NotifierConfig,
   mongodbUri: string,
-  options: NestApplicationOptions = {},
 ): Promise<INestApplicationContext> {
+  logJson(config.logLevel);
   const secretsKey = await resolveSecretsKey(config.security);
-  return NestFactory.createApplicationContext(
+  const notifier = await NestFactory.createApplicationContext(
     NotifierModule.forRoot({ ...config, mongodbUri, secretsKey }),
-    { abortOnError: false, ...options },
+    // Not bufferLogs: logJson has Nest's lines on pino already, and createApplicationContext
+    // runs the bootstrap hooks (the broker connection, its warnings) before useLogger could flush.
+    { abortOnError: false },
   );
+  notifier.useLogger(notifier.get(PinoNestLogger));
+  return notifier;
 }
 
 async function main(): Promise<void> {
+  logJson();
   const config = loadConfig(notifierConfigSchema);
+  logJson(config.logLevel);
   const mongo = await ensureMongo(config.mongodbUri);
   const notifier = await createNotifier(config, mongo.uri);
   new Logger('Notifier').log('running: consuming intake and claiming due deliveries');

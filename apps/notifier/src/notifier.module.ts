@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { Clock, SystemClock } from '@app/common';
+import { LoggerModule } from 'nestjs-pino';
+import { Clock, LOG_PARAMS, SystemClock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { DalModule } from '@app/dal';
 import { MessagingModule } from '@app/messaging';
@@ -25,6 +26,7 @@ export class NotifierModule {
     return {
       module: NotifierModule,
       imports: [
+        LoggerModule.forRoot(LOG_PARAMS),
         ScheduleModule.forRoot(),
         DalModule.forRoot({ uri: config.mongodbUri, secretsKey: config.secretsKey }),
         MessagingModule.forRoot({

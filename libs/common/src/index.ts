@@ -4,6 +4,8 @@ export * from './errors/app-error';
 export * from './errors/zod-details';
 export * from './http/app-error.filter';
 export * from './ids/ids';
+export * from './logging/batch-ids';
+export * from './logging/json-logs';
 export * from './metrics/metrics';
 export * from './time/clock';
 export * from './process/run-until-signal';

@@ -21,6 +21,7 @@ export const apiConfigSchema = z
     adminApiKey: vars.ADMIN_API_KEY,
     retrySchedule: vars.RETRY_SCHEDULE,
     targetAllowlist: vars.TARGET_ALLOWLIST,
+    logLevel: vars.LOG_LEVEL,
     publishTimeoutMs: vars.PUBLISH_TIMEOUT,
     security: securityConfig(vars),
     authFailureLimit: vars.AUTH_FAILURE_LIMIT,

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseDurationList } from '@app/retry-policy';
+import { logLevel } from './log-level.config';
 
 export interface Cidr {
   address: string;
@@ -64,10 +65,11 @@ export const env = {
   cidrList: () => parsed(parseCidrList).default(''),
 };
 
-/** What every process needs to reach its dependencies. */
+/** What the API and the notifier both read: their dependencies, the schedule, the logs. */
 export const dependencyEnv = {
   MONGODB_URI: env.optionalUrl(['mongodb:', 'mongodb+srv:']),
   AMQP_URL: env.url(['amqp:', 'amqps:'], 'amqp://guest:guest@127.0.0.1:5672'),
   RETRY_SCHEDULE: env.retrySchedule(),
   TARGET_ALLOWLIST: env.cidrList(),
+  LOG_LEVEL: logLevel,
 };

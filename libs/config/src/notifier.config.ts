@@ -81,6 +81,7 @@ export const notifierConfigSchema = z
     amqpUrl: vars.AMQP_URL,
     retrySchedule: vars.RETRY_SCHEDULE,
     targetAllowlist: vars.TARGET_ALLOWLIST,
+    logLevel: vars.LOG_LEVEL,
     smtpUrl: vars.SMTP_URL,
     smtpFrom: vars.SMTP_FROM,
     smsProvider: vars.SMS_PROVIDER,

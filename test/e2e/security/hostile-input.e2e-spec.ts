@@ -165,7 +165,8 @@ describe('hostile input: nothing a client sends makes a 500 or crashes a process
   beforeAll(async () => {
     process.on('unhandledRejection', onRejection);
     await sink.start();
-    platform = await TestPlatform.start();
+    // Thousands of messages are dead-lettered here, each a warning: errors only.
+    platform = await TestPlatform.start({ env: { LOG_LEVEL: 'error' } });
     ({ apiKey, id: appId } = await platform.createApp('hostile'));
     const { body } = await platform.request('POST', '/v1/endpoints', apiKey, {
       channel: 'webhook',

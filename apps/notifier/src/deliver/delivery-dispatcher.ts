@@ -11,6 +11,7 @@ import {
 } from '@app/dal';
 import { EndpointGate } from '../isolation/endpoint-gate';
 import { ChannelRegistry } from './channel-registry';
+import { deliveryBatchFields, deliveryFields } from './log-fields';
 import { MAX_UNWRITTEN_OUTCOMES, OutcomeWriter } from './outcome-writer';
 import { planOutcome, planSettlement, type PlannedOutcome } from './plan-outcome';
 
@@ -233,7 +234,10 @@ export class DeliveryDispatcher {
       } catch (error) {
         // Left claimed until their lease expires; then any worker retries them.
         this.finished(group.length);
-        this.logger.warn(`admitting ${group.length} deliveries failed: ${String(error)}`);
+        this.logger.warn(
+          deliveryBatchFields(group.map((item) => item.delivery)),
+          `admitting ${group.length} deliveries failed: ${String(error)}`,
+        );
         continue;
       }
       if (admitted.size < group.length) this.finished(group.length - admitted.size);
@@ -248,7 +252,10 @@ export class DeliveryDispatcher {
     void this.attempt(delivery, endpoint, message)
       .then((outcome) => this.writer.add(outcome, claimToken))
       .catch((error: unknown) =>
-        this.logger.error(`attempt of ${delivery._id} failed: ${String(error)}`),
+        this.logger.error(
+          deliveryFields(delivery),
+          `attempt of ${delivery._id} failed: ${String(error)}`,
+        ),
       )
       .finally(() => {
         this.gate.done(endpointId);
@@ -310,7 +317,11 @@ export class DeliveryDispatcher {
     });
     if (inTime.length < next.length) {
       // Too late to start within the lease: it comes back when the lease expires.
-      this.logger.warn(`${next.length - inTime.length} deliveries waited past their lease`);
+      const late = next.filter((item) => !inTime.includes(item)).map((item) => item.delivery);
+      this.logger.warn(
+        { endpointId, ...deliveryBatchFields(late) },
+        `${late.length} deliveries waited past their lease`,
+      );
       this.finished(next.length - inTime.length);
     }
     void this.start(inTime);

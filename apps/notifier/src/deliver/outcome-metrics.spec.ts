@@ -9,6 +9,7 @@ function outcome(status: DeliveryUpdate['status'], durationMs?: number): Planned
   return {
     deliveryId: 'dlv_1',
     messageId: 'msg_1',
+    endpointId: 'ep_1',
     update: {
       status,
       attemptCount: 1,

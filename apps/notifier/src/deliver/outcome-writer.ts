@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { logsAt } from '@app/common';
 import {
   AttemptRepository,
   DeliveryRepository,
@@ -7,6 +8,7 @@ import {
 } from '@app/dal';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
 import { FallbackDeliveries } from './fallback-deliveries';
+import { outcomeBatchFields, outcomeLogFields } from './log-fields';
 import { recordOutcomeMetrics } from './outcome-metrics';
 import type { PlannedOutcome } from './plan-outcome';
 
@@ -66,6 +68,13 @@ export class OutcomeWriter implements OnApplicationShutdown {
 
   add(outcome: PlannedOutcome, claimToken: string): void {
     recordOutcomeMetrics(outcome);
+    // The hot path: fields are built only when debug lines are written.
+    if (outcome.attempt !== undefined && logsAt('debug')) {
+      this.logger.debug(
+        outcomeLogFields(outcome),
+        `attempt ${outcome.attempt.attempt} ${outcome.attempt.outcome}`,
+      );
+    }
     this.buffer.push({ ...outcome, claimToken });
     if (this.buffer.length >= FLUSH_SIZE) this.flushSoon(0);
     else this.flushSoon(FLUSH_DELAY_MS);
@@ -91,6 +100,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     if (!(await this.drain(SHUTDOWN_DRAIN_MS))) {
       this.logger.warn(
+        outcomeBatchFields(this.buffer),
         `${this.buffer.length} outcomes not written at shutdown; their deliveries come back when their leases expire`,
       );
     }
@@ -112,7 +122,10 @@ export class OutcomeWriter implements OnApplicationShutdown {
     this.writing = batch.length;
     this.flushing = this.write(batch)
       .catch((error: unknown) => {
-        this.logger.warn(`writing ${batch.length} outcomes failed, retrying: ${String(error)}`);
+        this.logger.warn(
+          outcomeBatchFields(batch),
+          `writing ${batch.length} outcomes failed, retrying: ${String(error)}`,
+        );
         this.buffer.unshift(...batch);
         return new Promise<void>((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       })
@@ -145,5 +158,19 @@ export class OutcomeWriter implements OnApplicationShutdown {
     );
     const finished = new Set(batch.filter((o) => o.terminal).map((o) => o.messageId));
     await this.messages.refreshStatus([...finished]);
+    for (const outcome of batch) this.logEnd(outcome);
+  }
+
+  /** A delivery that ended without success, once that is written. */
+  private logEnd(outcome: PendingOutcome): void {
+    const { status, attemptCount, lastError } = outcome.update;
+    if (status === 'failed') {
+      this.logger.warn(
+        outcomeLogFields(outcome),
+        `delivery failed after ${attemptCount} attempts: ${lastError ?? 'failed'}`,
+      );
+    } else if (status === 'cancelled') {
+      this.logger.log(outcomeLogFields(outcome), `delivery cancelled: ${lastError ?? 'cancelled'}`);
+    }
   }
 }

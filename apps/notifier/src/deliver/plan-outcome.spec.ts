@@ -197,6 +197,7 @@ describe('planSettlement', () => {
     expect(planned).toEqual({
       deliveryId: 'dlv_1',
       messageId: 'msg_1',
+      endpointId: 'ep_1',
       update: {
         status: 'failed',
         attemptCount: 2,

@@ -15,6 +15,7 @@ export interface OutcomeInput {
 export interface PlannedOutcome {
   deliveryId: string;
   messageId: string;
+  endpointId: string;
   update: DeliveryUpdate;
   /** Absent when no attempt was made (the endpoint was deleted or disabled meanwhile). */
   attempt?: AttemptEntity;
@@ -33,6 +34,7 @@ export function planSettlement(
   return {
     deliveryId: delivery._id,
     messageId: delivery.messageId,
+    endpointId: delivery.endpointId,
     update: {
       status,
       attemptCount: delivery.attemptCount,
@@ -66,6 +68,7 @@ export function planOutcome(input: OutcomeInput): PlannedOutcome {
   return {
     deliveryId: delivery._id,
     messageId: delivery.messageId,
+    endpointId: delivery.endpointId,
     update: {
       status,
       attemptCount: attemptNumber,

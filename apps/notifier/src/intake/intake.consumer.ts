@@ -13,13 +13,14 @@ import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { DEAD_LETTER_QUEUE, HEADER_ERROR, INTAKE_QUEUE } from '@app/contracts';
 import { AmqpConnection, ConfirmPublisher, QueueConsumer } from '@app/messaging';
 import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
+import { deliveryBatchFields } from '../deliver/log-fields';
 import { DeliveryScheduler } from '../scheduler/delivery.scheduler';
 import type {
   IncomingMessage,
   StoreMessagesResult,
 } from '../store-messages/store-messages.command';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
-import { parseIntakeMessage } from './parse-intake-message';
+import { assignedMessageId, parseIntakeMessage } from './parse-intake-message';
 import { isPermanentStoreError } from './store-errors';
 
 interface Received {
@@ -169,7 +170,10 @@ export class IntakeConsumer implements OnApplicationBootstrap {
         reserved: stored.reserved,
       })
       .catch((error: unknown) =>
-        this.logger.warn(`dispatching at intake failed: ${String(error)}`),
+        this.logger.warn(
+          deliveryBatchFields(stored.claimed),
+          `dispatching at intake failed: ${String(error)}`,
+        ),
       );
     // What there was no room for now is due now: the scheduler need not wait for its interval.
     if (stored.unclaimed > 0) this.scheduler.kick();
@@ -206,6 +210,9 @@ export class IntakeConsumer implements OnApplicationBootstrap {
         ? `${fullReason.slice(0, MAX_REASON_LENGTH)}... (cut)`
         : fullReason;
     const properties = message.properties as MessageProperties;
+    // Only a message the HTTP API published has an id yet; one refused here is never stored.
+    const messageId = assignedMessageId(message);
+    const fields = messageId === undefined ? {} : { messageId };
     const publish = (headers: Record<string, unknown>) =>
       this.publisher.publish('', DEAD_LETTER_QUEUE, message.content, {
         contentType:
@@ -227,9 +234,10 @@ export class IntakeConsumer implements OnApplicationBootstrap {
         });
       }
       ack(received);
+      this.logger.warn({ ...fields, reason }, `message dead-lettered: ${reason}`);
     } catch (error) {
       // Left unacknowledged: the broker redelivers it once the channel is back.
-      this.logger.warn(`dead-lettering failed: ${String(error)}`);
+      this.logger.warn(fields, `dead-lettering failed: ${String(error)}`);
     }
   }
 }

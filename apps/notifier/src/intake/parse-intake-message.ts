@@ -38,13 +38,11 @@ export function parseIntakeMessage(amqp: ConsumeMessage): ParsedIntake {
     );
     return { ok: false, reason: `the body does not match the contract: ${problems.join('; ')}` };
   }
-  const messageId: unknown = headers[HEADER_MESSAGE_ID];
   const amqpMessageId: unknown = amqp.properties.messageId;
   const idempotencyKey =
     parsed.data.idempotencyKey ??
     (typeof amqpMessageId === 'string' && amqpMessageId.length > 0 ? amqpMessageId : undefined);
-  const assignedId =
-    typeof messageId === 'string' && MESSAGE_ID_PATTERN.test(messageId) ? messageId : undefined;
+  const assignedId = assignedMessageId(amqp);
   return {
     ok: true,
     message: {
@@ -55,4 +53,12 @@ export function parseIntakeMessage(amqp: ConsumeMessage): ParsedIntake {
       mintedId: idempotencyKey === undefined && assignedId === undefined ? newId('msg') : undefined,
     },
   };
+}
+
+/** The id the HTTP API already answered with, when it published this message (well formed). */
+export function assignedMessageId(amqp: ConsumeMessage): string | undefined {
+  const messageId: unknown = amqp.properties.headers?.[HEADER_MESSAGE_ID];
+  return typeof messageId === 'string' && MESSAGE_ID_PATTERN.test(messageId)
+    ? messageId
+    : undefined;
 }

@@ -36,7 +36,10 @@ export class CircuitBreaker {
       for (const transition of transitions) {
         circuitTransitions.inc({ transition: transition.kind });
         if (transition.kind === 'disabled') {
-          this.logger.warn(`endpoint ${transition.endpointId} disabled: ${transition.reason}`);
+          this.logger.warn(
+            { endpointId: transition.endpointId, reason: transition.reason },
+            `endpoint ${transition.endpointId} disabled: ${transition.reason}`,
+          );
           continue;
         }
         const moved = await this.deliveries.postponeDueForEndpoint(
@@ -45,6 +48,7 @@ export class CircuitBreaker {
           spreadFor(transition.cooldownMs),
         );
         this.logger.warn(
+          { endpointId: transition.endpointId, until: transition.until.toISOString() },
           `endpoint ${transition.endpointId}: circuit open after ${transition.consecutiveFailures} consecutive failures; ` +
             `no attempts until ${transition.until.toISOString()} (${moved} due deliveries postponed, attempts not counted)`,
         );

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock, deliveriesPostponed, type PostponeReason } from '@app/common';
+import { batchIds, Clock, deliveriesPostponed, type PostponeReason } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import {
   DeliveryRepository,
@@ -8,6 +8,7 @@ import {
   type DeliveryEntity,
   type EndpointEntity,
 } from '@app/dal';
+import { deliveryFields } from '../deliver/log-fields';
 import { circuitOf, rateLimitedDueTimes, spreadFor } from './endpoint-admission';
 
 /** A delivery over ENDPOINT_CONCURRENCY is due again this much later (or claimed elsewhere). */
@@ -169,9 +170,15 @@ export class EndpointGate {
         await this.deliveries
           .postponeDueForEndpoint(endpoint._id, recheck, spread)
           .catch((error: unknown) =>
-            this.logger.warn(`postponing during a probe failed: ${String(error)}`),
+            this.logger.warn(
+              { endpointId: endpoint._id },
+              `postponing during a probe failed: ${String(error)}`,
+            ),
           );
-        this.logger.log(`endpoint ${endpoint._id}: cool-down over, probing with one attempt`);
+        this.logger.log(
+          deliveryFields(first),
+          `endpoint ${endpoint._id}: cool-down over, probing with one attempt`,
+        );
         return [first];
       }
     }
@@ -228,6 +235,7 @@ export class EndpointGate {
       await this.deliveries.postpone(postponed, claimToken);
     } catch (error) {
       this.logger.warn(
+        batchIds({ deliveryIds: postponed.map((entry) => entry.deliveryId) }),
         `postponing ${postponed.length} deliveries failed; they come back when their lease expires: ${String(error)}`,
       );
     }

@@ -25,6 +25,6 @@ export function runUntilSignal(shutdown: () => Promise<void>): void {
 
 /** Boot failures (a bad variable, an unreachable dependency) end the process with their message. */
 export function exitOnBootFailure(error: unknown): never {
-  console.error(error instanceof Error ? error.message : String(error));
+  new Logger('Boot').fatal(error instanceof Error ? error.message : String(error));
   process.exit(1);
 }

@@ -11,6 +11,7 @@ import {
   latency,
   retryDrain,
   scaleOut,
+  slowRecipientScaleOut,
   throughput,
   warmUp,
 } from './phases';
@@ -45,6 +46,9 @@ async function main(): Promise<void> {
       rows.push(
         await defaultEndpointConcurrency(stack, sizes, measured.naiveSingle, options.notifierEnv),
       );
+    }
+    if (wanted('scale-out')) {
+      rows.push(await slowRecipientScaleOut(stack, sizes, options.notifierEnv));
     }
     log('stopping the processes');
     await Promise.all(stack.ctx.processes.map((p) => p.stop()));
@@ -86,7 +90,7 @@ function report(stack: Stack, rows: Row[], startedAt: number): Report {
       [
         'notifiers',
         `${notifierEnv}: as many attempts in flight to one endpoint as the naive pipeline has ` +
-          '(prefetch 100); the last row runs with the default. Everything else at its default.',
+          '(prefetch 100); the rows marked default ENDPOINT_CONCURRENCY run with the default (10). Everything else at its default.',
       ],
       ['wall time', `${((Date.now() - startedAt) / 1000).toFixed(0)} s`],
     ],

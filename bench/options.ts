@@ -28,6 +28,8 @@ export interface Sizes {
   lat1000Ms: number;
   /** Retries that fall due at once. */
   retries: number;
+  /** Messages to the slow recipient, with one notifier and with two. */
+  slow: number;
 }
 
 export const FULL: Sizes = {
@@ -37,6 +39,7 @@ export const FULL: Sizes = {
   lat200Ms: 15_000,
   lat1000Ms: 10_000,
   retries: 100_000,
+  slow: 4_000,
 };
 
 export const QUICK: Sizes = {
@@ -46,6 +49,7 @@ export const QUICK: Sizes = {
   lat200Ms: 5_000,
   lat1000Ms: 3_000,
   retries: 10_000,
+  slow: 1_000,
 };
 
 const USAGE =

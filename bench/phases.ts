@@ -14,7 +14,7 @@ import type { BenchProcess } from './processes';
 import { formatNumber, type Row } from './report';
 import { releaseHeldRetries, seedHeldRetries } from './seed-due';
 import type { Stack } from './stack';
-import { preciseNow } from './webhook-sink';
+import { preciseNow, SLOW_RESPONSE_MS } from './webhook-sink';
 
 const isNaive = (p: BenchProcess) => p.name === 'naive';
 const rss = (platform: DeliveryRun, naive?: DeliveryRun) =>
@@ -229,5 +229,56 @@ export async function defaultEndpointConcurrency(
     ratio: ratioCell(run, naiveSingle),
     rss: rss(run, naiveSingle),
     load: loads(run, naiveSingle),
+  };
+}
+
+/**
+ * Scale-out where notifiers are the limit: a recipient that takes SLOW_RESPONSE_MS to answer, at
+ * the default ENDPOINT_CONCURRENCY, so one notifier gets through about ENDPOINT_CONCURRENCY /
+ * SLOW_RESPONSE_MS deliveries a second to it and a second notifier brings as many again.
+ */
+export async function slowRecipientScaleOut(
+  stack: Stack,
+  sizes: Sizes,
+  notifierEnv: Record<string, string>,
+): Promise<Row> {
+  const { ctx } = stack;
+  log(`scale-out, slow recipient: ${sizes.slow} messages, one notifier then two`);
+  await Promise.all(
+    ctx.processes.filter((p) => p.name.startsWith('notifier')).map((p) => p.stop()),
+  );
+  const runs: DeliveryRun[] = [];
+  for (const notifiers of [1, 2]) {
+    stack.startNotifier(`notifier-slow-${notifiers}`, notifierEnv);
+    await ctx.probe.waitForConsumers(INTAKE_QUEUE, notifiers, ctx.processes);
+    await deliveryRun(
+      ctx,
+      'warm-up',
+      stack.ours('bench.slow', `warmup-slow-${notifiers}`),
+      200,
+      200,
+    );
+    await settle(ctx);
+    runs.push(
+      await deliveryRun(
+        ctx,
+        `${notifiers} notifier${notifiers > 1 ? 's' : ''}`,
+        stack.ours('bench.slow', `slow-${notifiers}`),
+        sizes.slow,
+        sizes.slow,
+      ),
+    );
+    await settle(ctx);
+  }
+  const [one, two] = runs as [DeliveryRun, DeliveryRun];
+  return {
+    measure: `scale-out, slow recipient: ${formatNumber(sizes.slow)} messages -> 1 endpoint answering in ${SLOW_RESPONSE_MS} ms, default ENDPOINT_CONCURRENCY, 2 notifiers vs 1 (duplicates at the sink)`,
+    platform:
+      `${rateCell(two)} vs ${rateCell(one)} (${(two.perSecond / one.perSecond).toFixed(2)}x); ` +
+      `duplicates ${two.result.duplicates} vs ${one.result.duplicates}`,
+    naive: '',
+    ratio: '',
+    rss: rss(two),
+    load: loads(two),
   };
 }

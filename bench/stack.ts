@@ -119,6 +119,7 @@ export async function startStack(options: Options): Promise<Stack> {
         })
       ).id;
     await endpoint('/single', 'bench.single');
+    await endpoint('/slow/single', 'bench.slow');
     const fanEndpoints: string[] = [];
     for (let i = 0; i < 10; i++) fanEndpoints.push(await endpoint(`/fan/${i}`, 'bench.fanout'));
 

@@ -2,9 +2,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 
+/** How long the sink takes to answer a request under /slow/: a recipient that does some work. */
+export const SLOW_RESPONSE_MS = 20;
+
 /**
  * The webhook sink: a plain node http server on a worker thread of its own (so the benchmark's
- * publisher does not delay it), answering 200 at once and recording, per benchmark phase, when
+ * publisher does not delay it), answering 200 at once (after SLOW_RESPONSE_MS under /slow/) and
+ * recording, per benchmark phase, when
  * each (endpoint path, webhook-id) first arrived and how often it came again.
  */
 
@@ -148,8 +152,12 @@ function runSink(): void {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const at = preciseNow();
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
-      res.end('ok');
+      const answer = () => {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+        res.end('ok');
+      };
+      if (req.url?.startsWith('/slow/') === true) setTimeout(answer, SLOW_RESPONSE_MS);
+      else answer();
       const webhookId = req.headers['webhook-id'];
       record(
         req.url ?? '/',

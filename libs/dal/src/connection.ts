@@ -1,4 +1,4 @@
-import { createConnection, type Connection } from 'mongoose';
+import { createConnection, type ConnectOptions, type Connection } from 'mongoose';
 import { appSchema } from './apps/app.schema';
 import { attemptSchema } from './attempts/attempt.schema';
 import { deliverySchema } from './deliveries/delivery.schema';
@@ -24,8 +24,12 @@ const MODELS = [
  * fallback, ADR 0003) can deadlock when one collection is created by two operations at once,
  * which mongoose's background auto-create racing an index build or a transaction would do.
  */
-export async function openConnection(uri: string): Promise<Connection> {
+export async function openConnection(
+  uri: string,
+  options: Pick<ConnectOptions, 'monitorCommands'> = {},
+): Promise<Connection> {
   const connection = createConnection(uri, {
+    ...options,
     // Fail fast instead of queueing: callers answer 503 or stop acknowledging intake.
     bufferCommands: false,
     serverSelectionTimeoutMS: 5_000,

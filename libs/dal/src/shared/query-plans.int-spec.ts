@@ -1,0 +1,339 @@
+import { randomBytes } from 'node:crypto';
+import type { DeliveryStatus } from '@app/contracts';
+import type { CommandStartedEvent, Document } from 'mongodb';
+import type { Connection } from 'mongoose';
+import { AppRepository } from '../apps/app.repository';
+import type { AttemptEntity } from '../attempts/attempt.entity';
+import { AttemptRepository } from '../attempts/attempt.repository';
+import { openConnection } from '../connection';
+import type { DeliveryEntity } from '../deliveries/delivery.entity';
+import { DeliveryRepository } from '../deliveries/delivery.repository';
+import { EndpointCircuitRepository } from '../endpoints/endpoint-circuit.repository';
+import type { EndpointEntity } from '../endpoints/endpoint.entity';
+import { EndpointRepository } from '../endpoints/endpoint.repository';
+import { InboxRepository } from '../inbox/inbox.repository';
+import type { MessageEntity } from '../messages/message.entity';
+import { MessageRepository } from '../messages/message.repository';
+import { RateLimitRepository } from '../rate-limits/rate-limit.repository';
+
+/**
+ * Every query the repositories send is explained by the real MongoDB, and none may scan a whole
+ * collection: each call below runs against a seeded database while the driver reports the
+ * commands it sends; each find, aggregate, count, update, delete and findAndModify among them is
+ * explained, and its winning plan must not contain a COLLSCAN.
+ */
+
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const APP = 'app_plans';
+const OWNER = { appId: APP, endpointId: 'ep_0' };
+const WINDOW = { since: at(-60_000), until: at(60_000) };
+const EXPLAINED = new Set([
+  'find',
+  'aggregate',
+  'count',
+  'distinct',
+  'update',
+  'delete',
+  'findAndModify',
+]);
+/** Session and transaction fields an explain of the same command must not carry. */
+const SESSION_FIELDS = [
+  'lsid',
+  'txnNumber',
+  'autocommit',
+  'startTransaction',
+  '$clusterTime',
+  '$db',
+  'readConcern',
+  'writeConcern',
+];
+
+function endpoint(i: number): EndpointEntity {
+  return {
+    _id: `ep_${i}`,
+    appId: APP,
+    channel: 'webhook',
+    url: `https://example.com/hook/${i}`,
+    eventTypes: ['*'],
+    timeoutMs: 10_000,
+    headers: {},
+    enabled: true,
+    consecutiveFailures: 0,
+    secrets: [],
+    recipientTokenHash: `token_${i}`,
+    createdAt: at(i),
+    updatedAt: at(i),
+  };
+}
+
+function message(i: number): MessageEntity {
+  return {
+    _id: `msg_${i}`,
+    appId: APP,
+    eventType: i % 2 === 0 ? 'order.paid' : 'order.shipped',
+    payload: { i },
+    ...(i % 3 === 0 ? { idempotencyKey: `key_${i}` } : {}),
+    targetEndpointIds: ['ep_0', 'ep_1'],
+    status: 'pending',
+    createdAt: at(i),
+  };
+}
+
+const STATUSES: DeliveryStatus[] = ['pending', 'succeeded', 'failed'];
+
+function delivery(i: number, endpointIndex: number): DeliveryEntity {
+  const status = STATUSES[i % STATUSES.length]!;
+  return {
+    _id: `dlv_${i}_${endpointIndex}`,
+    appId: APP,
+    messageId: `msg_${i}`,
+    endpointId: `ep_${endpointIndex}`,
+    channel: 'webhook',
+    status,
+    attemptCount: status === 'pending' ? 0 : 1,
+    nextAttemptAt: status === 'pending' ? at(i * 10) : null,
+    lastAttemptAt: null,
+    lastError: null,
+    deliveredAt: null,
+    claimToken: null,
+    createdAt: at(i),
+    updatedAt: at(i),
+  };
+}
+
+function attempt(i: number): AttemptEntity {
+  return {
+    _id: `att_${i}`,
+    appId: APP,
+    messageId: `msg_${i}`,
+    deliveryId: `dlv_${i}_0`,
+    endpointId: 'ep_0',
+    attempt: 1,
+    startedAt: at(i),
+    durationMs: 5,
+    outcome: 'failed',
+    statusCode: 500,
+  };
+}
+
+/** The winning plans anywhere in an explain result (aggregations nest them per stage). */
+function winningPlans(node: unknown): unknown[] {
+  if (node === null || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === 'winningPlan' ? [value] : winningPlans(value),
+  );
+}
+
+/** One explainable command per statement: explain takes a single update or delete. */
+function explainable(event: CommandStartedEvent): Document[] {
+  const command: Document = { ...event.command };
+  for (const field of SESSION_FIELDS) delete command[field];
+  switch (event.commandName) {
+    case 'update':
+      return (command.updates as Document[]).map((statement) => ({
+        update: command.update as string,
+        updates: [statement],
+      }));
+    case 'delete':
+      return (command.deletes as Document[]).map((statement) => ({
+        delete: command.delete as string,
+        deletes: [statement],
+      }));
+    case 'aggregate': {
+      // $merge and $out write: what is explained is how the documents are found.
+      const pipeline = command.pipeline as Document[];
+      const writes = pipeline.findIndex((stage) => '$merge' in stage || '$out' in stage);
+      return [{ ...command, pipeline: writes < 0 ? pipeline : pipeline.slice(0, writes) }];
+    }
+    default:
+      return [command];
+  }
+}
+
+describe('every repository query uses an index (explain on the real MongoDB)', () => {
+  let connection: Connection;
+  let sent: CommandStartedEvent[] = [];
+
+  const repositories = () => {
+    const model = <T>(name: string) => connection.model<T>(name);
+    const deliveries = model<DeliveryEntity>('Delivery');
+    return {
+      apps: new AppRepository(model('App')),
+      endpoints: new EndpointRepository(model('Endpoint')),
+      circuits: new EndpointCircuitRepository(model('Endpoint')),
+      messages: new MessageRepository(model('Message'), deliveries),
+      deliveries: new DeliveryRepository(deliveries),
+      attempts: new AttemptRepository(model('Attempt')),
+      inbox: new InboxRepository(deliveries, model('InboxSequence')),
+      rateLimits: new RateLimitRepository(model('RateWindow')),
+    };
+  };
+  let repo: ReturnType<typeof repositories>;
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_plans_${randomBytes(4).toString('hex')}`;
+    connection = await openConnection(url.toString(), { monitorCommands: true });
+    repo = repositories();
+    await repo.apps.create({ _id: APP, name: 'plans', apiKeyHash: 'hash', createdAt: T0 });
+    for (let i = 0; i < 3; i++) await repo.endpoints.create(endpoint(i));
+    const ids = Array.from({ length: 300 }, (_, i) => i);
+    await repo.messages.insertMany(ids.map(message));
+    await repo.deliveries.insertMany(ids.flatMap((i) => [delivery(i, 0), delivery(i, 1)]));
+    await repo.attempts.insertMany(ids.map(attempt));
+    connection.getClient().on('commandStarted', (event: CommandStartedEvent) => sent.push(event));
+  });
+  afterAll(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  const calls: [string, () => Promise<unknown>][] = [
+    ['apps.findByApiKeyHash', () => repo.apps.findByApiKeyHash('hash')],
+    ['apps.findExistingIds', () => repo.apps.findExistingIds([APP])],
+    ['apps.list', () => repo.apps.list({ limit: 50 })],
+    ['endpoints.findById', () => repo.endpoints.findById(APP, 'ep_1')],
+    ['endpoints.findManyOfApp', () => repo.endpoints.findManyOfApp(APP, ['ep_1', 'ep_2'])],
+    [
+      'endpoints.findByRecipientTokenHash',
+      () => repo.endpoints.findByRecipientTokenHash('token_1'),
+    ],
+    ['endpoints.list', () => repo.endpoints.list(APP, { limit: 50 })],
+    ['endpoints.findByApps', () => repo.endpoints.findByApps([APP])],
+    ['endpoints.findByIds', () => repo.endpoints.findByIds(['ep_0', 'ep_1'])],
+    ['endpoints.update', () => repo.endpoints.update(APP, 'ep_2', { description: 'x' })],
+    [
+      'endpoints.recordHealth',
+      () => repo.endpoints.recordHealth([{ endpointId: 'ep_0', at: at(1), succeeded: false }]),
+    ],
+    [
+      'circuits.afterFailures',
+      () =>
+        repo.circuits.afterFailures(
+          ['ep_0'],
+          {
+            openAfterFailures: 1,
+            cooldownMs: 1,
+            maxCooldownMs: 10,
+            disableAfterFailures: 100,
+            disableAfterMs: 1_000_000,
+          },
+          at(100),
+        ),
+    ],
+    ['circuits.acquireProbe', () => repo.circuits.acquireProbe('ep_0', at(200), at(300))],
+    ['rateLimits.take', () => repo.rateLimits.take('ep_0', 10, 2, at(0))],
+    ['messages.findById', () => repo.messages.findById(APP, 'msg_1')],
+    ['messages.findManyOfApp', () => repo.messages.findManyOfApp(APP, ['msg_1', 'msg_2'])],
+    ['messages.findByIds', () => repo.messages.findByIds(['msg_1', 'msg_2'])],
+    [
+      'messages.findByIdempotencyKeys',
+      () => repo.messages.findByIdempotencyKeys([{ appId: APP, idempotencyKey: 'key_3' }]),
+    ],
+    ['messages.list', () => repo.messages.list(APP, {}, { limit: 50 })],
+    [
+      'messages.list by eventType',
+      () => repo.messages.list(APP, { eventType: 'order.paid' }, { limit: 50 }),
+    ],
+    ['messages.list by status', () => repo.messages.list(APP, { status: 'failed' }, { limit: 50 })],
+    [
+      'messages.list by endpoint',
+      () => repo.messages.list(APP, { endpointId: 'ep_1' }, { limit: 50 }),
+    ],
+    ['messages.list in a window', () => repo.messages.list(APP, WINDOW, { limit: 50 })],
+    [
+      'messages.addTargets',
+      () => repo.messages.addTargets([{ messageId: 'msg_1', endpointId: 'ep_2' }]),
+    ],
+    ['messages.refreshStatus', () => repo.messages.refreshStatus(['msg_1', 'msg_2'])],
+    ['deliveries.findByMessage', () => repo.deliveries.findByMessage(APP, 'msg_1')],
+    ['deliveries.findById', () => repo.deliveries.findById(APP, 'dlv_1_0')],
+    ['deliveries.findFailed', () => repo.deliveries.findFailed(['dlv_2_0', 'dlv_3_0'])],
+    ['deliveries.countDue', () => repo.deliveries.countDue(at(1_000))],
+    [
+      'deliveries.claimDue',
+      () =>
+        repo.deliveries.claimDue({
+          now: at(1_000),
+          limit: 20,
+          claimToken: 'claim_1',
+          leaseUntil: at(90_000),
+          excludeEndpointIds: ['ep_2'],
+        }),
+    ],
+    [
+      'deliveries.recordOutcomes',
+      () =>
+        repo.deliveries.recordOutcomes([
+          {
+            deliveryId: 'dlv_0_0',
+            claimToken: 'claim_1',
+            update: {
+              status: 'succeeded',
+              attemptCount: 1,
+              nextAttemptAt: null,
+              lastAttemptAt: at(1_000),
+              lastError: null,
+              deliveredAt: at(1_001),
+              updatedAt: at(1_001),
+            },
+          },
+        ]),
+    ],
+    [
+      'deliveries.postpone',
+      () => repo.deliveries.postpone([{ deliveryId: 'dlv_3_0', dueAt: at(5_000) }], 'claim_1'),
+    ],
+    ['deliveries.release', () => repo.deliveries.release(['dlv_3_1'], 'claim_1', at(1_000))],
+    [
+      'deliveries.postponeDueForEndpoint',
+      () => repo.deliveries.postponeDueForEndpoint('ep_1', at(10_000), 1_000),
+    ],
+    [
+      'deliveries.countFailedBetween',
+      () => repo.deliveries.countFailedBetween(APP, 'ep_0', WINDOW),
+    ],
+    [
+      'deliveries.rescheduleFailedBetween',
+      () => repo.deliveries.rescheduleFailedBetween(APP, 'ep_0', WINDOW, at(2_000)),
+    ],
+    [
+      'deliveries.reschedule a message',
+      () => repo.deliveries.reschedule({ appId: APP, messageId: 'msg_4' }, at(2_000)),
+    ],
+    ['attempts.listByMessage', () => repo.attempts.listByMessage(APP, 'msg_1', { limit: 50 })],
+    ['inbox.page', () => repo.inbox.page(OWNER, { afterSeq: 0, limit: 50 })],
+    [
+      'inbox.page by status',
+      () => repo.inbox.page(OWNER, { afterSeq: 0, limit: 50, status: 'failed' }),
+    ],
+    ['inbox.findByMessage', () => repo.inbox.findByMessage(OWNER, 'msg_5')],
+    ['inbox.acknowledge', () => repo.inbox.acknowledge(OWNER, 'msg_6', at(3_000))],
+    [
+      'deliveries.cancelPendingForEndpoint',
+      () => repo.deliveries.cancelPendingForEndpoint(APP, 'ep_1', at(4_000)),
+    ],
+    ['endpoints.delete', () => repo.endpoints.delete(APP, 'ep_2')],
+  ];
+
+  it.each(calls)('%s', async (_name, call) => {
+    sent = [];
+    await call();
+    const commands = sent.filter((event) => EXPLAINED.has(event.commandName));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const event of commands) {
+      for (const command of explainable(event)) {
+        const explained = await connection.db!.command({
+          explain: command,
+          verbosity: 'queryPlanner',
+        });
+        const plans = winningPlans(explained);
+        expect(plans.length).toBeGreaterThan(0);
+        const scans = plans.filter((plan) => JSON.stringify(plan).includes('"COLLSCAN"'));
+        expect({ command, scans }).toEqual({ command, scans: [] });
+      }
+    }
+  });
+});

@@ -28,6 +28,8 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const sizes = options.quick ? QUICK : FULL;
   const startedAt = Date.now();
+  // Read now, when the code under test was just compiled: the tree may change while it runs.
+  const commit = gitHead();
   log(`notify-platform benchmark (${options.quick ? 'quick' : 'full'}), load ${load()}`);
   const stack = await startStack(options);
   log(`  logs in ${stack.logDir}`);
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
     }
     log('stopping the processes');
     await Promise.all(stack.ctx.processes.map((p) => p.stop()));
-    const markdown = toMarkdown(report(stack, rows, startedAt));
+    const markdown = toMarkdown(report(stack, rows, startedAt, commit));
     log(`\n${markdown}`);
     if (options.write) {
       // Formatted as the repository's Prettier settings want it, so `npm run lint` stays clean.
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
   }
 }
 
-function report(stack: Stack, rows: Row[], startedAt: number): Report {
+function report(stack: Stack, rows: Row[], startedAt: number, commit: string): Report {
   const args = process.argv.slice(2);
   const notifierEnv = Object.entries(stack.notifierEnv)
     .map(([key, value]) => `${key}=${value}`)
@@ -80,7 +82,7 @@ function report(stack: Stack, rows: Row[], startedAt: number): Report {
     meta: [
       ['command', `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`],
       ['date', new Date().toISOString()],
-      ['commit', gitHead()],
+      ['commit', commit],
       [
         'machine',
         `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,

@@ -146,6 +146,20 @@ describe('structured logs', () => {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
     });
     expect(listed.status).toBe(200);
+    const app = (await (
+      await fetch(`${baseUrl}/v1/apps`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'logged' }),
+      })
+    ).json()) as { apiKey: string };
+    const published = await fetch(`${baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${app.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ eventType: 'order.paid', payload: {} }),
+    });
+    expect(published.status).toBe(202);
+    const { id: messageId } = (await published.json()) as { id: string };
     expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
     expect((await fetch(`${baseUrl}/metrics`)).status).toBe(200);
     await api.waitForLog('request completed');
@@ -165,7 +179,17 @@ describe('structured logs', () => {
         res: expect.objectContaining({ statusCode: 200 }),
         responseTime: expect.any(Number),
       }),
+      expect.objectContaining({
+        req: expect.objectContaining({ method: 'POST', url: '/v1/apps' }),
+        res: expect.objectContaining({ statusCode: 201 }),
+      }),
+      expect.objectContaining({
+        req: expect.objectContaining({ method: 'POST', url: '/v1/messages' }),
+        res: expect.objectContaining({ statusCode: 202 }),
+        messageId,
+      }),
     ]);
     expect(api.stdout).not.toContain(ADMIN_KEY);
+    expect(api.stdout).not.toContain(app.apiKey);
   });
 });

@@ -19,6 +19,8 @@ const root = pino({
 });
 
 export const LOG_PARAMS: Params = {
+  // Fields a request assigns (PinoLogger.assign: the id of a message it accepted) are on its line.
+  assignResponse: true,
   pinoHttp: {
     logger: root,
     customLogLevel: (_req, res, error) =>

@@ -10,6 +10,7 @@ import {
 import { EVENTS_EXCHANGE, HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contracts';
 import { EndpointRepository } from '@app/dal';
 import { ConfirmPublisher, PublishError } from '@app/messaging';
+import { PinoLogger } from 'nestjs-pino';
 import type { PublishMessageCommand } from './publish-message.command';
 
 export interface Accepted {
@@ -27,6 +28,7 @@ export class PublishMessageUseCase {
     private readonly publisher: ConfirmPublisher,
     private readonly endpoints: EndpointRepository,
     private readonly clock: Clock,
+    private readonly logger: PinoLogger,
   ) {}
 
   async execute({ appId, message }: PublishMessageCommand): Promise<Accepted> {
@@ -51,6 +53,8 @@ export class PublishMessageUseCase {
       throw error;
     }
     messagesAccepted.inc({ source: 'api' });
+    // The request's log line names the message it accepted.
+    this.logger.assign({ messageId: id });
     return { id, status: 'accepted' };
   }
 

@@ -167,7 +167,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
     if (status === 'failed') {
       this.logger.warn(
         outcomeLogFields(outcome),
-        `delivery failed after ${attemptCount} attempts: ${lastError ?? 'failed'}`,
+        `delivery failed after ${attemptCount} attempt${attemptCount === 1 ? '' : 's'}: ${lastError ?? 'failed'}`,
       );
     } else if (status === 'cancelled') {
       this.logger.log(outcomeLogFields(outcome), `delivery cancelled: ${lastError ?? 'cancelled'}`);

@@ -115,22 +115,33 @@ export async function latency(stack: Stack, sizes: Sizes): Promise<Row[]> {
   ] as const) {
     log(`latency, publish -> first attempt at ${rate} msg/s for ${durationMs / 1000} s`);
     const count = Math.round((rate * durationMs) / 1000);
+    const pace = { rate, durationMs };
     const run = await deliveryRun(
       stack.ctx,
       `${rate}/s`,
       stack.ours('bench.single', `lat${rate}`),
       count,
       count,
-      { rate, durationMs },
+      pace,
+    );
+    await settle(stack.ctx);
+    const naive = await deliveryRun(
+      stack.ctx,
+      `naive ${rate}/s`,
+      stack.theirs('bench.single', `naive-lat${rate}`),
+      count,
+      count,
+      pace,
+      isNaive,
     );
     await settle(stack.ctx);
     rows.push({
       measure: `latency publish -> first attempt at ${rate} msg/s (${formatNumber(count)} messages)`,
       platform: latencyCell(run),
-      naive: '',
+      naive: latencyCell(naive),
       ratio: '',
-      rss: rss(run),
-      load: loads(run),
+      rss: rss(run, naive),
+      load: loads(run, naive),
     });
   }
   return rows;

@@ -16,6 +16,7 @@ import { EndpointGate } from './isolation/endpoint-gate';
 import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
 import { DeliveryScheduler } from './scheduler/delivery.scheduler';
+import { MessageStatusRepair } from './scheduler/message-status-repair.scheduler';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
 
 @Module({})
@@ -49,6 +50,7 @@ export class NotifierModule {
         OutcomeWriter,
         DeliveryDispatcher,
         DeliveryScheduler,
+        MessageStatusRepair,
         IntakeConsumer,
         NotifierLifecycle,
         MetricsServer,

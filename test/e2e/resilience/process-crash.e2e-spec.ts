@@ -168,6 +168,48 @@ describe('notifier processes: SIGTERM and SIGKILL', () => {
       { what: 'all 21 messages to be marked delivered', timeoutMs: 60_000 },
     );
   }, 180_000);
+
+  it('recomputes a message status that a notifier killed between its two writes left pending', async () => {
+    await endpoint('/repaired', ['repaired.*']);
+    sink.on('/repaired', () => ({ status: 200 }));
+    const notifier = startNotifier();
+    await notifier.waitForLog('running: consuming intake');
+    const id = await publish('repaired.sent', {});
+    const status = async () =>
+      (await platform.request('GET', `/v1/messages/${id}`, app.apiKey)).body.status as string;
+    await eventually(async () => ((await status()) === 'delivered' ? true : undefined), {
+      what: 'the message to be delivered',
+    });
+    // What a SIGKILL right after the outcome write leaves: the delivery ended (and flagged so),
+    // the message's status not yet recomputed.
+    const longAgo = new Date(Date.now() - 60_000);
+    await platform.db
+      .collection('deliveries')
+      .updateOne({ messageId: id }, { $set: { messageStatusStale: true, updatedAt: longAgo } });
+    await platform.db
+      .collection('messages')
+      .updateOne({ _id: id as any }, { $set: { status: 'pending' } });
+    expect(await status()).toBe('pending');
+
+    await eventually(async () => ((await status()) === 'delivered' ? true : undefined), {
+      what: 'the running notifier to repair the status',
+      timeoutMs: 20_000,
+    });
+    // Nothing but the repair recomputes it (the delivery had ended); then its flag goes.
+    await eventually(
+      async () => {
+        const [repaired] = await platform.db
+          .collection('deliveries')
+          .find({ messageId: id })
+          .toArray();
+        return repaired !== undefined && repaired.messageStatusStale === undefined
+          ? true
+          : undefined;
+      },
+      { what: 'the delivery to be unflagged' },
+    );
+    expect((await notifier.stop('SIGTERM')).code).toBe(0);
+  });
 });
 
 describe('notifier shutdown hands back what it claimed but did not start', () => {

@@ -156,8 +156,9 @@ export class OutcomeWriter implements OnApplicationShutdown {
     await this.fallbacks.createFor(
       batch.filter((o) => o.update.status === 'failed').map((o) => o.deliveryId),
     );
-    const finished = new Set(batch.filter((o) => o.terminal).map((o) => o.messageId));
-    await this.messages.refreshStatus([...finished]);
+    const ended = batch.filter((o) => o.terminal);
+    await this.messages.refreshStatus([...new Set(ended.map((o) => o.messageId))]);
+    await this.deliveries.clearMessageStatusStale(ended.map((o) => o.deliveryId));
     for (const outcome of batch) this.logEnd(outcome);
   }
 

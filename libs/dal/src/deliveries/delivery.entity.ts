@@ -32,6 +32,12 @@ export interface DeliveryEntity {
   fallbackFor?: string;
   /** How many fallbacks led here (1 for a first fallback); bounds fallback chains. */
   fallbackDepth?: number;
+  /**
+   * Set with the outcome that ends the delivery, cleared once its message's status has been
+   * recomputed from it. A notifier that dies between the two writes leaves it set, and the
+   * status repair (MessageStatusRepair) recomputes the message later.
+   */
+  messageStatusStale?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

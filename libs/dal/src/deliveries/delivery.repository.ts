@@ -155,7 +155,13 @@ export class DeliveryRepository {
     const operations: mongo.AnyBulkWriteOperation<DeliveryEntity>[] = [...byClaim].map(
       ([claimToken, group]) => {
         const ids = group.map((outcome) => outcome.deliveryId);
-        const updates = group.map((outcome) => ({ ...outcome.update, claimToken: null }));
+        // An outcome that ends the delivery changes its message's status: flagged until that is
+        // recomputed (clearMessageStatusStale), in the same write, so a crash cannot lose it.
+        const updates = group.map((outcome) => ({
+          ...outcome.update,
+          claimToken: null,
+          ...(outcome.update.status === 'pending' ? {} : { messageStatusStale: true }),
+        }));
         return {
           updateMany: {
             filter: { _id: { $in: ids }, claimToken },
@@ -278,6 +284,31 @@ export class DeliveryRepository {
       if (batch.length < RECOVER_BATCH) break;
     }
     return { count, messageIds: [...messageIds] };
+  }
+
+  /** Their messages' statuses have been recomputed since these deliveries ended. */
+  async clearMessageStatusStale(deliveryIds: readonly string[]): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.collection.updateMany(
+      { _id: { $in: [...deliveryIds] }, messageStatusStale: true },
+      { $unset: { messageStatusStale: '' } },
+    );
+  }
+
+  /**
+   * Ended deliveries whose message's status has not been recomputed since, last written before
+   * `endedBefore`, oldest first (the message_status_stale index).
+   */
+  findMessageStatusStale(
+    endedBefore: Date,
+    limit: number,
+  ): Promise<Pick<DeliveryEntity, '_id' | 'messageId'>[]> {
+    return this.collection
+      .find(
+        { messageStatusStale: true, updatedAt: { $lt: endedBefore } },
+        { projection: { _id: 1, messageId: 1 }, sort: { updatedAt: 1 }, limit },
+      )
+      .toArray();
   }
 
   /** Due pending deliveries nobody has claimed yet: the backlog. */

@@ -19,6 +19,7 @@ export const deliverySchema = new Schema<DeliveryEntity>(
     inboxSeq: Number,
     fallbackFor: String,
     fallbackDepth: Number,
+    messageStatusStale: Boolean,
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -40,3 +41,9 @@ deliverySchema.index({ endpointId: 1, status: 1, updatedAt: 1 });
 deliverySchema.index({ endpointId: 1, inboxSeq: 1, createdAt: 1, _id: 1 });
 // GET /v1/inbox?status=: the same walk restricted to one delivery status.
 deliverySchema.index({ endpointId: 1, status: 1, inboxSeq: 1 });
+// The status repair: ended deliveries whose message's status was not recomputed, oldest first.
+// Partial: a delivery is in it only between its last outcome and its message's refresh.
+deliverySchema.index(
+  { updatedAt: 1 },
+  { partialFilterExpression: { messageStatusStale: true }, name: 'message_status_stale' },
+);

@@ -303,6 +303,14 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       'deliveries.reschedule a message',
       () => repo.deliveries.reschedule({ appId: APP, messageId: 'msg_4' }, at(2_000)),
     ],
+    [
+      'deliveries.findMessageStatusStale',
+      () => repo.deliveries.findMessageStatusStale(at(5_000), 500),
+    ],
+    [
+      'deliveries.clearMessageStatusStale',
+      () => repo.deliveries.clearMessageStatusStale(['dlv_0_0', 'dlv_1_0']),
+    ],
     ['attempts.listByMessage', () => repo.attempts.listByMessage(APP, 'msg_1', { limit: 50 })],
     ['inbox.page', () => repo.inbox.page(OWNER, { afterSeq: 0, limit: 50 })],
     [

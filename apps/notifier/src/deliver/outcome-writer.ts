@@ -156,9 +156,9 @@ export class OutcomeWriter implements OnApplicationShutdown {
     await this.fallbacks.createFor(
       batch.filter((o) => o.update.status === 'failed').map((o) => o.deliveryId),
     );
-    const ended = batch.filter((o) => o.terminal);
-    await this.messages.refreshStatus([...new Set(ended.map((o) => o.messageId))]);
-    await this.deliveries.clearMessageStatusStale(ended.map((o) => o.deliveryId));
+    await this.messages.refreshStatusOfEnded(
+      batch.filter((o) => o.terminal).map((o) => ({ _id: o.deliveryId, messageId: o.messageId })),
+    );
     for (const outcome of batch) this.logEnd(outcome);
   }
 

@@ -35,9 +35,8 @@ export class MessageStatusRepair {
       for (;;) {
         const stale = await this.deliveries.findMessageStatusStale(endedBefore, REPAIR_BATCH);
         if (stale.length === 0) return;
+        await this.messages.refreshStatusOfEnded(stale);
         const messageIds = [...new Set(stale.map((delivery) => delivery.messageId))];
-        await this.messages.refreshStatus(messageIds);
-        await this.deliveries.clearMessageStatusStale(stale.map((delivery) => delivery._id));
         this.logger.warn(
           batchIds({ messageIds }),
           `recomputed the status of ${messageIds.length} messages left stale (a notifier stopped between writes)`,

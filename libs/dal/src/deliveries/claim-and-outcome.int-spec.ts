@@ -120,7 +120,9 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
       { _id: 'ended', messageId: 'msg_ended' },
     ]);
     expect(await repository.findMessageStatusStale(at(0), 10)).toEqual([]);
-    await repository.clearMessageStatusStale(['ended']);
+    await new MessageRepository(messages, deliveries).refreshStatusOfEnded([
+      { _id: 'ended', messageId: 'msg_ended' },
+    ]);
     expect(await repository.findMessageStatusStale(at(20), 10)).toEqual([]);
     const stored = await deliveries.find().lean();
     expect(stored.every((d) => d.messageStatusStale === undefined)).toBe(true);

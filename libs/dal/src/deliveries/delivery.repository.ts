@@ -156,7 +156,7 @@ export class DeliveryRepository {
       ([claimToken, group]) => {
         const ids = group.map((outcome) => outcome.deliveryId);
         // An outcome that ends the delivery changes its message's status: flagged until that is
-        // recomputed (clearMessageStatusStale), in the same write, so a crash cannot lose it.
+        // recomputed (MessageRepository.refreshStatusOfEnded), in the same write, so a crash cannot lose it.
         const updates = group.map((outcome) => ({
           ...outcome.update,
           claimToken: null,
@@ -284,15 +284,6 @@ export class DeliveryRepository {
       if (batch.length < RECOVER_BATCH) break;
     }
     return { count, messageIds: [...messageIds] };
-  }
-
-  /** Their messages' statuses have been recomputed since these deliveries ended. */
-  async clearMessageStatusStale(deliveryIds: readonly string[]): Promise<void> {
-    if (deliveryIds.length === 0) return;
-    await this.collection.updateMany(
-      { _id: { $in: [...deliveryIds] }, messageStatusStale: true },
-      { $unset: { messageStatusStale: '' } },
-    );
   }
 
   /**

@@ -132,6 +132,24 @@ export class MessageRepository {
     );
   }
 
+  /**
+   * After these deliveries ended: recomputes their messages' statuses, then clears the
+   * `messageStatusStale` flag that the write ending them set. A crash in between leaves the flag
+   * for MessageStatusRepair, which calls this again.
+   */
+  async refreshStatusOfEnded(
+    ended: readonly Pick<DeliveryEntity, '_id' | 'messageId'>[],
+  ): Promise<void> {
+    if (ended.length === 0) return;
+    await this.refreshStatus([...new Set(ended.map((delivery) => delivery.messageId))]);
+    await this.deliveries
+      .updateMany(
+        { _id: { $in: ended.map((delivery) => delivery._id) }, messageStatusStale: true },
+        { $unset: { messageStatusStale: '' } },
+      )
+      .exec();
+  }
+
   /** Recomputes each message's status from its deliveries, after some of them changed. */
   /**
    * One round trip, computed and written by MongoDB ($merge): about two thirds of the time of

@@ -308,8 +308,12 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       () => repo.deliveries.findMessageStatusStale(at(5_000), 500),
     ],
     [
-      'deliveries.clearMessageStatusStale',
-      () => repo.deliveries.clearMessageStatusStale(['dlv_0_0', 'dlv_1_0']),
+      'messages.refreshStatusOfEnded',
+      () =>
+        repo.messages.refreshStatusOfEnded([
+          { _id: 'dlv_0_0', messageId: 'msg_0' },
+          { _id: 'dlv_1_0', messageId: 'msg_1' },
+        ]),
     ],
     ['attempts.listByMessage', () => repo.attempts.listByMessage(APP, 'msg_1', { limit: 50 })],
     ['inbox.page', () => repo.inbox.page(OWNER, { afterSeq: 0, limit: 50 })],

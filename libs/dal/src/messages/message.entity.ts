@@ -12,5 +12,7 @@ export interface MessageEntity {
    */
   targetEndpointIds: string[];
   status: MessageStatus;
+  /** The last status refresh to start: only its write lands (MessageRepository.refreshStatus). */
+  statusRefresh?: string;
   createdAt: Date;
 }

@@ -14,5 +14,7 @@ export interface MessageEntity {
   status: MessageStatus;
   /** The last status refresh to start: only its write lands (MessageRepository.refreshStatus). */
   statusRefresh?: string;
+  /** The last position handed out in this message's attempt list (AttemptRepository). */
+  attemptSeq?: number;
   createdAt: Date;
 }

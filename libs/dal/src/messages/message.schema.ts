@@ -11,6 +11,7 @@ export const messageSchema = new Schema<MessageEntity>(
     targetEndpointIds: { type: [String], required: true },
     status: { type: String, required: true },
     statusRefresh: String,
+    attemptSeq: Number,
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, minimize: false },

@@ -70,9 +70,10 @@ export class MessageRepository {
   }
 
   /**
-   * An app's messages newest first, walked with a (createdAt, _id) cursor. New messages are
-   * stored with a later createdAt, ahead of any walk in progress, so a walk never meets them twice
-   * and never skips what existed when it started.
+   * An app's messages newest first, walked with a (createdAt, _id) cursor. A message's createdAt
+   * never changes and a walk only moves down, so it returns every message that existed when its
+   * first page was read exactly once, whatever order notifiers commit in: one stored late with an
+   * earlier createdAt sorts either above the walk (not met) or below it (met once).
    */
   async list(
     appId: string,

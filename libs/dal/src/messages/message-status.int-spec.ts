@@ -9,6 +9,8 @@ import { MessageRepository } from './message.repository';
 const T0 = new Date('2026-11-26T08:00:00.000Z');
 const MESSAGES = 3_000;
 const SMALL_BATCH = 10;
+/** The other notifier's outcome batches written at once (its flushes overlap under load). */
+const STREAMS = 4;
 
 /** One notifier: its own connection (pool) to the shared database, as two processes have. */
 interface Notifier {
@@ -108,15 +110,19 @@ describe('message status written by two notifiers at once (real MongoDB)', () =>
       await a.deliveries.recordOutcomes(ended('a', ids));
       await a.messages.refreshStatusOfEnded(ids.map((id) => ({ _id: `${id}_a`, messageId: id })));
     };
-    const endInSmallBatches = async () => {
-      for (const batch of batches(ids)) {
+    const endInSmallBatches = async (stream: number) => {
+      for (const [index, batch] of batches(ids).entries()) {
+        if (index % STREAMS !== stream) continue;
         await b.deliveries.recordOutcomes(ended('b', batch));
         await b.messages.refreshStatusOfEnded(
           batch.map((id) => ({ _id: `${id}_b`, messageId: id })),
         );
       }
     };
-    await Promise.all([endAll(), endInSmallBatches()]);
+    await Promise.all([
+      endAll(),
+      ...Array.from({ length: STREAMS }, (_, stream) => endInSmallBatches(stream)),
+    ]);
 
     const deliveryModel = a.connection.model<DeliveryEntity>('Delivery');
     expect(await deliveryModel.countDocuments({ status: { $ne: 'succeeded' } })).toBe(0);

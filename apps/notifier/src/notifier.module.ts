@@ -21,10 +21,17 @@ import { DeliveryScheduler } from './scheduler/delivery.scheduler';
 import { MessageStatusRepair } from './scheduler/message-status-repair.scheduler';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
 
+/** What a test may give a notifier besides its configuration. */
+export interface NotifierOptions {
+  /** The host's clock, which the notifier's ServerClock corrects (default: the system's). */
+  localClock?: Clock;
+}
+
 @Module({})
 export class NotifierModule {
   static forRoot(
     config: NotifierConfig & { mongodbUri: string; secretsKey: Buffer },
+    options: NotifierOptions = {},
   ): DynamicModule {
     return {
       module: NotifierModule,
@@ -45,7 +52,7 @@ export class NotifierModule {
         {
           provide: ServerClock,
           useFactory: async (connection: Connection) => {
-            const clock = new ServerClock(connection);
+            const clock = new ServerClock(connection, options.localClock);
             await clock.sync();
             return clock;
           },

@@ -44,9 +44,12 @@ describe('ServerClock (real MongoDB)', () => {
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    connection = await openConnection(process.env.MONGODB_URI!);
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_server_clock_${randomBytes(4).toString('hex')}`;
+    connection = await openConnection(url.toString());
   });
   afterAll(async () => {
+    await connection.dropDatabase();
     await connection.close();
   });
 

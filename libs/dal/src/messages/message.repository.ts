@@ -141,7 +141,7 @@ export class MessageRepository {
    * After these deliveries ended: recomputes their messages' statuses, then clears the
    * `messageStatusStale` flag that the write ending them set, for the messages whose status this
    * call wrote. A crash in between, or a message whose refresh kept losing to others (see
-   * refreshStatus), leaves the flag for MessageStatusRepair, which calls this again.
+   * refreshStatusFenced), leaves the flag for MessageStatusRepair, which calls this again.
    */
   async refreshStatusOfEnded(
     ended: readonly Pick<DeliveryEntity, '_id' | 'messageId'>[],

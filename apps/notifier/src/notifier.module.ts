@@ -48,7 +48,7 @@ export class NotifierModule {
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
         // Claims, leases and every other time the notifier writes follow MongoDB's clock, the
-        // one all notifiers share (ADR 0008); measured once before anything starts.
+        // one all notifiers share (ADR 0009); measured once before anything starts.
         {
           provide: ServerClock,
           useFactory: async (connection: Connection) => {

@@ -10,7 +10,7 @@ export const CLOCK_SYNC_INTERVAL_MS = 10_000;
 /** An offset beyond this is worth telling the operator about once per measurement. */
 const WARN_OFFSET_MS = 1_000;
 
-/** Keeps the notifier's clock (a ServerClock) on MongoDB's; see ADR 0008. */
+/** Keeps the notifier's clock (a ServerClock) on MongoDB's; see ADR 0009. */
 @Injectable()
 export class ClockSync implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ClockSync.name);

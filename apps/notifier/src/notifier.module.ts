@@ -7,6 +7,7 @@ import { DalModule } from '@app/dal';
 import { MessagingModule } from '@app/messaging';
 import { buildChannels } from './deliver/build-channels';
 import { ChannelRegistry, MapChannelRegistry } from './deliver/channel-registry';
+import { AttemptStarts } from './deliver/attempt-starts';
 import { DeliveryDispatcher } from './deliver/delivery-dispatcher';
 import { FallbackDeliveries } from './deliver/fallback-deliveries';
 import { OutcomeWriter } from './deliver/outcome-writer';
@@ -48,6 +49,7 @@ export class NotifierModule {
         EndpointGate,
         CircuitBreaker,
         OutcomeWriter,
+        AttemptStarts,
         DeliveryDispatcher,
         DeliveryScheduler,
         MessageStatusRepair,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration.schema';
 import { EVENT_TYPE_FILTER_PATTERN } from './event-type';
 import { CHANNELS } from './message.contract';
-import { templateProblem } from './template-syntax';
+import { MAX_SECTION_DEPTH, templateProblem } from './template-syntax';
 
 export const MAX_TIMEOUT_MS = 60_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -65,7 +65,10 @@ const mustacheTemplate = (max: number) =>
       if (problem !== undefined) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
       }
-    });
+    })
+    .describe(
+      `A Mustache template; sections may nest at most ${MAX_SECTION_DEPTH} deep and not inside a section of the same name`,
+    );
 
 const templateSchema = z.object({
   subject: mustacheTemplate(1000).optional(),

@@ -127,7 +127,7 @@ describe('poison deliveries: attempts that kill their notifier', () => {
     await webhook(app.apiKey, '/busy', { timeoutMs: 10_000 });
     const env = { LEASE_DURATION: '45s', ENDPOINT_CONCURRENCY: '1' };
     let hang = false;
-    sink.on('/busy', () => (hang ? { status: 200, delayMs: 60_000 } : { status: 200 }));
+    sink.on('/busy', () => (hang ? { status: 200, delayMs: 15_000 } : { status: 200 }));
 
     const victim = startNotifier(env);
     await victim.waitForLog('running: consuming intake');

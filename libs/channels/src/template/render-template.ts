@@ -25,7 +25,8 @@ export class TemplateRenderError extends Error {
  * section: once per element of a list); output is the characters written. Sections over lists
  * multiply (four nested over 400 elements ask for 400^4 passes), so without a budget one message
  * can hold the event loop and the heap of a notifier shared by every app. Spending the whole
- * budget takes under 100 ms (docs/channels.md, "Template budget"); a render that needs more fails.
+ * budget takes 30-190 ms of a core (docs/channels.md, "Template budget"); a render that needs
+ * more fails.
  */
 export interface RenderBudget {
   steps: number;

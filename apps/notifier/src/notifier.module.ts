@@ -8,6 +8,7 @@ import type { Connection } from 'mongoose';
 import { MessagingModule } from '@app/messaging';
 import { buildChannels } from './deliver/build-channels';
 import { ChannelRegistry, MapChannelRegistry } from './deliver/channel-registry';
+import { AttemptStarts } from './deliver/attempt-starts';
 import { DeliveryDispatcher } from './deliver/delivery-dispatcher';
 import { FallbackDeliveries } from './deliver/fallback-deliveries';
 import { OutcomeWriter } from './deliver/outcome-writer';
@@ -69,6 +70,7 @@ export class NotifierModule {
         EndpointGate,
         CircuitBreaker,
         OutcomeWriter,
+        AttemptStarts,
         DeliveryDispatcher,
         DeliveryScheduler,
         MessageStatusRepair,

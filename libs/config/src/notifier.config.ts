@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dependencyEnv, env } from './env';
+import { quotaDefaults, quotaEnv } from './quota.config';
 import { securityConfig, securityEnv } from './security.config';
 
 export const SMS_PROVIDERS = ['http', 'twilio'] as const;
@@ -47,6 +48,10 @@ export const notifierConfigSchema = z
     CIRCUIT_BREAKER_FAILURES: env.positiveInt(100),
     /** ... at least this long without a success (docs/operations.md). */
     CIRCUIT_BREAKER_DURATION: env.duration('5d'),
+    ...quotaEnv,
+    /** Ended messages older than this are removed with their deliveries and attempts. */
+    RETENTION: env.duration('30d'),
+    RETENTION_SWEEP_INTERVAL: env.duration('1m'),
   })
   .refine((vars) => vars.INTAKE_BATCH_SIZE <= vars.INTAKE_PREFETCH, {
     path: ['INTAKE_BATCH_SIZE'],
@@ -63,6 +68,10 @@ export const notifierConfigSchema = z
   .refine((vars) => vars.CIRCUIT_BREAKER_COOLDOWN >= 1_000, {
     path: ['CIRCUIT_BREAKER_COOLDOWN'],
     message: 'must be at least 1s',
+  })
+  .refine((vars) => vars.RETENTION_SWEEP_INTERVAL >= 100, {
+    path: ['RETENTION_SWEEP_INTERVAL'],
+    message: 'must be at least 100ms',
   })
   .superRefine((vars, ctx) => {
     if (vars.SMS_PROVIDER !== 'twilio') return;
@@ -112,6 +121,9 @@ export const notifierConfigSchema = z
       disableAfterFailures: vars.CIRCUIT_BREAKER_FAILURES,
       disableAfterMs: vars.CIRCUIT_BREAKER_DURATION,
     },
+    quotas: quotaDefaults(vars),
+    retentionMs: vars.RETENTION,
+    retentionSweepIntervalMs: vars.RETENTION_SWEEP_INTERVAL,
   }));
 
 export type NotifierConfig = z.output<typeof notifierConfigSchema>;

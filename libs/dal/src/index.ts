@@ -1,5 +1,6 @@
 export * from './apps/app.entity';
 export * from './apps/app.repository';
+export * from './apps/app-quota.reader';
 export * from './attempts/attempt.entity';
 export * from './attempts/attempt.repository';
 export * from './dal.module';

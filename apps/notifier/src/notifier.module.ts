@@ -3,7 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { Clock, LOG_PARAMS, SystemClock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DalModule } from '@app/dal';
+import { AppQuotaReader, AppRepository, DalModule } from '@app/dal';
 import { MessagingModule } from '@app/messaging';
 import { buildChannels } from './deliver/build-channels';
 import { ChannelRegistry, MapChannelRegistry } from './deliver/channel-registry';
@@ -12,7 +12,9 @@ import { FallbackDeliveries } from './deliver/fallback-deliveries';
 import { OutcomeWriter } from './deliver/outcome-writer';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { CircuitBreaker } from './isolation/circuit-breaker';
+import { ChannelQuota } from './isolation/channel-quota';
 import { EndpointGate } from './isolation/endpoint-gate';
+import { IntakePacer } from './isolation/intake-pacer';
 import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
 import { DeliveryScheduler } from './scheduler/delivery.scheduler';
@@ -43,6 +45,13 @@ export class NotifierModule {
           provide: ChannelRegistry,
           useFactory: () => new MapChannelRegistry(buildChannels(config)),
         },
+        {
+          provide: AppQuotaReader,
+          useFactory: (apps: AppRepository) => new AppQuotaReader(apps, config.quotas),
+          inject: [AppRepository],
+        },
+        IntakePacer,
+        ChannelQuota,
         StoreMessagesUseCase,
         FallbackDeliveries,
         EndpointGate,

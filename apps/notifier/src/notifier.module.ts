@@ -19,6 +19,7 @@ import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
 import { DeliveryScheduler } from './scheduler/delivery.scheduler';
 import { MessageStatusRepair } from './scheduler/message-status-repair.scheduler';
+import { RetentionSweeper } from './scheduler/retention.scheduler';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
 
 @Module({})
@@ -60,6 +61,7 @@ export class NotifierModule {
         DeliveryDispatcher,
         DeliveryScheduler,
         MessageStatusRepair,
+        RetentionSweeper,
         IntakeConsumer,
         NotifierLifecycle,
         MetricsServer,

@@ -14,6 +14,7 @@ export * from './local-mongodb/local-mongodb';
 export * from './messages/message.entity';
 export * from './messages/message.repository';
 export * from './rate-limits/rate-limit.repository';
+export * from './retention/retention.repository';
 export * from './shared/cursor';
 export * from './shared/tenant';
 export * from './ensure-mongo';

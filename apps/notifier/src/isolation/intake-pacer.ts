@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppQuotaReader, RateLimitRepository } from '@app/dal';
 
 /**
@@ -10,13 +10,30 @@ import { AppQuotaReader, RateLimitRepository } from '@app/dal';
  */
 @Injectable()
 export class IntakePacer {
+  private readonly logger = new Logger(IntakePacer.name);
+
   constructor(
     private readonly quotas: AppQuotaReader,
     private readonly rateLimits: RateLimitRepository,
   ) {}
 
-  /** When the first attempts of messages over their app's pace may start; the others: now. */
+  /**
+   * When the first attempts of messages over their app's pace may start; the others: now. A
+   * failure to read or book the pace defers nothing: the quota never holds up or refuses intake.
+   */
   async deferrals(
+    messages: readonly { _id: string; appId: string }[],
+    now: Date,
+  ): Promise<Map<string, Date>> {
+    try {
+      return await this.book(messages, now);
+    } catch (error) {
+      this.logger.warn(`pacing intake failed, nothing deferred: ${String(error)}`);
+      return new Map();
+    }
+  }
+
+  private async book(
     messages: readonly { _id: string; appId: string }[],
     now: Date,
   ): Promise<Map<string, Date>> {

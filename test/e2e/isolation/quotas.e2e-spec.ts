@@ -70,6 +70,8 @@ describe('quotas per app', () => {
       });
       expect(cleared.body.brokerUser).toBeNull();
       expect((await patchApp(id, { quotas: null })).body).toEqual(defaults);
+      expect(await patchApp(id, {})).toMatchObject({ status: 200, body: defaults });
+      expect(await patchApp(id, { quotas: {} })).toMatchObject({ status: 200, body: defaults });
     });
 
     it('answers 400 naming bad or unknown fields, 404 for an unknown app, 403 to an app key', async () => {

@@ -32,7 +32,10 @@ export class UpdateAppUseCase {
     if (changes.brokerUser === null) unset.brokerUser = '';
     else if (changes.brokerUser !== undefined) set.brokerUser = changes.brokerUser;
 
-    const updated = await this.apps.update(appId, { $set: set, $unset: unset });
+    const changed = Object.keys(set).length + Object.keys(unset).length > 0;
+    const updated = changed
+      ? await this.apps.update(appId, { $set: set, $unset: unset })
+      : await this.apps.findById(appId);
     if (updated === null) throw AppError.notFound('App', appId);
     this.quotas.forget(appId);
     return presentApp(updated, this.config.quotas);

@@ -82,6 +82,8 @@ export class TestPlatform {
       LEASE_DURATION: '15s',
       SECRETS_KEY,
       LOG_LEVEL,
+      // Suites use retry delays of a few ms; the quota's own tests set it.
+      QUOTA_MIN_RETRY_DELAY: '0ms',
       ...options.env,
     };
     for (let i = 0; i < (options.notifiers ?? 1); i++) await this.startNotifier();

@@ -3,7 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { Clock, LOG_PARAMS } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DalModule, MONGO_CONNECTION, ServerClock } from '@app/dal';
+import { AppQuotaReader, AppRepository, DalModule, MONGO_CONNECTION, ServerClock } from '@app/dal';
 import type { Connection } from 'mongoose';
 import { MessagingModule } from '@app/messaging';
 import { buildChannels } from './deliver/build-channels';
@@ -14,12 +14,15 @@ import { FallbackDeliveries } from './deliver/fallback-deliveries';
 import { OutcomeWriter } from './deliver/outcome-writer';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { CircuitBreaker } from './isolation/circuit-breaker';
+import { ChannelQuota } from './isolation/channel-quota';
 import { EndpointGate } from './isolation/endpoint-gate';
+import { IntakePacer } from './isolation/intake-pacer';
 import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
 import { ClockSync } from './scheduler/clock-sync.scheduler';
 import { DeliveryScheduler } from './scheduler/delivery.scheduler';
 import { MessageStatusRepair } from './scheduler/message-status-repair.scheduler';
+import { RetentionSweeper } from './scheduler/retention.scheduler';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
 
 /** What a test may give a notifier besides its configuration. */
@@ -65,6 +68,13 @@ export class NotifierModule {
           provide: ChannelRegistry,
           useFactory: () => new MapChannelRegistry(buildChannels(config)),
         },
+        {
+          provide: AppQuotaReader,
+          useFactory: (apps: AppRepository) => new AppQuotaReader(apps, config.quotas),
+          inject: [AppRepository],
+        },
+        IntakePacer,
+        ChannelQuota,
         StoreMessagesUseCase,
         FallbackDeliveries,
         EndpointGate,
@@ -74,6 +84,7 @@ export class NotifierModule {
         DeliveryDispatcher,
         DeliveryScheduler,
         MessageStatusRepair,
+        RetentionSweeper,
         IntakeConsumer,
         NotifierLifecycle,
         MetricsServer,

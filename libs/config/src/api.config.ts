@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dependencyEnv, env } from './env';
+import { quotaDefaults, quotaEnv } from './quota.config';
 import { securityConfig, securityEnv, trustProxy } from './security.config';
 
 export const apiConfigSchema = z
@@ -13,6 +14,7 @@ export const apiConfigSchema = z
     AUTH_FAILURE_LIMIT: env.positiveInt(10),
     AUTH_FAILURE_WINDOW: env.duration('1m'),
     TRUST_PROXY: trustProxy,
+    ...quotaEnv,
   })
   .transform((vars) => ({
     port: vars.PORT,
@@ -27,6 +29,7 @@ export const apiConfigSchema = z
     authFailureLimit: vars.AUTH_FAILURE_LIMIT,
     authFailureWindowMs: vars.AUTH_FAILURE_WINDOW,
     trustProxy: vars.TRUST_PROXY,
+    quotas: quotaDefaults(vars),
   }));
 
 export type ApiConfig = z.output<typeof apiConfigSchema>;

@@ -4,4 +4,5 @@ export * from './env';
 export * from './load-config';
 export * from './log-level.config';
 export * from './notifier.config';
+export * from './quota.config';
 export * from './security.config';

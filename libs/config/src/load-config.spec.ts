@@ -16,6 +16,18 @@ function problemsOf(load: () => unknown): string[] {
   throw new Error('expected the configuration to be refused');
 }
 
+const DEFAULT_QUOTAS = {
+  endpoints: 100,
+  messagesPerSecond: 1_000,
+  emailsPerHour: 1_000,
+  smsPerHour: 100,
+  minRetryDelay: 1_000,
+  retryScheduleLength: 50,
+  eventTypesPerEndpoint: 100,
+  headersBytes: 16_384,
+  templateBytes: 65_536,
+};
+
 describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
   it('gives the API its defaults from an empty environment', () => {
     expect(loadConfig(apiConfigSchema, {})).toEqual({
@@ -31,6 +43,7 @@ describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
       authFailureLimit: 10,
       authFailureWindowMs: 60_000,
       trustProxy: undefined,
+      quotas: DEFAULT_QUOTAS,
     });
   });
 
@@ -89,6 +102,7 @@ describe('loadConfig with values', () => {
       authFailureLimit: 10,
       authFailureWindowMs: 60_000,
       trustProxy: undefined,
+      quotas: DEFAULT_QUOTAS,
     });
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dependencyEnv, env } from './env';
+import { quotaDefaults, quotaEnv } from './quota.config';
 import { securityConfig, securityEnv } from './security.config';
 
 export const SMS_PROVIDERS = ['http', 'twilio'] as const;
@@ -52,6 +53,10 @@ export const notifierConfigSchema = z
      * during the attempt) this many times is failed as poison instead of being tried again.
      */
     POISON_AFTER_ABANDONED_ATTEMPTS: env.positiveInt(3),
+    ...quotaEnv,
+    /** Ended messages older than this are removed with their deliveries and attempts. */
+    RETENTION: env.duration('30d'),
+    RETENTION_SWEEP_INTERVAL: env.duration('1m'),
   })
   .refine((vars) => vars.INTAKE_BATCH_SIZE <= vars.INTAKE_PREFETCH, {
     path: ['INTAKE_BATCH_SIZE'],
@@ -68,6 +73,10 @@ export const notifierConfigSchema = z
   .refine((vars) => vars.CIRCUIT_BREAKER_COOLDOWN >= 1_000, {
     path: ['CIRCUIT_BREAKER_COOLDOWN'],
     message: 'must be at least 1s',
+  })
+  .refine((vars) => vars.RETENTION_SWEEP_INTERVAL >= 100, {
+    path: ['RETENTION_SWEEP_INTERVAL'],
+    message: 'must be at least 100ms',
   })
   .superRefine((vars, ctx) => {
     if (vars.SMS_PROVIDER !== 'twilio') return;
@@ -118,6 +127,9 @@ export const notifierConfigSchema = z
       disableAfterMs: vars.CIRCUIT_BREAKER_DURATION,
     },
     poisonAfterAbandonedAttempts: vars.POISON_AFTER_ABANDONED_ATTEMPTS,
+    quotas: quotaDefaults(vars),
+    retentionMs: vars.RETENTION,
+    retentionSweepIntervalMs: vars.RETENTION_SWEEP_INTERVAL,
   }));
 
 export type NotifierConfig = z.output<typeof notifierConfigSchema>;

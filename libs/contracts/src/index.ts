@@ -7,6 +7,7 @@ export * from './list.contract';
 export * from './message.contract';
 export * from './message-query.contract';
 export * from './payload';
+export * from './quota.contract';
 export * from './recover.contract';
 export * from './routing';
 export * from './time.schema';

@@ -17,6 +17,7 @@ import type { InboxSequenceEntity } from './inbox/inbox-sequence.schema';
 import { MessageRepository } from './messages/message.repository';
 import { RateLimitRepository } from './rate-limits/rate-limit.repository';
 import type { RateWindowEntity } from './rate-limits/rate-window.schema';
+import { RetentionRepository } from './retention/retention.repository';
 
 export interface DalOptions {
   uri: string;
@@ -124,6 +125,15 @@ const repositories = [
     AttemptRepository,
     (c) =>
       new AttemptRepository(c.model<AttemptEntity>('Attempt'), c.model<MessageEntity>('Message')),
+  ),
+  repository(
+    RetentionRepository,
+    (c) =>
+      new RetentionRepository(
+        c.model<MessageEntity>('Message'),
+        c.model<DeliveryEntity>('Delivery'),
+        c.model<AttemptEntity>('Attempt'),
+      ),
   ),
   repository(
     InboxRepository,

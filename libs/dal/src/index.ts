@@ -1,5 +1,6 @@
 export * from './apps/app.entity';
 export * from './apps/app.repository';
+export * from './apps/app-quota.reader';
 export * from './attempts/attempt.entity';
 export * from './attempts/attempt.repository';
 export * from './dal.module';
@@ -13,6 +14,7 @@ export * from './local-mongodb/local-mongodb';
 export * from './messages/message.entity';
 export * from './messages/message.repository';
 export * from './rate-limits/rate-limit.repository';
+export * from './retention/retention.repository';
 export * from './shared/cursor';
 export * from './shared/tenant';
 export * from './ensure-mongo';

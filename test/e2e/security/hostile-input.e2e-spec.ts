@@ -166,7 +166,8 @@ describe('hostile input: nothing a client sends makes a 500 or crashes a process
     process.on('unhandledRejection', onRejection);
     await sink.start();
     // Thousands of messages are dead-lettered here, each a warning: errors only.
-    platform = await TestPlatform.start({ env: { LOG_LEVEL: 'error' } });
+    // The fuzzing below creates up to 150 endpoints in one app: beyond the default quota.
+    platform = await TestPlatform.start({ env: { LOG_LEVEL: 'error', QUOTA_ENDPOINTS: '1000' } });
     ({ apiKey, id: appId } = await platform.createApp('hostile'));
     const { body } = await platform.request('POST', '/v1/endpoints', apiKey, {
       channel: 'webhook',

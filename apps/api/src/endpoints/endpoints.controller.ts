@@ -60,7 +60,7 @@ export class EndpointsController {
   @ApiOperation({ summary: 'Create an endpoint; its secret and recipient token are shown once' })
   @ApiJsonBody(createEndpointSchema, createEndpointExample)
   @ApiJsonResponse(201, 'Created', createdEndpointSchema, createdEndpointExample)
-  @ApiErrors(400, 413)
+  @ApiErrors(400, 409, 413)
   create(
     @CurrentAppId() appId: string,
     @Body(new ZodPipe(createEndpointSchema)) body: CreateEndpoint,

@@ -51,7 +51,7 @@ export class MessagesController {
     id: messageSummaryExample.id,
     status: 'accepted',
   })
-  @ApiErrors(400, 413, 503)
+  @ApiErrors(400, 413, 429, 503)
   publish(
     @CurrentAppId() appId: string,
     @Body(new ZodPipe(publishMessageSchema)) body: PublishMessage,

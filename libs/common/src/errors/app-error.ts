@@ -7,6 +7,10 @@ export enum ErrorCode {
   Conflict = 'conflict',
   PayloadTooLarge = 'payload_too_large',
   RateLimited = 'rate_limited',
+  /** An app's messagesPerSecond quota (429). */
+  MessagesPerSecondExceeded = 'messages_per_second_exceeded',
+  /** A quota on a stored resource, such as endpoints per app (409). */
+  QuotaExceeded = 'quota_exceeded',
   DependencyUnavailable = 'dependency_unavailable',
 }
 
@@ -28,8 +32,13 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 
-  static rateLimited(message: string, retryAfterMs: number): AppError {
-    const error = new AppError(ErrorCode.RateLimited, message);
+  /** A 429; `code` names the limit. */
+  static rateLimited(
+    message: string,
+    retryAfterMs: number,
+    code: ErrorCode.RateLimited | ErrorCode.MessagesPerSecondExceeded = ErrorCode.RateLimited,
+  ): AppError {
+    const error = new AppError(code, message);
     error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
     return error;
   }

@@ -1,6 +1,12 @@
+import type { AppQuotas } from '@app/contracts';
+
 export interface AppEntity {
   _id: string;
   name: string;
   apiKeyHash: string;
   createdAt: Date;
+  /** The quotas an admin set for this app; the others are the environment's defaults. */
+  quotas?: Partial<AppQuotas>;
+  /** The RabbitMQ user allowed to publish for this app (enforced at intake). */
+  brokerUser?: string;
 }

@@ -1,4 +1,4 @@
-import type { Model } from 'mongoose';
+import type { Model, UpdateQuery } from 'mongoose';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import type { PageRequest } from '../shared/tenant';
 import type { AppEntity } from './app.entity';
@@ -8,6 +8,24 @@ export class AppRepository {
 
   async create(app: AppEntity): Promise<void> {
     await this.model.create(app);
+  }
+
+  findById(id: string): Promise<AppEntity | null> {
+    return this.model.findById(id).lean<AppEntity>().exec();
+  }
+
+  /** The quotas an admin set for each of these apps (absent: none of its own, or no such app). */
+  async findQuotas(ids: readonly string[]): Promise<Map<string, AppEntity['quotas']>> {
+    const found = await this.model
+      .find({ _id: { $in: ids } }, { quotas: 1 })
+      .lean<Pick<AppEntity, '_id' | 'quotas'>[]>()
+      .exec();
+    return new Map(found.map((app) => [app._id, app.quotas]));
+  }
+
+  /** Null when there is no such app. */
+  update(id: string, update: UpdateQuery<AppEntity>): Promise<AppEntity | null> {
+    return this.model.findByIdAndUpdate(id, update, { new: true }).lean<AppEntity>().exec();
   }
 
   findByApiKeyHash(apiKeyHash: string): Promise<AppEntity | null> {

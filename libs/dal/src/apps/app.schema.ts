@@ -7,6 +7,8 @@ export const appSchema = new Schema<AppEntity>(
     name: { type: String, required: true },
     apiKeyHash: { type: String, required: true },
     createdAt: { type: Date, required: true },
+    quotas: { type: Schema.Types.Mixed },
+    brokerUser: String,
   },
   { versionKey: false },
 );

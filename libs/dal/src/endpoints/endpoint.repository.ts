@@ -143,6 +143,28 @@ export class EndpointRepository {
     };
   }
 
+  /** The endpoints quota: how many endpoints the app has. */
+  countOfApp(appId: string): Promise<number> {
+    return this.model.countDocuments({ appId }).exec();
+  }
+
+  /**
+   * How many of the app's endpoints were created before this one ((createdAt, _id) order): of
+   * endpoints created at once, the earliest ones are within the quota, whatever order the
+   * requests end in.
+   */
+  countOfAppBefore(appId: string, endpoint: Pick<EndpointEntity, '_id' | 'createdAt'>) {
+    return this.model
+      .countDocuments({
+        appId,
+        $or: [
+          { createdAt: { $lt: endpoint.createdAt } },
+          { createdAt: endpoint.createdAt, _id: { $lt: endpoint._id } },
+        ],
+      })
+      .exec();
+  }
+
   async delete(appId: string, id: string): Promise<boolean> {
     const result = await this.model.deleteOne({ _id: id, appId }).exec();
     return result.deletedCount === 1;

@@ -16,6 +16,7 @@ import { InboxRepository } from '../inbox/inbox.repository';
 import type { MessageEntity } from '../messages/message.entity';
 import { MessageRepository } from '../messages/message.repository';
 import { RateLimitRepository } from '../rate-limits/rate-limit.repository';
+import { RetentionRepository } from '../retention/retention.repository';
 
 /**
  * Every query the repositories send is explained by the real MongoDB, and none may scan a whole
@@ -168,6 +169,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       attempts: new AttemptRepository(model('Attempt'), model('Message')),
       inbox: new InboxRepository(deliveries, model('InboxSequence')),
       rateLimits: new RateLimitRepository(model('RateWindow')),
+      retention: new RetentionRepository(model('Message'), deliveries, model('Attempt')),
     };
   };
   let repo: ReturnType<typeof repositories>;
@@ -334,6 +336,30 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       () => repo.deliveries.cancelPendingForEndpoint(APP, 'ep_1', at(4_000)),
     ],
     ['endpoints.delete', () => repo.endpoints.delete(APP, 'ep_2')],
+    ['apps.findById', () => repo.apps.findById(APP)],
+    ['apps.findQuotas', () => repo.apps.findQuotas([APP])],
+    ['apps.update', () => repo.apps.update(APP, { $set: { 'quotas.endpoints': 5 } })],
+    ['endpoints.countOfApp', () => repo.endpoints.countOfApp(APP)],
+    [
+      'endpoints.countOfAppBefore',
+      () => repo.endpoints.countOfAppBefore(APP, { _id: 'ep_1', createdAt: T0 }),
+    ],
+    ['rateLimits.take an hour', () => repo.rateLimits.take('sms:app', 10, 2, at(0), 3_600_000)],
+    ['rateLimits.pace', () => repo.rateLimits.pace('intake:app', 10, 20, at(0))],
+    [
+      'retention.removeEnded',
+      async () => {
+        const ended = ['msg_298', 'msg_299'];
+        await connection
+          .model('Message')
+          .updateMany({ _id: { $in: ended } }, { status: 'delivered' });
+        await connection
+          .model('Delivery')
+          .updateMany({ messageId: { $in: ended } }, { status: 'succeeded' });
+        await repo.retention.removeEnded(at(3_600_000), 100);
+        expect(await repo.messages.findByIds(ended)).toEqual([]);
+      },
+    ],
   ];
 
   it.each(calls)('%s', async (_name, call) => {

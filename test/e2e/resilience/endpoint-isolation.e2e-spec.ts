@@ -152,26 +152,37 @@ describe('endpoint isolation: the circuit breaker opens, probes once, closes', (
       ids.push(await client.publish({ eventType: 'flaky.sent', payload: { i } }));
 
     // Failing for a whole cool-down (2 s) with at least 3 failures in a row: the circuit opens.
-    const opened = await eventually(
+    const openUntil = await eventually(
       async () => {
         const stored = await platform.db.collection('endpoints').findOne({ _id: endpoint.id });
-        return stored?.circuitOpenUntil instanceof Date ? Date.now() : undefined;
+        return stored?.circuitOpenUntil instanceof Date
+          ? stored.circuitOpenUntil.getTime()
+          : undefined;
       },
       { what: 'the circuit to open' },
     );
-    const failuresBeforeOpening = recipient.count('/flaky');
-    expect(failuresBeforeOpening).toBeGreaterThanOrEqual(3 * 4);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const beforeCooldown = recipient.count('/flaky');
-    // Open: nothing reaches the endpoint, although every delivery's schedule says 300 ms.
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
-    expect(recipient.count('/flaky')).toBe(beforeCooldown);
-    expect(Date.now() - opened).toBeLessThan(2_000);
+    // The attempts started before it opened finish (no delivery holds a claim), with every
+    // arrival counted by its delivery: from then on nothing may reach the endpoint before the
+    // cool-down ends. A snapshot is consistent when the arrivals did not change across the read.
+    const snapshot = await eventually(
+      async () => {
+        const arrived = recipient.count('/flaky');
+        const stored = await platform.db
+          .collection('deliveries')
+          .find({ messageId: { $in: ids } })
+          .toArray();
+        const quiet = stored.every((d) => d.claimToken === null);
+        return quiet && recipient.count('/flaky') === arrived
+          ? { at: Date.now(), arrived, stored }
+          : undefined;
+      },
+      { what: 'the attempts in flight when the circuit opened to finish' },
+    );
+    expect(snapshot.arrived).toBeGreaterThanOrEqual(3 * 4);
     // Postponed, not burned: the deliveries count exactly the attempts that reached the endpoint.
-    const during = await deliveriesOf(client, ids);
-    expect(during.reduce((sum, d) => sum + d.attemptCount, 0)).toBe(beforeCooldown);
-    expect(during.every((d) => d.status === 'pending')).toBe(true);
-
+    expect(snapshot.stored.reduce((sum, d) => sum + d.attemptCount, 0)).toBe(snapshot.arrived);
+    expect(snapshot.stored.every((d) => d.status === 'pending')).toBe(true);
+    const beforeCooldown = snapshot.arrived;
     // The endpoint recovers; after the cool-down a single probe succeeds and everything flows.
     recipient.answer('/flaky', 'ok');
     await eventually(
@@ -182,6 +193,9 @@ describe('endpoint isolation: the circuit breaker opens, probes once, closes', (
       { what: 'every delivery to succeed after the probe', timeoutMs: 30_000 },
     );
     const afterCooldown = recipient.arrivals.get('/flaky')!.slice(beforeCooldown);
+    // Open: nothing reached the endpoint between the snapshot and the end of the cool-down,
+    // although every delivery's schedule says 300 ms.
+    expect(afterCooldown.filter((at) => at >= snapshot.at && at < openUntil)).toEqual([]);
     // One success each: the probe alone first, the others once it had closed the circuit.
     expect(afterCooldown).toHaveLength(4);
     expect(afterCooldown[1]! - afterCooldown[0]!).toBeGreaterThan(1_000);

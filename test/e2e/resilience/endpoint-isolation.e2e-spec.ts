@@ -17,21 +17,29 @@ describe('endpoint isolation: a hanging endpoint never delays the others', () =>
 
   beforeAll(async () => {
     await recipient.start();
-    platform = await TestPlatform.start({ env: { ENDPOINT_CONCURRENCY: '3' } });
+    // An attempt's timeout is bounded by the lease (less a margin): the default lease lets the
+    // hanging endpoint's 60 s apply, where the test platform's 15 s would cut it to 5 s.
+    platform = await TestPlatform.start({
+      env: { ENDPOINT_CONCURRENCY: '3', LEASE_DURATION: '90s' },
+    });
     client = await ApiClient.forNewApp(platform);
   });
 
   afterAll(async () => {
-    await platform.stop();
+    // The recipient first: its hanging requests end, so shutdown need not wait out their timeout.
     await recipient.stop();
+    await platform.stop();
   });
 
   it('holds at most ENDPOINT_CONCURRENCY attempts on the hanging one while the healthy one drains', async () => {
     recipient.answer('/hangs', 'hang');
+    // The longest timeout: no hanging attempt ends (and makes room for another) during the test,
+    // however slow the machine.
+    const timeoutMs = 60_000;
     await client.createEndpoint({
       url: recipient.url('/hangs'),
       eventTypes: ['slow.*'],
-      timeoutMs: 8_000,
+      timeoutMs,
     });
     await client.createEndpoint({ url: recipient.url('/healthy'), eventTypes: ['fast.*'] });
 
@@ -45,10 +53,10 @@ describe('endpoint isolation: a hanging endpoint never delays the others', () =>
 
     await eventually(() => (recipient.count('/healthy') >= 40 ? true : undefined), {
       what: 'every message to the healthy endpoint to arrive',
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
     });
-    // Well inside one attempt timeout of the hanging endpoint: nobody waited for it.
-    expect(Date.now() - started).toBeLessThan(8_000);
+    // Inside one attempt timeout of the hanging endpoint: nobody waited for it.
+    expect(Date.now() - started).toBeLessThan(timeoutMs);
     expect(recipient.maxOpen.get('/hangs')).toBe(3);
     expect(recipient.count('/hangs')).toBe(3);
 

@@ -146,6 +146,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
           `writing ${batch.outcomes.length} outcomes failed, retrying: ${String(error)}`,
         );
         this.retrying = batch;
+        this.writing = 0;
         return new Promise<void>((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       })
       .finally(() => {

@@ -17,3 +17,4 @@ export * from './shared/cursor';
 export * from './shared/tenant';
 export * from './ensure-mongo';
 export * from './connection';
+export * from './shared/server-clock';

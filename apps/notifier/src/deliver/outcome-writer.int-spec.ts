@@ -63,7 +63,10 @@ describe('OutcomeWriter: a batch written again after a partial write (real Mongo
     } as NotifierConfig;
     writer = new OutcomeWriter(
       deliveries,
-      new AttemptsFailingOnce(connection.model<AttemptEntity>('Attempt')),
+      new AttemptsFailingOnce(
+        connection.model<AttemptEntity>('Attempt'),
+        connection.model<MessageEntity>('Message'),
+      ),
       endpoints,
       messages,
       new FallbackDeliveries(deliveries, endpoints, messages, clock),

@@ -26,6 +26,7 @@ export const endpointSchema = new Schema<EndpointEntity>(
     circuitOpenUntil: Date,
     circuitOpenings: Number,
     circuitProbing: Boolean,
+    healthWrites: { type: [{ _id: false, writer: String, batch: Number }], default: undefined },
     secrets: [{ _id: false, secret: String, expiresAt: Date }],
     recipientTokenHash: { type: String, required: true },
     createdAt: { type: Date, required: true },

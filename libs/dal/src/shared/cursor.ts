@@ -13,6 +13,9 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.at.getTime(), position.id])).toString('base64url');
 }
 
+/** The range of a JavaScript Date: a cursor time outside it would be an Invalid Date. */
+const MAX_DATE_MS = 8.64e15;
+
 export function decodeCursor(cursor: string, field = 'cursor'): CursorPosition {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -20,6 +23,7 @@ export function decodeCursor(cursor: string, field = 'cursor'): CursorPosition {
       Array.isArray(parsed) &&
       parsed.length === 2 &&
       Number.isSafeInteger(parsed[0]) &&
+      Math.abs(parsed[0] as number) <= MAX_DATE_MS &&
       typeof parsed[1] === 'string'
     ) {
       return { at: new Date(parsed[0] as number), id: parsed[1] };

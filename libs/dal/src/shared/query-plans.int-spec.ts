@@ -209,7 +209,11 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ['endpoints.update', () => repo.endpoints.update(APP, 'ep_2', { description: 'x' })],
     [
       'endpoints.recordHealth',
-      () => repo.endpoints.recordHealth([{ endpointId: 'ep_0', at: at(1), succeeded: false }]),
+      () =>
+        repo.endpoints.recordHealth([{ endpointId: 'ep_0', at: at(1), succeeded: false }], {
+          writer: 'w_plan',
+          batch: 1,
+        }),
     ],
     [
       'circuits.afterFailures',

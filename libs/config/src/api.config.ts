@@ -13,6 +13,9 @@ export const apiConfigSchema = z
     AUTH_FAILURE_LIMIT: env.positiveInt(10),
     AUTH_FAILURE_WINDOW: env.duration('1m'),
     TRUST_PROXY: trustProxy,
+    /** Secret rotations one endpoint may make per window (each one is a write and a new HMAC key). */
+    SECRET_ROTATION_LIMIT: env.positiveInt(10),
+    SECRET_ROTATION_WINDOW: env.duration('1h'),
   })
   .transform((vars) => ({
     port: vars.PORT,
@@ -27,6 +30,7 @@ export const apiConfigSchema = z
     authFailureLimit: vars.AUTH_FAILURE_LIMIT,
     authFailureWindowMs: vars.AUTH_FAILURE_WINDOW,
     trustProxy: vars.TRUST_PROXY,
+    secretRotationLimit: { max: vars.SECRET_ROTATION_LIMIT, windowMs: vars.SECRET_ROTATION_WINDOW },
   }));
 
 export type ApiConfig = z.output<typeof apiConfigSchema>;

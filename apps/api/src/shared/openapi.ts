@@ -120,6 +120,15 @@ const ERROR_DESCRIPTIONS: Record<number, [string, ErrorBody['error']]> = {
       details: [],
     },
   ],
+  429: [
+    'A limit was reached: error.code names it; retry after Retry-After seconds',
+    {
+      code: 'secret_rotation_rate_limited',
+      message:
+        'Endpoint ep_0193... rotated its secret 10 times within 3600 s (SECRET_ROTATION_LIMIT): try again in 1200 s',
+      details: [],
+    },
+  ],
   503: [
     'A dependency (MongoDB, RabbitMQ) is down: retry shortly',
     {

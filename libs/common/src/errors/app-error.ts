@@ -7,6 +7,8 @@ export enum ErrorCode {
   Conflict = 'conflict',
   PayloadTooLarge = 'payload_too_large',
   RateLimited = 'rate_limited',
+  /** POST /v1/endpoints/:id/rotate-secret more often than SECRET_ROTATION_LIMIT per window. */
+  SecretRotationRateLimited = 'secret_rotation_rate_limited',
   DependencyUnavailable = 'dependency_unavailable',
 }
 
@@ -28,8 +30,13 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 
-  static rateLimited(message: string, retryAfterMs: number): AppError {
-    const error = new AppError(ErrorCode.RateLimited, message);
+  /** A 429; `code` names the limit when it is one of its own. */
+  static rateLimited(
+    message: string,
+    retryAfterMs: number,
+    code: ErrorCode = ErrorCode.RateLimited,
+  ): AppError {
+    const error = new AppError(code, message);
     error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
     return error;
   }

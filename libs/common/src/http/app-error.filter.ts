@@ -28,6 +28,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.PayloadTooLarge:
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case ErrorCode.RateLimited:
+    case ErrorCode.SecretRotationRateLimited:
       return HttpStatus.TOO_MANY_REQUESTS;
     case ErrorCode.DependencyUnavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;

@@ -27,6 +27,7 @@ export const endpointSchema = new Schema<EndpointEntity>(
     circuitOpenings: Number,
     circuitProbing: Boolean,
     secrets: [{ _id: false, secret: String, expiresAt: Date }],
+    secretRotations: { type: [Date], default: undefined },
     recipientTokenHash: { type: String, required: true },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

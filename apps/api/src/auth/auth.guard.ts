@@ -73,8 +73,6 @@ export class AuthGuard implements CanActivate {
         context.getClass(),
       ]) ?? [];
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const client = clientKey(request.ip ?? request.socket.remoteAddress);
-    this.failures.check(client);
     const token = bearerToken(request);
     if (token === undefined) {
       throw new AppError(
@@ -84,6 +82,9 @@ export class AuthGuard implements CanActivate {
     }
     const principal = await this.identify(token);
     if (principal === undefined) {
+      // Valid credentials always pass: many clients may share this address (a NAT, a proxy).
+      const client = clientKey(request.ip ?? request.socket.remoteAddress);
+      this.failures.check(client);
       this.failures.recordFailure(client);
       throw new AppError(ErrorCode.Unauthorized, 'Unknown credentials: check the key or token');
     }

@@ -9,6 +9,8 @@ export enum ErrorCode {
   RateLimited = 'rate_limited',
   /** POST /v1/endpoints/:id/rotate-secret more often than SECRET_ROTATION_LIMIT per window. */
   SecretRotationRateLimited = 'secret_rotation_rate_limited',
+  /** Unknown credentials from one client address over AUTH_FAILURE_LIMIT per window. */
+  AuthFailureRateLimited = 'auth_failure_rate_limited',
   DependencyUnavailable = 'dependency_unavailable',
 }
 

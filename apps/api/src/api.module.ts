@@ -8,6 +8,7 @@ import { MessagingModule } from '@app/messaging';
 import { AppsController } from './apps/apps.controller';
 import { CreateAppUseCase } from './apps/create-app/create-app.usecase';
 import { ListAppsUseCase } from './apps/list-apps/list-apps.usecase';
+import { RotateAppKeyUseCase } from './apps/rotate-app-key/rotate-app-key.usecase';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { AuthGuard } from './auth/auth.guard';
 import { DeliveriesController } from './deliveries/deliveries.controller';
@@ -75,6 +76,7 @@ export class ApiModule {
         TargetPolicy,
         CreateAppUseCase,
         ListAppsUseCase,
+        RotateAppKeyUseCase,
         BacklogSource,
         CreateEndpointUseCase,
         ListEndpointsUseCase,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   appViewSchema,
@@ -6,15 +6,19 @@ import {
   createdAppSchema,
   listQuerySchema,
   pageOf,
+  rotateAppKeySchema,
+  rotatedAppKeySchema,
   type CreateApp,
+  type RotateAppKey,
 } from '@app/contracts';
 import type { PageRequest } from '@app/dal';
 import { Auth } from '../auth/auth.guard';
-import { ApiErrors, ApiJsonBody, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
+import { ApiErrors, ApiId, ApiJsonBody, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
 import { appExample, createdAppExample, pageExample } from '../shared/openapi-examples';
 import { ZodPipe } from '../shared/zod.pipe';
 import { CreateAppUseCase } from './create-app/create-app.usecase';
 import { ListAppsUseCase } from './list-apps/list-apps.usecase';
+import { RotateAppKeyUseCase } from './rotate-app-key/rotate-app-key.usecase';
 
 @ApiTags('apps')
 @Controller('v1/apps')
@@ -24,6 +28,7 @@ export class AppsController {
   constructor(
     private readonly createApp: CreateAppUseCase,
     private readonly listApps: ListAppsUseCase,
+    private readonly rotateAppKey: RotateAppKeyUseCase,
   ) {}
 
   @Post()
@@ -43,5 +48,22 @@ export class AppsController {
   @ApiErrors(400)
   list(@Query(new ZodPipe(listQuerySchema, 'query')) query: PageRequest) {
     return this.listApps.execute(query);
+  }
+
+  @Post(':id/rotate-key')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'New app key',
+    description:
+      'The new key is returned once. The old one keeps working for gracePeriod (default 24 h, at most 30 days); 0 revokes it at once. A key replaced by an earlier rotation stops working now: two keys are valid at most.',
+  })
+  @ApiId('id', 'App id')
+  @ApiJsonBody(rotateAppKeySchema, { gracePeriod: '1h' })
+  @ApiJsonResponse(200, 'The new key, shown only here', rotatedAppKeySchema, {
+    apiKey: 'ak_3q2Yp8kLmN0rT5vW7xZ9bC1dF4gH6jK',
+  })
+  @ApiErrors(400, 404, 413)
+  rotateKey(@Param('id') id: string, @Body(new ZodPipe(rotateAppKeySchema)) body: RotateAppKey) {
+    return this.rotateAppKey.execute({ appId: id, gracePeriodMs: body.gracePeriod });
   }
 }

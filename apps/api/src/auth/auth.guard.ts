@@ -12,7 +12,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { AppError, ErrorCode, hashToken } from '@app/common';
+import { AppError, Clock, ErrorCode, hashToken } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
 import { AppRepository, EndpointRepository } from '@app/dal';
 import { AuthFailureLimiter, clientKey } from './auth-failure-limiter';
@@ -61,6 +61,7 @@ export class AuthGuard implements CanActivate {
     private readonly apps: AppRepository,
     private readonly endpoints: EndpointRepository,
     private readonly failures: AuthFailureLimiter,
+    private readonly clock: Clock,
     @Inject(API_CONFIG) config: ApiConfig,
   ) {
     this.adminKeyDigest = config.adminApiKey === undefined ? undefined : sha256(config.adminApiKey);
@@ -109,7 +110,8 @@ export class AuthGuard implements CanActivate {
         ? undefined
         : { kind: 'recipient', appId: endpoint.appId, endpointId: endpoint._id };
     }
-    const app = await this.apps.findByApiKeyHash(hashToken(token));
+    // The app's current key, or the one a rotation replaced during its grace period.
+    const app = await this.apps.findByApiKeyHash(hashToken(token), this.clock.now());
     return app === null ? undefined : { kind: 'app', appId: app._id };
   }
 }

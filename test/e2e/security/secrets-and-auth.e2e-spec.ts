@@ -174,15 +174,15 @@ describe('webhook urls pointing at private addresses are refused at creation', (
   it.each([
     [
       'http://localhost:8080/hooks',
-      /^localhost resolves to (127\.0\.0\.1|::1), a private, loopback or link-local address/,
+      /^localhost resolves to a private, loopback or link-local address; set TARGET_ALLOWLIST/,
     ],
-    ['http://[::ffff:127.0.0.1]/hooks', /^::ffff:7f00:1 resolves to ::ffff:7f00:1/],
-    [
-      'http://169.254.169.254/latest/meta-data',
-      /^169\.254\.169\.254 resolves to 169\.254\.169\.254/,
-    ],
-    ['http://[fd00:ec2::254]/', /^fd00:ec2::254 resolves to/],
-    ['http://10.1.2.3/', /^10\.1\.2\.3 resolves to/],
+    ['http://[::ffff:127.0.0.1]/hooks', /^::ffff:7f00:1 is a private, loopback or link-local/],
+    ['http://169.254.169.254/latest/meta-data', /^169\.254\.169\.254 is a private/],
+    ['http://[fd00:ec2::254]/', /^fd00:ec2::254 is a private/],
+    ['http://10.1.2.3/', /^10\.1\.2\.3 is a private/],
+    ['http://[64:ff9b::a9fe:a9fe]/', /^64:ff9b::a9fe:a9fe is a private/],
+    ['http://[2002:7f00:1::]/', /^2002:7f00:1:: is a private/],
+    ['http://[fec0::1]/', /^fec0::1 is a private/],
   ])('%s: 400 naming url', async (url, message) => {
     const { status, body } = await platform.request('POST', '/v1/endpoints', apiKey, {
       channel: 'webhook',
@@ -190,5 +190,9 @@ describe('webhook urls pointing at private addresses are refused at creation', (
     });
     expect(status).toBe(400);
     expect(body.error.details).toEqual([{ field: 'url', message: expect.stringMatching(message) }]);
+    // A name is not told apart by the address it resolved to: no oracle for internal DNS.
+    if (url.startsWith('http://localhost')) {
+      expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|::1/);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dependencyEnv, env } from './env';
+import { metricsConfig, metricsEnv } from './metrics.config';
 import { securityConfig, securityEnv, trustProxy } from './security.config';
 
 export const apiConfigSchema = z
@@ -9,6 +10,7 @@ export const apiConfigSchema = z
     ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     PUBLISH_TIMEOUT: env.duration('5s'),
     ...securityEnv,
+    ...metricsEnv,
     /** Unknown credentials from one client address before it is answered 429 for the window. */
     AUTH_FAILURE_LIMIT: env.positiveInt(10),
     AUTH_FAILURE_WINDOW: env.duration('1m'),
@@ -27,6 +29,7 @@ export const apiConfigSchema = z
     logLevel: vars.LOG_LEVEL,
     publishTimeoutMs: vars.PUBLISH_TIMEOUT,
     security: securityConfig(vars),
+    metrics: metricsConfig(vars),
     authFailureLimit: vars.AUTH_FAILURE_LIMIT,
     authFailureWindowMs: vars.AUTH_FAILURE_WINDOW,
     trustProxy: vars.TRUST_PROXY,

@@ -31,6 +31,8 @@ describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
       authFailureLimit: 10,
       authFailureWindowMs: 60_000,
       trustProxy: undefined,
+      secretRotationLimit: { max: 10, windowMs: 3_600_000 },
+      metrics: { token: undefined, backlogMaxAgeMs: 15_000 },
     });
   });
 
@@ -89,6 +91,8 @@ describe('loadConfig with values', () => {
       authFailureLimit: 10,
       authFailureWindowMs: 60_000,
       trustProxy: undefined,
+      secretRotationLimit: { max: 10, windowMs: 3_600_000 },
+      metrics: { token: undefined, backlogMaxAgeMs: 15_000 },
     });
   });
 

@@ -42,7 +42,8 @@ describe('operations: OpenAPI and metrics', () => {
   beforeAll(async () => {
     await sink.start();
     platform = await TestPlatform.start({
-      env: { RETRY_SCHEDULE: '100ms', METRICS_PORT: '0' },
+      // Every scrape counts the backlog afresh: the tests below watch it change.
+      env: { RETRY_SCHEDULE: '100ms', METRICS_PORT: '0', METRICS_BACKLOG_MAX_AGE: '0ms' },
     });
   });
   afterAll(async () => {

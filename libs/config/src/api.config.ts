@@ -3,6 +3,9 @@ import { dependencyEnv, env } from './env';
 import { metricsConfig, metricsEnv } from './metrics.config';
 import { securityConfig, securityEnv, trustProxy } from './security.config';
 
+/** The shortest admin key production accepts (16 elsewhere). */
+export const PRODUCTION_ADMIN_KEY_LENGTH = 32;
+
 export const apiConfigSchema = z
   .object({
     ...dependencyEnv,
@@ -18,6 +21,20 @@ export const apiConfigSchema = z
     /** Secret rotations one endpoint may make per window (each one is a write and a new HMAC key). */
     SECRET_ROTATION_LIMIT: env.positiveInt(10),
     SECRET_ROTATION_WINDOW: env.duration('1h'),
+  })
+  .superRefine((vars, ctx) => {
+    // In production every API process must share one admin key, long enough not to be guessed.
+    if (vars.NODE_ENV !== 'production') return;
+    const key = vars.ADMIN_API_KEY;
+    if (key !== undefined && key.length >= PRODUCTION_ADMIN_KEY_LENGTH) return;
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['ADMIN_API_KEY'],
+      message:
+        key === undefined
+          ? `is required when NODE_ENV=production (at least ${PRODUCTION_ADMIN_KEY_LENGTH} random characters: openssl rand -hex 32)`
+          : `must be at least ${PRODUCTION_ADMIN_KEY_LENGTH} characters when NODE_ENV=production (openssl rand -hex 32)`,
+    });
   })
   .transform((vars) => ({
     port: vars.PORT,

@@ -8,6 +8,7 @@ import { ApiClient } from './api-helpers';
 const ROUTES = [
   ['post', '/v1/apps'],
   ['get', '/v1/apps'],
+  ['post', '/v1/apps/{id}/rotate-key'],
   ['post', '/v1/endpoints'],
   ['get', '/v1/endpoints'],
   ['get', '/v1/endpoints/{id}'],
@@ -86,6 +87,7 @@ describe('operations: OpenAPI and metrics', () => {
       }
       for (const [method, path] of [
         ['post', '/v1/apps'],
+        ['post', '/v1/apps/{id}/rotate-key'],
         ['post', '/v1/endpoints'],
         ['patch', '/v1/endpoints/{id}'],
         ['post', '/v1/endpoints/{id}/recover'],

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   appViewSchema,
   createAppSchema,
@@ -13,7 +13,14 @@ import {
 } from '@app/contracts';
 import type { PageRequest } from '@app/dal';
 import { Auth } from '../auth/auth.guard';
-import { ApiErrors, ApiId, ApiJsonBody, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
+import {
+  ApiErrors,
+  ApiId,
+  ApiJsonBody,
+  ApiJsonQuery,
+  ApiJsonResponse,
+  openApiSchema,
+} from '../shared/openapi';
 import { appExample, createdAppExample, pageExample } from '../shared/openapi-examples';
 import { ZodPipe } from '../shared/zod.pipe';
 import { CreateAppUseCase } from './create-app/create-app.usecase';
@@ -58,7 +65,11 @@ export class AppsController {
       'The new key is returned once. The old one keeps working for gracePeriod (default 24 h, at most 30 days); 0 revokes it at once. A key replaced by an earlier rotation stops working now: two keys are valid at most.',
   })
   @ApiId('id', 'App id')
-  @ApiJsonBody(rotateAppKeySchema, { gracePeriod: '1h' })
+  // The body may be left out: every field has a default.
+  @ApiBody({
+    required: false,
+    schema: { ...openApiSchema(rotateAppKeySchema, 'input'), example: { gracePeriod: '1h' } },
+  })
   @ApiJsonResponse(200, 'The new key, shown only here', rotatedAppKeySchema, {
     apiKey: 'ak_3q2Yp8kLmN0rT5vW7xZ9bC1dF4gH6jK',
   })

@@ -7,6 +7,7 @@ import { apiConfigSchema, loadConfig, notifierConfigSchema } from '@app/config';
 import { EVENTS_EXCHANGE } from '@app/contracts';
 import { createApi } from '../../apps/api/src/main';
 import { createNotifier } from '../../apps/notifier/src/main';
+import type { NotifierOptions } from '../../apps/notifier/src/notifier.module';
 import { eventually } from './eventually';
 import { createVhost, type Vhost } from './rabbit-vhost';
 
@@ -98,10 +99,12 @@ export class TestPlatform {
     this.db = await createConnection(this.mongoUri).asPromise();
   }
 
-  async startNotifier(): Promise<INestApplicationContext> {
+  /** Another notifier; `options.localClock` plays a host whose clock is set wrong. */
+  async startNotifier(options: NotifierOptions = {}): Promise<INestApplicationContext> {
     const notifier = await createNotifier(
       loadConfig(notifierConfigSchema, this.env),
       this.mongoUri,
+      options,
     );
     await notifier.init();
     this.notifiers.push(notifier);

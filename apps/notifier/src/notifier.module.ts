@@ -1,12 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
-import { Clock, LOG_PARAMS, SystemClock } from '@app/common';
+import { Clock, LOG_PARAMS } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DalModule } from '@app/dal';
+import { DalModule, MONGO_CONNECTION, ServerClock } from '@app/dal';
+import type { Connection } from 'mongoose';
 import { MessagingModule } from '@app/messaging';
 import { buildChannels } from './deliver/build-channels';
 import { ChannelRegistry, MapChannelRegistry } from './deliver/channel-registry';
+import { AttemptStarts } from './deliver/attempt-starts';
 import { DeliveryDispatcher } from './deliver/delivery-dispatcher';
 import { FallbackDeliveries } from './deliver/fallback-deliveries';
 import { OutcomeWriter } from './deliver/outcome-writer';
@@ -15,14 +17,22 @@ import { CircuitBreaker } from './isolation/circuit-breaker';
 import { EndpointGate } from './isolation/endpoint-gate';
 import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
+import { ClockSync } from './scheduler/clock-sync.scheduler';
 import { DeliveryScheduler } from './scheduler/delivery.scheduler';
 import { MessageStatusRepair } from './scheduler/message-status-repair.scheduler';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
+
+/** What a test may give a notifier besides its configuration. */
+export interface NotifierOptions {
+  /** The host's clock, which the notifier's ServerClock corrects (default: the system's). */
+  localClock?: Clock;
+}
 
 @Module({})
 export class NotifierModule {
   static forRoot(
     config: NotifierConfig & { mongodbUri: string; secretsKey: Buffer },
+    options: NotifierOptions = {},
   ): DynamicModule {
     return {
       module: NotifierModule,
@@ -38,7 +48,19 @@ export class NotifierModule {
       ],
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
-        { provide: Clock, useClass: SystemClock },
+        // Claims, leases and every other time the notifier writes follow MongoDB's clock, the
+        // one all notifiers share (ADR 0009); measured once before anything starts.
+        {
+          provide: ServerClock,
+          useFactory: async (connection: Connection) => {
+            const clock = new ServerClock(connection, options.localClock);
+            await clock.sync();
+            return clock;
+          },
+          inject: [MONGO_CONNECTION],
+        },
+        { provide: Clock, useExisting: ServerClock },
+        ClockSync,
         {
           provide: ChannelRegistry,
           useFactory: () => new MapChannelRegistry(buildChannels(config)),
@@ -48,6 +70,7 @@ export class NotifierModule {
         EndpointGate,
         CircuitBreaker,
         OutcomeWriter,
+        AttemptStarts,
         DeliveryDispatcher,
         DeliveryScheduler,
         MessageStatusRepair,

@@ -156,9 +156,20 @@ describe('loadConfig refusals', () => {
     ['SCHEDULER_INTERVAL', 'often', /^SCHEDULER_INTERVAL: "often" is not a duration/],
     ['LEASE_DURATION', '1s', /^LEASE_DURATION: must be at least 15s/],
     ['INTAKE_BATCH_SIZE', '501', /^INTAKE_BATCH_SIZE: must not exceed INTAKE_PREFETCH/],
+    [
+      'POISON_AFTER_ABANDONED_ATTEMPTS',
+      '0',
+      /^POISON_AFTER_ABANDONED_ATTEMPTS: Number must be greater than 0/,
+    ],
   ])('refuses %s=%s for the notifier', (name, value, expected) => {
     const problems = problemsOf(() => loadConfig(notifierConfigSchema, { [name]: value }));
     expect(problems).toEqual([expect.stringMatching(expected)]);
+  });
+
+  it('fails a delivery as poison after 3 abandoned attempts unless told otherwise', () => {
+    expect(loadConfig(notifierConfigSchema, {}).poisonAfterAbandonedAttempts).toBe(3);
+    const config = loadConfig(notifierConfigSchema, { POISON_AFTER_ABANDONED_ATTEMPTS: '5' });
+    expect(config.poisonAfterAbandonedAttempts).toBe(5);
   });
 
   it('does not let a malformed URL escape as an unnamed error', () => {

@@ -49,6 +49,11 @@ export const notifierConfigSchema = z
     CIRCUIT_BREAKER_FAILURES: env.positiveInt(100),
     /** ... at least this long without a success (docs/operations.md). */
     CIRCUIT_BREAKER_DURATION: env.duration('5d'),
+    /**
+     * A delivery whose attempt started and then ended without an outcome (its notifier died
+     * during the attempt) this many times is failed as poison instead of being tried again.
+     */
+    POISON_AFTER_ABANDONED_ATTEMPTS: env.positiveInt(3),
   })
   .refine((vars) => vars.INTAKE_BATCH_SIZE <= vars.INTAKE_PREFETCH, {
     path: ['INTAKE_BATCH_SIZE'],
@@ -115,6 +120,7 @@ export const notifierConfigSchema = z
       disableAfterFailures: vars.CIRCUIT_BREAKER_FAILURES,
       disableAfterMs: vars.CIRCUIT_BREAKER_DURATION,
     },
+    poisonAfterAbandonedAttempts: vars.POISON_AFTER_ABANDONED_ATTEMPTS,
   }));
 
 export type NotifierConfig = z.output<typeof notifierConfigSchema>;

@@ -120,7 +120,11 @@ const repositories = [
     DeliveryRepository,
     (c) => new DeliveryRepository(c.model<DeliveryEntity>('Delivery')),
   ),
-  repository(AttemptRepository, (c) => new AttemptRepository(c.model<AttemptEntity>('Attempt'))),
+  repository(
+    AttemptRepository,
+    (c) =>
+      new AttemptRepository(c.model<AttemptEntity>('Attempt'), c.model<MessageEntity>('Message')),
+  ),
   repository(
     InboxRepository,
     (c) =>

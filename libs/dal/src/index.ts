@@ -18,3 +18,4 @@ export * from './shared/cursor';
 export * from './shared/tenant';
 export * from './ensure-mongo';
 export * from './connection';
+export * from './shared/server-clock';

@@ -1,6 +1,7 @@
 import type { LookupFunction } from 'node:net';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { AddressRules, type CidrRange } from './address-rules';
+import { DnsResolver } from './dns-resolver';
 
 export type { CidrRange };
 
@@ -11,7 +12,10 @@ export type { CidrRange };
 export class TargetGuard {
   private readonly rules: AddressRules;
 
-  constructor(allowlist: readonly CidrRange[]) {
+  constructor(
+    allowlist: readonly CidrRange[],
+    private readonly resolver: DnsResolver = new DnsResolver(),
+  ) {
     this.rules = new AddressRules(allowlist);
   }
 
@@ -20,18 +24,31 @@ export class TargetGuard {
     return this.rules.isAllowed(address);
   }
 
-  /** A `lookup` for http(s) agents that refuses forbidden answers. */
+  /**
+   * A `lookup` for http(s) agents that refuses forbidden answers. Names resolve with DnsResolver
+   * (c-ares, cached); the callback runs outside the promise, so nothing it throws is swallowed.
+   */
   readonly lookup: LookupFunction = (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-      if (error) return callback(error, '', 0);
-      const refused = addresses.find((entry) => !this.isAllowed(entry.address));
-      if (refused !== undefined) {
-        return callback(new TargetRefusedError(hostname), '', 0);
-      }
-      if (options.all) return (callback as unknown as AllCallback)(null, addresses);
-      const first = addresses[0]!;
-      callback(null, first.address, first.family);
-    });
+    this.resolver.resolve(hostname).then(
+      (every) => {
+        const family = options.family === 4 || options.family === 6 ? options.family : undefined;
+        const addresses = family === undefined ? every : every.filter((a) => a.family === family);
+        const refused = addresses.find((entry) => !this.isAllowed(entry.address));
+        process.nextTick(() => {
+          if (addresses.length === 0) {
+            const error = new Error(`queryA ENOTFOUND ${hostname}: no IPv${family} address`);
+            return callback(Object.assign(error, { code: 'ENOTFOUND' }), '', 0);
+          }
+          if (refused !== undefined) {
+            return callback(new TargetRefusedError(hostname), '', 0);
+          }
+          if (options.all) return (callback as unknown as AllCallback)(null, addresses);
+          const first = addresses[0]!;
+          callback(null, first.address, first.family);
+        });
+      },
+      (error: NodeJS.ErrnoException) => process.nextTick(() => callback(error, '', 0)),
+    );
   };
 }
 

@@ -10,6 +10,8 @@ export const messageSchema = new Schema<MessageEntity>(
     idempotencyKey: String,
     targetEndpointIds: { type: [String], required: true },
     status: { type: String, required: true },
+    statusRefresh: String,
+    attemptSeq: Number,
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, minimize: false },

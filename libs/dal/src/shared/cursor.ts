@@ -53,8 +53,8 @@ export function paginate<T extends { _id: string }>(
 }
 
 /**
- * A position in a sequence (the inbox): opaque like the others, and told apart from them, so a
- * cursor from another list is refused instead of misread.
+ * A position in a sequence (the inbox, a message's attempts): opaque like the others, and told
+ * apart from them, so a cursor from another list is refused instead of misread.
  */
 const SEQUENCE_TAG = 'seq';
 
@@ -77,7 +77,8 @@ export function decodeSequenceCursor(cursor: string, field = 'after'): number {
   } catch {
     // fall through: not one of ours
   }
-  throw new AppError(ErrorCode.ValidationFailed, `The ${field} cursor is not one this API issued`, [
+  const name = field === 'cursor' ? 'cursor' : `${field} cursor`;
+  throw new AppError(ErrorCode.ValidationFailed, `The ${name} is not one this API issued`, [
     { field, message: 'pass back a nextCursor exactly as a previous page returned it' },
   ]);
 }

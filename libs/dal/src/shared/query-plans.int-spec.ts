@@ -6,6 +6,7 @@ import { AppRepository } from '../apps/app.repository';
 import type { AttemptEntity } from '../attempts/attempt.entity';
 import { AttemptRepository } from '../attempts/attempt.repository';
 import { openConnection } from '../connection';
+import { encodeSequenceCursor } from './cursor';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { DeliveryRepository } from '../deliveries/delivery.repository';
 import { EndpointCircuitRepository } from '../endpoints/endpoint-circuit.repository';
@@ -164,7 +165,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       circuits: new EndpointCircuitRepository(model('Endpoint')),
       messages: new MessageRepository(model('Message'), deliveries),
       deliveries: new DeliveryRepository(deliveries),
-      attempts: new AttemptRepository(model('Attempt')),
+      attempts: new AttemptRepository(model('Attempt'), model('Message')),
       inbox: new InboxRepository(deliveries, model('InboxSequence')),
       rateLimits: new RateLimitRepository(model('RateWindow')),
     };
@@ -325,6 +326,11 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
         ]),
     ],
     ['attempts.listByMessage', () => repo.attempts.listByMessage(APP, 'msg_1', { limit: 50 })],
+    [
+      'attempts.listByMessage after a cursor',
+      () =>
+        repo.attempts.listByMessage(APP, 'msg_1', { limit: 50, cursor: encodeSequenceCursor(1) }),
+    ],
     ['inbox.page', () => repo.inbox.page(OWNER, { afterSeq: 0, limit: 50 })],
     [
       'inbox.page by status',

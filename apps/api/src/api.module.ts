@@ -10,6 +10,7 @@ import { CreateAppUseCase } from './apps/create-app/create-app.usecase';
 import { GetAppUseCase } from './apps/get-app/get-app.usecase';
 import { ListAppsUseCase } from './apps/list-apps/list-apps.usecase';
 import { UpdateAppUseCase } from './apps/update-app/update-app.usecase';
+import { RotateAppKeyUseCase } from './apps/rotate-app-key/rotate-app-key.usecase';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { AuthGuard } from './auth/auth.guard';
 import { DeliveriesController } from './deliveries/deliveries.controller';
@@ -85,6 +86,7 @@ export class ApiModule {
           useFactory: (apps: AppRepository) => new AppQuotaReader(apps, config.quotas),
           inject: [AppRepository],
         },
+        RotateAppKeyUseCase,
         BacklogSource,
         CreateEndpointUseCase,
         ListEndpointsUseCase,

@@ -44,6 +44,8 @@ describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
       authFailureWindowMs: 60_000,
       trustProxy: undefined,
       quotas: DEFAULT_QUOTAS,
+      secretRotationLimit: { max: 10, windowMs: 3_600_000 },
+      metrics: { token: undefined, backlogMaxAgeMs: 15_000 },
     });
   });
 
@@ -103,6 +105,8 @@ describe('loadConfig with values', () => {
       authFailureWindowMs: 60_000,
       trustProxy: undefined,
       quotas: DEFAULT_QUOTAS,
+      secretRotationLimit: { max: 10, windowMs: 3_600_000 },
+      metrics: { token: undefined, backlogMaxAgeMs: 15_000 },
     });
   });
 

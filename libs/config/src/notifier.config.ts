@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dependencyEnv, env } from './env';
 import { quotaDefaults, quotaEnv } from './quota.config';
+import { metricsConfig, metricsEnv } from './metrics.config';
 import { securityConfig, securityEnv } from './security.config';
 
 export const SMS_PROVIDERS = ['http', 'twilio'] as const;
@@ -34,6 +35,7 @@ export const notifierConfigSchema = z
     LEASE_DURATION: env.duration('90s'),
     /** A standalone notifier serves GET /metrics on this port when it is set. */
     METRICS_PORT: env.optionalPort(),
+    ...metricsEnv,
     ...securityEnv,
     /** Attempts in flight to one endpoint, per notifier; more are handed back, due again soon. */
     ENDPOINT_CONCURRENCY: env.positiveInt(10),
@@ -117,6 +119,7 @@ export const notifierConfigSchema = z
     schedulerIntervalMs: vars.SCHEDULER_INTERVAL,
     leaseMs: vars.LEASE_DURATION,
     metricsPort: vars.METRICS_PORT,
+    metrics: metricsConfig(vars),
     security: securityConfig(vars),
     endpointConcurrency: vars.ENDPOINT_CONCURRENCY,
     circuitBreaker: {

@@ -8,6 +8,7 @@ export * from './deliveries/delivery.entity';
 export * from './deliveries/delivery.repository';
 export * from './endpoints/endpoint.entity';
 export * from './endpoints/endpoint-circuit.repository';
+export * from './endpoints/endpoint-secrets';
 export * from './endpoints/endpoint.repository';
 export * from './inbox/inbox.repository';
 export * from './local-mongodb/local-mongodb';

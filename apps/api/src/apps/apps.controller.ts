@@ -1,19 +1,29 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   appViewSchema,
   createAppSchema,
   createdAppSchema,
   listQuerySchema,
   pageOf,
+  rotateAppKeySchema,
+  rotatedAppKeySchema,
   updateAppSchema,
   type AppView,
   type CreateApp,
+  type RotateAppKey,
   type UpdateApp,
 } from '@app/contracts';
 import type { PageRequest } from '@app/dal';
 import { Auth } from '../auth/auth.guard';
-import { ApiErrors, ApiId, ApiJsonBody, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
+import {
+  ApiErrors,
+  ApiId,
+  ApiJsonBody,
+  ApiJsonQuery,
+  ApiJsonResponse,
+  openApiSchema,
+} from '../shared/openapi';
 import {
   appExample,
   createdAppExample,
@@ -25,6 +35,7 @@ import { CreateAppUseCase } from './create-app/create-app.usecase';
 import { GetAppUseCase } from './get-app/get-app.usecase';
 import { ListAppsUseCase } from './list-apps/list-apps.usecase';
 import { UpdateAppUseCase } from './update-app/update-app.usecase';
+import { RotateAppKeyUseCase } from './rotate-app-key/rotate-app-key.usecase';
 
 @ApiTags('apps')
 @Controller('v1/apps')
@@ -36,6 +47,7 @@ export class AppsController {
     private readonly listApps: ListAppsUseCase,
     private readonly getApp: GetAppUseCase,
     private readonly updateApp: UpdateAppUseCase,
+    private readonly rotateAppKey: RotateAppKeyUseCase,
   ) {}
 
   @Post()
@@ -81,5 +93,26 @@ export class AppsController {
     @Body(new ZodPipe(updateAppSchema)) body: UpdateApp,
   ): Promise<AppView> {
     return this.updateApp.execute({ appId: id, changes: body });
+  }
+
+  @Post(':id/rotate-key')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'New app key',
+    description:
+      'The new key is returned once. The old one keeps working for gracePeriod (default 24 h, at most 30 days); 0 revokes it at once. A key replaced by an earlier rotation stops working now: two keys are valid at most.',
+  })
+  @ApiId('id', 'App id')
+  // The body may be left out: every field has a default.
+  @ApiBody({
+    required: false,
+    schema: { ...openApiSchema(rotateAppKeySchema, 'input'), example: { gracePeriod: '1h' } },
+  })
+  @ApiJsonResponse(200, 'The new key, shown only here', rotatedAppKeySchema, {
+    apiKey: 'ak_3q2Yp8kLmN0rT5vW7xZ9bC1dF4gH6jK',
+  })
+  @ApiErrors(400, 404, 413)
+  rotateKey(@Param('id') id: string, @Body(new ZodPipe(rotateAppKeySchema)) body: RotateAppKey) {
+    return this.rotateAppKey.execute({ appId: id, gracePeriodMs: body.gracePeriod });
   }
 }

@@ -5,6 +5,7 @@ import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import {
   EndpointRepository,
   MessageRepository,
+  signingSecrets,
   type DeliveryEntity,
   type EndpointEntity,
   type MessageEntity,
@@ -402,9 +403,7 @@ export class DeliveryDispatcher {
     const target: EndpointTarget = {
       id: endpoint._id,
       headers: endpoint.headers,
-      secrets: endpoint.secrets
-        .filter((secret) => secret.expiresAt === undefined || secret.expiresAt > now)
-        .map((secret) => secret.secret),
+      secrets: signingSecrets(endpoint.secrets, now).map((secret) => secret.secret),
       timeoutMs: Math.min(endpoint.timeoutMs, this.config.leaseMs - LEASE_MARGIN_MS),
       ...(endpoint.url === undefined ? {} : { url: endpoint.url }),
       ...(endpoint.to === undefined ? {} : { to: endpoint.to }),

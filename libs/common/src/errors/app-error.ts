@@ -11,6 +11,10 @@ export enum ErrorCode {
   MessagesPerSecondExceeded = 'messages_per_second_exceeded',
   /** A quota on a stored resource, such as endpoints per app (409). */
   QuotaExceeded = 'quota_exceeded',
+  /** POST /v1/endpoints/:id/rotate-secret more often than SECRET_ROTATION_LIMIT per window. */
+  SecretRotationRateLimited = 'secret_rotation_rate_limited',
+  /** Unknown credentials from one client address over AUTH_FAILURE_LIMIT per window. */
+  AuthFailureRateLimited = 'auth_failure_rate_limited',
   DependencyUnavailable = 'dependency_unavailable',
 }
 
@@ -32,11 +36,11 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 
-  /** A 429; `code` names the limit. */
+  /** A 429; `code` names the limit when it is one of its own. */
   static rateLimited(
     message: string,
     retryAfterMs: number,
-    code: ErrorCode.RateLimited | ErrorCode.MessagesPerSecondExceeded = ErrorCode.RateLimited,
+    code: ErrorCode = ErrorCode.RateLimited,
   ): AppError {
     const error = new AppError(code, message);
     error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));

@@ -30,6 +30,8 @@ export function statusOf(code: ErrorCode): number {
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case ErrorCode.RateLimited:
     case ErrorCode.MessagesPerSecondExceeded:
+    case ErrorCode.SecretRotationRateLimited:
+    case ErrorCode.AuthFailureRateLimited:
       return HttpStatus.TOO_MANY_REQUESTS;
     case ErrorCode.DependencyUnavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;

@@ -4,6 +4,9 @@ export interface AppEntity {
   _id: string;
   name: string;
   apiKeyHash: string;
+  /** The key a rotation replaced, still accepted until previousApiKeyExpiresAt. */
+  previousApiKeyHash?: string;
+  previousApiKeyExpiresAt?: Date;
   createdAt: Date;
   /** The quotas an admin set for this app; the others are the environment's defaults. */
   quotas?: Partial<AppQuotas>;

@@ -28,8 +28,38 @@ export class AppRepository {
     return this.model.findByIdAndUpdate(id, update, { new: true }).lean<AppEntity>().exec();
   }
 
-  findByApiKeyHash(apiKeyHash: string): Promise<AppEntity | null> {
-    return this.model.findOne({ apiKeyHash }).lean<AppEntity>().exec();
+  /** The app whose current key, or whose previous key still in its grace period at `now`, this is. */
+  findByApiKeyHash(apiKeyHash: string, now: Date): Promise<AppEntity | null> {
+    return this.model
+      .findOne({
+        $or: [
+          { apiKeyHash },
+          { previousApiKeyHash: apiKeyHash, previousApiKeyExpiresAt: { $gt: now } },
+        ],
+      })
+      .lean<AppEntity>()
+      .exec();
+  }
+
+  /**
+   * Gives the app a new key hash in one atomic update; null when there is no such app. The key it
+   * replaces stays valid until `previousExpiresAt`, or not at all without one; a key replaced
+   * earlier is dropped either way: two keys are valid at most. Two rotations at once are applied
+   * one after the other, so the second one's old key is the first one's new key.
+   */
+  rotateApiKey(
+    id: string,
+    apiKeyHash: string,
+    previousExpiresAt: Date | undefined,
+  ): Promise<AppEntity | null> {
+    const previous =
+      previousExpiresAt === undefined
+        ? { previousApiKeyHash: '$$REMOVE', previousApiKeyExpiresAt: '$$REMOVE' }
+        : { previousApiKeyHash: '$apiKeyHash', previousApiKeyExpiresAt: previousExpiresAt };
+    return this.model
+      .findOneAndUpdate({ _id: id }, [{ $set: { ...previous, apiKeyHash } }], { new: true })
+      .lean<AppEntity>()
+      .exec();
   }
 
   async findExistingIds(ids: readonly string[]): Promise<Set<string>> {

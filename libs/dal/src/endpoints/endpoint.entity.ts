@@ -53,6 +53,8 @@ export interface EndpointEntity {
   healthWrites?: HealthWrite[];
   /** Newest first. */
   secrets: EndpointSecret[];
+  /** When the secret was last rotated, newest first, as many as SECRET_ROTATION_LIMIT: its rate limit. */
+  secretRotations?: Date[];
   recipientTokenHash: string;
   createdAt: Date;
   updatedAt: Date;

@@ -3,6 +3,7 @@ import { SecretBox } from '@app/common';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import type { PageRequest } from '../shared/tenant';
 import type { EndpointEntity, EndpointSecret, HealthWrite } from './endpoint.entity';
+import type { SecretRotationLimit } from './endpoint-secrets';
 
 export interface EndpointHealthChange {
   endpointId: string;
@@ -99,8 +100,10 @@ export class EndpointRepository {
   }
 
   /**
-   * Replaces the signing secrets, provided the current one is still `expectedCurrent`: of two
-   * rotations at once, one wins and the other finds nothing to update (null).
+   * Replaces the signing secrets, provided the current one is still `expectedCurrent` and the
+   * endpoint made fewer than `limit.max` rotations within `limit.windowMs`: of two rotations at
+   * once, one wins and the other finds nothing to update (null), and so does a rotation over the
+   * limit. The check and the write are one atomic update, whichever API process makes it.
    */
   replaceSecrets(
     appId: string,
@@ -108,7 +111,9 @@ export class EndpointRepository {
     expectedCurrent: string,
     secrets: EndpointEntity['secrets'],
     now: Date,
+    limit: SecretRotationLimit,
   ): Promise<EndpointEntity | null> {
+    const windowStart = new Date(now.getTime() - limit.windowMs);
     return this.model
       .findOneAndUpdate(
         // A secret stored before encryption is still stored as it was given.
@@ -116,8 +121,13 @@ export class EndpointRepository {
           _id: id,
           appId,
           'secrets.0.secret': { $in: [this.seal(expectedCurrent), expectedCurrent] },
+          // The max-th newest rotation is absent or out of the window.
+          [`secretRotations.${limit.max - 1}`]: { $not: { $gt: windowStart } },
         },
-        { $set: { secrets: this.sealed(secrets), updatedAt: now } },
+        {
+          $set: { secrets: this.sealed(secrets), updatedAt: now },
+          $push: { secretRotations: { $each: [now], $position: 0, $slice: limit.max } },
+        },
         { new: true },
       )
       .lean<EndpointEntity>()

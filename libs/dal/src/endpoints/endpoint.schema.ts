@@ -28,6 +28,7 @@ export const endpointSchema = new Schema<EndpointEntity>(
     circuitProbing: Boolean,
     healthWrites: { type: [{ _id: false, writer: String, batch: Number }], default: undefined },
     secrets: [{ _id: false, secret: String, expiresAt: Date }],
+    secretRotations: { type: [Date], default: undefined },
     recipientTokenHash: { type: String, required: true },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

@@ -194,7 +194,8 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
   });
 
   const calls: [string, () => Promise<unknown>][] = [
-    ['apps.findByApiKeyHash', () => repo.apps.findByApiKeyHash('hash')],
+    ['apps.findByApiKeyHash', () => repo.apps.findByApiKeyHash('hash', at(1))],
+    ['apps.rotateApiKey', () => repo.apps.rotateApiKey(APP, 'hash', at(1))],
     ['apps.findExistingIds', () => repo.apps.findExistingIds([APP])],
     ['apps.list', () => repo.apps.list({ limit: 50 })],
     ['endpoints.findById', () => repo.endpoints.findById(APP, 'ep_1')],
@@ -207,6 +208,14 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ['endpoints.findByApps', () => repo.endpoints.findByApps([APP])],
     ['endpoints.findByIds', () => repo.endpoints.findByIds(['ep_0', 'ep_1'])],
     ['endpoints.update', () => repo.endpoints.update(APP, 'ep_2', { description: 'x' })],
+    [
+      'endpoints.replaceSecrets',
+      () =>
+        repo.endpoints.replaceSecrets(APP, 'ep_2', 'whsec_x', [], at(1), {
+          max: 10,
+          windowMs: 60_000,
+        }),
+    ],
     [
       'endpoints.recordHealth',
       () =>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_MESSAGE_BYTES } from '@app/contracts';
 import { dependencyEnv, env } from './env';
 import { securityConfig, securityEnv } from './security.config';
 
@@ -28,6 +29,11 @@ export const notifierConfigSchema = z
     TWILIO_FROM: z.string().optional(),
     INTAKE_PREFETCH: env.positiveInt(500),
     INTAKE_BATCH_SIZE: env.positiveInt(200),
+    /**
+     * An AMQP body larger than this is refused unparsed and dead-lettered cut short. Not below
+     * what the HTTP API accepts, or a message it answered 202 for would be refused here.
+     */
+    INTAKE_MAX_MESSAGE_BYTES: env.positiveInt(MAX_MESSAGE_BYTES),
     DELIVERY_CONCURRENCY: env.positiveInt(200),
     SCHEDULER_INTERVAL: env.duration('250ms'),
     LEASE_DURATION: env.duration('90s'),
@@ -51,6 +57,10 @@ export const notifierConfigSchema = z
   .refine((vars) => vars.INTAKE_BATCH_SIZE <= vars.INTAKE_PREFETCH, {
     path: ['INTAKE_BATCH_SIZE'],
     message: 'must not exceed INTAKE_PREFETCH (a batch is filled from unacknowledged messages)',
+  })
+  .refine((vars) => vars.INTAKE_MAX_MESSAGE_BYTES >= MAX_MESSAGE_BYTES, {
+    path: ['INTAKE_MAX_MESSAGE_BYTES'],
+    message: `must be at least ${MAX_MESSAGE_BYTES} (256 KiB, the largest body the HTTP API accepts)`,
   })
   .refine((vars) => vars.LEASE_DURATION >= 15_000, {
     path: ['LEASE_DURATION'],
@@ -99,6 +109,7 @@ export const notifierConfigSchema = z
         : undefined,
     intakePrefetch: vars.INTAKE_PREFETCH,
     intakeBatchSize: vars.INTAKE_BATCH_SIZE,
+    intakeMaxMessageBytes: vars.INTAKE_MAX_MESSAGE_BYTES,
     deliveryConcurrency: vars.DELIVERY_CONCURRENCY,
     schedulerIntervalMs: vars.SCHEDULER_INTERVAL,
     leaseMs: vars.LEASE_DURATION,

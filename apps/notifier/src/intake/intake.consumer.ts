@@ -10,7 +10,12 @@ interface MessageProperties {
 }
 import { messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DEAD_LETTER_QUEUE, HEADER_ERROR, INTAKE_QUEUE } from '@app/contracts';
+import {
+  DEAD_LETTER_QUEUE,
+  HEADER_ERROR,
+  HEADER_ORIGINAL_SIZE,
+  INTAKE_QUEUE,
+} from '@app/contracts';
 import { AmqpConnection, ConfirmPublisher, QueueConsumer } from '@app/messaging';
 import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
 import { deliveryBatchFields } from '../deliver/log-fields';
@@ -31,6 +36,11 @@ interface Received {
 const MAX_STORE_BACKOFF_MS = 10_000;
 /** x-error is cut to this: a reason quoting a huge header must not make the copy unpublishable. */
 const MAX_REASON_LENGTH = 1_000;
+/**
+ * What a dead-letter copy keeps of a body over the size limit: enough to see what it was, while
+ * a hostile producer's huge bodies cost the broker (and the dead-letter queue's bound) nothing.
+ */
+const DEAD_LETTER_EXCERPT_BYTES = 4 * 1024;
 /** A message MongoDB refuses on its own is dead-lettered after this many tries. */
 const POISON_TRIES = 3;
 
@@ -124,9 +134,9 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     // garbage costs the valid messages beside it no extra round trip.
     const deadLettering: Promise<void>[] = [];
     for (const received of batch) {
-      const parsed = parseIntakeMessage(received.message);
+      const parsed = parseIntakeMessage(received.message, this.config.intakeMaxMessageBytes);
       if (parsed.ok) accepted.push({ received, message: parsed.message });
-      else deadLettering.push(this.deadLetter(received, parsed.reason));
+      else deadLettering.push(this.deadLetter(received, parsed.reason, parsed.tooLarge));
     }
     try {
       if (accepted.length > 0) await this.storeAndDispatch(accepted);
@@ -203,8 +213,11 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     }
   }
 
-  private async deadLetter(received: Received, fullReason: string): Promise<void> {
+  /** `cut`: the copy keeps only the body's first DEAD_LETTER_EXCERPT_BYTES and its full size. */
+  private async deadLetter(received: Received, fullReason: string, cut = false): Promise<void> {
     const { message } = received;
+    const content = cut ? message.content.subarray(0, DEAD_LETTER_EXCERPT_BYTES) : message.content;
+    const size = cut ? { [HEADER_ORIGINAL_SIZE]: message.content.length } : {};
     const reason =
       fullReason.length > MAX_REASON_LENGTH
         ? `${fullReason.slice(0, MAX_REASON_LENGTH)}... (cut)`
@@ -214,7 +227,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     const messageId = assignedMessageId(message);
     const fields = messageId === undefined ? {} : { messageId };
     const publish = (headers: Record<string, unknown>) =>
-      this.publisher.publish('', DEAD_LETTER_QUEUE, message.content, {
+      this.publisher.publish('', DEAD_LETTER_QUEUE, content, {
         contentType:
           typeof properties.contentType === 'string' ? properties.contentType : undefined,
         messageId: typeof properties.messageId === 'string' ? properties.messageId : undefined,
@@ -223,13 +236,14 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       });
     try {
       try {
-        await publish({ ...properties.headers, [HEADER_ERROR]: reason });
+        await publish({ ...properties.headers, [HEADER_ERROR]: reason, ...size });
       } catch (error) {
         // Connected, yet refused: the producer's headers cannot travel again (too large, or of a
         // type that does not encode back). Without them rather than never.
         if (!this.publisher.isReady) throw error;
         await publish({
           [HEADER_ERROR]: reason,
+          ...size,
           'x-original-headers': 'dropped: could not be copied',
         });
       }

@@ -2,6 +2,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { parseIntakeMessage } from './parse-intake-message';
 
 const APP_ID = 'app_0192f0c4a1b27c3d8e9f00112233aabb';
+const MAX_BYTES = 1024;
 const HTTP_ASSIGNED_ID = 'msg_0192f0c4a1b27c3d8e9f001122334455';
 
 interface Fake {
@@ -29,13 +30,13 @@ function amqpMessage({ body, headers = { 'x-app-id': APP_ID }, messageId }: Fake
 }
 
 function reasonFor(fake: Fake): string {
-  const parsed = parseIntakeMessage(amqpMessage(fake));
+  const parsed = parseIntakeMessage(amqpMessage(fake), MAX_BYTES);
   if (parsed.ok) throw new Error('expected the message to be refused');
   return parsed.reason;
 }
 
 function accepted(fake: Fake) {
-  const parsed = parseIntakeMessage(amqpMessage(fake));
+  const parsed = parseIntakeMessage(amqpMessage(fake), MAX_BYTES);
   if (!parsed.ok) throw new Error(`expected the message to be accepted: ${parsed.reason}`);
   return parsed.message;
 }
@@ -57,6 +58,15 @@ describe('parseIntakeMessage', () => {
     expect(accepted({ messageId: 'order-1' }).mintedId).toBeUndefined();
     const headers = { 'x-app-id': APP_ID, 'x-message-id': HTTP_ASSIGNED_ID };
     expect(accepted({ headers }).mintedId).toBeUndefined();
+  });
+
+  it('refuses a body over the limit by its size alone, before reading it', () => {
+    const body = Buffer.alloc(MAX_BYTES + 1, 0xff);
+    expect(parseIntakeMessage(amqpMessage({ body }), MAX_BYTES)).toEqual({
+      ok: false,
+      reason: `the body is ${MAX_BYTES + 1} bytes, more than the ${MAX_BYTES} bytes accepted`,
+      tooLarge: true,
+    });
   });
 
   it('keeps idempotencyKey and endpointIds from the body', () => {
@@ -83,7 +93,7 @@ describe('parseIntakeMessage', () => {
   it('refuses a message without headers at all', () => {
     const message = amqpMessage({});
     message.properties.headers = undefined;
-    const parsed = parseIntakeMessage(message);
+    const parsed = parseIntakeMessage(message, MAX_BYTES);
     expect(parsed).toEqual({ ok: false, reason: "header x-app-id is required (the app's id)" });
   });
 

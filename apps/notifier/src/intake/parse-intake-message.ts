@@ -1,23 +1,25 @@
-import {
-  HEADER_APP_ID,
-  HEADER_MESSAGE_ID,
-  MAX_MESSAGE_BYTES,
-  publishMessageSchema,
-} from '@app/contracts';
+import { HEADER_APP_ID, HEADER_MESSAGE_ID, publishMessageSchema } from '@app/contracts';
 import type { ConsumeMessage } from 'amqplib';
 import { newId } from '@app/common';
 import type { IncomingMessage } from '../store-messages/store-messages.command';
 
-export type ParsedIntake = { ok: true; message: IncomingMessage } | { ok: false; reason: string };
+export type ParsedIntake =
+  | { ok: true; message: IncomingMessage }
+  /** `tooLarge`: refused by size alone, unread; its dead-letter copy is cut short. */
+  | { ok: false; reason: string; tooLarge?: true };
 
 const MESSAGE_ID_PATTERN = /^msg_[0-9a-f]{32}$/;
 
-/** Translates one AMQP message into a store command, or says why it cannot be accepted. */
-export function parseIntakeMessage(amqp: ConsumeMessage): ParsedIntake {
-  if (amqp.content.length > MAX_MESSAGE_BYTES) {
+/**
+ * Translates one AMQP message into a store command, or says why it cannot be accepted. The size
+ * is checked first: a body over `maxBytes` is never decoded.
+ */
+export function parseIntakeMessage(amqp: ConsumeMessage, maxBytes: number): ParsedIntake {
+  if (amqp.content.length > maxBytes) {
     return {
       ok: false,
-      reason: `the body is ${amqp.content.length} bytes, more than the ${MAX_MESSAGE_BYTES} (256 KiB) accepted`,
+      reason: `the body is ${amqp.content.length} bytes, more than the ${maxBytes} bytes accepted`,
+      tooLarge: true,
     };
   }
   const headers = amqp.properties.headers ?? {};

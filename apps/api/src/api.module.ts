@@ -10,6 +10,8 @@ import { CreateAppUseCase } from './apps/create-app/create-app.usecase';
 import { ListAppsUseCase } from './apps/list-apps/list-apps.usecase';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { AuthGuard } from './auth/auth.guard';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { ListRefusedDeadLettersUseCase } from './dead-letters/list-refused-dead-letters/list-refused-dead-letters.usecase';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { RedeliverDeliveryUseCase } from './deliveries/redeliver-delivery/redeliver-delivery.usecase';
 import { CreateEndpointUseCase } from './endpoints/create-endpoint/create-endpoint.usecase';
@@ -65,6 +67,7 @@ export class ApiModule {
         InboxController,
         HealthController,
         MetricsController,
+        DeadLettersController,
       ],
       providers: [
         { provide: API_CONFIG, useValue: config },
@@ -75,6 +78,7 @@ export class ApiModule {
         TargetPolicy,
         CreateAppUseCase,
         ListAppsUseCase,
+        ListRefusedDeadLettersUseCase,
         BacklogSource,
         CreateEndpointUseCase,
         ListEndpointsUseCase,

@@ -8,15 +8,17 @@ interface MessageProperties {
   timestamp?: number;
   headers?: Record<string, unknown>;
 }
-import { messagesAccepted } from '@app/common';
+import { Clock, messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import {
   DEAD_LETTER_QUEUE,
+  HEADER_APP_ID,
   HEADER_ERROR,
   HEADER_ORIGINAL_SIZE,
   INTAKE_QUEUE,
 } from '@app/contracts';
-import { AmqpConnection, ConfirmPublisher, QueueConsumer } from '@app/messaging';
+import { RefusedDeadLetterRepository } from '@app/dal';
+import { AmqpConnection, ConfirmPublisher, PublishError, QueueConsumer } from '@app/messaging';
 import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
 import { deliveryBatchFields } from '../deliver/log-fields';
 import { DeliveryScheduler } from '../scheduler/delivery.scheduler';
@@ -79,6 +81,8 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     private readonly dispatcher: DeliveryDispatcher,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     private readonly scheduler: DeliveryScheduler,
+    private readonly refusedDeadLetters: RefusedDeadLetterRepository,
+    private readonly clock: Clock,
   ) {
     this.consumer = new QueueConsumer(
       connection,
@@ -250,9 +254,50 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       ack(received);
       this.logger.warn({ ...fields, reason }, `message dead-lettered: ${reason}`);
     } catch (error) {
+      if (error instanceof PublishError && error.refused) {
+        await this.recordRefused(received, reason, fields);
+        return;
+      }
       // Left unacknowledged: the broker redelivers it once the channel is back.
       this.logger.warn(fields, `dead-lettering failed: ${String(error)}`);
     }
+  }
+
+  /**
+   * The dead-letter queue refused the copy (full: its bound is overflow reject-publish). The
+   * message is written down in MongoDB instead, then acknowledged: dropped, but not silently.
+   * Should MongoDB fail too, it stays unacknowledged and comes back.
+   */
+  private async recordRefused(
+    received: Received,
+    reason: string,
+    fields: { messageId?: string },
+  ): Promise<void> {
+    const { message } = received;
+    const properties = message.properties as MessageProperties;
+    const appId: unknown = properties.headers?.[HEADER_APP_ID];
+    try {
+      await this.refusedDeadLetters.record({
+        appId: typeof appId === 'string' ? appId.slice(0, MAX_REASON_LENGTH) : null,
+        reason,
+        refusal: `${DEAD_LETTER_QUEUE} refused it (nack): the queue is full`,
+        size: message.content.length,
+        routingKey: message.fields.routingKey.slice(0, MAX_REASON_LENGTH),
+        messageId:
+          typeof properties.messageId === 'string'
+            ? properties.messageId.slice(0, MAX_REASON_LENGTH)
+            : null,
+        refusedAt: this.clock.now(),
+      });
+    } catch (error) {
+      this.logger.warn(fields, `recording a refused dead letter failed: ${String(error)}`);
+      return;
+    }
+    ack(received);
+    this.logger.error(
+      { ...fields, reason },
+      `${DEAD_LETTER_QUEUE} is full: refused message recorded in refused_dead_letters`,
+    );
   }
 }
 

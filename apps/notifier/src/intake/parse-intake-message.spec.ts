@@ -1,9 +1,11 @@
 import type { ConsumeMessage } from 'amqplib';
+import { idempotentMessageId, newAppMessageId } from '@app/common';
 import { parseIntakeMessage } from './parse-intake-message';
 
 const APP_ID = 'app_0192f0c4a1b27c3d8e9f00112233aabb';
 const MAX_BYTES = 1024;
-const HTTP_ASSIGNED_ID = 'msg_0192f0c4a1b27c3d8e9f001122334455';
+const HTTP_ASSIGNED_ID = newAppMessageId(APP_ID);
+const OTHER_APP = 'app_0192f0c4a1b27c3d8e9f00112233ccdd';
 
 interface Fake {
   body?: string | Buffer;
@@ -140,11 +142,21 @@ describe('parseIntakeMessage', () => {
     expect(accepted({ headers }).assignedId).toBe(HTTP_ASSIGNED_ID);
   });
 
-  it.each(['msg_1', 'ep_0192f0c4a1b27c3d8e9f001122334455', `${HTTP_ASSIGNED_ID}0`, 42])(
-    'ignores an x-message-id that is not one of ours: %p',
-    (id) => {
-      const headers = { 'x-app-id': APP_ID, 'x-message-id': id };
-      expect(accepted({ headers }).assignedId).toBeUndefined();
-    },
-  );
+  it.each(
+    [
+      'msg_1',
+      'ep_0192f0c4a1b27c3d8e9f001122334455',
+      `${HTTP_ASSIGNED_ID}0`,
+      42,
+      ['made for another app', newAppMessageId(OTHER_APP)],
+      ["another app's key-derived id", idempotentMessageId(OTHER_APP, 'order-1')],
+      [
+        'a tag that does not match',
+        `${HTTP_ASSIGNED_ID.slice(0, -1)}${HTTP_ASSIGNED_ID.endsWith('0') ? '1' : '0'}`,
+      ],
+    ].map((id) => (Array.isArray(id) ? id[1] : id)),
+  )('ignores an x-message-id that is not one the API made for this app: %p', (id) => {
+    const headers = { 'x-app-id': APP_ID, 'x-message-id': id };
+    expect(accepted({ headers }).assignedId).toBeUndefined();
+  });
 });

@@ -5,7 +5,7 @@ import {
   ErrorCode,
   idempotentMessageId,
   messagesAccepted,
-  newId,
+  newAppMessageId,
 } from '@app/common';
 import { EVENTS_EXCHANGE, HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contracts';
 import { EndpointRepository } from '@app/dal';
@@ -35,7 +35,7 @@ export class PublishMessageUseCase {
     if (message.endpointIds !== undefined) await this.checkEndpoints(appId, message.endpointIds);
     const id =
       message.idempotencyKey === undefined
-        ? newId('msg')
+        ? newAppMessageId(appId)
         : idempotentMessageId(appId, message.idempotencyKey);
     try {
       await this.publisher.publish(

@@ -10,6 +10,7 @@ import { ChannelRegistry, MapChannelRegistry } from './deliver/channel-registry'
 import { DeliveryDispatcher } from './deliver/delivery-dispatcher';
 import { FallbackDeliveries } from './deliver/fallback-deliveries';
 import { OutcomeWriter } from './deliver/outcome-writer';
+import { BrokerUserBinding } from './intake/broker-user-binding';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { CircuitBreaker } from './isolation/circuit-breaker';
 import { EndpointGate } from './isolation/endpoint-gate';
@@ -51,6 +52,7 @@ export class NotifierModule {
         DeliveryDispatcher,
         DeliveryScheduler,
         MessageStatusRepair,
+        BrokerUserBinding,
         IntakeConsumer,
         NotifierLifecycle,
         MetricsServer,

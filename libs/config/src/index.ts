@@ -5,3 +5,4 @@ export * from './load-config';
 export * from './log-level.config';
 export * from './notifier.config';
 export * from './security.config';
+export * from './broker-user';

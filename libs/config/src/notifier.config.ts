@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_MESSAGE_BYTES } from '@app/contracts';
+import { brokerUserOf } from './broker-user';
 import { dependencyEnv, env } from './env';
 import { securityConfig, securityEnv } from './security.config';
 
@@ -34,6 +35,11 @@ export const notifierConfigSchema = z
      * what the HTTP API accepts, or a message it answered 202 for would be refused here.
      */
     INTAKE_MAX_MESSAGE_BYTES: env.positiveInt(MAX_MESSAGE_BYTES),
+    /**
+     * The broker user the API publishes as: its messages are accepted for an app bound to another
+     * broker user (brokerUser). Default: the user in AMQP_URL (the API and notifiers share it).
+     */
+    API_BROKER_USER: z.string().min(1, 'must not be empty').optional(),
     DELIVERY_CONCURRENCY: env.positiveInt(200),
     SCHEDULER_INTERVAL: env.duration('250ms'),
     LEASE_DURATION: env.duration('90s'),
@@ -110,6 +116,7 @@ export const notifierConfigSchema = z
     intakePrefetch: vars.INTAKE_PREFETCH,
     intakeBatchSize: vars.INTAKE_BATCH_SIZE,
     intakeMaxMessageBytes: vars.INTAKE_MAX_MESSAGE_BYTES,
+    apiBrokerUser: vars.API_BROKER_USER ?? brokerUserOf(vars.AMQP_URL),
     deliveryConcurrency: vars.DELIVERY_CONCURRENCY,
     schedulerIntervalMs: vars.SCHEDULER_INTERVAL,
     leaseMs: vars.LEASE_DURATION,

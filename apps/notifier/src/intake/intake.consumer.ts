@@ -5,6 +5,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 interface MessageProperties {
   contentType?: string;
   messageId?: string;
+  userId?: string;
   timestamp?: number;
   headers?: Record<string, unknown>;
 }
@@ -27,6 +28,7 @@ import type {
   StoreMessagesResult,
 } from '../store-messages/store-messages.command';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
+import { BrokerUserBinding } from './broker-user-binding';
 import { assignedMessageId, parseIntakeMessage } from './parse-intake-message';
 import { isPermanentStoreError } from './store-errors';
 
@@ -83,6 +85,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     private readonly scheduler: DeliveryScheduler,
     private readonly refusedDeadLetters: RefusedDeadLetterRepository,
     private readonly clock: Clock,
+    private readonly binding: BrokerUserBinding,
   ) {
     this.consumer = new QueueConsumer(
       connection,
@@ -133,19 +136,51 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   }
 
   private async process(batch: Received[]): Promise<void> {
-    const accepted: { received: Received; message: IncomingMessage }[] = [];
+    const parsedOk: { received: Received; message: IncomingMessage }[] = [];
     // Refused messages go to the dead-letter queue while the valid ones are stored: a flood of
     // garbage costs the valid messages beside it no extra round trip.
     const deadLettering: Promise<void>[] = [];
     for (const received of batch) {
       const parsed = parseIntakeMessage(received.message, this.config.intakeMaxMessageBytes);
-      if (parsed.ok) accepted.push({ received, message: parsed.message });
+      if (parsed.ok) parsedOk.push({ received, message: parsed.message });
       else deadLettering.push(this.deadLetter(received, parsed.reason, parsed.tooLarge));
     }
+    const refusals = await this.bindingRefusals(parsedOk);
+    if (refusals === undefined) {
+      // Shutting down while MongoDB is away: left unacknowledged for the broker to redeliver.
+      await Promise.all(deadLettering);
+      return;
+    }
+    const accepted = parsedOk.filter((item, index) => {
+      const refusal = refusals.get(index);
+      if (refusal !== undefined) deadLettering.push(this.deadLetter(item.received, refusal));
+      return refusal === undefined;
+    });
     try {
       if (accepted.length > 0) await this.storeAndDispatch(accepted);
     } finally {
       await Promise.all(deadLettering);
+    }
+  }
+
+  /** The broker-user check, retried while MongoDB is down (undefined: stopped meanwhile). */
+  private async bindingRefusals(
+    items: { received: Received; message: IncomingMessage }[],
+  ): Promise<Map<number, string> | undefined> {
+    const fromBroker = items.map(({ received, message }) => ({
+      appId: message.appId,
+      userId: (received.message.properties as MessageProperties).userId,
+    }));
+    for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, MAX_STORE_BACKOFF_MS)) {
+      try {
+        return await this.binding.refusals(fromBroker);
+      } catch (error) {
+        this.logger.warn(
+          `reading broker-user bindings failed, retrying in ${backoffMs} ms: ${String(error)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      if (this.stopped) return undefined;
     }
   }
 

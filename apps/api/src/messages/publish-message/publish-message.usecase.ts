@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   AppError,
   Clock,
@@ -7,6 +7,7 @@ import {
   messagesAccepted,
   newAppMessageId,
 } from '@app/common';
+import { API_CONFIG, type ApiConfig } from '@app/config';
 import { EVENTS_EXCHANGE, HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contracts';
 import { EndpointRepository } from '@app/dal';
 import { ConfirmPublisher, PublishError } from '@app/messaging';
@@ -29,6 +30,7 @@ export class PublishMessageUseCase {
     private readonly endpoints: EndpointRepository,
     private readonly clock: Clock,
     private readonly logger: PinoLogger,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   async execute({ appId, message }: PublishMessageCommand): Promise<Accepted> {
@@ -45,6 +47,8 @@ export class PublishMessageUseCase {
         {
           contentType: 'application/json',
           timestamp: Math.floor(this.clock.now().getTime() / 1000),
+          // Checked by RabbitMQ against our connection's user: intake trusts it for every app.
+          userId: this.config.brokerUser,
           headers: { [HEADER_APP_ID]: appId, [HEADER_MESSAGE_ID]: id },
         },
       );

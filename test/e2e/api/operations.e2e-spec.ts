@@ -8,6 +8,7 @@ import { ApiClient } from './api-helpers';
 const ROUTES = [
   ['post', '/v1/apps'],
   ['get', '/v1/apps'],
+  ['get', '/v1/dead-letters/refused'],
   ['post', '/v1/endpoints'],
   ['get', '/v1/endpoints'],
   ['get', '/v1/endpoints/{id}'],

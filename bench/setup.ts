@@ -116,6 +116,8 @@ export async function startApi(env: PlatformEnv): Promise<{ process: BenchProces
       AMQP_URL: env.amqpUrl,
       ADMIN_API_KEY: ADMIN_KEY,
       TARGET_ALLOWLIST: '127.0.0.0/8',
+      // The benchmark measures the pipeline, one app at full speed, not its quota.
+      QUOTA_MESSAGES_PER_SECOND: '1000000',
     },
   });
   const url = `http://127.0.0.1:${port}`;
@@ -139,6 +141,7 @@ export function startNotifier(
       MONGODB_URI: env.mongodbUri,
       AMQP_URL: env.amqpUrl,
       TARGET_ALLOWLIST: '127.0.0.0/8',
+      QUOTA_MESSAGES_PER_SECOND: '1000000',
       ...extraEnv,
     },
   });

@@ -62,6 +62,8 @@ export async function startReceiver(
         log(`refused a webhook: ${result.reason} ${result.message ?? ''}`);
       if (result.outcome === 'duplicate')
         log(`duplicate ${result.event?.id} answered 200, not handled again`);
+      if (result.outcome === 'in_progress')
+        log(`${result.event?.id} arrived again while still being handled: answered 409`);
     },
   );
   const server = createServer((request, response) => {

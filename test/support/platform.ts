@@ -7,6 +7,7 @@ import { apiConfigSchema, loadConfig, notifierConfigSchema } from '@app/config';
 import { EVENTS_EXCHANGE } from '@app/contracts';
 import { createApi } from '../../apps/api/src/main';
 import { createNotifier } from '../../apps/notifier/src/main';
+import type { NotifierOptions } from '../../apps/notifier/src/notifier.module';
 import { eventually } from './eventually';
 import { createVhost, type Vhost } from './rabbit-vhost';
 
@@ -81,6 +82,8 @@ export class TestPlatform {
       LEASE_DURATION: '15s',
       SECRETS_KEY,
       LOG_LEVEL,
+      // Suites use retry delays of a few ms; the quota's own tests set it.
+      QUOTA_MIN_RETRY_DELAY: '0ms',
       ...options.env,
     };
     for (let i = 0; i < (options.notifiers ?? 1); i++) await this.startNotifier();
@@ -98,10 +101,12 @@ export class TestPlatform {
     this.db = await createConnection(this.mongoUri).asPromise();
   }
 
-  async startNotifier(): Promise<INestApplicationContext> {
+  /** Another notifier; `options.localClock` plays a host whose clock is set wrong. */
+  async startNotifier(options: NotifierOptions = {}): Promise<INestApplicationContext> {
     const notifier = await createNotifier(
       loadConfig(notifierConfigSchema, this.env),
       this.mongoUri,
+      options,
     );
     await notifier.init();
     this.notifiers.push(notifier);

@@ -3,11 +3,14 @@ import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppErrorFilter, Clock, LOG_PARAMS, SystemClock } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
-import { DalModule } from '@app/dal';
+import { AppQuotaReader, AppRepository, DalModule } from '@app/dal';
 import { MessagingModule } from '@app/messaging';
 import { AppsController } from './apps/apps.controller';
 import { CreateAppUseCase } from './apps/create-app/create-app.usecase';
+import { GetAppUseCase } from './apps/get-app/get-app.usecase';
 import { ListAppsUseCase } from './apps/list-apps/list-apps.usecase';
+import { UpdateAppUseCase } from './apps/update-app/update-app.usecase';
+import { RotateAppKeyUseCase } from './apps/rotate-app-key/rotate-app-key.usecase';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { AuthGuard } from './auth/auth.guard';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
@@ -33,6 +36,7 @@ import { GetMessageUseCase } from './messages/get-message/get-message.usecase';
 import { ListAttemptsUseCase } from './messages/list-attempts/list-attempts.usecase';
 import { ListMessagesUseCase } from './messages/list-messages/list-messages.usecase';
 import { MessagesController } from './messages/messages.controller';
+import { MessageRateLimiter } from './messages/publish-message/message-rate.limiter';
 import { PublishMessageUseCase } from './messages/publish-message/publish-message.usecase';
 import { RedeliverMessageUseCase } from './messages/redeliver-message/redeliver-message.usecase';
 import { BacklogSource } from './metrics/backlog-source';
@@ -79,6 +83,14 @@ export class ApiModule {
         CreateAppUseCase,
         ListAppsUseCase,
         ListRefusedDeadLettersUseCase,
+        GetAppUseCase,
+        UpdateAppUseCase,
+        {
+          provide: AppQuotaReader,
+          useFactory: (apps: AppRepository) => new AppQuotaReader(apps, config.quotas),
+          inject: [AppRepository],
+        },
+        RotateAppKeyUseCase,
         BacklogSource,
         CreateEndpointUseCase,
         ListEndpointsUseCase,
@@ -88,6 +100,7 @@ export class ApiModule {
         RotateSecretUseCase,
         RotateRecipientTokenUseCase,
         RecoverEndpointUseCase,
+        MessageRateLimiter,
         PublishMessageUseCase,
         ListMessagesUseCase,
         GetMessageUseCase,

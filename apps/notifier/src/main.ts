@@ -4,16 +4,17 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { exitOnBootFailure, logJson, resolveSecretsKey, runUntilSignal } from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
 import { ensureMongo } from '@app/dal';
-import { NotifierModule } from './notifier.module';
+import { NotifierModule, type NotifierOptions } from './notifier.module';
 
 export async function createNotifier(
   config: NotifierConfig,
   mongodbUri: string,
+  options: NotifierOptions = {},
 ): Promise<INestApplicationContext> {
   logJson(config.logLevel);
   const secretsKey = await resolveSecretsKey(config.security);
   const notifier = await NestFactory.createApplicationContext(
-    NotifierModule.forRoot({ ...config, mongodbUri, secretsKey }),
+    NotifierModule.forRoot({ ...config, mongodbUri, secretsKey }, options),
     // Not bufferLogs: logJson has Nest's lines on pino already, and createApplicationContext
     // runs the bootstrap hooks (the broker connection, its warnings) before useLogger could flush.
     { abortOnError: false },

@@ -33,6 +33,7 @@ export class NotifierLifecycle implements BeforeApplicationShutdown {
     // A claim or an intake batch already under way is given back, due now, not attempted.
     this.gate.close();
     await this.intake.stop();
+    this.logger.log('intake stopped: messages published from now on stay in the queue');
     await this.dispatcher.whenIdle();
     if (await this.writer.drain(DRAIN_TIMEOUT_MS)) {
       this.logger.log('every attempt in flight finished and its outcome is written');

@@ -1,29 +1,42 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
-import { Clock, LOG_PARAMS, SystemClock } from '@app/common';
+import { Clock, LOG_PARAMS } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DalModule } from '@app/dal';
+import { AppQuotaReader, AppRepository, DalModule, MONGO_CONNECTION, ServerClock } from '@app/dal';
+import type { Connection } from 'mongoose';
 import { MessagingModule } from '@app/messaging';
 import { buildChannels } from './deliver/build-channels';
 import { ChannelRegistry, MapChannelRegistry } from './deliver/channel-registry';
+import { AttemptStarts } from './deliver/attempt-starts';
 import { DeliveryDispatcher } from './deliver/delivery-dispatcher';
 import { FallbackDeliveries } from './deliver/fallback-deliveries';
 import { OutcomeWriter } from './deliver/outcome-writer';
 import { BrokerUserBinding } from './intake/broker-user-binding';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { CircuitBreaker } from './isolation/circuit-breaker';
+import { ChannelQuota } from './isolation/channel-quota';
 import { EndpointGate } from './isolation/endpoint-gate';
+import { IntakePacer } from './isolation/intake-pacer';
 import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
+import { ClockSync } from './scheduler/clock-sync.scheduler';
 import { DeliveryScheduler } from './scheduler/delivery.scheduler';
 import { MessageStatusRepair } from './scheduler/message-status-repair.scheduler';
+import { RetentionSweeper } from './scheduler/retention.scheduler';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
+
+/** What a test may give a notifier besides its configuration. */
+export interface NotifierOptions {
+  /** The host's clock, which the notifier's ServerClock corrects (default: the system's). */
+  localClock?: Clock;
+}
 
 @Module({})
 export class NotifierModule {
   static forRoot(
     config: NotifierConfig & { mongodbUri: string; secretsKey: Buffer },
+    options: NotifierOptions = {},
   ): DynamicModule {
     return {
       module: NotifierModule,
@@ -39,20 +52,41 @@ export class NotifierModule {
       ],
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
-        { provide: Clock, useClass: SystemClock },
+        // Claims, leases and every other time the notifier writes follow MongoDB's clock, the
+        // one all notifiers share (ADR 0009); measured once before anything starts.
+        {
+          provide: ServerClock,
+          useFactory: async (connection: Connection) => {
+            const clock = new ServerClock(connection, options.localClock);
+            await clock.sync();
+            return clock;
+          },
+          inject: [MONGO_CONNECTION],
+        },
+        { provide: Clock, useExisting: ServerClock },
+        ClockSync,
         {
           provide: ChannelRegistry,
           useFactory: () => new MapChannelRegistry(buildChannels(config)),
         },
+        {
+          provide: AppQuotaReader,
+          useFactory: (apps: AppRepository) => new AppQuotaReader(apps, config.quotas),
+          inject: [AppRepository],
+        },
+        IntakePacer,
+        ChannelQuota,
         StoreMessagesUseCase,
         FallbackDeliveries,
         EndpointGate,
         CircuitBreaker,
         OutcomeWriter,
+        AttemptStarts,
         DeliveryDispatcher,
         DeliveryScheduler,
         MessageStatusRepair,
         BrokerUserBinding,
+        RetentionSweeper,
         IntakeConsumer,
         NotifierLifecycle,
         MetricsServer,

@@ -6,6 +6,8 @@ export * from './http/app-error.filter';
 export * from './ids/ids';
 export * from './logging/batch-ids';
 export * from './logging/json-logs';
+export * from './metrics/cached-source';
 export * from './metrics/metrics';
+export * from './metrics/metrics-token';
 export * from './time/clock';
 export * from './process/run-until-signal';

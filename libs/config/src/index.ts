@@ -3,6 +3,8 @@ export * from './cli.config';
 export * from './env';
 export * from './load-config';
 export * from './log-level.config';
+export * from './metrics.config';
 export * from './notifier.config';
+export * from './quota.config';
 export * from './security.config';
 export * from './broker-user';

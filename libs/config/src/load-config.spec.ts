@@ -16,6 +16,18 @@ function problemsOf(load: () => unknown): string[] {
   throw new Error('expected the configuration to be refused');
 }
 
+const DEFAULT_QUOTAS = {
+  endpoints: 100,
+  messagesPerSecond: 1_000,
+  emailsPerHour: 1_000,
+  smsPerHour: 100,
+  minRetryDelay: 1_000,
+  retryScheduleLength: 50,
+  eventTypesPerEndpoint: 100,
+  headersBytes: 16_384,
+  templateBytes: 65_536,
+};
+
 describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
   it('gives the API its defaults from an empty environment', () => {
     expect(loadConfig(apiConfigSchema, {})).toEqual({
@@ -32,6 +44,9 @@ describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
       authFailureLimit: 10,
       authFailureWindowMs: 60_000,
       trustProxy: undefined,
+      quotas: DEFAULT_QUOTAS,
+      secretRotationLimit: { max: 10, windowMs: 3_600_000 },
+      metrics: { token: undefined, backlogMaxAgeMs: 15_000 },
     });
   });
 
@@ -91,6 +106,9 @@ describe('loadConfig with values', () => {
       authFailureLimit: 10,
       authFailureWindowMs: 60_000,
       trustProxy: undefined,
+      quotas: DEFAULT_QUOTAS,
+      secretRotationLimit: { max: 10, windowMs: 3_600_000 },
+      metrics: { token: undefined, backlogMaxAgeMs: 15_000 },
     });
   });
 
@@ -154,9 +172,20 @@ describe('loadConfig refusals', () => {
     ['SCHEDULER_INTERVAL', 'often', /^SCHEDULER_INTERVAL: "often" is not a duration/],
     ['LEASE_DURATION', '1s', /^LEASE_DURATION: must be at least 15s/],
     ['INTAKE_BATCH_SIZE', '501', /^INTAKE_BATCH_SIZE: must not exceed INTAKE_PREFETCH/],
+    [
+      'POISON_AFTER_ABANDONED_ATTEMPTS',
+      '0',
+      /^POISON_AFTER_ABANDONED_ATTEMPTS: Number must be greater than 0/,
+    ],
   ])('refuses %s=%s for the notifier', (name, value, expected) => {
     const problems = problemsOf(() => loadConfig(notifierConfigSchema, { [name]: value }));
     expect(problems).toEqual([expect.stringMatching(expected)]);
+  });
+
+  it('fails a delivery as poison after 3 abandoned attempts unless told otherwise', () => {
+    expect(loadConfig(notifierConfigSchema, {}).poisonAfterAbandonedAttempts).toBe(3);
+    const config = loadConfig(notifierConfigSchema, { POISON_AFTER_ABANDONED_ATTEMPTS: '5' });
+    expect(config.poisonAfterAbandonedAttempts).toBe(5);
   });
 
   it('does not let a malformed URL escape as an unnamed error', () => {

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { MAX_MESSAGE_BYTES } from '@app/contracts';
 import { brokerUserOf } from './broker-user';
 import { dependencyEnv, env } from './env';
+import { quotaDefaults, quotaEnv } from './quota.config';
+import { metricsConfig, metricsEnv } from './metrics.config';
 import { securityConfig, securityEnv } from './security.config';
 
 export const SMS_PROVIDERS = ['http', 'twilio'] as const;
@@ -45,6 +47,7 @@ export const notifierConfigSchema = z
     LEASE_DURATION: env.duration('90s'),
     /** A standalone notifier serves GET /metrics on this port when it is set. */
     METRICS_PORT: env.optionalPort(),
+    ...metricsEnv,
     ...securityEnv,
     /** Attempts in flight to one endpoint, per notifier; more are handed back, due again soon. */
     ENDPOINT_CONCURRENCY: env.positiveInt(10),
@@ -59,6 +62,15 @@ export const notifierConfigSchema = z
     CIRCUIT_BREAKER_FAILURES: env.positiveInt(100),
     /** ... at least this long without a success (docs/operations.md). */
     CIRCUIT_BREAKER_DURATION: env.duration('5d'),
+    /**
+     * A delivery whose attempt started and then ended without an outcome (its notifier died
+     * during the attempt) this many times is failed as poison instead of being tried again.
+     */
+    POISON_AFTER_ABANDONED_ATTEMPTS: env.positiveInt(3),
+    ...quotaEnv,
+    /** Ended messages older than this are removed with their deliveries and attempts. */
+    RETENTION: env.duration('30d'),
+    RETENTION_SWEEP_INTERVAL: env.duration('1m'),
   })
   .refine((vars) => vars.INTAKE_BATCH_SIZE <= vars.INTAKE_PREFETCH, {
     path: ['INTAKE_BATCH_SIZE'],
@@ -79,6 +91,10 @@ export const notifierConfigSchema = z
   .refine((vars) => vars.CIRCUIT_BREAKER_COOLDOWN >= 1_000, {
     path: ['CIRCUIT_BREAKER_COOLDOWN'],
     message: 'must be at least 1s',
+  })
+  .refine((vars) => vars.RETENTION_SWEEP_INTERVAL >= 100, {
+    path: ['RETENTION_SWEEP_INTERVAL'],
+    message: 'must be at least 100ms',
   })
   .superRefine((vars, ctx) => {
     if (vars.SMS_PROVIDER !== 'twilio') return;
@@ -121,6 +137,7 @@ export const notifierConfigSchema = z
     schedulerIntervalMs: vars.SCHEDULER_INTERVAL,
     leaseMs: vars.LEASE_DURATION,
     metricsPort: vars.METRICS_PORT,
+    metrics: metricsConfig(vars),
     security: securityConfig(vars),
     endpointConcurrency: vars.ENDPOINT_CONCURRENCY,
     circuitBreaker: {
@@ -130,6 +147,10 @@ export const notifierConfigSchema = z
       disableAfterFailures: vars.CIRCUIT_BREAKER_FAILURES,
       disableAfterMs: vars.CIRCUIT_BREAKER_DURATION,
     },
+    poisonAfterAbandonedAttempts: vars.POISON_AFTER_ABANDONED_ATTEMPTS,
+    quotas: quotaDefaults(vars),
+    retentionMs: vars.RETENTION,
+    retentionSweepIntervalMs: vars.RETENTION_SWEEP_INTERVAL,
   }));
 
 export type NotifierConfig = z.output<typeof notifierConfigSchema>;

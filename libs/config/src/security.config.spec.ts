@@ -35,13 +35,42 @@ describe('SECRETS_KEY', () => {
   });
 
   it('knows production from NODE_ENV', () => {
-    expect(loadConfig(apiConfigSchema, { NODE_ENV: 'production' }).security.production).toBe(true);
+    expect(
+      loadConfig(apiConfigSchema, { NODE_ENV: 'production', ADMIN_API_KEY: 'k'.repeat(32) })
+        .security.production,
+    ).toBe(true);
     expect(loadConfig(apiConfigSchema, { NODE_ENV: 'test' }).security.production).toBe(false);
     expect(loadConfig(notifierConfigSchema, {}).security).toEqual({
       production: false,
       secretsKey: undefined,
       secretsKeyFile: '.data/secrets.key',
     });
+  });
+});
+
+describe('ADMIN_API_KEY with NODE_ENV=production', () => {
+  it('is required: a key generated per process would differ between API processes', () => {
+    expect(problemsOf(apiConfigSchema, { NODE_ENV: 'production' })).toEqual([
+      'ADMIN_API_KEY: is required when NODE_ENV=production (at least 32 random characters: openssl rand -hex 32)',
+    ]);
+  });
+
+  it('refuses a key shorter than 32 characters, without repeating it', () => {
+    const key = 'short-but-16-plus-chars';
+    const problems = problemsOf(apiConfigSchema, { NODE_ENV: 'production', ADMIN_API_KEY: key });
+    expect(problems).toEqual([
+      `ADMIN_API_KEY: must be at least 32 characters when NODE_ENV=production (openssl rand -hex 32) (got ${key.length} characters, not shown)`,
+    ]);
+  });
+
+  it('accepts 32 characters, and 16 outside production', () => {
+    const key = 'k'.repeat(32);
+    expect(
+      loadConfig(apiConfigSchema, { NODE_ENV: 'production', ADMIN_API_KEY: key }).adminApiKey,
+    ).toBe(key);
+    expect(loadConfig(apiConfigSchema, { ADMIN_API_KEY: 'k'.repeat(16) }).adminApiKey).toBe(
+      'k'.repeat(16),
+    );
   });
 });
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration.schema';
 import { EVENT_TYPE_FILTER_PATTERN } from './event-type';
 import { CHANNELS } from './message.contract';
-import { templateSyntaxError } from './template-syntax';
+import { MAX_SECTION_DEPTH, templateProblem } from './template-syntax';
 
 export const MAX_TIMEOUT_MS = 60_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -52,20 +52,23 @@ const headersSchema = z
     },
   );
 
-/** A Mustache template (`{{payload.path}}` placeholders), refused at once if it cannot be parsed. */
+/**
+ * A Mustache template (`{{payload.path}}` placeholders), refused at once if it cannot be parsed
+ * or its sections could multiply the work of a render (see templateProblem).
+ */
 const mustacheTemplate = (max: number) =>
   z
     .string()
     .max(max)
     .superRefine((template, ctx) => {
-      const problem = templateSyntaxError(template);
+      const problem = templateProblem(template);
       if (problem !== undefined) {
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          message: `is not a valid Mustache template: ${problem}`,
-        });
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
       }
-    });
+    })
+    .describe(
+      `A Mustache template; sections may nest at most ${MAX_SECTION_DEPTH} deep and not inside a section of the same name`,
+    );
 
 const templateSchema = z.object({
   subject: mustacheTemplate(1000).optional(),

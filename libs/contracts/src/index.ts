@@ -1,5 +1,6 @@
 export * from './app.contract';
 export * from './dead-letter.contract';
+export * from './app-key.contract';
 export * from './duration.schema';
 export * from './endpoint.contract';
 export * from './event-type';
@@ -8,6 +9,7 @@ export * from './list.contract';
 export * from './message.contract';
 export * from './message-query.contract';
 export * from './payload';
+export * from './quota.contract';
 export * from './recover.contract';
 export * from './routing';
 export * from './time.schema';

@@ -1,3 +1,4 @@
+import { createEndpointSchema } from './endpoint.contract';
 import { inboxQuerySchema } from './inbox.contract';
 import { listMessagesQuerySchema } from './message-query.contract';
 import { recoverEndpointSchema } from './recover.contract';
@@ -26,9 +27,30 @@ describe('listMessagesQuerySchema', () => {
     [{ status: 'sent' }, ['status']],
     [{ eventType: 'order.*' }, ['eventType']],
     [{ since: '2026-11-26' }, ['since']],
+    // A well-formed offset no clock has: the time would be an Invalid Date.
+    [{ since: '2026-11-26T08:00:00+99:99' }, ['since']],
+    [{ until: '2026-11-26T08:00:00-24:00' }, ['until']],
     [{ since: '2026-11-26T09:00:00Z', until: '2026-11-26T09:00:00Z' }, ['until']],
   ])('refuses %j naming %j', (query, expected) => {
     expect(fields(listMessagesQuerySchema.safeParse(query))).toEqual(expected);
+  });
+});
+
+describe('durations in requests', () => {
+  const webhook = { channel: 'webhook', url: 'https://shop.test/hook' };
+
+  it('refuses a retry delay too far ahead to be a date, naming the entry', () => {
+    const result = createEndpointSchema.safeParse({
+      ...webhook,
+      retrySchedule: ['1m', '100000000d'],
+    });
+    expect(fields(result)).toEqual(['retrySchedule.1']);
+    expect(result.error?.issues[0]?.message).toBe(
+      '"100000000d" is longer than the longest duration accepted, 365d',
+    );
+    expect(createEndpointSchema.safeParse({ ...webhook, retrySchedule: ['365d'] }).success).toBe(
+      true,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHANNELS, DELIVERY_STATUSES, MESSAGE_STATUSES } from './message.contract';
+import type { AppQuotas } from './quota.contract';
 import { isoTimeView } from './time.schema';
 
 /**
@@ -24,10 +25,31 @@ export const errorBodySchema = z.object({
   }),
 });
 
+export const appQuotasViewSchema = z
+  .object({
+    endpoints: z.number().int(),
+    messagesPerSecond: z.number().int(),
+    emailsPerHour: z.number().int(),
+    smsPerHour: z.number().int(),
+    minRetryDelay: z.number().int().describe('ms'),
+    retryScheduleLength: z.number().int(),
+    eventTypesPerEndpoint: z.number().int(),
+    headersBytes: z.number().int(),
+    templateBytes: z.number().int(),
+  })
+  .describe(
+    "The quotas in force: the app's own, else the environment's defaults",
+  ) satisfies z.ZodType<AppQuotas>;
+
 export const appViewSchema = z.object({
   id: z.string(),
   name: z.string(),
   createdAt: isoTimeView,
+  quotas: appQuotasViewSchema,
+  brokerUser: z
+    .string()
+    .nullable()
+    .describe('The RabbitMQ user allowed to publish for this app, if one is set'),
 });
 
 export const createdAppSchema = appViewSchema.extend({
@@ -163,6 +185,7 @@ export const healthSchema = z.object({
 });
 
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+export type AppView = z.infer<typeof appViewSchema>;
 export type MessageSummary = z.infer<typeof messageSummarySchema>;
 export type DeliveryView = z.infer<typeof deliveryViewSchema>;
 export type MessageDetail = z.infer<typeof messageDetailSchema>;

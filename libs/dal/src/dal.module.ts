@@ -19,6 +19,7 @@ import type { InboxSequenceEntity } from './inbox/inbox-sequence.schema';
 import { MessageRepository } from './messages/message.repository';
 import { RateLimitRepository } from './rate-limits/rate-limit.repository';
 import type { RateWindowEntity } from './rate-limits/rate-window.schema';
+import { RetentionRepository } from './retention/retention.repository';
 
 export interface DalOptions {
   uri: string;
@@ -126,7 +127,20 @@ const repositories = [
     RefusedDeadLetterRepository,
     (c) => new RefusedDeadLetterRepository(c.model<RefusedDeadLetterEntity>('RefusedDeadLetter')),
   ),
-  repository(AttemptRepository, (c) => new AttemptRepository(c.model<AttemptEntity>('Attempt'))),
+  repository(
+    AttemptRepository,
+    (c) =>
+      new AttemptRepository(c.model<AttemptEntity>('Attempt'), c.model<MessageEntity>('Message')),
+  ),
+  repository(
+    RetentionRepository,
+    (c) =>
+      new RetentionRepository(
+        c.model<MessageEntity>('Message'),
+        c.model<DeliveryEntity>('Delivery'),
+        c.model<AttemptEntity>('Attempt'),
+      ),
+  ),
   repository(
     InboxRepository,
     (c) =>

@@ -1,6 +1,7 @@
 import {
   DEFAULT_RETRY_SCHEDULE,
   DurationError,
+  MAX_DURATION_MS,
   parseDuration,
   parseDurationList,
 } from './duration';
@@ -10,7 +11,7 @@ describe('parseDuration', () => {
     [0, 0],
     [1, 1],
     [15_000, 15_000],
-    [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+    [MAX_DURATION_MS, MAX_DURATION_MS],
   ])('takes the number %p as milliseconds', (input, expected) => {
     expect(parseDuration(input)).toBe(expected);
   });
@@ -102,6 +103,21 @@ describe('parseDuration', () => {
 
   it('refuses a duration too long to count in safe integer milliseconds', () => {
     expect(() => parseDuration('999999999999999d')).toThrow('too long to be a duration');
+  });
+
+  it.each([
+    ['100000000d', '"100000000d" is longer than the longest duration accepted, 365d'],
+    ['366d', '"366d" is longer than the longest duration accepted, 365d'],
+    [MAX_DURATION_MS + 1, '31536000001 is longer than the longest duration accepted, 365d'],
+    [Number.MAX_SAFE_INTEGER, 'is longer than the longest duration accepted, 365d'],
+  ])('refuses %p: a time that far ahead is no longer a date', (input, message) => {
+    expect(() => parseDuration(input)).toThrow(DurationError);
+    expect(() => parseDuration(input)).toThrow(message);
+    expect(() => parseDurationList(`1s,${String(input)}`)).toThrow(DurationError);
+  });
+
+  it('takes 365d, the longest', () => {
+    expect(parseDuration('365d')).toBe(MAX_DURATION_MS);
   });
 
   it('cuts a very long input short in its message', () => {

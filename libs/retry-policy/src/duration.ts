@@ -3,6 +3,14 @@ export const DEFAULT_RETRY_SCHEDULE = '15s,1m,5m,30m,1h,3h,6h,12h';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
+/**
+ * The longest duration accepted anywhere (requests, configuration): 365 days. Durations become
+ * times (`now + delay`), and a JavaScript Date ends about 1e8 days after 1970: a delay near that
+ * made an Invalid Date, stored as the epoch, so the "retry in 100000000d" happened at once.
+ */
+export const MAX_DURATION_MS = 365 * UNIT_MS.d;
+const TOO_LONG = 'is longer than the longest duration accepted, 365d';
+
 // Digits before the point are required (".5s" is refused) and units are lower-case only, so
 // "1M" can never be mistaken for a month.
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
@@ -47,6 +55,9 @@ function parseListEntry(entry: string, position: number, csv: string): number {
 }
 
 function parseMilliseconds(ms: number): number {
+  if (Number.isSafeInteger(ms) && ms > MAX_DURATION_MS) {
+    throw new DurationError(`${describe(ms)} ${TOO_LONG}`);
+  }
   if (Number.isSafeInteger(ms) && ms >= 0) return ms;
   throw new DurationError(
     `${describe(ms)} is not a duration: milliseconds must be a whole number, 0 or more (or use a string with a unit ms, s, m, h or d: "15s")`,
@@ -61,6 +72,7 @@ function parseDurationString(raw: string): number {
   if (!Number.isSafeInteger(ms)) {
     throw new DurationError(`${quote(raw)} is too long to be a duration: ${ACCEPTED}`);
   }
+  if (ms > MAX_DURATION_MS) throw new DurationError(`${quote(raw)} ${TOO_LONG}`);
   return ms;
 }
 

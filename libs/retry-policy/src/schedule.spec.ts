@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_SCHEDULE, parseDurationList } from './duration';
+import { DEFAULT_RETRY_SCHEDULE, MAX_DURATION_MS, parseDurationList } from './duration';
 import {
   applyJitter,
   JITTER_RATIO,
@@ -123,6 +123,27 @@ describe('planRetry', () => {
     const late = planRetry({ schedule: SCHEDULE, attemptsMade: 2, now: NOW, random: highest });
     expect(early).toEqual(new Date(NOW.getTime() + 54_000));
     expect(late).toEqual(new Date(NOW.getTime() + 66_000));
+  });
+
+  it('plans a valid date, at most MAX_DURATION_MS ahead, from a delay stored before the bound', () => {
+    // A schedule stored when durations up to 2^53 ms were accepted: now + delay is no Date.
+    const at = planRetry({ schedule: [8.64e15], attemptsMade: 1, now: NOW, random: noJitter });
+    expect(at?.getTime()).toBe(NOW.getTime() + MAX_DURATION_MS);
+  });
+
+  it('bounds notBeforeMs by MAX_RETRY_AFTER_MS, whatever a channel reports', () => {
+    for (const notBeforeMs of [8.64e15, Number.POSITIVE_INFINITY, Number.NaN]) {
+      const at = planRetry({
+        schedule: SCHEDULE,
+        attemptsMade: 1,
+        now: NOW,
+        random: noJitter,
+        notBeforeMs,
+      });
+      expect(at).not.toBeNull();
+      expect(Number.isNaN(at!.getTime())).toBe(false);
+      expect(at!.getTime()).toBeLessThanOrEqual(NOW.getTime() + MAX_RETRY_AFTER_MS);
+    }
   });
 
   it('is null when the schedule is exhausted', () => {

@@ -1,3 +1,5 @@
+import { MAX_DURATION_MS } from './duration';
+
 /** Each retry waits its scheduled delay plus or minus this fraction of it. */
 export const JITTER_RATIO = 0.1;
 
@@ -48,12 +50,22 @@ export function applyJitter(delayMs: number, random: () => number): number {
   return Math.max(0, Math.round(delayMs * (1 + spread)));
 }
 
-/** When to make the next attempt, or null when the schedule is exhausted. */
+/**
+ * When to make the next attempt, or null when the schedule is exhausted. Always a valid Date: a
+ * delay is taken as at most MAX_DURATION_MS (schedules stored before durations were bounded may
+ * hold more) and `notBeforeMs` as at most MAX_RETRY_AFTER_MS, whatever a channel reports.
+ */
 export function planRetry(input: RetryPlanInput): Date | null {
   const delay = nextRetryDelay(input.schedule, input.attemptsMade);
   if (delay === null) return null;
-  const wait = Math.max(applyJitter(delay, input.random), input.notBeforeMs ?? 0);
+  const scheduled = applyJitter(Math.min(delay, MAX_DURATION_MS), input.random);
+  const wait = Math.min(Math.max(scheduled, boundedNotBefore(input.notBeforeMs)), MAX_DURATION_MS);
   return new Date(input.now.getTime() + wait);
+}
+
+function boundedNotBefore(ms: number | undefined): number {
+  if (ms === undefined || Number.isNaN(ms)) return 0;
+  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
 }
 
 /**

@@ -183,6 +183,8 @@ describe('isolation and errors', () => {
         '/v1/endpoints?cursor=%%%',
         '/v1/messages?cursor=eyJ4IjoxfQ',
         `/v1/messages/${a.messageId}/attempts?cursor=bm9wZQ`,
+        // An attempts cursor from before positions (a time and an id): refused, not misread.
+        `/v1/messages/${a.messageId}/attempts?cursor=${Buffer.from(JSON.stringify([Date.now(), 'att_1'])).toString('base64url')}`,
         '/v1/messages?limit=-1',
         `/v1/messages/${a.messageId}/attempts?limit=1000`,
       ]) {

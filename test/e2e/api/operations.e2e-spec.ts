@@ -9,6 +9,9 @@ const ROUTES = [
   ['post', '/v1/apps'],
   ['get', '/v1/apps'],
   ['get', '/v1/dead-letters/refused'],
+  ['get', '/v1/apps/{id}'],
+  ['patch', '/v1/apps/{id}'],
+  ['post', '/v1/apps/{id}/rotate-key'],
   ['post', '/v1/endpoints'],
   ['get', '/v1/endpoints'],
   ['get', '/v1/endpoints/{id}'],
@@ -43,7 +46,8 @@ describe('operations: OpenAPI and metrics', () => {
   beforeAll(async () => {
     await sink.start();
     platform = await TestPlatform.start({
-      env: { RETRY_SCHEDULE: '100ms', METRICS_PORT: '0' },
+      // Every scrape counts the backlog afresh: the tests below watch it change.
+      env: { RETRY_SCHEDULE: '100ms', METRICS_PORT: '0', METRICS_BACKLOG_MAX_AGE: '0ms' },
     });
   });
   afterAll(async () => {
@@ -86,6 +90,8 @@ describe('operations: OpenAPI and metrics', () => {
       }
       for (const [method, path] of [
         ['post', '/v1/apps'],
+        ['patch', '/v1/apps/{id}'],
+        ['post', '/v1/apps/{id}/rotate-key'],
         ['post', '/v1/endpoints'],
         ['patch', '/v1/endpoints/{id}'],
         ['post', '/v1/endpoints/{id}/recover'],

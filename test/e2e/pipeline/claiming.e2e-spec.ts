@@ -1,5 +1,6 @@
 import { EndpointGate } from '../../../apps/notifier/src/isolation/endpoint-gate';
-import { DeliveryRepository } from '@app/dal';
+import { Clock } from '@app/common';
+import { DeliveryRepository, ServerClock } from '@app/dal';
 import { eventually } from '../../support/eventually';
 import { TestPlatform } from '../../support/platform';
 import { WebhookSink } from '../../support/webhook-sink';
@@ -143,5 +144,13 @@ describe('pipeline: claiming with two notifiers', () => {
       status: 'succeeded',
       lastError: null,
     });
+  });
+
+  it("claims and leases on MongoDB's clock in every notifier (ADR 0008)", () => {
+    // What each notifier's scheduler, intake and dispatcher take "now" from; the skewed-host
+    // case is libs/dal/src/shared/server-clock.int-spec.ts.
+    for (const notifier of platform.notifiers) {
+      expect(notifier.get(Clock)).toBe(notifier.get(ServerClock));
+    }
   });
 });

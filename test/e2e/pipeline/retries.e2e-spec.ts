@@ -159,6 +159,7 @@ describe('pipeline: retries on the schedule', () => {
       const received = sink.requestsTo('/busy-500');
       return received.length === 2 ? received : undefined;
     });
-    expect(second!.at - first!.at).toBeLessThan(1_000);
+    // Well before the 5 s Retry-After asked for: the 100 ms schedule decided, however busy the machine.
+    expect(second!.at - first!.at).toBeLessThan(5_000);
   });
 });

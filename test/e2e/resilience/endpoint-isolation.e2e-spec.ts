@@ -17,21 +17,29 @@ describe('endpoint isolation: a hanging endpoint never delays the others', () =>
 
   beforeAll(async () => {
     await recipient.start();
-    platform = await TestPlatform.start({ env: { ENDPOINT_CONCURRENCY: '3' } });
+    // An attempt's timeout is bounded by the lease (less a margin): the default lease lets the
+    // hanging endpoint's 60 s apply, where the test platform's 15 s would cut it to 5 s.
+    platform = await TestPlatform.start({
+      env: { ENDPOINT_CONCURRENCY: '3', LEASE_DURATION: '90s' },
+    });
     client = await ApiClient.forNewApp(platform);
   });
 
   afterAll(async () => {
-    await platform.stop();
+    // The recipient first: its hanging requests end, so shutdown need not wait out their timeout.
     await recipient.stop();
+    await platform.stop();
   });
 
   it('holds at most ENDPOINT_CONCURRENCY attempts on the hanging one while the healthy one drains', async () => {
     recipient.answer('/hangs', 'hang');
+    // The longest timeout: no hanging attempt ends (and makes room for another) during the test,
+    // however slow the machine.
+    const timeoutMs = 60_000;
     await client.createEndpoint({
       url: recipient.url('/hangs'),
       eventTypes: ['slow.*'],
-      timeoutMs: 8_000,
+      timeoutMs,
     });
     await client.createEndpoint({ url: recipient.url('/healthy'), eventTypes: ['fast.*'] });
 
@@ -45,10 +53,10 @@ describe('endpoint isolation: a hanging endpoint never delays the others', () =>
 
     await eventually(() => (recipient.count('/healthy') >= 40 ? true : undefined), {
       what: 'every message to the healthy endpoint to arrive',
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
     });
-    // Well inside one attempt timeout of the hanging endpoint: nobody waited for it.
-    expect(Date.now() - started).toBeLessThan(8_000);
+    // Inside one attempt timeout of the hanging endpoint: nobody waited for it.
+    expect(Date.now() - started).toBeLessThan(timeoutMs);
     expect(recipient.maxOpen.get('/hangs')).toBe(3);
     expect(recipient.count('/hangs')).toBe(3);
 
@@ -152,26 +160,37 @@ describe('endpoint isolation: the circuit breaker opens, probes once, closes', (
       ids.push(await client.publish({ eventType: 'flaky.sent', payload: { i } }));
 
     // Failing for a whole cool-down (2 s) with at least 3 failures in a row: the circuit opens.
-    const opened = await eventually(
+    const openUntil = await eventually(
       async () => {
         const stored = await platform.db.collection('endpoints').findOne({ _id: endpoint.id });
-        return stored?.circuitOpenUntil instanceof Date ? Date.now() : undefined;
+        return stored?.circuitOpenUntil instanceof Date
+          ? stored.circuitOpenUntil.getTime()
+          : undefined;
       },
       { what: 'the circuit to open' },
     );
-    const failuresBeforeOpening = recipient.count('/flaky');
-    expect(failuresBeforeOpening).toBeGreaterThanOrEqual(3 * 4);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const beforeCooldown = recipient.count('/flaky');
-    // Open: nothing reaches the endpoint, although every delivery's schedule says 300 ms.
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
-    expect(recipient.count('/flaky')).toBe(beforeCooldown);
-    expect(Date.now() - opened).toBeLessThan(2_000);
+    // The attempts started before it opened finish (no delivery holds a claim), with every
+    // arrival counted by its delivery: from then on nothing may reach the endpoint before the
+    // cool-down ends. A snapshot is consistent when the arrivals did not change across the read.
+    const snapshot = await eventually(
+      async () => {
+        const arrived = recipient.count('/flaky');
+        const stored = await platform.db
+          .collection('deliveries')
+          .find({ messageId: { $in: ids } })
+          .toArray();
+        const quiet = stored.every((d) => d.claimToken === null);
+        return quiet && recipient.count('/flaky') === arrived
+          ? { at: Date.now(), arrived, stored }
+          : undefined;
+      },
+      { what: 'the attempts in flight when the circuit opened to finish' },
+    );
+    expect(snapshot.arrived).toBeGreaterThanOrEqual(3 * 4);
     // Postponed, not burned: the deliveries count exactly the attempts that reached the endpoint.
-    const during = await deliveriesOf(client, ids);
-    expect(during.reduce((sum, d) => sum + d.attemptCount, 0)).toBe(beforeCooldown);
-    expect(during.every((d) => d.status === 'pending')).toBe(true);
-
+    expect(snapshot.stored.reduce((sum, d) => sum + d.attemptCount, 0)).toBe(snapshot.arrived);
+    expect(snapshot.stored.every((d) => d.status === 'pending')).toBe(true);
+    const beforeCooldown = snapshot.arrived;
     // The endpoint recovers; after the cool-down a single probe succeeds and everything flows.
     recipient.answer('/flaky', 'ok');
     await eventually(
@@ -182,6 +201,9 @@ describe('endpoint isolation: the circuit breaker opens, probes once, closes', (
       { what: 'every delivery to succeed after the probe', timeoutMs: 30_000 },
     );
     const afterCooldown = recipient.arrivals.get('/flaky')!.slice(beforeCooldown);
+    // Open: nothing reached the endpoint between the snapshot and the end of the cool-down,
+    // although every delivery's schedule says 300 ms.
+    expect(afterCooldown.filter((at) => at >= snapshot.at && at < openUntil)).toEqual([]);
     // One success each: the probe alone first, the others once it had closed the circuit.
     expect(afterCooldown).toHaveLength(4);
     expect(afterCooldown[1]! - afterCooldown[0]!).toBeGreaterThan(1_000);

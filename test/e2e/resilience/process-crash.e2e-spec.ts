@@ -81,8 +81,8 @@ describe('notifier processes: SIGTERM and SIGKILL', () => {
 
     const sentAt = Date.now();
     notifier.child.kill('SIGTERM');
-    // Published while it shuts down: it must not take this one any more.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Published while it shuts down, once it has stopped consuming: it must not take this one.
+    await notifier.waitForLog('intake stopped: messages published from now on stay in the queue');
     const later = await publish('later.sent', {});
     const exit = await notifier.exited;
     expect(exit).toEqual({ code: 0, signal: null });

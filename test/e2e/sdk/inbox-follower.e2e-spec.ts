@@ -1,4 +1,10 @@
-import { InboxClient, InboxFollower, MemoryCursorStore, NotifyClient } from '@app/client';
+import {
+  InboxClient,
+  InboxFollower,
+  MemoryCursorStore,
+  MemoryDedupeStore,
+  NotifyClient,
+} from '@app/client';
 import type { InboxItem } from '@app/contracts';
 import { eventually } from '../../support/eventually';
 import { TestPlatform } from '../../support/platform';
@@ -111,6 +117,38 @@ describe('SDK: inbox follower', () => {
     await fixed.catchUp();
     expect(handled).toEqual([id]);
     expect((await client.getMessage(id)).status).toBe('delivered');
+  });
+
+  it('does not move its cursor past a message the webhook receiver is still handling', async () => {
+    const cursor = new MemoryCursorStore();
+    await new InboxFollower({ inbox, cursor, handler: () => undefined, logger: quiet }).catchUp();
+    const before = await cursor.load();
+    const id = await publishMissed(8);
+    const dedupe = new MemoryDedupeStore();
+    // The WebhookReceiver sharing the store has taken the message on and is still at it.
+    expect(dedupe.claim(id, 60_000)).toBe('claimed');
+    const handled: string[] = [];
+    const follower = new InboxFollower({
+      inbox,
+      cursor,
+      dedupe,
+      handler: (item) => {
+        handled.push(item.messageId);
+      },
+      logger: quiet,
+    });
+    expect(await follower.catchUp()).toMatchObject({ handled: 0, waitingFor: id });
+    expect(await cursor.load()).toBe(before);
+    expect((await client.getMessage(id)).status).toBe('pending'); // not acked
+
+    // That handler fails, so the receiver lets the id go: the next catch-up hands it over.
+    dedupe.release(id);
+    const after = await follower.catchUp();
+    expect(after).toMatchObject({ handled: 1 });
+    expect(after.waitingFor).toBeUndefined();
+    expect(handled).toEqual([id]);
+    expect((await client.getMessage(id)).status).toBe('delivered');
+    expect(dedupe.claim(id, 60_000)).toBe('done');
   });
 
   it('follows in the background until stopped', async () => {

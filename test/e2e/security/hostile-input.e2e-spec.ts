@@ -166,7 +166,8 @@ describe('hostile input: nothing a client sends makes a 500 or crashes a process
     process.on('unhandledRejection', onRejection);
     await sink.start();
     // Thousands of messages are dead-lettered here, each a warning: errors only.
-    platform = await TestPlatform.start({ env: { LOG_LEVEL: 'error' } });
+    // The fuzzing below creates up to 150 endpoints in one app: beyond the default quota.
+    platform = await TestPlatform.start({ env: { LOG_LEVEL: 'error', QUOTA_ENDPOINTS: '1000' } });
     ({ apiKey, id: appId } = await platform.createApp('hostile'));
     const { body } = await platform.request('POST', '/v1/endpoints', apiKey, {
       channel: 'webhook',
@@ -297,6 +298,33 @@ describe('hostile input: nothing a client sends makes a 500 or crashes a process
     });
     expect(header.status).toBe(400);
     expect(header.body.error.details[0].field).toBe('headers.x-tenant');
+  });
+
+  it('refuses times out of range with a 400 naming the field, never an Invalid Date or a 500', async () => {
+    // 1e8 days from now is past the last JavaScript Date: it used to be stored as the epoch.
+    const far = await platform.request('POST', '/v1/endpoints', apiKey, {
+      channel: 'webhook',
+      url: sink.url('/far'),
+      retrySchedule: ['1m', '100000000d'],
+    });
+    expect(far.status).toBe(400);
+    expect(far.body.error.details).toEqual([
+      {
+        field: 'retrySchedule.1',
+        message: '"100000000d" is longer than the longest duration accepted, 365d',
+      },
+    ]);
+    const hugeCursor = Buffer.from('[9007199254740991,"msg_x"]').toString('base64url');
+    const cursor = await platform.request('GET', `/v1/messages?cursor=${hugeCursor}`, apiKey);
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.error.details[0].field).toBe('cursor');
+    const offset = await platform.request(
+      'GET',
+      `/v1/messages?since=${encodeURIComponent('2026-11-26T08:00:00+99:99')}`,
+      apiKey,
+    );
+    expect(offset.status).toBe(400);
+    expect(offset.body.error.details[0].field).toBe('since');
   });
 
   it('AMQP: every message, however malformed, is stored or dead-lettered with x-error; none is lost', async () => {

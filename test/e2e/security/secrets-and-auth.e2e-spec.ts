@@ -128,24 +128,25 @@ describe('failed authentication is rate limited per client address', () => {
     await platform.stop();
   });
 
-  it('answers 429 with Retry-After after AUTH_FAILURE_LIMIT unknown credentials, to every key, for the window', async () => {
+  it('answers 429 with Retry-After after AUTH_FAILURE_LIMIT unknown credentials, to unknown ones only, for the window', async () => {
     const { apiKey } = await platform.createApp();
     for (const guess of ['ak_guess1', 'rt_guess2', 'nope']) {
       expect((await platform.request('GET', '/v1/endpoints', guess)).status).toBe(401);
     }
     const limited = await platform.request('GET', '/v1/endpoints', 'ak_guess4');
     expect(limited.status).toBe(429);
-    expect(limited.body.error.code).toBe('rate_limited');
+    expect(limited.body.error.code).toBe('auth_failure_rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(2);
-    // A right guess is not told apart while the window lasts; nor is the admin key.
-    expect((await platform.request('GET', '/v1/endpoints', apiKey)).status).toBe(429);
-    expect((await platform.request('GET', '/v1/apps', ADMIN_KEY)).status).toBe(429);
+    // Every client behind the same address (a NAT, a proxy) still gets in with a valid key.
+    expect((await platform.request('GET', '/v1/endpoints', apiKey)).status).toBe(200);
+    expect((await platform.request('GET', '/v1/apps', ADMIN_KEY)).status).toBe(200);
+    expect((await platform.request('GET', '/v1/endpoints', 'ak_guess5')).status).toBe(429);
     // What needs no credentials is not affected.
     expect((await platform.request('GET', '/health')).status).toBe(200);
 
     await new Promise((resolve) => setTimeout(resolve, 2_100));
-    expect((await platform.request('GET', '/v1/endpoints', apiKey)).status).toBe(200);
+    expect((await platform.request('GET', '/v1/endpoints', 'ak_guess6')).status).toBe(401);
   });
 
   it('does not count a missing Authorization header or a known key', async () => {
@@ -173,15 +174,15 @@ describe('webhook urls pointing at private addresses are refused at creation', (
   it.each([
     [
       'http://localhost:8080/hooks',
-      /^localhost resolves to (127\.0\.0\.1|::1), a private, loopback or link-local address/,
+      /^localhost resolves to a private, loopback or link-local address; set TARGET_ALLOWLIST/,
     ],
-    ['http://[::ffff:127.0.0.1]/hooks', /^::ffff:7f00:1 resolves to ::ffff:7f00:1/],
-    [
-      'http://169.254.169.254/latest/meta-data',
-      /^169\.254\.169\.254 resolves to 169\.254\.169\.254/,
-    ],
-    ['http://[fd00:ec2::254]/', /^fd00:ec2::254 resolves to/],
-    ['http://10.1.2.3/', /^10\.1\.2\.3 resolves to/],
+    ['http://[::ffff:127.0.0.1]/hooks', /^::ffff:7f00:1 is a private, loopback or link-local/],
+    ['http://169.254.169.254/latest/meta-data', /^169\.254\.169\.254 is a private/],
+    ['http://[fd00:ec2::254]/', /^fd00:ec2::254 is a private/],
+    ['http://10.1.2.3/', /^10\.1\.2\.3 is a private/],
+    ['http://[64:ff9b::a9fe:a9fe]/', /^64:ff9b::a9fe:a9fe is a private/],
+    ['http://[2002:7f00:1::]/', /^2002:7f00:1:: is a private/],
+    ['http://[fec0::1]/', /^fec0::1 is a private/],
   ])('%s: 400 naming url', async (url, message) => {
     const { status, body } = await platform.request('POST', '/v1/endpoints', apiKey, {
       channel: 'webhook',
@@ -189,5 +190,9 @@ describe('webhook urls pointing at private addresses are refused at creation', (
     });
     expect(status).toBe(400);
     expect(body.error.details).toEqual([{ field: 'url', message: expect.stringMatching(message) }]);
+    // A name is not told apart by the address it resolved to: no oracle for internal DNS.
+    if (url.startsWith('http://localhost')) {
+      expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|::1/);
+    }
   });
 });

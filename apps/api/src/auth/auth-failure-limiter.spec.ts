@@ -36,7 +36,7 @@ describe('AuthFailureLimiter', () => {
       clock.ms += 1_000;
     }
     const refused = rejection(() => limits.check('10.0.0.1'));
-    expect(refused?.code).toBe(ErrorCode.RateLimited);
+    expect(refused?.code).toBe(ErrorCode.AuthFailureRateLimited);
     expect(refused?.retryAfterSeconds).toBe(57);
     expect(refused?.message).toMatch(/try again in 57 s/);
     // Other clients are not affected.

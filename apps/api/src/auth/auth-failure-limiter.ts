@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, Clock } from '@app/common';
+import { AppError, Clock, ErrorCode } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
 
 interface Window {
@@ -13,10 +13,12 @@ const MAX_CLIENTS = 100_000;
 
 /**
  * Slows down guessing of API keys and recipient tokens: a client address that sent
- * AUTH_FAILURE_LIMIT unknown credentials within AUTH_FAILURE_WINDOW is answered 429, with
- * Retry-After, for the rest of that window - whatever credentials it sends, so a guess that
- * happens to be right is not told apart. Counted per API process, in memory; an IPv6 client is
- * counted by its /64, which is what one subscriber usually holds.
+ * AUTH_FAILURE_LIMIT unknown credentials within AUTH_FAILURE_WINDOW has its unknown credentials
+ * answered 429, with Retry-After, for the rest of that window. Valid credentials are never
+ * limited: every client behind one address (a NAT, a proxy) would be locked out by one guesser.
+ * That tells a right guess apart, which is harmless: keys hold 128 random bits or more, and the
+ * limit is about the cost of guessing, not about hiding a hit. Counted per API process, in
+ * memory; an IPv6 client is counted by its /64, which is what one subscriber usually holds.
  */
 @Injectable()
 export class AuthFailureLimiter {
@@ -34,8 +36,9 @@ export class AuthFailureLimiter {
     const retryAfterMs =
       window.startedAt + this.config.authFailureWindowMs - this.clock.now().getTime();
     throw AppError.rateLimited(
-      `Too many requests with unknown credentials from this address: try again in ${Math.ceil(retryAfterMs / 1000)} s`,
+      `Too many requests with unknown credentials from this address (AUTH_FAILURE_LIMIT): try again in ${Math.ceil(retryAfterMs / 1000)} s`,
       retryAfterMs,
+      ErrorCode.AuthFailureRateLimited,
     );
   }
 

@@ -12,7 +12,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { AppError, ErrorCode, hashToken } from '@app/common';
+import { AppError, Clock, ErrorCode, hashToken } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
 import { AppRepository, EndpointRepository } from '@app/dal';
 import { AuthFailureLimiter, clientKey } from './auth-failure-limiter';
@@ -61,6 +61,7 @@ export class AuthGuard implements CanActivate {
     private readonly apps: AppRepository,
     private readonly endpoints: EndpointRepository,
     private readonly failures: AuthFailureLimiter,
+    private readonly clock: Clock,
     @Inject(API_CONFIG) config: ApiConfig,
   ) {
     this.adminKeyDigest = config.adminApiKey === undefined ? undefined : sha256(config.adminApiKey);
@@ -73,8 +74,6 @@ export class AuthGuard implements CanActivate {
         context.getClass(),
       ]) ?? [];
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const client = clientKey(request.ip ?? request.socket.remoteAddress);
-    this.failures.check(client);
     const token = bearerToken(request);
     if (token === undefined) {
       throw new AppError(
@@ -84,6 +83,9 @@ export class AuthGuard implements CanActivate {
     }
     const principal = await this.identify(token);
     if (principal === undefined) {
+      // Valid credentials always pass: many clients may share this address (a NAT, a proxy).
+      const client = clientKey(request.ip ?? request.socket.remoteAddress);
+      this.failures.check(client);
       this.failures.recordFailure(client);
       throw new AppError(ErrorCode.Unauthorized, 'Unknown credentials: check the key or token');
     }
@@ -108,7 +110,8 @@ export class AuthGuard implements CanActivate {
         ? undefined
         : { kind: 'recipient', appId: endpoint.appId, endpointId: endpoint._id };
     }
-    const app = await this.apps.findByApiKeyHash(hashToken(token));
+    // The app's current key, or the one a rotation replaced during its grace period.
+    const app = await this.apps.findByApiKeyHash(hashToken(token), this.clock.now());
     return app === null ? undefined : { kind: 'app', appId: app._id };
   }
 }

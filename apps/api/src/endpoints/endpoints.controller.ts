@@ -60,7 +60,7 @@ export class EndpointsController {
   @ApiOperation({ summary: 'Create an endpoint; its secret and recipient token are shown once' })
   @ApiJsonBody(createEndpointSchema, createEndpointExample)
   @ApiJsonResponse(201, 'Created', createdEndpointSchema, createdEndpointExample)
-  @ApiErrors(400, 413)
+  @ApiErrors(400, 409, 413)
   create(
     @CurrentAppId() appId: string,
     @Body(new ZodPipe(createEndpointSchema)) body: CreateEndpoint,
@@ -123,13 +123,13 @@ export class EndpointsController {
   @ApiOperation({
     summary: 'New signing secret',
     description:
-      'The previous secret keeps signing beside the new one for 24 hours: webhook-signature then carries two space-separated signatures.',
+      'The previous secret keeps signing beside the new one for 24 hours: webhook-signature then carries two space-separated signatures, never more (an older previous secret is retired by the rotation). Rotations per endpoint are limited by SECRET_ROTATION_LIMIT per SECRET_ROTATION_WINDOW (429 secret_rotation_rate_limited, with Retry-After).',
   })
   @ApiId('id', 'Endpoint id')
   @ApiJsonResponse(200, 'The new secret, shown only here', rotatedSecretSchema, {
     secret: 'whsec_x8Jm0cHk3p5vE1qgYtL2w9aZr4NbD6sF',
   })
-  @ApiErrors(404, 409)
+  @ApiErrors(404, 409, 429)
   rotateSecretOf(@CurrentAppId() appId: string, @Param('id') id: string) {
     return this.rotateSecret.execute({ appId, endpointId: id });
   }

@@ -19,13 +19,15 @@ export class TargetPolicy {
 
   async check(url: string): Promise<void> {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    const addresses = isIP(host) !== 0 ? [host] : await resolve(host);
-    const refused = addresses.find((address) => !this.guard.isAllowed(address));
-    if (refused === undefined) return;
+    const literal = isIP(host) !== 0;
+    const addresses = literal ? [host] : await resolve(host);
+    if (addresses.every((address) => this.guard.isAllowed(address))) return;
+    // A name's private address is not echoed: the API would be an oracle for internal DNS.
+    const what = literal ? `${host} is` : `${host} resolves to`;
     throw new AppError(ErrorCode.ValidationFailed, 'The webhook url is not allowed', [
       {
         field: 'url',
-        message: `${host} resolves to ${refused}, a private, loopback or link-local address; set TARGET_ALLOWLIST to allow it`,
+        message: `${what} a private, loopback or link-local address; set TARGET_ALLOWLIST to allow it`,
       },
     ]);
   }

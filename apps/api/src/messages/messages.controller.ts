@@ -51,7 +51,7 @@ export class MessagesController {
     id: messageSummaryExample.id,
     status: 'accepted',
   })
-  @ApiErrors(400, 413, 503)
+  @ApiErrors(400, 413, 429, 503)
   publish(
     @CurrentAppId() appId: string,
     @Body(new ZodPipe(publishMessageSchema)) body: PublishMessage,
@@ -93,7 +93,11 @@ export class MessagesController {
   }
 
   @Get(':id/attempts')
-  @ApiOperation({ summary: "A message's attempts, oldest first" })
+  @ApiOperation({
+    summary: "A message's attempts, oldest first",
+    description:
+      'In the order the attempts were recorded (an attempt is recorded when it ends): each gets its place the first time the list can show it, the ones recorded together by start time. Keep the last nextCursor and ask again later: you get every attempt recorded since, however long it ran, never one twice.',
+  })
   @ApiId('id', 'Message id')
   @ApiJsonQuery(listQuerySchema)
   @ApiJsonResponse(

@@ -15,6 +15,23 @@ export const appExample = {
   id: 'app_01936f8e2b7c7d4e9a1b2c3d4e5f6a7b',
   name: 'shop',
   createdAt: at,
+  quotas: {
+    endpoints: 100,
+    messagesPerSecond: 200,
+    emailsPerHour: 1000,
+    smsPerHour: 100,
+    minRetryDelay: 1000,
+    retryScheduleLength: 50,
+    eventTypesPerEndpoint: 100,
+    headersBytes: 16384,
+    templateBytes: 65536,
+  },
+  brokerUser: 'shop-publisher',
+};
+
+export const updateAppExample = {
+  quotas: { messagesPerSecond: 200, smsPerHour: null },
+  brokerUser: 'shop-publisher',
 };
 
 export const refusedDeadLetterExample = {

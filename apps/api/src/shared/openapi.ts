@@ -120,6 +120,15 @@ const ERROR_DESCRIPTIONS: Record<number, [string, ErrorBody['error']]> = {
       details: [],
     },
   ],
+  429: [
+    'Over a quota or limit: error.code names it; retry after the Retry-After header (seconds)',
+    {
+      code: 'messages_per_second_exceeded',
+      message:
+        "This app may publish 1000 messages per second (quota messagesPerSecond): retry after the Retry-After header's seconds, or ask an admin for a higher quota",
+      details: [],
+    },
+  ],
   503: [
     'A dependency (MongoDB, RabbitMQ) is down: retry shortly',
     {

@@ -9,9 +9,11 @@ import type {
   MessageRepository,
 } from '@app/dal';
 import type { EndpointGate } from '../isolation/endpoint-gate';
+import type { AttemptStarts, Poisoned } from './attempt-starts';
 import { MapChannelRegistry } from './channel-registry';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import type { OutcomeWriter } from './outcome-writer';
+import type { PlannedOutcome } from './plan-outcome';
 
 const CONCURRENCY = 2;
 const T0 = new Date('2026-11-26T08:00:00.000Z');
@@ -108,14 +110,26 @@ class ManualChannel implements NotificationChannel {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-function setup() {
+function setup(poisoned = new Map<string, Poisoned>()) {
   const gate = new FakeGate();
   const channel = new ManualChannel();
   const written: string[] = [];
+  const outcomes: PlannedOutcome[] = [];
   const writer = {
     backlog: 0,
     onWritten: () => undefined,
-    add: (outcome: { deliveryId: string }) => written.push(outcome.deliveryId),
+    add: (outcome: PlannedOutcome) => {
+      written.push(outcome.deliveryId);
+      outcomes.push(outcome);
+    },
+  };
+  /** What was marked started, one batch per call. */
+  const marked: string[][] = [];
+  const attemptStarts = {
+    begin: (deliveries: readonly DeliveryEntity[]) => {
+      marked.push(deliveries.map((d) => d._id));
+      return Promise.resolve(poisoned);
+    },
   };
   const dispatcher = new DeliveryDispatcher(
     new MapChannelRegistry(new Map([['webhook', channel]])),
@@ -130,6 +144,7 @@ function setup() {
       retrySchedule: [15_000],
     } as NotifierConfig,
     gate as unknown as EndpointGate,
+    attemptStarts as unknown as AttemptStarts,
   );
   const preloaded = {
     endpoints: new Map([[endpoint._id, endpoint]]),
@@ -137,8 +152,45 @@ function setup() {
   };
   const dispatch = (ids: string[]) =>
     dispatcher.dispatch(ids.map(claimed), 'claim_1', { preloaded });
-  return { gate, channel, written, dispatcher, dispatch };
+  return { gate, channel, written, outcomes, marked, dispatcher, dispatch };
 }
+
+describe('DeliveryDispatcher: attempt starts', () => {
+  it('marks what the gate admits started, in one batch, before any attempt runs', async () => {
+    const { gate, channel, marked, dispatch } = setup();
+    await dispatch(['a', 'b', 'c']);
+    await settle();
+    // c was postponed by the gate: never started, so never marked.
+    expect(gate.postponed).toEqual(['c']);
+    expect(marked).toEqual([['a', 'b']]);
+    expect(channel.started).toHaveLength(2);
+  });
+
+  it('fails a poisoned delivery without attempting it, and attempts the others', async () => {
+    const lastStartedAt = new Date(Date.now() - 20_000);
+    const { channel, outcomes, gate, dispatch } = setup(
+      new Map([['a', { reason: 'poison: 3 attempts started and never ended', lastStartedAt }]]),
+    );
+    await dispatch(['a', 'b']);
+    await settle();
+    expect(channel.started).toHaveLength(1);
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        deliveryId: 'a',
+        terminal: true,
+        update: expect.objectContaining({
+          status: 'failed',
+          attemptCount: 1,
+          lastError: 'poison: 3 attempts started and never ended',
+        }),
+        attempt: expect.objectContaining({ outcome: 'failed', startedAt: lastStartedAt }),
+      }),
+    ]);
+    // The poisoned one gave its slot at the gate back.
+    expect(gate.inFlight).toBe(1);
+    expect(outcomes[0]!.health).toBeUndefined();
+  });
+});
 
 describe('DeliveryDispatcher: a busy endpoint’s deliveries', () => {
   it('are postponed by the gate while the endpoint’s pace is unknown', async () => {

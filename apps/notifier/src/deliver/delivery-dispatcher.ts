@@ -5,15 +5,17 @@ import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import {
   EndpointRepository,
   MessageRepository,
+  signingSecrets,
   type DeliveryEntity,
   type EndpointEntity,
   type MessageEntity,
 } from '@app/dal';
 import { EndpointGate } from '../isolation/endpoint-gate';
+import { AttemptStarts, type Poisoned } from './attempt-starts';
 import { ChannelRegistry } from './channel-registry';
 import { deliveryBatchFields, deliveryFields } from './log-fields';
 import { MAX_UNWRITTEN_OUTCOMES, OutcomeWriter } from './outcome-writer';
-import { planOutcome, planSettlement, type PlannedOutcome } from './plan-outcome';
+import { planOutcome, planPoison, planSettlement, type PlannedOutcome } from './plan-outcome';
 
 /** An attempt must end well inside its lease, or another worker could start the same one. */
 const LEASE_MARGIN_MS = 10_000;
@@ -82,6 +84,7 @@ export class DeliveryDispatcher {
     private readonly clock: Clock,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     private readonly gate: EndpointGate,
+    private readonly attemptStarts: AttemptStarts,
   ) {
     // Written outcomes may give room again (see freeSlots).
     writer.onWritten(() => {
@@ -213,7 +216,8 @@ export class DeliveryDispatcher {
 
   /**
    * Through the gate (per endpoint: circuit breaker, ENDPOINT_CONCURRENCY, rateLimitPerSecond),
-   * then attempted. What the gate does not admit it postpones: not attempted, not counted.
+   * then marked started and attempted. What the gate does not admit it postpones: not attempted,
+   * not counted.
    */
   private async start(items: readonly Waiting[]): Promise<void> {
     for (const [claimToken, group] of groupBy(items, (item) => item.claimToken)) {
@@ -241,15 +245,42 @@ export class DeliveryDispatcher {
         continue;
       }
       if (admitted.size < group.length) this.finished(group.length - admitted.size);
-      for (const item of group) if (admitted.has(item.delivery)) this.run(item);
+      const starting = group.filter((item) => admitted.has(item.delivery));
+      const poisoned = await this.markStarted(starting, claimToken);
+      for (const item of starting) this.run(item, poisoned.get(item.delivery._id));
     }
   }
 
-  private run({ delivery, claimToken, endpoint, message }: Waiting): void {
+  /**
+   * The durable "attempt started" marker, one write per batch, and the deliveries whose earlier
+   * attempts kept taking their notifier down (AttemptStarts). Should the write fail, the attempts
+   * start all the same: at-least-once comes first, and the next claim counts what this one could
+   * not.
+   */
+  private async markStarted(
+    items: readonly Waiting[],
+    claimToken: string,
+  ): Promise<ReadonlyMap<string, Poisoned>> {
+    if (items.length === 0) return new Map();
+    try {
+      return await this.attemptStarts.begin(
+        items.map((item) => item.delivery),
+        claimToken,
+      );
+    } catch (error) {
+      this.logger.warn(
+        deliveryBatchFields(items.map((item) => item.delivery)),
+        `marking ${items.length} attempts started failed: ${String(error)}`,
+      );
+      return new Map();
+    }
+  }
+
+  private run({ delivery, claimToken, endpoint, message }: Waiting, poisoned?: Poisoned): void {
     const endpointId = delivery.endpointId;
     const startedAt = performance.now();
     this.running.set(endpointId, (this.running.get(endpointId) ?? 0) + 1);
-    void this.attempt(delivery, endpoint, message)
+    void this.attempt(delivery, endpoint, message, poisoned)
       .then((outcome) => this.writer.add(outcome, claimToken))
       .catch((error: unknown) =>
         this.logger.error(
@@ -335,8 +366,12 @@ export class DeliveryDispatcher {
     delivery: DeliveryEntity,
     endpoint: EndpointEntity | undefined,
     message: MessageEntity | undefined,
+    poisoned: Poisoned | undefined,
   ): Promise<PlannedOutcome> {
     const now = this.clock.now();
+    if (poisoned !== undefined) {
+      return planPoison(delivery, poisoned.reason, poisoned.lastStartedAt, now);
+    }
     if (endpoint === undefined || message === undefined) {
       return planSettlement(delivery, 'cancelled', 'the endpoint was deleted', now);
     }
@@ -368,9 +403,7 @@ export class DeliveryDispatcher {
     const target: EndpointTarget = {
       id: endpoint._id,
       headers: endpoint.headers,
-      secrets: endpoint.secrets
-        .filter((secret) => secret.expiresAt === undefined || secret.expiresAt > now)
-        .map((secret) => secret.secret),
+      secrets: signingSecrets(endpoint.secrets, now).map((secret) => secret.secret),
       timeoutMs: Math.min(endpoint.timeoutMs, this.config.leaseMs - LEASE_MARGIN_MS),
       ...(endpoint.url === undefined ? {} : { url: endpoint.url }),
       ...(endpoint.to === undefined ? {} : { to: endpoint.to }),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { logsAt } from '@app/common';
 import {
@@ -14,6 +15,12 @@ import type { PlannedOutcome } from './plan-outcome';
 
 interface PendingOutcome extends PlannedOutcome {
   claimToken: string;
+}
+
+/** Outcomes written together; numbered so that writing one again is recognised (health). */
+interface OutcomeBatch {
+  number: number;
+  outcomes: PendingOutcome[];
 }
 
 const FLUSH_SIZE = 200;
@@ -35,13 +42,19 @@ const SHUTDOWN_DRAIN_MS = 15_000;
 /**
  * Collects attempt outcomes and writes them in bulk: one insertMany for the attempt log, one
  * bulkWrite each for deliveries and endpoint health, then the affected messages' statuses. If
- * MongoDB is down the batch is kept and written again; meanwhile the leases expire and another
- * attempt may happen, which at-least-once allows.
+ * MongoDB is down the batch is kept and written again, as it was and before any other; meanwhile
+ * the leases expire and another attempt may happen, which at-least-once allows. Every write is
+ * idempotent, so a batch written again after a partial write changes nothing twice: attempts and
+ * deliveries by their ids and claim, endpoint health by this writer's id and the batch's number.
  */
 @Injectable()
 export class OutcomeWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(OutcomeWriter.name);
   private buffer: PendingOutcome[] = [];
+  /** A batch whose write failed: written again, unchanged, before anything else. */
+  private retrying: OutcomeBatch | undefined;
+  private readonly writerId = randomUUID();
+  private batches = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private writing = 0;
@@ -58,7 +71,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
 
   /** Outcomes added and not written yet. */
   get backlog(): number {
-    return this.buffer.length + this.writing;
+    return this.buffer.length + (this.retrying?.outcomes.length ?? 0) + this.writing;
   }
 
   /** Called after every batch written (or given up on for now). */
@@ -87,7 +100,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
    */
   async drain(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.buffer.length > 0 || this.flushing !== undefined) {
+    while (this.unwritten > 0 || this.flushing !== undefined) {
       if (Date.now() >= deadline) return false;
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -99,9 +112,10 @@ export class OutcomeWriter implements OnApplicationShutdown {
   /** Usually drained already by NotifierLifecycle; bounded so that shutdown always ends. */
   async onApplicationShutdown(): Promise<void> {
     if (!(await this.drain(SHUTDOWN_DRAIN_MS))) {
+      const left = [...(this.retrying?.outcomes ?? []), ...this.buffer];
       this.logger.warn(
-        outcomeBatchFields(this.buffer),
-        `${this.buffer.length} outcomes not written at shutdown; their deliveries come back when their leases expire`,
+        outcomeBatchFields(left),
+        `${left.length} outcomes not written at shutdown; their deliveries come back when their leases expire`,
       );
     }
   }
@@ -115,30 +129,43 @@ export class OutcomeWriter implements OnApplicationShutdown {
     }, delayMs);
   }
 
+  private get unwritten(): number {
+    return this.buffer.length + (this.retrying?.outcomes.length ?? 0);
+  }
+
   private async flush(): Promise<void> {
     if (this.flushing !== undefined) return this.flushing;
-    const batch = this.buffer.splice(0, FLUSH_SIZE);
-    if (batch.length === 0) return;
-    this.writing = batch.length;
+    const batch = this.retrying ?? this.nextBatch();
+    if (batch === undefined) return;
+    this.retrying = undefined;
+    this.writing = batch.outcomes.length;
     this.flushing = this.write(batch)
       .catch((error: unknown) => {
         this.logger.warn(
-          outcomeBatchFields(batch),
-          `writing ${batch.length} outcomes failed, retrying: ${String(error)}`,
+          outcomeBatchFields(batch.outcomes),
+          `writing ${batch.outcomes.length} outcomes failed, retrying: ${String(error)}`,
         );
-        this.buffer.unshift(...batch);
+        this.retrying = batch;
+        this.writing = 0;
         return new Promise<void>((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       })
       .finally(() => {
         this.flushing = undefined;
         this.writing = 0;
-        if (this.buffer.length > 0) this.flushSoon(0);
+        if (this.unwritten > 0) this.flushSoon(0);
         for (const listener of this.writtenListeners) listener();
       });
     return this.flushing;
   }
 
-  private async write(batch: readonly PendingOutcome[]): Promise<void> {
+  private nextBatch(): OutcomeBatch | undefined {
+    const outcomes = this.buffer.splice(0, FLUSH_SIZE);
+    if (outcomes.length === 0) return undefined;
+    this.batches += 1;
+    return { number: this.batches, outcomes };
+  }
+
+  private async write({ number, outcomes: batch }: OutcomeBatch): Promise<void> {
     await Promise.all([
       this.attempts.insertMany(batch.flatMap((outcome) => outcome.attempt ?? [])),
       this.deliveries.recordOutcomes(
@@ -148,7 +175,10 @@ export class OutcomeWriter implements OnApplicationShutdown {
           update: outcome.update,
         })),
       ),
-      this.endpoints.recordHealth(batch.flatMap((outcome) => outcome.health ?? [])),
+      this.endpoints.recordHealth(
+        batch.flatMap((outcome) => outcome.health ?? []),
+        { writer: this.writerId, batch: number },
+      ),
     ]);
     // After the health it reads: open or disable the circuits of endpoints failing hard.
     await this.circuit.afterOutcomes(batch.flatMap((outcome) => outcome.health ?? []));

@@ -48,6 +48,48 @@ export function planSettlement(
   };
 }
 
+/**
+ * A delivery failed as poison: its attempts kept starting and never reporting an outcome, which
+ * means they took their notifier down. Recorded as one failed attempt (the last one, started at
+ * `startedAt`) so that the attempts API shows why; the endpoint's health is left alone, since the
+ * recipient had no part in it.
+ */
+export function planPoison(
+  delivery: DeliveryEntity,
+  reason: string,
+  startedAt: Date,
+  now: Date,
+): PlannedOutcome {
+  const attemptNumber = delivery.attemptCount + 1;
+  return {
+    deliveryId: delivery._id,
+    messageId: delivery.messageId,
+    endpointId: delivery.endpointId,
+    update: {
+      status: 'failed',
+      attemptCount: attemptNumber,
+      nextAttemptAt: null,
+      lastAttemptAt: startedAt,
+      lastError: reason,
+      deliveredAt: null,
+      updatedAt: now,
+    },
+    attempt: {
+      _id: newId('att'),
+      appId: delivery.appId,
+      messageId: delivery.messageId,
+      deliveryId: delivery._id,
+      endpointId: delivery.endpointId,
+      attempt: attemptNumber,
+      startedAt,
+      durationMs: Math.max(0, now.getTime() - startedAt.getTime()),
+      outcome: 'failed',
+      error: reason,
+    },
+    terminal: true,
+  };
+}
+
 /** What one attempt's result means for its delivery, its attempt log and its endpoint's health. */
 export function planOutcome(input: OutcomeInput): PlannedOutcome {
   const { delivery, result, now } = input;

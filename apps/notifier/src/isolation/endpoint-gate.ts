@@ -9,6 +9,7 @@ import {
   type EndpointEntity,
 } from '@app/dal';
 import { deliveryFields } from '../deliver/log-fields';
+import { ChannelQuota, nextHour } from './channel-quota';
 import { circuitOf, rateLimitedDueTimes, spreadFor } from './endpoint-admission';
 
 /** A delivery over ENDPOINT_CONCURRENCY is due again this much later (or claimed elsewhere). */
@@ -32,7 +33,9 @@ interface Postponement {
  *    is over exactly one notifier wins the single probe attempt;
  * 2. ENDPOINT_CONCURRENCY: at most this many attempts in flight per endpoint in this notifier;
  * 3. rateLimitPerSecond: counted across every notifier in MongoDB (one round trip per endpoint
- *    and batch, and only for endpoints that have a limit).
+ *    and batch, and only for endpoints that have a limit);
+ * 4. the app's emailsPerHour / smsPerHour quota (email and SMS endpoints only): beyond it the
+ *    sends wait for the next hour.
  *
  * Whatever is not admitted is postponed, not attempted: its claim is given up and it falls due
  * again later with its attempt count unchanged. Nothing waits in memory.
@@ -51,6 +54,7 @@ export class EndpointGate {
     private readonly rateLimits: RateLimitRepository,
     private readonly clock: Clock,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
+    private readonly channelQuota: ChannelQuota,
   ) {}
 
   /** How many more attempts this notifier may start to the endpoint now. */
@@ -105,7 +109,8 @@ export class EndpointGate {
           const probing = await this.throughCircuit(endpoint, group, now, postponed);
           const running = this.throughConcurrency(endpointId, probing, now, postponed);
           counted.push(...running);
-          return this.throughRateLimit(endpoint, running, now, postponed);
+          const paced = await this.throughRateLimit(endpoint, running, now, postponed);
+          return this.throughChannelQuota(endpoint, paced, now, postponed);
         }),
       );
       await this.postpone(postponed, claimToken);
@@ -225,6 +230,32 @@ export class EndpointGate {
       postponed.push({ deliveryId: delivery._id, dueAt: dueTimes[index]!, reason: 'rate_limited' });
     });
     this.block(endpoint._id, new Date((Math.floor(now.getTime() / 1000) + 1) * 1000));
+    return group.slice(0, granted);
+  }
+
+  /**
+   * The app's emailsPerHour / smsPerHour: sends over it are postponed to the next clock hour
+   * (spread over its first seconds). The endpoint is not blocked here as for a spent rate limit:
+   * a raised quota applies at once, and each delivery over it costs one postponement an hour.
+   */
+  private async throughChannelQuota(
+    endpoint: EndpointEntity,
+    group: DeliveryEntity[],
+    now: Date,
+    postponed: Postponement[],
+  ): Promise<DeliveryEntity[]> {
+    const granted = await this.channelQuota.take(endpoint, group.length, now);
+    if (granted === group.length) return group;
+    const hour = nextHour(now);
+    const spread = spreadFor(hour.getTime() - now.getTime());
+    for (const delivery of group.slice(granted)) {
+      this.done(delivery.endpointId);
+      postponed.push({
+        deliveryId: delivery._id,
+        dueAt: new Date(hour.getTime() + Math.floor(Math.random() * spread)),
+        reason: 'channel_quota',
+      });
+    }
     return group.slice(0, granted);
   }
 

@@ -7,7 +7,14 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { Clock, collectProcessMetrics, metricsRegistry, registerBacklogSource } from '@app/common';
+import {
+  bearerMatches,
+  Clock,
+  cachedSource,
+  collectProcessMetrics,
+  metricsRegistry,
+  registerBacklogSource,
+} from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { DeliveryRepository } from '@app/dal';
 
@@ -35,13 +42,22 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     collectProcessMetrics();
-    this.unregisterBacklog = registerBacklogSource(() =>
-      this.deliveries.countDue(this.clock.now()),
+    this.unregisterBacklog = registerBacklogSource(
+      cachedSource(
+        () => this.deliveries.countDue(this.clock.now()),
+        this.config.metrics.backlogMaxAgeMs,
+      ),
     );
     if (this.config.metricsPort === undefined) return;
     const server = createServer((request, response) => {
       if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
         response.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+        return;
+      }
+      if (!bearerMatches(request.headers.authorization, this.config.metrics.token)) {
+        response
+          .writeHead(401, { 'content-type': 'text/plain' })
+          .end('GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"\n');
         return;
       }
       metricsRegistry.metrics().then(

@@ -12,6 +12,7 @@ import {
   type EndpointEntity,
   type MessageEntity,
 } from '@app/dal';
+import { IntakePacer } from '../isolation/intake-pacer';
 import type {
   DeliverySlots,
   IncomingMessage,
@@ -38,6 +39,7 @@ export class StoreMessagesUseCase {
     private readonly deliveries: DeliveryRepository,
     private readonly clock: Clock,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
+    private readonly pacer: IntakePacer,
   ) {}
 
   async execute(command: StoreMessagesCommand): Promise<StoreMessagesResult> {
@@ -63,7 +65,16 @@ export class StoreMessagesUseCase {
       results.push({ stored: true, messageId: doc._id });
     }
 
-    const fanOut = new FanOut(command.slots, endpointsById, claimToken, now, this.config.leaseMs);
+    // Messages over their app's messagesPerSecond: stored now, first attempts due later.
+    const deferred = await this.pacer.deferrals(docs, now);
+    const fanOut = new FanOut(
+      command.slots,
+      endpointsById,
+      claimToken,
+      now,
+      this.config.leaseMs,
+      deferred,
+    );
     try {
       // A message whose id was minted at intake cannot be stored already, so its claimed
       // deliveries are written beside it: one round trip less before its first attempt. Its
@@ -90,7 +101,8 @@ export class StoreMessagesUseCase {
         claimed,
         claimToken,
         reserved: fanOut.reserved,
-        unclaimed: written.length - claimed.length,
+        unclaimed: written.filter((d) => d.claimToken !== claimToken && !deferred.has(d.messageId))
+          .length,
         endpoints: endpointsById,
         messages: new Map([...fresh, ...replayed].map((message) => [message._id, message])),
       };
@@ -139,7 +151,7 @@ export class StoreMessagesUseCase {
  * Turns stored messages into their deliveries, claiming for this worker as many as it has slots
  * for and each endpoint has room for. Beyond that (or while an endpoint's circuit is open) a
  * delivery is stored unclaimed, due now: the scheduler takes it when there is room, here or in
- * another notifier.
+ * another notifier. A message deferred by its app's pace gets its deliveries unclaimed, due then.
  */
 class FanOut {
   /** Slots held for deliveries planned claimed (the caller hands them on or releases them). */
@@ -154,6 +166,7 @@ class FanOut {
     claimToken: string,
     private readonly now: Date,
     leaseMs: number,
+    private readonly deferred: ReadonlyMap<string, Date>,
   ) {
     this.lease = { claimToken, leaseUntil: new Date(now.getTime() + leaseMs) };
   }
@@ -168,11 +181,15 @@ class FanOut {
       }),
     );
     if (claim) {
-      const granted = this.slots.reserve(targets.length);
+      const granted = this.slots.reserve(
+        targets.filter(({ message }) => !this.deferred.has(message._id)).length,
+      );
       this.reserved += granted;
       this.capacity += granted;
     }
     return targets.map(({ message, endpoint }) => {
+      const dueAt = this.deferred.get(message._id);
+      if (dueAt !== undefined) return newDelivery(message, endpoint, this.now, undefined, dueAt);
       const left = this.roomFor(endpoint);
       const claimed = claim && this.capacity > 0 && left > 0;
       if (claimed) {
@@ -234,6 +251,7 @@ function newDelivery(
   endpoint: EndpointEntity,
   now: Date,
   claim: { claimToken: string; leaseUntil: Date } | undefined,
+  dueAt: Date = now,
 ): DeliveryEntity {
   return {
     _id: newId('dlv'),
@@ -243,7 +261,7 @@ function newDelivery(
     channel: endpoint.channel,
     status: 'pending',
     attemptCount: 0,
-    nextAttemptAt: claim?.leaseUntil ?? now,
+    nextAttemptAt: claim?.leaseUntil ?? dueAt,
     lastAttemptAt: null,
     lastError: null,
     deliveredAt: null,

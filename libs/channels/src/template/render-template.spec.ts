@@ -1,4 +1,10 @@
-import { renderTemplate, TemplateRenderError, templateView } from './render-template';
+import {
+  RENDER_BUDGET,
+  renderTemplate,
+  TemplateBudgetError,
+  TemplateRenderError,
+  templateView,
+} from './render-template';
 
 const view = templateView({
   payload: {
@@ -85,6 +91,68 @@ describe('renderTemplate', () => {
   it('renders many distinct templates (the cache is bounded, not a leak)', () => {
     for (let i = 0; i < 2_500; i++) {
       expect(renderTemplate(`${i}:{{payload.order.id}}`, view, 'text')).toBe(`${i}:42`);
+    }
+  });
+});
+
+describe('renderTemplate within its budget', () => {
+  const list = Array.from({ length: 400 }, (_, i) => i);
+  const bombView = templateView({
+    payload: { a: list, b: list, c: list, d: list, big: 'x'.repeat(100_000) },
+    eventType: 'order.paid',
+    messageId: 'msg_1',
+  });
+
+  it('stops four nested sections over 400 elements at the step budget, quickly', () => {
+    const started = performance.now();
+    expect(() =>
+      renderTemplate(
+        '{{#payload.a}}{{#payload.b}}{{#payload.c}}{{#payload.d}}.{{/payload.d}}{{/payload.c}}{{/payload.b}}{{/payload.a}}',
+        bombView,
+        'text',
+      ),
+    ).toThrow(
+      new TemplateBudgetError(
+        'text',
+        `more than ${RENDER_BUDGET.steps} steps (sections repeat too often for this payload)`,
+      ),
+    );
+    // Generous for a loaded machine: the budget is about 40 ms of work.
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('stops a few large values repeated past the output budget', () => {
+    expect(() =>
+      renderTemplate('{{#payload.a}}{{payload.big}}{{/payload.a}}', bombView, 'html', 'html'),
+    ).toThrow(/^the html template exceeds the rendering budget: more than 1000000 characters/);
+  });
+
+  it('is a TemplateRenderError, so the channels fail the delivery for good', () => {
+    const budget = { steps: 3, outputChars: 100 };
+    expect(() =>
+      renderTemplate('{{#payload.a}}.{{/payload.a}}', bombView, 'text', 'text', budget),
+    ).toThrow(TemplateRenderError);
+  });
+
+  it('renders what fits, counting exactly what it spends', () => {
+    const small = templateView({ payload: { a: [1, 2, 3] }, eventType: 'e', messageId: 'm' });
+    // The template, then one pass per element: 1 + 3 token lists; 3 characters written.
+    const exact = { steps: 1 + 3, outputChars: 3 };
+    expect(renderTemplate('{{#payload.a}}{{.}}{{/payload.a}}', small, 'text', 'text', exact)).toBe(
+      '123',
+    );
+    expect(() =>
+      renderTemplate('{{#payload.a}}{{.}}{{/payload.a}}', small, 'text', 'text', {
+        ...exact,
+        outputChars: 2,
+      }),
+    ).toThrow(TemplateBudgetError);
+  });
+
+  it('starts every render with the whole budget', () => {
+    const budget = { steps: 10, outputChars: 10 };
+    for (let i = 0; i < 5; i++) {
+      expect(renderTemplate('{{payload.a.0}}', bombView, 'text', 'text', budget)).toBe('0');
     }
   });
 });

@@ -75,6 +75,37 @@ describe('TargetGuard.isAllowed', () => {
     },
   );
 
+  it.each([
+    ['IPv4-compatible ::/96, metadata', '::a9fe:a9fe'],
+    ['IPv4-compatible ::/96, dotted loopback', '::127.0.0.1'],
+    ['IPv4-compatible ::/96, private', '::10.0.0.1'],
+    ['NAT64 64:ff9b::/96, loopback', '64:ff9b::7f00:1'],
+    ['NAT64 64:ff9b::/96, dotted private', '64:ff9b::192.168.0.1'],
+    ['local-use NAT64 64:ff9b:1::/48, metadata', '64:ff9b:1::a9fe:a9fe'],
+    ['local-use NAT64 64:ff9b:1::/48, embedded where it cannot be told', '64:ff9b:1:808:8:800::'],
+    ['6to4 2002::/16, loopback', '2002:7f00:1::'],
+    ['6to4 2002::/16, metadata, with a host part', '2002:a9fe:a9fe:1::1'],
+    ['6to4 2002::/16, private', '2002:c0a8:101::1'],
+    ['Teredo 2001::/32, client 127.0.0.1 (obfuscated)', '2001:0:808:808:0:0:80ff:fffe'],
+    ['Teredo 2001::/32, client 169.254.169.254', '2001:0:808:808::5601:5601'],
+    ['Teredo 2001::/32, server 10.0.0.1', '2001:0:a00:1::f7f7:f7f7'],
+    ['site-local fec0::/10', 'fec0::1'],
+    ['site-local fec0::/10, top', 'feff:ffff::1'],
+  ])('refuses an IPv4 one embedded in IPv6, %s: %s', (_what, address) => {
+    expect(strict.isAllowed(address)).toBe(false);
+  });
+
+  it.each([
+    ['IPv4-compatible', '::808:808'],
+    ['NAT64', '64:ff9b::808:808'],
+    ['NAT64, dotted', '64:ff9b::1.1.1.1'],
+    ['local-use NAT64', '64:ff9b:1::808:808'],
+    ['6to4', '2002:808:808::1'],
+    ['Teredo (server 8.8.8.8, client 1.1.1.1)', '2001:0:808:808::fefe:fefe'],
+  ])('allows a public IPv4 address embedded in IPv6, %s: %s', (_what, address) => {
+    expect(strict.isAllowed(address)).toBe(true);
+  });
+
   it.each(['[::1]', '[::ffff:127.0.0.1]'])('reads a bracketed URL host %s', (address) => {
     expect(strict.isAllowed(address)).toBe(false);
   });
@@ -96,7 +127,14 @@ describe('TargetGuard.isAllowed', () => {
       },
     );
 
-    it.each(['10.0.0.1', '169.254.169.254', '::ffff:a9fe:a9fe', 'fe80::1', '::'])(
+    it.each(['::7f00:1', '64:ff9b::7f00:1', '2002:7f00:1::'])(
+      'allows the listed IPv4 range embedded in IPv6: %s',
+      (address) => {
+        expect(guard.isAllowed(address)).toBe(true);
+      },
+    );
+
+    it.each(['10.0.0.1', '169.254.169.254', '::ffff:a9fe:a9fe', 'fe80::1', '::', 'fec0::1'])(
       'still refuses %s, which it does not list',
       (address) => {
         expect(guard.isAllowed(address)).toBe(false);
@@ -136,7 +174,11 @@ describe('TargetGuard.lookup', () => {
     const refusal = resolve(strict, 'localhost', false);
     await expect(refusal).rejects.toBeInstanceOf(TargetRefusedError);
     await expect(refusal).rejects.toMatchObject({ code: 'ETARGETREFUSED' });
-    await expect(refusal).rejects.toThrow(/refused to connect to localhost \(/);
+    await expect(refusal).rejects.toThrow(
+      /^refused to connect to localhost: it is or resolves to a private, loopback or link-local address/,
+    );
+    // Which address it resolved to stays internal: an error is no oracle for internal DNS.
+    await expect(refusal).rejects.not.toThrow(/127\.0\.0\.1|::1/);
   });
 
   it('refuses it when asked for every address, too', async () => {

@@ -53,7 +53,7 @@ export class WebhookChannel implements NotificationChannel {
       return {
         outcome: 'permanent',
         durationMs: 0,
-        error: new TargetRefusedError(host, host).message,
+        error: new TargetRefusedError(host).message,
       };
     }
     const controller = new AbortController();

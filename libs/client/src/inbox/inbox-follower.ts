@@ -1,7 +1,7 @@
 import type { InboxItem, InboxStatus } from '@app/contracts';
 import { backoffDelay, consoleLogger, sleep, type SdkLogger } from '../backoff';
 import type { InboxClient } from '../http/notify-client';
-import type { DedupeStore } from '../receiver/dedupe-store';
+import { DEFAULT_CLAIM_TTL_MS, type DedupeStore } from '../receiver/dedupe-store';
 import type { CursorStore } from './cursor-store';
 
 export type InboxHandler = (item: InboxItem) => Promise<void> | void;
@@ -20,6 +20,8 @@ export interface InboxFollowerOptions {
   /** The same store as the WebhookReceiver's, so a message arriving both ways is handled once. */
   dedupe?: DedupeStore;
   dedupeTtlMs?: number;
+  /** How long the follower's own claim on an id lasts while its handler runs; default 10 min. */
+  claimTtlMs?: number;
   /** Items per page; default 100. */
   pageSize?: number;
   /** Between catch-ups in `start()`; default 5 s. */
@@ -34,6 +36,12 @@ export interface CatchUpResult {
   skipped: number;
   /** Pages read, the final empty one included. */
   pages: number;
+  /**
+   * Set when the walk stopped at an item whose handling (by the webhook receiver sharing the
+   * dedupe store) had not finished: the cursor stays before its page, and a later catch-up looks
+   * at it again. Undefined when the walk reached the end.
+   */
+  waitingFor?: string;
 }
 
 /**
@@ -71,8 +79,12 @@ export class InboxFollower {
       });
       result.pages += 1;
       for (const item of page.data) {
-        if (await this.process(item)) result.handled += 1;
-        else result.skipped += 1;
+        const processed = await this.process(item);
+        if (processed === 'in_progress') {
+          // That handling may still fail: do not save a cursor past it.
+          return { ...result, waitingFor: item.messageId };
+        }
+        result[processed] += 1;
       }
       // null on an empty page, the end of the walk: keep the cursor we have.
       if (page.nextCursor === null) return result;
@@ -113,18 +125,20 @@ export class InboxFollower {
     }
   }
 
-  /** True when the handler ran. */
-  private async process(item: InboxItem): Promise<boolean> {
+  private async process(item: InboxItem): Promise<'handled' | 'skipped' | 'in_progress'> {
     const { dedupe, handler } = this.options;
-    if ((this.options.skipSucceeded ?? true) && item.deliveryStatus === 'succeeded') return false;
+    if ((this.options.skipSucceeded ?? true) && item.deliveryStatus === 'succeeded') {
+      return 'skipped';
+    }
     if (dedupe !== undefined) {
-      const fresh = await dedupe.claim(
+      const claim = await dedupe.claim(
         item.messageId,
-        this.options.dedupeTtlMs ?? 48 * 3600 * 1000,
+        this.options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS,
       );
-      // Handled (or being handled) through the webhook. Not acked here: if that handler fails,
-      // the platform's retries must go on.
-      if (!fresh) return false;
+      // Handled through the webhook: not acked here, its 2xx settles the delivery.
+      if (claim === 'done') return 'skipped';
+      // Being handled through the webhook, which may still fail.
+      if (claim === 'in_progress') return 'in_progress';
     }
     try {
       await handler(item);
@@ -132,8 +146,9 @@ export class InboxFollower {
       await dedupe?.release(item.messageId);
       throw error;
     }
+    await dedupe?.complete(item.messageId, this.options.dedupeTtlMs ?? 48 * 3600 * 1000);
     await this.ack(item);
-    return true;
+    return 'handled';
   }
 
   private async ack(item: InboxItem): Promise<void> {

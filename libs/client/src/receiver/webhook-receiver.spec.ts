@@ -107,6 +107,33 @@ describe('WebhookReceiver', () => {
     expect(handler).toHaveBeenCalledTimes(1);
   });
 
+  it('answers a retry that arrives while the first handling runs with 409, not a duplicate', async () => {
+    const shared = new WebhookReceiver({ secrets: secret, now: () => NOW });
+    let fail!: (error: Error) => void;
+    const first = shared.handle(
+      signed([secret]),
+      () => new Promise<void>((_, reject) => (fail = reject)),
+    );
+    const handler = jest.fn();
+    // Only a finished id is a duplicate: a 2xx here would tell the platform it was delivered.
+    expect(await shared.handle(signed([secret]), handler)).toMatchObject({
+      status: 409,
+      outcome: 'in_progress',
+    });
+    fail(new Error('database down'));
+    expect(await first).toMatchObject({ status: 500, outcome: 'failed' });
+    // The platform's next retry is handled: the event is not lost.
+    expect(await shared.handle(signed([secret]), handler)).toMatchObject({
+      status: 200,
+      outcome: 'handled',
+    });
+    expect(await shared.handle(signed([secret]), handler)).toMatchObject({
+      status: 200,
+      outcome: 'duplicate',
+    });
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
   it('reads headers from a fetch Headers as well', () => {
     const { headers, body } = signed([secret]);
     expect(receiver().verify({ headers: new Headers(headers), body }).ok).toBe(true);

@@ -5,7 +5,7 @@ import {
   WEBHOOK_HEADERS,
   WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
 } from '@app/channels';
-import { MemoryDedupeStore, type DedupeStore } from './dedupe-store';
+import { DEFAULT_CLAIM_TTL_MS, MemoryDedupeStore, type DedupeStore } from './dedupe-store';
 
 /** The outbound webhook body (CONTRACT.md "Outbound webhook"), with its `webhook-id`. */
 export interface WebhookEvent {
@@ -26,7 +26,7 @@ export type VerifyResult =
 export interface HandleResult {
   /** The HTTP status to answer with: 2xx stops the platform's retries, anything else does not. */
   status: number;
-  outcome: 'handled' | 'duplicate' | 'rejected' | 'failed';
+  outcome: 'handled' | 'duplicate' | 'in_progress' | 'rejected' | 'failed';
   event?: WebhookEvent;
   reason?: RejectReason;
   message?: string;
@@ -52,6 +52,11 @@ export interface WebhookReceiverOptions {
   dedupe?: DedupeStore;
   /** How long an id is remembered; default 48 h (the default retry schedule spans about 23 h). */
   dedupeTtlMs?: number;
+  /**
+   * How long an id stays claimed by a handling that has not finished (a hung handler, or a process
+   * that died holding it in a shared store) before a retry of it is handled again; default 10 min.
+   */
+  claimTtlMs?: number;
   /** Largest body the node listener reads; default 1 MiB (the platform caps payloads at 256 KiB). */
   maxBodyBytes?: number;
   now?: () => Date;
@@ -74,6 +79,7 @@ export class WebhookReceiver {
   private readonly toleranceSeconds: number;
   private readonly dedupe: DedupeStore;
   private readonly dedupeTtlMs: number;
+  private readonly claimTtlMs: number;
   private readonly maxBodyBytes: number;
   private readonly now: () => Date;
 
@@ -85,6 +91,7 @@ export class WebhookReceiver {
     this.toleranceSeconds = options.toleranceSeconds ?? WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS;
     this.dedupe = options.dedupe ?? new MemoryDedupeStore();
     this.dedupeTtlMs = options.dedupeTtlMs ?? 48 * 3600 * 1000;
+    this.claimTtlMs = options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.now = options.now ?? (() => new Date());
   }
@@ -124,7 +131,9 @@ export class WebhookReceiver {
 
   /**
    * Verifies, deduplicates and runs the handler. Answer the platform with `result.status`: a
-   * duplicate is answered 200 without running the handler again.
+   * duplicate (an id whose handling finished) is answered 200 without running the handler again;
+   * an id whose handling is still running is answered 409, so the platform tries again later
+   * (that handling may yet fail, and a 2xx would record the delivery as succeeded).
    */
   async handle(request: WebhookRequest, handler: WebhookHandler): Promise<HandleResult> {
     const verified = this.verify(request);
@@ -137,8 +146,15 @@ export class WebhookReceiver {
       };
     }
     const { event } = verified;
-    if (!(await this.dedupe.claim(event.id, this.dedupeTtlMs))) {
-      return { status: 200, outcome: 'duplicate', event };
+    const claim = await this.dedupe.claim(event.id, this.claimTtlMs);
+    if (claim === 'done') return { status: 200, outcome: 'duplicate', event };
+    if (claim === 'in_progress') {
+      return {
+        status: 409,
+        outcome: 'in_progress',
+        event,
+        message: `${event.id} is being handled by an earlier delivery; try again later`,
+      };
     }
     try {
       await handler(event);
@@ -151,6 +167,7 @@ export class WebhookReceiver {
         message: error instanceof Error ? error.message : String(error),
       };
     }
+    await this.dedupe.complete(event.id, this.dedupeTtlMs);
     return { status: 200, outcome: 'handled', event };
   }
 

@@ -7,6 +7,14 @@ export enum ErrorCode {
   Conflict = 'conflict',
   PayloadTooLarge = 'payload_too_large',
   RateLimited = 'rate_limited',
+  /** An app's messagesPerSecond quota (429). */
+  MessagesPerSecondExceeded = 'messages_per_second_exceeded',
+  /** A quota on a stored resource, such as endpoints per app (409). */
+  QuotaExceeded = 'quota_exceeded',
+  /** POST /v1/endpoints/:id/rotate-secret more often than SECRET_ROTATION_LIMIT per window. */
+  SecretRotationRateLimited = 'secret_rotation_rate_limited',
+  /** Unknown credentials from one client address over AUTH_FAILURE_LIMIT per window. */
+  AuthFailureRateLimited = 'auth_failure_rate_limited',
   DependencyUnavailable = 'dependency_unavailable',
 }
 
@@ -28,8 +36,13 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 
-  static rateLimited(message: string, retryAfterMs: number): AppError {
-    const error = new AppError(ErrorCode.RateLimited, message);
+  /** A 429; `code` names the limit when it is one of its own. */
+  static rateLimited(
+    message: string,
+    retryAfterMs: number,
+    code: ErrorCode = ErrorCode.RateLimited,
+  ): AppError {
+    const error = new AppError(code, message);
     error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
     return error;
   }

@@ -24,10 +24,14 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.NotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.Conflict:
+    case ErrorCode.QuotaExceeded:
       return HttpStatus.CONFLICT;
     case ErrorCode.PayloadTooLarge:
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case ErrorCode.RateLimited:
+    case ErrorCode.MessagesPerSecondExceeded:
+    case ErrorCode.SecretRotationRateLimited:
+    case ErrorCode.AuthFailureRateLimited:
       return HttpStatus.TOO_MANY_REQUESTS;
     case ErrorCode.DependencyUnavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;

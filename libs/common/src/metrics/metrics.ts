@@ -31,11 +31,12 @@ export const attemptDuration = new Histogram({
 });
 
 /** Why a claimed delivery was put back without an attempt (its attempt count unchanged). */
-export type PostponeReason = 'endpoint_busy' | 'rate_limited' | 'circuit_open' | 'shutting_down';
+export type PostponeReason =
+  'endpoint_busy' | 'rate_limited' | 'circuit_open' | 'shutting_down' | 'channel_quota';
 
 export const deliveriesPostponed = new Counter({
   name: 'notify_deliveries_postponed_total',
-  help: 'Deliveries put back without an attempt, by reason: endpoint_busy (ENDPOINT_CONCURRENCY reached), rate_limited (rateLimitPerSecond), circuit_open (the endpoint is failing hard), shutting_down (handed back at SIGTERM)',
+  help: 'Deliveries put back without an attempt, by reason: endpoint_busy (ENDPOINT_CONCURRENCY reached), rate_limited (rateLimitPerSecond), circuit_open (the endpoint is failing hard), shutting_down (handed back at SIGTERM), channel_quota (the app emailsPerHour or smsPerHour quota)',
   labelNames: ['reason'] as const,
 });
 

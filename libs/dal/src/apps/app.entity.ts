@@ -1,11 +1,15 @@
+import type { AppQuotas } from '@app/contracts';
+
 export interface AppEntity {
   _id: string;
   name: string;
   apiKeyHash: string;
+  /** The key a rotation replaced, still accepted until previousApiKeyExpiresAt. */
+  previousApiKeyHash?: string;
+  previousApiKeyExpiresAt?: Date;
   createdAt: Date;
-  /**
-   * When set, AMQP intake accepts this app's messages only from this broker user (their
-   * validated `user-id` property) or from the API's own user (docs/operations.md).
-   */
+  /** The quotas an admin set for this app; the others are the environment's defaults. */
+  quotas?: Partial<AppQuotas>;
+  /** The RabbitMQ user allowed to publish for this app (enforced at intake). */
   brokerUser?: string;
 }

@@ -1,4 +1,4 @@
-import type { Model } from 'mongoose';
+import type { Model, UpdateQuery } from 'mongoose';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import type { PageRequest } from '../shared/tenant';
 import type { AppEntity } from './app.entity';
@@ -10,8 +10,56 @@ export class AppRepository {
     await this.model.create(app);
   }
 
-  findByApiKeyHash(apiKeyHash: string): Promise<AppEntity | null> {
-    return this.model.findOne({ apiKeyHash }).lean<AppEntity>().exec();
+  findById(id: string): Promise<AppEntity | null> {
+    return this.model.findById(id).lean<AppEntity>().exec();
+  }
+
+  /** The quotas an admin set for each of these apps (absent: none of its own, or no such app). */
+  async findQuotas(ids: readonly string[]): Promise<Map<string, AppEntity['quotas']>> {
+    const found = await this.model
+      .find({ _id: { $in: ids } }, { quotas: 1 })
+      .lean<Pick<AppEntity, '_id' | 'quotas'>[]>()
+      .exec();
+    return new Map(found.map((app) => [app._id, app.quotas]));
+  }
+
+  /** Null when there is no such app. */
+  update(id: string, update: UpdateQuery<AppEntity>): Promise<AppEntity | null> {
+    return this.model.findByIdAndUpdate(id, update, { new: true }).lean<AppEntity>().exec();
+  }
+
+  /** The app whose current key, or whose previous key still in its grace period at `now`, this is. */
+  findByApiKeyHash(apiKeyHash: string, now: Date): Promise<AppEntity | null> {
+    return this.model
+      .findOne({
+        $or: [
+          { apiKeyHash },
+          { previousApiKeyHash: apiKeyHash, previousApiKeyExpiresAt: { $gt: now } },
+        ],
+      })
+      .lean<AppEntity>()
+      .exec();
+  }
+
+  /**
+   * Gives the app a new key hash in one atomic update; null when there is no such app. The key it
+   * replaces stays valid until `previousExpiresAt`, or not at all without one; a key replaced
+   * earlier is dropped either way: two keys are valid at most. Two rotations at once are applied
+   * one after the other, so the second one's old key is the first one's new key.
+   */
+  rotateApiKey(
+    id: string,
+    apiKeyHash: string,
+    previousExpiresAt: Date | undefined,
+  ): Promise<AppEntity | null> {
+    const previous =
+      previousExpiresAt === undefined
+        ? { previousApiKeyHash: '$$REMOVE', previousApiKeyExpiresAt: '$$REMOVE' }
+        : { previousApiKeyHash: '$apiKeyHash', previousApiKeyExpiresAt: previousExpiresAt };
+    return this.model
+      .findOneAndUpdate({ _id: id }, [{ $set: { ...previous, apiKeyHash } }], { new: true })
+      .lean<AppEntity>()
+      .exec();
   }
 
   async findExistingIds(ids: readonly string[]): Promise<Set<string>> {

@@ -13,4 +13,6 @@ export interface AttemptEntity {
   error?: string;
   /** The first 1 KiB of what the endpoint answered. */
   responseBody?: string;
+  /** Its position in the message's attempt list, given when a reader first sees it. */
+  seq?: number;
 }

@@ -15,9 +15,11 @@ export const attemptSchema = new Schema<AttemptEntity>(
     statusCode: Number,
     error: String,
     responseBody: String,
+    seq: Number,
   },
   { versionKey: false },
 );
 
-// GET /v1/messages/:id/attempts: a message's attempts oldest first, walked with a cursor.
-attemptSchema.index({ messageId: 1, startedAt: 1, _id: 1 });
+// GET /v1/messages/:id/attempts: a message's attempts in position order, walked with a cursor
+// (seq > cursor); and those without a position yet, oldest start first (seq: null).
+attemptSchema.index({ messageId: 1, seq: 1, startedAt: 1, _id: 1 });

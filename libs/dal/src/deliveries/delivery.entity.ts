@@ -38,6 +38,14 @@ export interface DeliveryEntity {
    * status repair (MessageStatusRepair) recomputes the message later.
    */
   messageStatusStale?: boolean;
+  /**
+   * Set just before an attempt starts, cleared with its outcome. Still set when the delivery is
+   * claimed again means the attempt started and its lease expired without an outcome: its
+   * notifier died (or lost MongoDB) during the attempt. Absent or null otherwise.
+   */
+  attemptStartedAt?: Date | null;
+  /** Attempts that started and never reported an outcome (see attemptStartedAt). Absent means 0. */
+  abandonedAttempts?: number;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -17,7 +17,8 @@ const RECOVER_BATCH = 1_000;
  * Due again now, with a fresh schedule: the next attempt is the schedule's immediate first one and
  * the retries after it follow the schedule from its start, while attempts keep numbering on
  * (scheduleOffset remembers where this schedule began). Clearing the claim turns the fenced
- * outcome write of an attempt still in flight into a no-op.
+ * outcome write of an attempt still in flight into a no-op; the attempts abandoned so far are
+ * forgiven (an operator's redelivery gives a poison delivery another chance).
  */
 export function freshScheduleUpdate(now: Date): PipelineStage.Set[] {
   return [
@@ -28,6 +29,8 @@ export function freshScheduleUpdate(now: Date): PipelineStage.Set[] {
         claimToken: null,
         scheduleOffset: '$attemptCount',
         deliveredAt: null,
+        attemptStartedAt: null,
+        abandonedAttempts: 0,
         updatedAt: now,
       },
     },
@@ -160,6 +163,7 @@ export class DeliveryRepository {
         const updates = group.map((outcome) => ({
           ...outcome.update,
           claimToken: null,
+          attemptStartedAt: null,
           ...(outcome.update.status === 'pending' ? {} : { messageStatusStale: true }),
         }));
         return {
@@ -171,6 +175,38 @@ export class DeliveryRepository {
       },
     );
     await this.collection.bulkWrite(operations, { ordered: false });
+  }
+
+  /**
+   * Writes down, in one round trip, that attempts of these claimed deliveries start now
+   * (`attemptStartedAt`), and counts one more abandoned attempt for each of `abandoned` (their
+   * previous attempt started and never reported an outcome). Fenced on the claim, like an outcome.
+   * `abandoned` may name deliveries that do not start (they are failed as poison instead).
+   */
+  async markAttemptsStarted(
+    started: readonly string[],
+    abandoned: readonly string[],
+    claimToken: string,
+    now: Date,
+  ): Promise<void> {
+    const operations: mongo.AnyBulkWriteOperation<DeliveryEntity>[] = [];
+    if (started.length > 0) {
+      operations.push({
+        updateMany: {
+          filter: { _id: { $in: [...started] }, claimToken },
+          update: { $set: { attemptStartedAt: now } },
+        },
+      });
+    }
+    if (abandoned.length > 0) {
+      operations.push({
+        updateMany: {
+          filter: { _id: { $in: [...abandoned] }, claimToken },
+          update: { $inc: { abandonedAttempts: 1 } },
+        },
+      });
+    }
+    if (operations.length > 0) await this.collection.bulkWrite(operations, { ordered: false });
   }
 
   /**

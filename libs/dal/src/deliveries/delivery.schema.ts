@@ -20,6 +20,8 @@ export const deliverySchema = new Schema<DeliveryEntity>(
     fallbackFor: String,
     fallbackDepth: Number,
     messageStatusStale: Boolean,
+    attemptStartedAt: Date,
+    abandonedAttempts: Number,
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -45,9 +45,25 @@ export interface EndpointEntity {
   circuitOpenings?: number;
   /** A probe attempt holds the half-open circuit until circuitOpenUntil. */
   circuitProbing?: boolean;
+  /**
+   * The last health batch applied from each of the most recent outcome writers (notifier
+   * processes), at most HEALTH_WRITES_KEPT of them: a batch written again after a partial write
+   * is recognised and not counted twice (EndpointRepository.recordHealth).
+   */
+  healthWrites?: HealthWrite[];
   /** Newest first. */
   secrets: EndpointSecret[];
+  /** When the secret was last rotated, newest first, as many as SECRET_ROTATION_LIMIT: its rate limit. */
+  secretRotations?: Date[];
   recipientTokenHash: string;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** Which batch of which outcome writer a health update belongs to. */
+export interface HealthWrite {
+  /** The writer's id, random per notifier process. */
+  writer: string;
+  /** Increasing per writer; a batch written again keeps its number. */
+  batch: number;
 }

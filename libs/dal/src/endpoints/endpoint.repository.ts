@@ -1,8 +1,9 @@
-import type { Model, UpdateQuery } from 'mongoose';
+import type { Model, mongo, UpdateQuery } from 'mongoose';
 import { SecretBox } from '@app/common';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import type { PageRequest } from '../shared/tenant';
-import type { EndpointEntity, EndpointSecret } from './endpoint.entity';
+import type { EndpointEntity, EndpointSecret, HealthWrite } from './endpoint.entity';
+import type { SecretRotationLimit } from './endpoint-secrets';
 
 export interface EndpointHealthChange {
   endpointId: string;
@@ -11,6 +12,13 @@ export interface EndpointHealthChange {
   /** Set when the endpoint must be disabled (e.g. it answered 410 Gone). */
   disableReason?: string;
 }
+
+/**
+ * How many outcome writers' last batches an endpoint remembers. A writer's mark is dropped only
+ * after this many other writers have written the endpoint's health since: far more notifier
+ * processes than write one endpoint within a retry (1 s).
+ */
+export const HEALTH_WRITES_KEPT = 32;
 
 export class EndpointRepository {
   /**
@@ -92,8 +100,10 @@ export class EndpointRepository {
   }
 
   /**
-   * Replaces the signing secrets, provided the current one is still `expectedCurrent`: of two
-   * rotations at once, one wins and the other finds nothing to update (null).
+   * Replaces the signing secrets, provided the current one is still `expectedCurrent` and the
+   * endpoint made fewer than `limit.max` rotations within `limit.windowMs`: of two rotations at
+   * once, one wins and the other finds nothing to update (null), and so does a rotation over the
+   * limit. The check and the write are one atomic update, whichever API process makes it.
    */
   replaceSecrets(
     appId: string,
@@ -101,7 +111,9 @@ export class EndpointRepository {
     expectedCurrent: string,
     secrets: EndpointEntity['secrets'],
     now: Date,
+    limit: SecretRotationLimit,
   ): Promise<EndpointEntity | null> {
+    const windowStart = new Date(now.getTime() - limit.windowMs);
     return this.model
       .findOneAndUpdate(
         // A secret stored before encryption is still stored as it was given.
@@ -109,8 +121,13 @@ export class EndpointRepository {
           _id: id,
           appId,
           'secrets.0.secret': { $in: [this.seal(expectedCurrent), expectedCurrent] },
+          // The max-th newest rotation is absent or out of the window.
+          [`secretRotations.${limit.max - 1}`]: { $not: { $gt: windowStart } },
         },
-        { $set: { secrets: this.sealed(secrets), updatedAt: now } },
+        {
+          $set: { secrets: this.sealed(secrets), updatedAt: now },
+          $push: { secretRotations: { $each: [now], $position: 0, $slice: limit.max } },
+        },
         { new: true },
       )
       .lean<EndpointEntity>()
@@ -143,14 +160,42 @@ export class EndpointRepository {
     };
   }
 
+  /** The endpoints quota: how many endpoints the app has. */
+  countOfApp(appId: string): Promise<number> {
+    return this.model.countDocuments({ appId }).exec();
+  }
+
+  /**
+   * How many of the app's endpoints were created before this one ((createdAt, _id) order): of
+   * endpoints created at once, the earliest ones are within the quota, whatever order the
+   * requests end in.
+   */
+  countOfAppBefore(appId: string, endpoint: Pick<EndpointEntity, '_id' | 'createdAt'>) {
+    return this.model
+      .countDocuments({
+        appId,
+        $or: [
+          { createdAt: { $lt: endpoint.createdAt } },
+          { createdAt: endpoint.createdAt, _id: { $lt: endpoint._id } },
+        ],
+      })
+      .exec();
+  }
+
   async delete(appId: string, id: string): Promise<boolean> {
     const result = await this.model.deleteOne({ _id: id, appId }).exec();
     return result.deletedCount === 1;
   }
 
-  /** One bulk write for a batch of attempt outcomes. */
-  /** One update per endpoint, however many of its outcomes the batch holds. */
-  async recordHealth(changes: readonly EndpointHealthChange[]): Promise<void> {
+  /**
+   * One update per endpoint, however many of its outcomes the batch holds, applied once per
+   * batch: each update is fenced on the endpoint not having taken this writer's batch (or a later
+   * one) yet, and records it in healthWrites in the same atomic write. So a batch written again
+   * after a partial write (its attempt log failed, or the acknowledgement was lost) does not count
+   * its failures twice, which would open the circuit early. A writer must write its batches in
+   * order and write a failed batch again exactly as it was.
+   */
+  async recordHealth(changes: readonly EndpointHealthChange[], write: HealthWrite): Promise<void> {
     if (changes.length === 0) return;
     const byEndpoint = new Map<string, EndpointHealthChange[]>();
     for (const change of changes) {
@@ -158,13 +203,56 @@ export class EndpointRepository {
       if (group === undefined) byEndpoint.set(change.endpointId, [change]);
       else group.push(change);
     }
-    await this.model.bulkWrite(
+    const collection = this.model.collection as unknown as mongo.Collection<EndpointEntity>;
+    await collection.bulkWrite(
       [...byEndpoint].map(([endpointId, group]) => ({
-        updateOne: { filter: { _id: endpointId }, update: healthUpdate(group) },
+        updateOne: {
+          filter: {
+            _id: endpointId,
+            healthWrites: {
+              $not: { $elemMatch: { writer: write.writer, batch: { $gte: write.batch } } },
+            },
+          },
+          update: [...asPipeline(healthUpdate(group)), rememberWrite(write)],
+        },
       })),
       { ordered: false },
     );
   }
+}
+
+/** An update of $set, $inc, $min and $unset as the equivalent update pipeline. */
+function asPipeline(update: UpdateQuery<EndpointEntity>): mongo.Document[] {
+  const set: Record<string, unknown> = {};
+  const entries = (operator: unknown) =>
+    Object.entries((operator ?? {}) as Record<string, unknown>);
+  for (const [field, value] of entries(update.$set)) set[field] = { $literal: value };
+  for (const [field, by] of entries(update.$inc)) {
+    set[field] = { $add: [{ $ifNull: [`$${field}`, 0] }, by] };
+  }
+  // $min over a missing field is the other value, as with the update operator.
+  for (const [field, value] of entries(update.$min)) {
+    set[field] = { $min: [`$${field}`, { $literal: value }] };
+  }
+  const unset = Object.keys(update.$unset ?? {});
+  return [
+    ...(Object.keys(set).length > 0 ? [{ $set: set }] : []),
+    ...(unset.length > 0 ? [{ $unset: unset }] : []),
+  ];
+}
+
+/** Replaces the writer's mark with this batch, newest last, keeping HEALTH_WRITES_KEPT marks. */
+function rememberWrite(write: HealthWrite): mongo.Document {
+  const others = {
+    $filter: {
+      input: { $ifNull: ['$healthWrites', []] },
+      cond: { $ne: ['$$this.writer', write.writer] },
+    },
+  };
+  const mark = { $literal: [{ writer: write.writer, batch: write.batch }] };
+  return {
+    $set: { healthWrites: { $slice: [{ $concatArrays: [others, mark] }, -HEALTH_WRITES_KEPT] } },
+  };
 }
 
 /**

@@ -32,12 +32,14 @@ describe('InboxRepository (real MongoDB)', () => {
   let connection: Connection;
   let deliveries: Model<DeliveryEntity>;
   let inbox: InboxRepository;
+  let uri: string;
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
     const url = new URL(process.env.MONGODB_URI!);
     url.pathname = `/test_inbox_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    uri = url.toString();
+    connection = await openConnection(uri);
     deliveries = connection.model<DeliveryEntity>('Delivery');
     const sequences = connection.model<InboxSequenceEntity>('InboxSequence');
     inbox = new InboxRepository(deliveries, sequences);
@@ -79,6 +81,46 @@ describe('InboxRepository (real MongoDB)', () => {
     );
     const walk = await inbox.page(owner, { afterSeq: 0, limit: 300 });
     expect(ids(walk)).toEqual([...ids(walk)].sort());
+  });
+
+  it('never skips or repeats a delivery while two notifiers store them in any order', async () => {
+    const owner = { appId: 'app_1', endpointId: 'ep_walk' };
+    // Two notifiers, each with its own connection, store batches whose createdAt is anywhere in
+    // a window the other one's committed batches already cover, while a recipient keeps paging.
+    const notifiers = [await openConnection(uri), await openConnection(uri)];
+    const written = new Set<string>();
+    const write = async (index: number) => {
+      const model = notifiers[index]!.model<DeliveryEntity>('Delivery');
+      for (let round = 0; round < 15; round += 1) {
+        const batch = Array.from({ length: 4 }, (_, i) =>
+          delivery(`w${index}_${round}_${i}`, Math.floor(Math.random() * 8_000), owner),
+        );
+        await model.insertMany(batch);
+        for (const item of batch) written.add(item._id);
+      }
+    };
+    const seen: string[] = [];
+    let afterSeq = 0;
+    let writing = true;
+    const writers = Promise.all([write(0), write(1)]).finally(() => {
+      writing = false;
+    });
+    try {
+      for (let done = false; !done;) {
+        done = !writing;
+        const page = await inbox.page(owner, { afterSeq, limit: 3 });
+        seen.push(...ids(page));
+        if (page.length > 0) {
+          afterSeq = lastSeq(page);
+          done = false;
+        }
+      }
+      await writers;
+    } finally {
+      for (const notifier of notifiers) await notifier.close();
+    }
+    expect(seen).toHaveLength(new Set(seen).size);
+    expect(new Set(seen)).toEqual(written);
   });
 
   it('fills a page past a full assignment batch, and filters by status', async () => {

@@ -12,5 +12,9 @@ export interface MessageEntity {
    */
   targetEndpointIds: string[];
   status: MessageStatus;
+  /** The last status refresh to start: only its write lands (MessageRepository.refreshStatus). */
+  statusRefresh?: string;
+  /** The last position handed out in this message's attempt list (AttemptRepository). */
+  attemptSeq?: number;
   createdAt: Date;
 }

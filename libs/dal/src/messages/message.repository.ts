@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DeliveryStatus, MessageStatus } from '@app/contracts';
 import type { Model } from 'mongoose';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
@@ -39,6 +40,9 @@ const MESSAGE_STATUS_OF_STATUSES = {
   },
 };
 
+/** Attempts of one refresh at writing a status that later refreshes keep overtaking. */
+const REFRESH_ROUNDS = 3;
+
 export class MessageRepository {
   constructor(
     private readonly model: Model<MessageEntity>,
@@ -66,9 +70,10 @@ export class MessageRepository {
   }
 
   /**
-   * An app's messages newest first, walked with a (createdAt, _id) cursor. New messages are
-   * stored with a later createdAt, ahead of any walk in progress, so a walk never meets them twice
-   * and never skips what existed when it started.
+   * An app's messages newest first, walked with a (createdAt, _id) cursor. A message's createdAt
+   * never changes and a walk only moves down, so it returns every message that existed when its
+   * first page was read exactly once, whatever order notifiers commit in: one stored late with an
+   * earlier createdAt sorts either above the walk (not met) or below it (met once).
    */
   async list(
     appId: string,
@@ -134,43 +139,85 @@ export class MessageRepository {
 
   /**
    * After these deliveries ended: recomputes their messages' statuses, then clears the
-   * `messageStatusStale` flag that the write ending them set. A crash in between leaves the flag
-   * for MessageStatusRepair, which calls this again.
+   * `messageStatusStale` flag that the write ending them set, for the messages whose status this
+   * call wrote. A crash in between, or a message whose refresh kept losing to others (see
+   * refreshStatusFenced), leaves the flag for MessageStatusRepair, which calls this again.
    */
   async refreshStatusOfEnded(
     ended: readonly Pick<DeliveryEntity, '_id' | 'messageId'>[],
   ): Promise<void> {
     if (ended.length === 0) return;
-    await this.refreshStatus([...new Set(ended.map((delivery) => delivery.messageId))]);
+    const notWritten = await this.refreshStatusFenced([
+      ...new Set(ended.map((delivery) => delivery.messageId)),
+    ]);
+    const covered = ended.filter((delivery) => !notWritten.has(delivery.messageId));
+    if (covered.length === 0) return;
     await this.deliveries
       .updateMany(
-        { _id: { $in: ended.map((delivery) => delivery._id) }, messageStatusStale: true },
+        { _id: { $in: covered.map((delivery) => delivery._id) }, messageStatusStale: true },
         { $unset: { messageStatusStale: '' } },
       )
       .exec();
   }
 
   /** Recomputes each message's status from its deliveries, after some of them changed. */
-  /**
-   * One round trip, computed and written by MongoDB ($merge): about two thirds of the time of
-   * reading the counts and writing them back. A message without any delivery keeps its status.
-   */
   async refreshStatus(messageIds: readonly string[]): Promise<void> {
-    if (messageIds.length === 0) return;
-    await this.deliveries
-      .aggregate([
-        { $match: { messageId: { $in: messageIds } } },
-        { $group: { _id: '$messageId', statuses: { $addToSet: '$status' } } },
-        { $project: { _id: 1, status: MESSAGE_STATUS_OF_STATUSES } },
-        {
-          $merge: {
-            into: this.model.collection.collectionName,
-            on: '_id',
-            whenMatched: 'merge',
-            whenNotMatched: 'discard',
+    await this.refreshStatusFenced(messageIds);
+  }
+
+  /**
+   * A status is derived from a read of the deliveries and written afterwards, so two refreshes
+   * of one message (two notifiers ending its two deliveries at once) could write in the wrong
+   * order: the one that read first, `pending`, last. Hence a fence. Each refresh first stamps
+   * its messages with a fresh `statusRefresh` token, then reads their deliveries and writes the
+   * statuses in one aggregation ($merge), each only where its token is still there. A later
+   * token on a message belongs to a refresh that started after this one's stamp, hence after
+   * the delivery writes this one follows, and reads them all: the status written last is always
+   * derived from a read that saw every delivery write before it. A refresh that lost a message
+   * to a later one retries it (up to REFRESH_ROUNDS times, so two refreshes taking turns cannot
+   * loop), as the later one may die before writing. Returns the messages it never wrote.
+   * A message without any delivery keeps its status.
+   */
+  private async refreshStatusFenced(messageIds: readonly string[]): Promise<Set<string>> {
+    let left = [...messageIds];
+    for (let round = 0; round < REFRESH_ROUNDS && left.length > 0; round += 1) {
+      const token = randomUUID();
+      await this.model
+        .updateMany({ _id: { $in: left } }, { $set: { statusRefresh: token } })
+        .exec();
+      await this.deliveries
+        .aggregate([
+          { $match: { messageId: { $in: left } } },
+          { $group: { _id: '$messageId', statuses: { $addToSet: '$status' } } },
+          { $project: { _id: 1, status: MESSAGE_STATUS_OF_STATUSES } },
+          {
+            $merge: {
+              into: this.model.collection.collectionName,
+              on: '_id',
+              whenMatched: [
+                {
+                  $set: {
+                    status: {
+                      $cond: [
+                        { $eq: ['$statusRefresh', { $literal: token }] },
+                        '$$new.status',
+                        '$status',
+                      ],
+                    },
+                  },
+                },
+              ],
+              whenNotMatched: 'discard',
+            },
           },
-        },
-      ])
-      .exec();
+        ])
+        .exec();
+      const overtaken = await this.model
+        .find({ _id: { $in: left }, statusRefresh: { $ne: token } }, { _id: 1 })
+        .lean<Pick<MessageEntity, '_id'>[]>()
+        .exec();
+      left = overtaken.map((message) => message._id);
+    }
+    return new Set(left);
   }
 }

@@ -10,6 +10,8 @@ export const messageSchema = new Schema<MessageEntity>(
     idempotencyKey: String,
     targetEndpointIds: { type: [String], required: true },
     status: { type: String, required: true },
+    statusRefresh: String,
+    attemptSeq: Number,
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, minimize: false },
@@ -22,6 +24,8 @@ messageSchema.index({ appId: 1, eventType: 1, createdAt: -1, _id: -1 });
 messageSchema.index({ appId: 1, status: 1, createdAt: -1, _id: -1 });
 // GET /v1/messages?endpointId=: messages fanned out to an endpoint (multikey), same order.
 messageSchema.index({ appId: 1, targetEndpointIds: 1, createdAt: -1, _id: -1 });
+// RETENTION (RetentionRepository.removeEnded): ended messages older than a cutoff, oldest first.
+messageSchema.index({ status: 1, createdAt: 1, _id: 1 });
 // Idempotency: one message per (app, key). Message ids derive from the key too; this index is the
 // guard for keys that reach us through the AMQP messageId property.
 messageSchema.index(

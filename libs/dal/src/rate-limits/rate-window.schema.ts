@@ -1,10 +1,19 @@
 import { Schema } from 'mongoose';
 
-/** How many attempts the notifiers took for one endpoint in one second (rateLimitPerSecond). */
+/** How much of a limit all processes took in one window (one second unless the id names another). */
 export interface RateWindowEntity {
-  /** `<endpointId>:<unix second>` */
+  /** `<key>:<unix second>`, or `<key>:<window ms>:<window number>` */
   _id: string;
   count: number;
+  expiresAt: Date;
+}
+
+/** An app's intake pace (RateLimitRepository.pace), in the same collection. */
+export interface PaceEntity {
+  /** `pace:<key>` */
+  _id: string;
+  /** The first free slot. */
+  next: Date;
   expiresAt: Date;
 }
 

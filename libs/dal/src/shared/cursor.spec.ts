@@ -39,6 +39,9 @@ describe('encodeCursor / decodeCursor', () => {
     ['an id that is not a string', Buffer.from('[1,2]').toString('base64url')],
     ['too many parts', Buffer.from('[1,"x","y"]').toString('base64url')],
     ['a time as a string', Buffer.from('["1","x"]').toString('base64url')],
+    ['a time past the last Date', Buffer.from('[8640000000000001,"x"]').toString('base64url')],
+    ['a huge time', Buffer.from('[9007199254740991,"x"]').toString('base64url')],
+    ['a time before the first Date', Buffer.from('[-8640000000000001,"x"]').toString('base64url')],
   ])('refuses a cursor that is %s with a 400 naming the field', (_what, cursor) => {
     let thrown: unknown;
     try {

@@ -13,6 +13,9 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.at.getTime(), position.id])).toString('base64url');
 }
 
+/** The range of a JavaScript Date: a cursor time outside it would be an Invalid Date. */
+const MAX_DATE_MS = 8.64e15;
+
 export function decodeCursor(cursor: string, field = 'cursor'): CursorPosition {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -20,6 +23,7 @@ export function decodeCursor(cursor: string, field = 'cursor'): CursorPosition {
       Array.isArray(parsed) &&
       parsed.length === 2 &&
       Number.isSafeInteger(parsed[0]) &&
+      Math.abs(parsed[0] as number) <= MAX_DATE_MS &&
       typeof parsed[1] === 'string'
     ) {
       return { at: new Date(parsed[0] as number), id: parsed[1] };
@@ -53,8 +57,8 @@ export function paginate<T extends { _id: string }>(
 }
 
 /**
- * A position in a sequence (the inbox): opaque like the others, and told apart from them, so a
- * cursor from another list is refused instead of misread.
+ * A position in a sequence (the inbox, a message's attempts): opaque like the others, and told
+ * apart from them, so a cursor from another list is refused instead of misread.
  */
 const SEQUENCE_TAG = 'seq';
 
@@ -77,7 +81,8 @@ export function decodeSequenceCursor(cursor: string, field = 'after'): number {
   } catch {
     // fall through: not one of ours
   }
-  throw new AppError(ErrorCode.ValidationFailed, `The ${field} cursor is not one this API issued`, [
+  const name = field === 'cursor' ? 'cursor' : `${field} cursor`;
+  throw new AppError(ErrorCode.ValidationFailed, `The ${name} is not one this API issued`, [
     { field, message: 'pass back a nextCursor exactly as a previous page returned it' },
   ]);
 }

@@ -6,6 +6,7 @@ import { AppRepository } from '../apps/app.repository';
 import type { AttemptEntity } from '../attempts/attempt.entity';
 import { AttemptRepository } from '../attempts/attempt.repository';
 import { openConnection } from '../connection';
+import { encodeSequenceCursor } from './cursor';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { DeliveryRepository } from '../deliveries/delivery.repository';
 import { EndpointCircuitRepository } from '../endpoints/endpoint-circuit.repository';
@@ -15,6 +16,7 @@ import { InboxRepository } from '../inbox/inbox.repository';
 import type { MessageEntity } from '../messages/message.entity';
 import { MessageRepository } from '../messages/message.repository';
 import { RateLimitRepository } from '../rate-limits/rate-limit.repository';
+import { RetentionRepository } from '../retention/retention.repository';
 
 /**
  * Every query the repositories send is explained by the real MongoDB, and none may scan a whole
@@ -164,9 +166,10 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       circuits: new EndpointCircuitRepository(model('Endpoint')),
       messages: new MessageRepository(model('Message'), deliveries),
       deliveries: new DeliveryRepository(deliveries),
-      attempts: new AttemptRepository(model('Attempt')),
+      attempts: new AttemptRepository(model('Attempt'), model('Message')),
       inbox: new InboxRepository(deliveries, model('InboxSequence')),
       rateLimits: new RateLimitRepository(model('RateWindow')),
+      retention: new RetentionRepository(model('Message'), deliveries, model('Attempt')),
     };
   };
   let repo: ReturnType<typeof repositories>;
@@ -191,7 +194,8 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
   });
 
   const calls: [string, () => Promise<unknown>][] = [
-    ['apps.findByApiKeyHash', () => repo.apps.findByApiKeyHash('hash')],
+    ['apps.findByApiKeyHash', () => repo.apps.findByApiKeyHash('hash', at(1))],
+    ['apps.rotateApiKey', () => repo.apps.rotateApiKey(APP, 'hash', at(1))],
     ['apps.findExistingIds', () => repo.apps.findExistingIds([APP])],
     ['apps.list', () => repo.apps.list({ limit: 50 })],
     ['endpoints.findById', () => repo.endpoints.findById(APP, 'ep_1')],
@@ -205,8 +209,20 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ['endpoints.findByIds', () => repo.endpoints.findByIds(['ep_0', 'ep_1'])],
     ['endpoints.update', () => repo.endpoints.update(APP, 'ep_2', { description: 'x' })],
     [
+      'endpoints.replaceSecrets',
+      () =>
+        repo.endpoints.replaceSecrets(APP, 'ep_2', 'whsec_x', [], at(1), {
+          max: 10,
+          windowMs: 60_000,
+        }),
+    ],
+    [
       'endpoints.recordHealth',
-      () => repo.endpoints.recordHealth([{ endpointId: 'ep_0', at: at(1), succeeded: false }]),
+      () =>
+        repo.endpoints.recordHealth([{ endpointId: 'ep_0', at: at(1), succeeded: false }], {
+          writer: 'w_plan',
+          batch: 1,
+        }),
     ],
     [
       'circuits.afterFailures',
@@ -316,6 +332,11 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
         ]),
     ],
     ['attempts.listByMessage', () => repo.attempts.listByMessage(APP, 'msg_1', { limit: 50 })],
+    [
+      'attempts.listByMessage after a cursor',
+      () =>
+        repo.attempts.listByMessage(APP, 'msg_1', { limit: 50, cursor: encodeSequenceCursor(1) }),
+    ],
     ['inbox.page', () => repo.inbox.page(OWNER, { afterSeq: 0, limit: 50 })],
     [
       'inbox.page by status',
@@ -328,6 +349,30 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       () => repo.deliveries.cancelPendingForEndpoint(APP, 'ep_1', at(4_000)),
     ],
     ['endpoints.delete', () => repo.endpoints.delete(APP, 'ep_2')],
+    ['apps.findById', () => repo.apps.findById(APP)],
+    ['apps.findQuotas', () => repo.apps.findQuotas([APP])],
+    ['apps.update', () => repo.apps.update(APP, { $set: { 'quotas.endpoints': 5 } })],
+    ['endpoints.countOfApp', () => repo.endpoints.countOfApp(APP)],
+    [
+      'endpoints.countOfAppBefore',
+      () => repo.endpoints.countOfAppBefore(APP, { _id: 'ep_1', createdAt: T0 }),
+    ],
+    ['rateLimits.take an hour', () => repo.rateLimits.take('sms:app', 10, 2, at(0), 3_600_000)],
+    ['rateLimits.pace', () => repo.rateLimits.pace('intake:app', 10, 20, at(0))],
+    [
+      'retention.removeEnded',
+      async () => {
+        const ended = ['msg_298', 'msg_299'];
+        await connection
+          .model('Message')
+          .updateMany({ _id: { $in: ended } }, { status: 'delivered' });
+        await connection
+          .model('Delivery')
+          .updateMany({ messageId: { $in: ended } }, { status: 'succeeded' });
+        await repo.retention.removeEnded(at(3_600_000), 100);
+        expect(await repo.messages.findByIds(ended)).toEqual([]);
+      },
+    ],
   ];
 
   it.each(calls)('%s', async (_name, call) => {

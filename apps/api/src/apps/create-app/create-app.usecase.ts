@@ -1,21 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Clock, hashToken, newId, newSecretToken } from '@app/common';
+import { API_CONFIG, type ApiConfig } from '@app/config';
+import type { AppView } from '@app/contracts';
 import { AppRepository } from '@app/dal';
 import { APP_KEY_PREFIX } from '../../auth/principal';
+import { presentApp } from '../app.presenter';
 import type { CreateAppCommand } from './create-app.command';
 
-export interface CreatedApp {
-  id: string;
-  name: string;
-  apiKey: string;
-  createdAt: string;
-}
+export type CreatedApp = AppView & { apiKey: string };
 
 @Injectable()
 export class CreateAppUseCase {
   constructor(
     private readonly apps: AppRepository,
     private readonly clock: Clock,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   /** The key is returned here once; only its hash is kept. */
@@ -28,6 +27,6 @@ export class CreateAppUseCase {
       createdAt: this.clock.now(),
     };
     await this.apps.create(app);
-    return { id: app._id, name: app.name, apiKey, createdAt: app.createdAt.toISOString() };
+    return { ...presentApp(app, this.config.quotas), apiKey };
   }
 }

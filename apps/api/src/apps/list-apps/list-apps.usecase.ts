@@ -1,26 +1,18 @@
-import { Injectable } from '@nestjs/common';
-import type { Page } from '@app/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import { API_CONFIG, type ApiConfig } from '@app/config';
+import type { AppView, Page } from '@app/contracts';
 import { AppRepository, type PageRequest } from '@app/dal';
-
-export interface AppView {
-  id: string;
-  name: string;
-  createdAt: string;
-}
+import { presentApp } from '../app.presenter';
 
 @Injectable()
 export class ListAppsUseCase {
-  constructor(private readonly apps: AppRepository) {}
+  constructor(
+    private readonly apps: AppRepository,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
 
   async execute(page: PageRequest): Promise<Page<AppView>> {
     const { items, nextCursor } = await this.apps.list(page);
-    return {
-      data: items.map((app) => ({
-        id: app._id,
-        name: app.name,
-        createdAt: app.createdAt.toISOString(),
-      })),
-      nextCursor,
-    };
+    return { data: items.map((app) => presentApp(app, this.config.quotas)), nextCursor };
   }
 }

@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { generateWebhookSecret } from '@app/channels';
 import { Clock, hashToken, newId, newSecretToken } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
-import { EndpointRepository, type EndpointEntity } from '@app/dal';
+import { AppQuotaReader, EndpointRepository, type EndpointEntity } from '@app/dal';
 import { RECIPIENT_TOKEN_PREFIX } from '../../auth/principal';
 import { presentEndpoint, type EndpointView } from '../endpoint.presenter';
 import { checkFallbackEndpoint } from '../check-fallback';
+import { checkEndpointQuotas, endpointsQuotaExceeded } from '../endpoint-quotas';
 import { TargetPolicy } from '../target-policy';
 import type { CreateEndpointCommand } from './create-endpoint.command';
 
@@ -18,10 +19,16 @@ export class CreateEndpointUseCase {
     private readonly targets: TargetPolicy,
     private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly quotas: AppQuotaReader,
   ) {}
 
   /** The signing secret and recipient token are shown in full only in this answer. */
   async execute({ appId, endpoint }: CreateEndpointCommand): Promise<CreatedEndpoint> {
+    const quotas = await this.quotas.quotasOf(appId);
+    checkEndpointQuotas(endpoint, quotas);
+    if ((await this.endpoints.countOfApp(appId)) >= quotas.endpoints) {
+      throw endpointsQuotaExceeded(quotas.endpoints);
+    }
     if (endpoint.url !== undefined && endpoint.channel === 'webhook') {
       await this.targets.check(endpoint.url);
     }
@@ -42,6 +49,11 @@ export class CreateEndpointUseCase {
       updatedAt: now,
     };
     await this.endpoints.create(entity);
+    // Requests at once may all have counted one free place: the later ones give theirs back.
+    if ((await this.endpoints.countOfAppBefore(appId, entity)) >= quotas.endpoints) {
+      await this.endpoints.delete(appId, entity._id);
+      throw endpointsQuotaExceeded(quotas.endpoints);
+    }
     return { ...presentEndpoint(entity, this.config.retrySchedule), secret, recipientToken };
   }
 }

@@ -1,30 +1,28 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { generateWebhookSecret } from '@app/channels';
 import { AppError, Clock, ErrorCode } from '@app/common';
-import { EndpointRepository, type EndpointSecret } from '@app/dal';
+import { API_CONFIG, type ApiConfig } from '@app/config';
+import { EndpointRepository, secretRotationWaitMs, type EndpointSecret } from '@app/dal';
 import type { RotateSecretCommand } from './rotate-secret.command';
 
 /** How long a rotated-out secret keeps signing beside the new one (CONTRACT.md). */
 export const SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The secrets after a rotation: the new one first, the one it replaces kept until the grace period
- * ends, older ones kept until theirs ends. The notifier signs with every unexpired secret.
+ * The secrets after a rotation: the new one first and the one it replaces, kept for the grace
+ * period. Any older one is retired at once, grace period or not: two secrets live at most.
  */
 export function rotatedSecrets(
   current: readonly EndpointSecret[],
   secret: string,
   now: Date,
 ): EndpointSecret[] {
-  const graceEnd = new Date(now.getTime() + SECRET_GRACE_MS);
-  const stillLive = current
-    .filter((entry) => entry.expiresAt === undefined || entry.expiresAt > now)
-    .map((entry) => ({
-      secret: entry.secret,
-      expiresAt:
-        entry.expiresAt === undefined || entry.expiresAt > graceEnd ? graceEnd : entry.expiresAt,
-    }));
-  return [{ secret }, ...stillLive];
+  const replaced = current[0];
+  if (replaced === undefined) return [{ secret }];
+  return [
+    { secret },
+    { secret: replaced.secret, expiresAt: new Date(now.getTime() + SECRET_GRACE_MS) },
+  ];
 }
 
 @Injectable()
@@ -32,6 +30,7 @@ export class RotateSecretUseCase {
   constructor(
     private readonly endpoints: EndpointRepository,
     private readonly clock: Clock,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   /** The new secret is shown here only, like at creation. */
@@ -46,6 +45,15 @@ export class RotateSecretUseCase {
       );
     }
     const now = this.clock.now();
+    const limit = this.config.secretRotationLimit;
+    const waitMs = secretRotationWaitMs(endpoint, limit, now);
+    if (waitMs > 0) {
+      throw AppError.rateLimited(
+        `Endpoint ${endpointId} rotated its secret ${limit.max} times within ${Math.ceil(limit.windowMs / 1000)} s (SECRET_ROTATION_LIMIT): try again in ${Math.ceil(waitMs / 1000)} s`,
+        waitMs,
+        ErrorCode.SecretRotationRateLimited,
+      );
+    }
     const secret = generateWebhookSecret();
     const updated = await this.endpoints.replaceSecrets(
       appId,
@@ -53,6 +61,7 @@ export class RotateSecretUseCase {
       current.secret,
       rotatedSecrets(endpoint.secrets, secret, now),
       now,
+      limit,
     );
     if (updated === null) {
       throw new AppError(

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { AppError, Clock, validationError } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
 import { checkChannelTarget, type UpdateEndpoint } from '@app/contracts';
-import { EndpointRepository } from '@app/dal';
+import { AppQuotaReader, EndpointRepository } from '@app/dal';
 import { presentEndpoint, type EndpointView } from '../endpoint.presenter';
 import { checkFallbackEndpoint } from '../check-fallback';
+import { checkEndpointQuotas } from '../endpoint-quotas';
 import { TargetPolicy } from '../target-policy';
 
 export interface UpdateEndpointCommand {
@@ -21,11 +22,13 @@ export class UpdateEndpointUseCase {
     private readonly targets: TargetPolicy,
     private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly quotas: AppQuotaReader,
   ) {}
 
   async execute({ appId, endpointId, changes }: UpdateEndpointCommand): Promise<EndpointView> {
     const current = await this.endpoints.findById(appId, endpointId);
     if (current === null) throw AppError.notFound('Endpoint', endpointId);
+    checkEndpointQuotas(changes, await this.quotas.quotasOf(appId));
     const merged = {
       channel: current.channel,
       url: changes.url ?? current.url,

@@ -12,6 +12,7 @@ import { EVENTS_EXCHANGE, HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contract
 import { EndpointRepository } from '@app/dal';
 import { ConfirmPublisher, PublishError } from '@app/messaging';
 import { PinoLogger } from 'nestjs-pino';
+import { MessageRateLimiter } from './message-rate.limiter';
 import type { PublishMessageCommand } from './publish-message.command';
 
 export interface Accepted {
@@ -31,9 +32,11 @@ export class PublishMessageUseCase {
     private readonly clock: Clock,
     private readonly logger: PinoLogger,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly rate: MessageRateLimiter,
   ) {}
 
   async execute({ appId, message }: PublishMessageCommand): Promise<Accepted> {
+    await this.rate.take(appId);
     if (message.endpointIds !== undefined) await this.checkEndpoints(appId, message.endpointIds);
     const id =
       message.idempotencyKey === undefined

@@ -1,0 +1,6 @@
+import type { UpdateApp } from '@app/contracts';
+
+export interface UpdateAppCommand {
+  appId: string;
+  changes: UpdateApp;
+}

@@ -1,0 +1,76 @@
+import type { NotifierConfig } from '@app/config';
+import type { DeliveryEntity, DeliveryRepository } from '@app/dal';
+import { AttemptStarts, poisonReason } from './attempt-starts';
+
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+
+function delivery(id: string, extra: Partial<DeliveryEntity> = {}): DeliveryEntity {
+  return {
+    _id: id,
+    appId: 'app_1',
+    messageId: `msg_${id}`,
+    endpointId: 'ep_1',
+    channel: 'webhook',
+    status: 'pending',
+    attemptCount: 0,
+    nextAttemptAt: T0,
+    lastAttemptAt: null,
+    lastError: null,
+    deliveredAt: null,
+    claimToken: 'claim_1',
+    createdAt: T0,
+    updatedAt: T0,
+    ...extra,
+  };
+}
+
+function setup(poisonAfterAbandonedAttempts = 3) {
+  const writes: unknown[][] = [];
+  const repository = {
+    markAttemptsStarted: (...args: unknown[]) => {
+      writes.push(args);
+      return Promise.resolve();
+    },
+  };
+  const starts = new AttemptStarts(repository as unknown as DeliveryRepository, { now: () => T0 }, {
+    poisonAfterAbandonedAttempts,
+  } as NotifierConfig);
+  return { starts, writes };
+}
+
+describe('AttemptStarts', () => {
+  const earlier = new Date(T0.getTime() - 20_000);
+
+  it('marks fresh and once-abandoned deliveries started, counting the abandoned, in one write', async () => {
+    const { starts, writes } = setup();
+    const poisoned = await starts.begin(
+      [
+        delivery('fresh'),
+        delivery('cleared', { attemptStartedAt: null, abandonedAttempts: 1 }),
+        delivery('abandoned', { attemptStartedAt: earlier, abandonedAttempts: 1 }),
+      ],
+      'claim_1',
+    );
+    expect(poisoned.size).toBe(0);
+    expect(writes).toEqual([[['fresh', 'cleared', 'abandoned'], ['abandoned'], 'claim_1', T0]]);
+  });
+
+  it('holds back a delivery abandoned for the Nth time, as poison, still counting it', async () => {
+    const { starts, writes } = setup(3);
+    const poisoned = await starts.begin(
+      [delivery('ok'), delivery('poison', { attemptStartedAt: earlier, abandonedAttempts: 2 })],
+      'claim_1',
+    );
+    expect([...poisoned]).toEqual([
+      ['poison', { reason: poisonReason(3, earlier), lastStartedAt: earlier }],
+    ]);
+    expect(writes).toEqual([[['ok'], ['poison'], 'claim_1', T0]]);
+  });
+
+  it('names the count and the last start in the reason', () => {
+    expect(poisonReason(1, earlier)).toMatch(
+      /^poison: 1 attempt started and never ended \(the last at 2026-11-26T07:59:40.000Z\)/,
+    );
+    expect(poisonReason(3, earlier)).toMatch(/^poison: 3 attempts started/);
+  });
+});

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection, Model } from 'mongoose';
+import { openConnection } from '../connection';
+import type { DeliveryEntity } from './delivery.entity';
+import { DeliveryRepository } from './delivery.repository';
+
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+
+function claimed(id: string, claimToken = 'claim_1'): DeliveryEntity {
+  return {
+    _id: id,
+    appId: 'app_1',
+    messageId: `msg_${id}`,
+    endpointId: 'ep_1',
+    channel: 'webhook',
+    status: 'pending',
+    attemptCount: 0,
+    nextAttemptAt: at(90_000),
+    lastAttemptAt: null,
+    lastError: null,
+    deliveredAt: null,
+    claimToken,
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+/** The "attempt started" marker that poison detection counts on (AttemptStarts). */
+describe('attempt start markers (real MongoDB)', () => {
+  let connection: Connection;
+  let deliveries: Model<DeliveryEntity>;
+  let repository: DeliveryRepository;
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_markers_${randomBytes(4).toString('hex')}`;
+    connection = await openConnection(url.toString());
+    deliveries = connection.model<DeliveryEntity>('Delivery');
+    repository = new DeliveryRepository(deliveries);
+  });
+  afterAll(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+  beforeEach(() => deliveries.deleteMany({}));
+
+  const find = (id: string) => deliveries.findById(id).lean<DeliveryEntity>().exec();
+
+  it('marks started and counts abandoned in one write, fenced on the claim', async () => {
+    await deliveries.insertMany([
+      claimed('a'),
+      { ...claimed('b'), attemptStartedAt: at(-60_000), abandonedAttempts: 1 },
+      claimed('c', 'claim_of_another'),
+    ]);
+    await repository.markAttemptsStarted(['a', 'b', 'c'], ['b'], 'claim_1', at(0));
+    expect(await find('a')).toMatchObject({ attemptStartedAt: at(0) });
+    expect((await find('a'))!.abandonedAttempts).toBeUndefined();
+    expect(await find('b')).toMatchObject({ attemptStartedAt: at(0), abandonedAttempts: 2 });
+    // Claimed by someone else meanwhile: untouched.
+    expect((await find('c'))!.attemptStartedAt).toBeUndefined();
+  });
+
+  it('clears the marker with the outcome, and a redelivery forgives what was abandoned', async () => {
+    await deliveries.insertMany([claimed('a')]);
+    await repository.markAttemptsStarted(['a'], ['a'], 'claim_1', at(0));
+    await repository.recordOutcomes([
+      {
+        deliveryId: 'a',
+        claimToken: 'claim_1',
+        update: {
+          status: 'pending',
+          attemptCount: 1,
+          nextAttemptAt: at(15_000),
+          lastAttemptAt: at(0),
+          lastError: 'HTTP 500',
+          updatedAt: at(10),
+          deliveredAt: null,
+        },
+      },
+    ]);
+    expect(await find('a')).toMatchObject({
+      attemptStartedAt: null,
+      abandonedAttempts: 1,
+      claimToken: null,
+    });
+    await repository.reschedule({ appId: 'app_1', _id: 'a' }, at(20_000));
+    expect(await find('a')).toMatchObject({ attemptStartedAt: null, abandonedAttempts: 0 });
+  });
+
+  it('writes nothing for an empty batch', async () => {
+    await expect(repository.markAttemptsStarted([], [], 'claim_1', at(0))).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection, Model } from 'mongoose';
+import { openConnection } from '../connection';
+import type { EndpointEntity } from './endpoint.entity';
+import { EndpointRepository, type EndpointHealthChange } from './endpoint.repository';
+
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const failed = (ms: number): EndpointHealthChange => ({
+  endpointId: 'ep_1',
+  at: at(ms),
+  succeeded: false,
+});
+
+describe('recording endpoint health (real MongoDB)', () => {
+  let connection: Connection;
+  let endpoints: Model<EndpointEntity>;
+  let repository: EndpointRepository;
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_health_${randomBytes(4).toString('hex')}`;
+    connection = await openConnection(url.toString());
+    endpoints = connection.model<EndpointEntity>('Endpoint');
+    repository = new EndpointRepository(endpoints);
+  });
+  afterAll(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+  beforeEach(async () => {
+    await endpoints.deleteMany({});
+    await endpoints.collection.insertOne({
+      _id: 'ep_1',
+      appId: 'app_1',
+      channel: 'webhook',
+      url: 'https://shop.test/hook',
+      enabled: true,
+      consecutiveFailures: 0,
+    } as never);
+  });
+  const stored = () => endpoints.findById('ep_1').lean<EndpointEntity>().exec();
+
+  it('counts each failure once when a batch is written again after a partial write', async () => {
+    const batch = [failed(1), failed(2), failed(3)];
+    await repository.recordHealth(batch, { writer: 'w_a', batch: 1 });
+    // The batch's attempt log or delivery write failed, so the whole batch is written again.
+    await repository.recordHealth(batch, { writer: 'w_a', batch: 1 });
+    expect(await stored()).toMatchObject({ consecutiveFailures: 3, failingSince: at(1) });
+
+    // The next batch of that writer, and another writer's, count as usual.
+    await repository.recordHealth([failed(4)], { writer: 'w_a', batch: 2 });
+    await repository.recordHealth([failed(5)], { writer: 'w_b', batch: 1 });
+    await repository.recordHealth([failed(5)], { writer: 'w_b', batch: 1 });
+    expect(await stored()).toMatchObject({ consecutiveFailures: 5, lastFailureAt: at(5) });
+    // A success written twice resets once; the failure after it is not counted again either.
+    const recovered = [{ ...failed(6), succeeded: true }, failed(7)];
+    await repository.recordHealth(recovered, { writer: 'w_a', batch: 3 });
+    await repository.recordHealth(recovered, { writer: 'w_a', batch: 3 });
+    expect(await stored()).toMatchObject({
+      consecutiveFailures: 1,
+      lastSuccessAt: at(6),
+      failingSince: at(7),
+    });
+  });
+
+  it('keeps the marks of a bounded number of writers, the most recent ones', async () => {
+    for (let writer = 0; writer < 40; writer++) {
+      await repository.recordHealth([failed(writer)], { writer: `w_${writer}`, batch: 1 });
+    }
+    const endpoint = await stored();
+    expect(endpoint?.consecutiveFailures).toBe(40);
+    expect(endpoint?.healthWrites?.length).toBeLessThanOrEqual(32);
+    expect(endpoint?.healthWrites?.at(-1)).toEqual({ writer: 'w_39', batch: 1 });
+  });
+});

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { openConnection } from '../connection';
+import type { DeliveryEntity } from '../deliveries/delivery.entity';
+import { DeliveryRepository, type DeliveryUpdate } from '../deliveries/delivery.repository';
+import type { MessageEntity } from './message.entity';
+import { MessageRepository } from './message.repository';
+
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+const MESSAGES = 3_000;
+const SMALL_BATCH = 10;
+/** The other notifier's outcome batches written at once (its flushes overlap under load). */
+const STREAMS = 4;
+
+/** One notifier: its own connection (pool) to the shared database, as two processes have. */
+interface Notifier {
+  connection: Connection;
+  deliveries: DeliveryRepository;
+  messages: MessageRepository;
+}
+
+async function notifier(uri: string): Promise<Notifier> {
+  const connection = await openConnection(uri);
+  const deliveryModel = connection.model<DeliveryEntity>('Delivery');
+  return {
+    connection,
+    deliveries: new DeliveryRepository(deliveryModel),
+    messages: new MessageRepository(connection.model<MessageEntity>('Message'), deliveryModel),
+  };
+}
+
+function delivery(messageId: string, side: 'a' | 'b'): DeliveryEntity {
+  return {
+    _id: `${messageId}_${side}`,
+    appId: 'app_1',
+    messageId,
+    endpointId: `ep_${side}`,
+    channel: 'webhook',
+    status: 'pending',
+    attemptCount: 0,
+    nextAttemptAt: T0,
+    lastAttemptAt: null,
+    lastError: null,
+    deliveredAt: null,
+    claimToken: `claim_${side}`,
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+const SUCCEEDED: DeliveryUpdate = {
+  status: 'succeeded',
+  attemptCount: 1,
+  nextAttemptAt: null,
+  lastAttemptAt: T0,
+  lastError: null,
+  deliveredAt: T0,
+  updatedAt: T0,
+};
+
+function batches(ids: string[]): string[][] {
+  return Array.from({ length: Math.ceil(ids.length / SMALL_BATCH) }, (_, i) =>
+    ids.slice(i * SMALL_BATCH, (i + 1) * SMALL_BATCH),
+  );
+}
+
+describe('message status written by two notifiers at once (real MongoDB)', () => {
+  let a: Notifier;
+  let b: Notifier;
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_status_${randomBytes(4).toString('hex')}`;
+    a = await notifier(url.toString());
+    b = await notifier(url.toString());
+  });
+  afterAll(async () => {
+    await a.connection.dropDatabase();
+    await a.connection.close();
+    await b.connection.close();
+  });
+
+  it('never leaves a message pending once both of its deliveries ended at the same instant', async () => {
+    const ids = Array.from({ length: MESSAGES }, (_, i) => `msg_${i}`);
+    await a.messages.insertMany(
+      ids.map((id) => ({
+        _id: id,
+        appId: 'app_1',
+        eventType: 'order.paid',
+        payload: {},
+        targetEndpointIds: ['ep_a', 'ep_b'],
+        status: 'pending',
+        createdAt: T0,
+      })),
+    );
+    await a.deliveries.insertMany(ids.flatMap((id) => [delivery(id, 'a'), delivery(id, 'b')]));
+
+    // Both notifiers end their delivery of every message at the same moment and refresh the
+    // statuses, as OutcomeWriter does: one in a single large batch (its refresh reads every
+    // delivery, then writes every message), the other in small batches meanwhile, so for many
+    // messages the other one's refresh lands between the first one's read and its write.
+    const ended = (side: 'a' | 'b', batch: string[]) =>
+      batch.map((id) => ({
+        deliveryId: `${id}_${side}`,
+        claimToken: `claim_${side}`,
+        update: SUCCEEDED,
+      }));
+    const endAll = async () => {
+      await a.deliveries.recordOutcomes(ended('a', ids));
+      await a.messages.refreshStatusOfEnded(ids.map((id) => ({ _id: `${id}_a`, messageId: id })));
+    };
+    const endInSmallBatches = async (stream: number) => {
+      for (const [index, batch] of batches(ids).entries()) {
+        if (index % STREAMS !== stream) continue;
+        await b.deliveries.recordOutcomes(ended('b', batch));
+        await b.messages.refreshStatusOfEnded(
+          batch.map((id) => ({ _id: `${id}_b`, messageId: id })),
+        );
+      }
+    };
+    await Promise.all([
+      endAll(),
+      ...Array.from({ length: STREAMS }, (_, stream) => endInSmallBatches(stream)),
+    ]);
+
+    const deliveryModel = a.connection.model<DeliveryEntity>('Delivery');
+    expect(await deliveryModel.countDocuments({ status: { $ne: 'succeeded' } })).toBe(0);
+    const stuck = await a.connection
+      .model<MessageEntity>('Message')
+      .find({ status: { $ne: 'delivered' } }, { _id: 1, status: 1 })
+      .lean();
+    // A message whose status is still wrong must at least keep a flag for the repair to find.
+    const flagged = await deliveryModel.countDocuments({ messageStatusStale: true });
+    expect({ stuck: stuck.length, flagged: flagged >= stuck.length }).toEqual({
+      stuck: 0,
+      flagged: true,
+    });
+  });
+});

@@ -13,6 +13,8 @@ import { UpdateAppUseCase } from './apps/update-app/update-app.usecase';
 import { RotateAppKeyUseCase } from './apps/rotate-app-key/rotate-app-key.usecase';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { AuthGuard } from './auth/auth.guard';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { ListRefusedDeadLettersUseCase } from './dead-letters/list-refused-dead-letters/list-refused-dead-letters.usecase';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { RedeliverDeliveryUseCase } from './deliveries/redeliver-delivery/redeliver-delivery.usecase';
 import { CreateEndpointUseCase } from './endpoints/create-endpoint/create-endpoint.usecase';
@@ -69,6 +71,7 @@ export class ApiModule {
         InboxController,
         HealthController,
         MetricsController,
+        DeadLettersController,
       ],
       providers: [
         { provide: API_CONFIG, useValue: config },
@@ -79,6 +82,7 @@ export class ApiModule {
         TargetPolicy,
         CreateAppUseCase,
         ListAppsUseCase,
+        ListRefusedDeadLettersUseCase,
         GetAppUseCase,
         UpdateAppUseCase,
         {

@@ -12,6 +12,7 @@ import { AttemptStarts } from './deliver/attempt-starts';
 import { DeliveryDispatcher } from './deliver/delivery-dispatcher';
 import { FallbackDeliveries } from './deliver/fallback-deliveries';
 import { OutcomeWriter } from './deliver/outcome-writer';
+import { BrokerUserBinding } from './intake/broker-user-binding';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { CircuitBreaker } from './isolation/circuit-breaker';
 import { ChannelQuota } from './isolation/channel-quota';
@@ -84,6 +85,7 @@ export class NotifierModule {
         DeliveryDispatcher,
         DeliveryScheduler,
         MessageStatusRepair,
+        BrokerUserBinding,
         RetentionSweeper,
         IntakeConsumer,
         NotifierLifecycle,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { brokerUserOf } from './broker-user';
 import { dependencyEnv, env } from './env';
 import { quotaDefaults, quotaEnv } from './quota.config';
 import { metricsConfig, metricsEnv } from './metrics.config';
@@ -42,6 +43,8 @@ export const apiConfigSchema = z
     port: vars.PORT,
     mongodbUri: vars.MONGODB_URI,
     amqpUrl: vars.AMQP_URL,
+    /** Set as the user-id of every message the API publishes (docs/operations.md). */
+    brokerUser: brokerUserOf(vars.AMQP_URL),
     adminApiKey: vars.ADMIN_API_KEY,
     retrySchedule: vars.RETRY_SCHEDULE,
     targetAllowlist: vars.TARGET_ALLOWLIST,

@@ -7,3 +7,4 @@ export * from './metrics.config';
 export * from './notifier.config';
 export * from './quota.config';
 export * from './security.config';
+export * from './broker-user';

@@ -34,6 +34,7 @@ describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
       port: 3000,
       mongodbUri: undefined,
       amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+      brokerUser: 'guest',
       adminApiKey: undefined,
       retrySchedule: DEFAULT_SCHEDULE_MS,
       targetAllowlist: [],
@@ -91,6 +92,7 @@ describe('loadConfig with values', () => {
       port: 8080,
       mongodbUri: 'mongodb://127.0.0.1:27017/notify',
       amqpUrl: 'amqps://user:pass@broker.example.com:5671/prod',
+      brokerUser: 'user',
       adminApiKey: 'a-long-enough-admin-key',
       retrySchedule: [500, 15_000, 60_000],
       targetAllowlist: [

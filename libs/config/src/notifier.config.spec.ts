@@ -76,3 +76,23 @@ describe('notifier config: email and SMS channels', () => {
     expect(loadConfig(notifierConfigSchema, { SMS_PROVIDER: 'http' }).twilio).toBeUndefined();
   });
 });
+
+describe('notifier config: intake', () => {
+  it('defaults the size limit to 256 KiB and the API broker user to the one in AMQP_URL', () => {
+    expect(loadConfig(notifierConfigSchema, {})).toMatchObject({
+      intakeMaxMessageBytes: 262_144,
+      apiBrokerUser: 'guest',
+    });
+    const config = loadConfig(notifierConfigSchema, {
+      AMQP_URL: 'amqp://notify%2Dapi:pw@rabbit:5672/prod,amqp://other:pw@rabbit-2:5672/prod',
+    });
+    expect(config.apiBrokerUser).toBe('notify-api');
+    expect(loadConfig(notifierConfigSchema, { API_BROKER_USER: 'api' }).apiBrokerUser).toBe('api');
+  });
+
+  it('refuses a size limit below what the HTTP API accepts', () => {
+    expect(problemsOf({ INTAKE_MAX_MESSAGE_BYTES: '1000' })).toEqual([
+      'INTAKE_MAX_MESSAGE_BYTES: must be at least 262144 (256 KiB, the largest body the HTTP API accepts) (got "1000")',
+    ]);
+  });
+});

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MAX_MESSAGE_BYTES } from '@app/contracts';
+import { brokerUserOf } from './broker-user';
 import { dependencyEnv, env } from './env';
 import { quotaDefaults, quotaEnv } from './quota.config';
 import { metricsConfig, metricsEnv } from './metrics.config';
@@ -30,6 +32,16 @@ export const notifierConfigSchema = z
     TWILIO_FROM: z.string().optional(),
     INTAKE_PREFETCH: env.positiveInt(500),
     INTAKE_BATCH_SIZE: env.positiveInt(200),
+    /**
+     * An AMQP body larger than this is refused unparsed and dead-lettered cut short. Not below
+     * what the HTTP API accepts, or a message it answered 202 for would be refused here.
+     */
+    INTAKE_MAX_MESSAGE_BYTES: env.positiveInt(MAX_MESSAGE_BYTES),
+    /**
+     * The broker user the API publishes as: its messages are accepted for an app bound to another
+     * broker user (brokerUser). Default: the user in AMQP_URL (the API and notifiers share it).
+     */
+    API_BROKER_USER: z.string().min(1, 'must not be empty').optional(),
     DELIVERY_CONCURRENCY: env.positiveInt(200),
     SCHEDULER_INTERVAL: env.duration('250ms'),
     LEASE_DURATION: env.duration('90s'),
@@ -63,6 +75,10 @@ export const notifierConfigSchema = z
   .refine((vars) => vars.INTAKE_BATCH_SIZE <= vars.INTAKE_PREFETCH, {
     path: ['INTAKE_BATCH_SIZE'],
     message: 'must not exceed INTAKE_PREFETCH (a batch is filled from unacknowledged messages)',
+  })
+  .refine((vars) => vars.INTAKE_MAX_MESSAGE_BYTES >= MAX_MESSAGE_BYTES, {
+    path: ['INTAKE_MAX_MESSAGE_BYTES'],
+    message: `must be at least ${MAX_MESSAGE_BYTES} (256 KiB, the largest body the HTTP API accepts)`,
   })
   .refine((vars) => vars.LEASE_DURATION >= 15_000, {
     path: ['LEASE_DURATION'],
@@ -115,6 +131,8 @@ export const notifierConfigSchema = z
         : undefined,
     intakePrefetch: vars.INTAKE_PREFETCH,
     intakeBatchSize: vars.INTAKE_BATCH_SIZE,
+    intakeMaxMessageBytes: vars.INTAKE_MAX_MESSAGE_BYTES,
+    apiBrokerUser: vars.API_BROKER_USER ?? brokerUserOf(vars.AMQP_URL),
     deliveryConcurrency: vars.DELIVERY_CONCURRENCY,
     schedulerIntervalMs: vars.SCHEDULER_INTERVAL,
     leaseMs: vars.LEASE_DURATION,

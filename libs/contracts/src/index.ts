@@ -1,4 +1,5 @@
 export * from './app.contract';
+export * from './dead-letter.contract';
 export * from './app-key.contract';
 export * from './duration.schema';
 export * from './endpoint.contract';

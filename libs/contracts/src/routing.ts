@@ -7,3 +7,5 @@ export const HEADER_APP_ID = 'x-app-id';
 export const HEADER_ERROR = 'x-error';
 /** Set by the HTTP API: the message id it already answered with, so the notifier stores that id. */
 export const HEADER_MESSAGE_ID = 'x-message-id';
+/** On a dead-letter copy cut short (a body over the intake size limit): the body's full size. */
+export const HEADER_ORIGINAL_SIZE = 'x-original-size';

@@ -1,6 +1,7 @@
 import { createConnection, type ConnectOptions, type Connection } from 'mongoose';
 import { appSchema } from './apps/app.schema';
 import { attemptSchema } from './attempts/attempt.schema';
+import { refusedDeadLetterSchema } from './dead-letters/refused-dead-letter.schema';
 import { deliverySchema } from './deliveries/delivery.schema';
 import { endpointSchema } from './endpoints/endpoint.schema';
 import { inboxSequenceSchema } from './inbox/inbox-sequence.schema';
@@ -16,6 +17,7 @@ const MODELS = [
   ['Attempt', attemptSchema, 'attempts'],
   ['InboxSequence', inboxSequenceSchema, 'inbox_sequences'],
   ['RateWindow', rateWindowSchema, 'rate_windows'],
+  ['RefusedDeadLetter', refusedDeadLetterSchema, 'refused_dead_letters'],
 ] as const;
 
 /**

@@ -6,6 +6,8 @@ import { AppRepository } from './apps/app.repository';
 import { openConnection } from './connection';
 import type { AttemptEntity } from './attempts/attempt.entity';
 import type { DeliveryEntity } from './deliveries/delivery.entity';
+import type { RefusedDeadLetterEntity } from './dead-letters/refused-dead-letter.entity';
+import { RefusedDeadLetterRepository } from './dead-letters/refused-dead-letter.repository';
 import type { EndpointEntity } from './endpoints/endpoint.entity';
 import type { MessageEntity } from './messages/message.entity';
 import { AttemptRepository } from './attempts/attempt.repository';
@@ -120,6 +122,10 @@ const repositories = [
   repository(
     DeliveryRepository,
     (c) => new DeliveryRepository(c.model<DeliveryEntity>('Delivery')),
+  ),
+  repository(
+    RefusedDeadLetterRepository,
+    (c) => new RefusedDeadLetterRepository(c.model<RefusedDeadLetterEntity>('RefusedDeadLetter')),
   ),
   repository(
     AttemptRepository,

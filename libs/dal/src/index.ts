@@ -4,6 +4,8 @@ export * from './apps/app-quota.reader';
 export * from './attempts/attempt.entity';
 export * from './attempts/attempt.repository';
 export * from './dal.module';
+export * from './dead-letters/refused-dead-letter.entity';
+export * from './dead-letters/refused-dead-letter.repository';
 export * from './deliveries/delivery.entity';
 export * from './deliveries/delivery.repository';
 export * from './endpoints/endpoint.entity';

@@ -2,7 +2,15 @@ import type { ConfirmChannel, Options } from 'amqplib';
 import type { AmqpConnection } from './amqp-connection';
 
 export class PublishError extends Error {
-  constructor(message: string) {
+  /**
+   * `refused`: the broker answered with a nack (e.g. the target queue is full, overflow
+   * reject-publish); publishing it again now would be refused again. Otherwise the outcome is
+   * unknown (no connection, no confirm in time).
+   */
+  constructor(
+    message: string,
+    readonly refused = false,
+  ) {
     super(message);
     this.name = 'PublishError';
   }
@@ -51,7 +59,7 @@ export class ConfirmPublisher {
       );
       const settle = (error: unknown) => {
         clearTimeout(timer);
-        if (error) reject(new PublishError('the broker refused the message (nack)'));
+        if (error) reject(new PublishError('the broker refused the message (nack)', true));
         else resolve();
       };
       try {

@@ -1,4 +1,5 @@
 export * from './amqp-connection';
+export * from './broker-policies';
 export * from './confirm-publisher';
 export * from './consumer';
 export * from './topology';

@@ -8,6 +8,7 @@ import { ApiClient } from './api-helpers';
 const ROUTES = [
   ['post', '/v1/apps'],
   ['get', '/v1/apps'],
+  ['get', '/v1/dead-letters/refused'],
   ['get', '/v1/apps/{id}'],
   ['patch', '/v1/apps/{id}'],
   ['post', '/v1/apps/{id}/rotate-key'],

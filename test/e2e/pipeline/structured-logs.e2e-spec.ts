@@ -1,3 +1,4 @@
+import { newAppMessageId } from '@app/common';
 import { HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contracts';
 import { buildProject, type Build } from '../../support/build-ts';
 import { freePort } from '../../support/free-port';
@@ -89,7 +90,7 @@ describe('structured logs', () => {
     const message = await messageWithStatus(platform, apiKey, messageId, 'failed');
     const deliveryId: string = message.deliveries[0].id;
     // A message the API assigned an id to, refused at intake: dead-lettered with that id.
-    const refusedId = `msg_${'a'.repeat(32)}`;
+    const refusedId = newAppMessageId(appId);
     await platform.publishAmqp(Buffer.from('not json'), {
       routingKey: 'order.paid',
       headers: { [HEADER_APP_ID]: appId, [HEADER_MESSAGE_ID]: refusedId },

@@ -34,6 +34,17 @@ export const updateAppExample = {
   brokerUser: 'shop-publisher',
 };
 
+export const refusedDeadLetterExample = {
+  id: 'rdl_5b0e6f1c2d3e4f5a6b7c8d9e0f1a2b3c',
+  appId: appExample.id,
+  reason: 'the body is 25165824 bytes, more than the 262144 bytes accepted',
+  refusal: 'notify.events.dead refused it (nack): the queue is full',
+  size: 25_165_824,
+  routingKey: 'order.paid',
+  messageId: null,
+  refusedAt: at,
+};
+
 export const createdAppExample = { ...appExample, apiKey: 'ak_Zr0m7Kx2...' };
 
 export const createEndpointExample = {

@@ -5,13 +5,21 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 interface MessageProperties {
   contentType?: string;
   messageId?: string;
+  userId?: string;
   timestamp?: number;
   headers?: Record<string, unknown>;
 }
-import { messagesAccepted } from '@app/common';
+import { Clock, messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DEAD_LETTER_QUEUE, HEADER_ERROR, INTAKE_QUEUE } from '@app/contracts';
-import { AmqpConnection, ConfirmPublisher, QueueConsumer } from '@app/messaging';
+import {
+  DEAD_LETTER_QUEUE,
+  HEADER_APP_ID,
+  HEADER_ERROR,
+  HEADER_ORIGINAL_SIZE,
+  INTAKE_QUEUE,
+} from '@app/contracts';
+import { RefusedDeadLetterRepository } from '@app/dal';
+import { AmqpConnection, ConfirmPublisher, PublishError, QueueConsumer } from '@app/messaging';
 import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
 import { deliveryBatchFields } from '../deliver/log-fields';
 import { DeliveryScheduler } from '../scheduler/delivery.scheduler';
@@ -20,6 +28,7 @@ import type {
   StoreMessagesResult,
 } from '../store-messages/store-messages.command';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
+import { BrokerUserBinding } from './broker-user-binding';
 import { assignedMessageId, parseIntakeMessage } from './parse-intake-message';
 import { isPermanentStoreError } from './store-errors';
 
@@ -31,6 +40,11 @@ interface Received {
 const MAX_STORE_BACKOFF_MS = 10_000;
 /** x-error is cut to this: a reason quoting a huge header must not make the copy unpublishable. */
 const MAX_REASON_LENGTH = 1_000;
+/**
+ * What a dead-letter copy keeps of a body over the size limit: enough to see what it was, while
+ * a hostile producer's huge bodies cost the broker (and the dead-letter queue's bound) nothing.
+ */
+const DEAD_LETTER_EXCERPT_BYTES = 4 * 1024;
 /** A message MongoDB refuses on its own is dead-lettered after this many tries. */
 const POISON_TRIES = 3;
 
@@ -69,6 +83,9 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     private readonly dispatcher: DeliveryDispatcher,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     private readonly scheduler: DeliveryScheduler,
+    private readonly refusedDeadLetters: RefusedDeadLetterRepository,
+    private readonly clock: Clock,
+    private readonly binding: BrokerUserBinding,
   ) {
     this.consumer = new QueueConsumer(
       connection,
@@ -119,19 +136,51 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   }
 
   private async process(batch: Received[]): Promise<void> {
-    const accepted: { received: Received; message: IncomingMessage }[] = [];
+    const parsedOk: { received: Received; message: IncomingMessage }[] = [];
     // Refused messages go to the dead-letter queue while the valid ones are stored: a flood of
     // garbage costs the valid messages beside it no extra round trip.
     const deadLettering: Promise<void>[] = [];
     for (const received of batch) {
-      const parsed = parseIntakeMessage(received.message);
-      if (parsed.ok) accepted.push({ received, message: parsed.message });
-      else deadLettering.push(this.deadLetter(received, parsed.reason));
+      const parsed = parseIntakeMessage(received.message, this.config.intakeMaxMessageBytes);
+      if (parsed.ok) parsedOk.push({ received, message: parsed.message });
+      else deadLettering.push(this.deadLetter(received, parsed.reason, parsed.tooLarge));
     }
+    const refusals = await this.bindingRefusals(parsedOk);
+    if (refusals === undefined) {
+      // Shutting down while MongoDB is away: left unacknowledged for the broker to redeliver.
+      await Promise.all(deadLettering);
+      return;
+    }
+    const accepted = parsedOk.filter((item, index) => {
+      const refusal = refusals.get(index);
+      if (refusal !== undefined) deadLettering.push(this.deadLetter(item.received, refusal));
+      return refusal === undefined;
+    });
     try {
       if (accepted.length > 0) await this.storeAndDispatch(accepted);
     } finally {
       await Promise.all(deadLettering);
+    }
+  }
+
+  /** The broker-user check, retried while MongoDB is down (undefined: stopped meanwhile). */
+  private async bindingRefusals(
+    items: { received: Received; message: IncomingMessage }[],
+  ): Promise<Map<number, string> | undefined> {
+    const fromBroker = items.map(({ received, message }) => ({
+      appId: message.appId,
+      userId: (received.message.properties as MessageProperties).userId,
+    }));
+    for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, MAX_STORE_BACKOFF_MS)) {
+      try {
+        return await this.binding.refusals(fromBroker);
+      } catch (error) {
+        this.logger.warn(
+          `reading broker-user bindings failed, retrying in ${backoffMs} ms: ${String(error)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      if (this.stopped) return undefined;
     }
   }
 
@@ -203,8 +252,11 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     }
   }
 
-  private async deadLetter(received: Received, fullReason: string): Promise<void> {
+  /** `cut`: the copy keeps only the body's first DEAD_LETTER_EXCERPT_BYTES and its full size. */
+  private async deadLetter(received: Received, fullReason: string, cut = false): Promise<void> {
     const { message } = received;
+    const content = cut ? message.content.subarray(0, DEAD_LETTER_EXCERPT_BYTES) : message.content;
+    const size = cut ? { [HEADER_ORIGINAL_SIZE]: message.content.length } : {};
     const reason =
       fullReason.length > MAX_REASON_LENGTH
         ? `${fullReason.slice(0, MAX_REASON_LENGTH)}... (cut)`
@@ -214,7 +266,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     const messageId = assignedMessageId(message);
     const fields = messageId === undefined ? {} : { messageId };
     const publish = (headers: Record<string, unknown>) =>
-      this.publisher.publish('', DEAD_LETTER_QUEUE, message.content, {
+      this.publisher.publish('', DEAD_LETTER_QUEUE, content, {
         contentType:
           typeof properties.contentType === 'string' ? properties.contentType : undefined,
         messageId: typeof properties.messageId === 'string' ? properties.messageId : undefined,
@@ -223,22 +275,64 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       });
     try {
       try {
-        await publish({ ...properties.headers, [HEADER_ERROR]: reason });
+        await publish({ ...properties.headers, [HEADER_ERROR]: reason, ...size });
       } catch (error) {
         // Connected, yet refused: the producer's headers cannot travel again (too large, or of a
         // type that does not encode back). Without them rather than never.
         if (!this.publisher.isReady) throw error;
         await publish({
           [HEADER_ERROR]: reason,
+          ...size,
           'x-original-headers': 'dropped: could not be copied',
         });
       }
       ack(received);
       this.logger.warn({ ...fields, reason }, `message dead-lettered: ${reason}`);
     } catch (error) {
+      if (error instanceof PublishError && error.refused) {
+        await this.recordRefused(received, reason, fields);
+        return;
+      }
       // Left unacknowledged: the broker redelivers it once the channel is back.
       this.logger.warn(fields, `dead-lettering failed: ${String(error)}`);
     }
+  }
+
+  /**
+   * The dead-letter queue refused the copy (full: its bound is overflow reject-publish). The
+   * message is written down in MongoDB instead, then acknowledged: dropped, but not silently.
+   * Should MongoDB fail too, it stays unacknowledged and comes back.
+   */
+  private async recordRefused(
+    received: Received,
+    reason: string,
+    fields: { messageId?: string },
+  ): Promise<void> {
+    const { message } = received;
+    const properties = message.properties as MessageProperties;
+    const appId: unknown = properties.headers?.[HEADER_APP_ID];
+    try {
+      await this.refusedDeadLetters.record({
+        appId: typeof appId === 'string' ? appId.slice(0, MAX_REASON_LENGTH) : null,
+        reason,
+        refusal: `${DEAD_LETTER_QUEUE} refused it (nack): the queue is full`,
+        size: message.content.length,
+        routingKey: message.fields.routingKey.slice(0, MAX_REASON_LENGTH),
+        messageId:
+          typeof properties.messageId === 'string'
+            ? properties.messageId.slice(0, MAX_REASON_LENGTH)
+            : null,
+        refusedAt: this.clock.now(),
+      });
+    } catch (error) {
+      this.logger.warn(fields, `recording a refused dead letter failed: ${String(error)}`);
+      return;
+    }
+    ack(received);
+    this.logger.error(
+      { ...fields, reason },
+      `${DEAD_LETTER_QUEUE} is full: refused message recorded in refused_dead_letters`,
+    );
   }
 }
 

@@ -1,8 +1,11 @@
 import type { ConsumeMessage } from 'amqplib';
+import { idempotentMessageId, newAppMessageId } from '@app/common';
 import { parseIntakeMessage } from './parse-intake-message';
 
 const APP_ID = 'app_0192f0c4a1b27c3d8e9f00112233aabb';
-const HTTP_ASSIGNED_ID = 'msg_0192f0c4a1b27c3d8e9f001122334455';
+const MAX_BYTES = 1024;
+const HTTP_ASSIGNED_ID = newAppMessageId(APP_ID);
+const OTHER_APP = 'app_0192f0c4a1b27c3d8e9f00112233ccdd';
 
 interface Fake {
   body?: string | Buffer;
@@ -29,13 +32,13 @@ function amqpMessage({ body, headers = { 'x-app-id': APP_ID }, messageId }: Fake
 }
 
 function reasonFor(fake: Fake): string {
-  const parsed = parseIntakeMessage(amqpMessage(fake));
+  const parsed = parseIntakeMessage(amqpMessage(fake), MAX_BYTES);
   if (parsed.ok) throw new Error('expected the message to be refused');
   return parsed.reason;
 }
 
 function accepted(fake: Fake) {
-  const parsed = parseIntakeMessage(amqpMessage(fake));
+  const parsed = parseIntakeMessage(amqpMessage(fake), MAX_BYTES);
   if (!parsed.ok) throw new Error(`expected the message to be accepted: ${parsed.reason}`);
   return parsed.message;
 }
@@ -57,6 +60,15 @@ describe('parseIntakeMessage', () => {
     expect(accepted({ messageId: 'order-1' }).mintedId).toBeUndefined();
     const headers = { 'x-app-id': APP_ID, 'x-message-id': HTTP_ASSIGNED_ID };
     expect(accepted({ headers }).mintedId).toBeUndefined();
+  });
+
+  it('refuses a body over the limit by its size alone, before reading it', () => {
+    const body = Buffer.alloc(MAX_BYTES + 1, 0xff);
+    expect(parseIntakeMessage(amqpMessage({ body }), MAX_BYTES)).toEqual({
+      ok: false,
+      reason: `the body is ${MAX_BYTES + 1} bytes, more than the ${MAX_BYTES} bytes accepted`,
+      tooLarge: true,
+    });
   });
 
   it('keeps idempotencyKey and endpointIds from the body', () => {
@@ -83,7 +95,7 @@ describe('parseIntakeMessage', () => {
   it('refuses a message without headers at all', () => {
     const message = amqpMessage({});
     message.properties.headers = undefined;
-    const parsed = parseIntakeMessage(message);
+    const parsed = parseIntakeMessage(message, MAX_BYTES);
     expect(parsed).toEqual({ ok: false, reason: "header x-app-id is required (the app's id)" });
   });
 
@@ -130,11 +142,21 @@ describe('parseIntakeMessage', () => {
     expect(accepted({ headers }).assignedId).toBe(HTTP_ASSIGNED_ID);
   });
 
-  it.each(['msg_1', 'ep_0192f0c4a1b27c3d8e9f001122334455', `${HTTP_ASSIGNED_ID}0`, 42])(
-    'ignores an x-message-id that is not one of ours: %p',
-    (id) => {
-      const headers = { 'x-app-id': APP_ID, 'x-message-id': id };
-      expect(accepted({ headers }).assignedId).toBeUndefined();
-    },
-  );
+  it.each(
+    [
+      'msg_1',
+      'ep_0192f0c4a1b27c3d8e9f001122334455',
+      `${HTTP_ASSIGNED_ID}0`,
+      42,
+      ['made for another app', newAppMessageId(OTHER_APP)],
+      ["another app's key-derived id", idempotentMessageId(OTHER_APP, 'order-1')],
+      [
+        'a tag that does not match',
+        `${HTTP_ASSIGNED_ID.slice(0, -1)}${HTTP_ASSIGNED_ID.endsWith('0') ? '1' : '0'}`,
+      ],
+    ].map((id) => (Array.isArray(id) ? id[1] : id)),
+  )('ignores an x-message-id that is not one the API made for this app: %p', (id) => {
+    const headers = { 'x-app-id': APP_ID, 'x-message-id': id };
+    expect(accepted({ headers }).assignedId).toBeUndefined();
+  });
 });

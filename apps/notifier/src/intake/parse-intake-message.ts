@@ -1,23 +1,23 @@
-import {
-  HEADER_APP_ID,
-  HEADER_MESSAGE_ID,
-  MAX_MESSAGE_BYTES,
-  publishMessageSchema,
-} from '@app/contracts';
+import { HEADER_APP_ID, HEADER_MESSAGE_ID, publishMessageSchema } from '@app/contracts';
 import type { ConsumeMessage } from 'amqplib';
-import { newId } from '@app/common';
+import { isAppMessageId, newId } from '@app/common';
 import type { IncomingMessage } from '../store-messages/store-messages.command';
 
-export type ParsedIntake = { ok: true; message: IncomingMessage } | { ok: false; reason: string };
+export type ParsedIntake =
+  | { ok: true; message: IncomingMessage }
+  /** `tooLarge`: refused by size alone, unread; its dead-letter copy is cut short. */
+  | { ok: false; reason: string; tooLarge?: true };
 
-const MESSAGE_ID_PATTERN = /^msg_[0-9a-f]{32}$/;
-
-/** Translates one AMQP message into a store command, or says why it cannot be accepted. */
-export function parseIntakeMessage(amqp: ConsumeMessage): ParsedIntake {
-  if (amqp.content.length > MAX_MESSAGE_BYTES) {
+/**
+ * Translates one AMQP message into a store command, or says why it cannot be accepted. The size
+ * is checked first: a body over `maxBytes` is never decoded.
+ */
+export function parseIntakeMessage(amqp: ConsumeMessage, maxBytes: number): ParsedIntake {
+  if (amqp.content.length > maxBytes) {
     return {
       ok: false,
-      reason: `the body is ${amqp.content.length} bytes, more than the ${MAX_MESSAGE_BYTES} (256 KiB) accepted`,
+      reason: `the body is ${amqp.content.length} bytes, more than the ${maxBytes} bytes accepted`,
+      tooLarge: true,
     };
   }
   const headers = amqp.properties.headers ?? {};
@@ -55,10 +55,18 @@ export function parseIntakeMessage(amqp: ConsumeMessage): ParsedIntake {
   };
 }
 
-/** The id the HTTP API already answered with, when it published this message (well formed). */
+/**
+ * The id the HTTP API already answered with, when it published this message: an x-message-id
+ * bound to the message's x-app-id (isAppMessageId). Any other x-message-id is ignored, so a
+ * producer cannot choose an id that belongs, or will belong, to another app.
+ */
 export function assignedMessageId(amqp: ConsumeMessage): string | undefined {
-  const messageId: unknown = amqp.properties.headers?.[HEADER_MESSAGE_ID];
-  return typeof messageId === 'string' && MESSAGE_ID_PATTERN.test(messageId)
+  const headers = amqp.properties.headers ?? {};
+  const messageId: unknown = headers[HEADER_MESSAGE_ID];
+  const appId: unknown = headers[HEADER_APP_ID];
+  return typeof messageId === 'string' &&
+    typeof appId === 'string' &&
+    isAppMessageId(appId, messageId)
     ? messageId
     : undefined;
 }

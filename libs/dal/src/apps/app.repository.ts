@@ -70,6 +70,15 @@ export class AppRepository {
     return new Set(found.map((app) => app._id));
   }
 
+  /** Each app's brokerUser binding (undefined: not bound); apps not found are left out. */
+  async findBrokerUsers(ids: readonly string[]): Promise<Map<string, string | undefined>> {
+    const found = await this.model
+      .find({ _id: { $in: ids } }, { _id: 1, brokerUser: 1 })
+      .lean<Pick<AppEntity, '_id' | 'brokerUser'>[]>()
+      .exec();
+    return new Map(found.map((app) => [app._id, app.brokerUser ?? undefined]));
+  }
+
   async list(page: PageRequest): Promise<{ items: AppEntity[]; nextCursor: string | null }> {
     const filter =
       page.cursor === undefined ? {} : afterPosition('createdAt', decodeCursor(page.cursor), -1);

@@ -1,12 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   AppError,
   Clock,
   ErrorCode,
   idempotentMessageId,
   messagesAccepted,
-  newId,
+  newAppMessageId,
 } from '@app/common';
+import { API_CONFIG, type ApiConfig } from '@app/config';
 import { EVENTS_EXCHANGE, HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contracts';
 import { EndpointRepository } from '@app/dal';
 import { ConfirmPublisher, PublishError } from '@app/messaging';
@@ -30,6 +31,7 @@ export class PublishMessageUseCase {
     private readonly endpoints: EndpointRepository,
     private readonly clock: Clock,
     private readonly logger: PinoLogger,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly rate: MessageRateLimiter,
   ) {}
 
@@ -38,7 +40,7 @@ export class PublishMessageUseCase {
     if (message.endpointIds !== undefined) await this.checkEndpoints(appId, message.endpointIds);
     const id =
       message.idempotencyKey === undefined
-        ? newId('msg')
+        ? newAppMessageId(appId)
         : idempotentMessageId(appId, message.idempotencyKey);
     try {
       await this.publisher.publish(
@@ -48,6 +50,8 @@ export class PublishMessageUseCase {
         {
           contentType: 'application/json',
           timestamp: Math.floor(this.clock.now().getTime() / 1000),
+          // Checked by RabbitMQ against our connection's user: intake trusts it for every app.
+          userId: this.config.brokerUser,
           headers: { [HEADER_APP_ID]: appId, [HEADER_MESSAGE_ID]: id },
         },
       );

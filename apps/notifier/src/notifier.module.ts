@@ -13,6 +13,7 @@ import { OutcomeWriter } from './deliver/outcome-writer';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { CircuitBreaker } from './isolation/circuit-breaker';
 import { EndpointGate } from './isolation/endpoint-gate';
+import { SlotAccountant } from './isolation/slot-accountant';
 import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
 import { DeliveryScheduler } from './scheduler/delivery.scheduler';
@@ -45,6 +46,7 @@ export class NotifierModule {
         },
         StoreMessagesUseCase,
         FallbackDeliveries,
+        SlotAccountant,
         EndpointGate,
         CircuitBreaker,
         OutcomeWriter,

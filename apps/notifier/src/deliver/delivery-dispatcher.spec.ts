@@ -9,6 +9,7 @@ import type {
   MessageRepository,
 } from '@app/dal';
 import type { EndpointGate } from '../isolation/endpoint-gate';
+import { SlotAccountant } from '../isolation/slot-accountant';
 import { MapChannelRegistry } from './channel-registry';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import type { OutcomeWriter } from './outcome-writer';
@@ -62,13 +63,14 @@ function claimed(id: string): DeliveryEntity {
   };
 }
 
-/** The gate as far as the dispatcher sees it: ENDPOINT_CONCURRENCY, the rest postponed. */
+/** The gate as far as the dispatcher sees it: the endpoint's limit, the rest postponed. */
 class FakeGate {
-  inFlight = 0;
   readonly postponed: string[] = [];
 
+  constructor(private readonly slots: SlotAccountant) {}
+
   roomFor(): number {
-    return CONCURRENCY - this.inFlight;
+    return this.slots.runRoom('ep_1');
   }
 
   unavailableEndpoints(): string[] {
@@ -77,13 +79,10 @@ class FakeGate {
 
   admit(deliveries: readonly DeliveryEntity[]): Promise<DeliveryEntity[]> {
     const admitted = deliveries.slice(0, this.roomFor());
-    this.inFlight += admitted.length;
+    this.slots.startAttempts('ep_1', admitted.length);
+    for (let i = admitted.length; i < deliveries.length; i++) this.slots.attemptEnded('ep_1');
     this.postponed.push(...deliveries.slice(admitted.length).map((d) => d._id));
     return Promise.resolve(admitted);
-  }
-
-  done(): void {
-    this.inFlight -= 1;
   }
 }
 
@@ -109,7 +108,14 @@ class ManualChannel implements NotificationChannel {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup() {
-  const gate = new FakeGate();
+  const config = {
+    deliveryConcurrency: 50,
+    endpointConcurrency: CONCURRENCY,
+    leaseMs: 90_000,
+    retrySchedule: [15_000],
+  } as NotifierConfig;
+  const slots = new SlotAccountant(config);
+  const gate = new FakeGate(slots);
   const channel = new ManualChannel();
   const written: string[] = [];
   const writer = {
@@ -123,21 +129,20 @@ function setup() {
     {} as MessageRepository,
     writer as unknown as OutcomeWriter,
     new SystemClock(),
-    {
-      deliveryConcurrency: 50,
-      endpointConcurrency: CONCURRENCY,
-      leaseMs: 90_000,
-      retrySchedule: [15_000],
-    } as NotifierConfig,
+    config,
     gate as unknown as EndpointGate,
+    slots,
   );
   const preloaded = {
     endpoints: new Map([[endpoint._id, endpoint]]),
     messages: new Map([[message._id, message]]),
   };
-  const dispatch = (ids: string[]) =>
-    dispatcher.dispatch(ids.map(claimed), 'claim_1', { preloaded });
-  return { gate, channel, written, dispatcher, dispatch };
+  // Each delivery holds a slot before it is dispatched, as intake and the scheduler take them.
+  const dispatch = (ids: string[]) => {
+    ids.forEach(() => slots.take('app_1', 'ep_1'));
+    return dispatcher.dispatch(ids.map(claimed), 'claim_1', { preloaded });
+  };
+  return { gate, channel, written, dispatcher, dispatch, slots };
 }
 
 describe('DeliveryDispatcher: a busy endpoint’s deliveries', () => {
@@ -150,14 +155,14 @@ describe('DeliveryDispatcher: a busy endpoint’s deliveries', () => {
   });
 
   it('wait here once the endpoint is known to be fast, and start as attempts end', async () => {
-    const { gate, channel, written, dispatcher, dispatch } = setup();
+    const { gate, channel, written, dispatch, slots } = setup();
     await dispatch(['a', 'b']);
     await settle();
     channel.finishOne();
     channel.finishOne();
     await settle();
     // Fast attempts: a few rounds may now wait here rather than be handed back.
-    expect(dispatcher.allowanceFor('ep_1')).toBeGreaterThan(CONCURRENCY);
+    expect(slots.allowanceFor('ep_1')).toBeGreaterThan(CONCURRENCY);
 
     await dispatch(['c', 'd', 'e', 'f', 'g']);
     await settle();
@@ -169,7 +174,8 @@ describe('DeliveryDispatcher: a busy endpoint’s deliveries', () => {
     }
     expect(written).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
     expect(gate.postponed).toEqual([]);
-    expect(gate.inFlight).toBe(0);
+    expect(slots.runningAt('ep_1')).toBe(0);
+    expect(slots.total).toBe(0);
   });
 
   it('go to the gate at shutdown instead of waiting', async () => {

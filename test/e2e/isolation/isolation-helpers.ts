@@ -1,0 +1,114 @@
+import { buildProject, type Build } from '../../support/build-ts';
+import { SECRETS_KEY, TestPlatform } from '../../support/platform';
+import { ServiceProcess } from '../../support/service-process';
+import { WebhookSink } from '../../support/webhook-sink';
+
+/** The slowest probe may take this long from publish to its first attempt (the issue's bar). */
+export const PROBE_BUDGET_MS = 1_000;
+
+export interface App {
+  id: string;
+  apiKey: string;
+}
+
+/**
+ * The API in this process, notifiers as real processes (the built dist), against the real
+ * RabbitMQ and MongoDB; and a webhook sink for app B's healthy endpoint.
+ */
+export class IsolationStack {
+  build!: Build;
+  platform!: TestPlatform;
+  readonly sink = new WebhookSink();
+  private readonly processes: ServiceProcess[] = [];
+
+  async start(): Promise<void> {
+    [this.build] = await Promise.all([buildProject('tsconfig.build.json'), this.sink.start()]);
+    this.platform = await TestPlatform.start({ notifiers: 0 });
+  }
+
+  async stop(): Promise<void> {
+    for (const child of this.processes) await child.stop('SIGKILL');
+    await this.platform?.stop();
+    await this.sink.stop();
+    await this.build?.remove();
+  }
+
+  startNotifier(env: Record<string, string>, name = 'notifier'): ServiceProcess {
+    const child = ServiceProcess.start(
+      this.build,
+      'notifier',
+      {
+        MONGODB_URI: this.platform.mongoUri,
+        AMQP_URL: this.platform.amqpUrl,
+        SECRETS_KEY,
+        TARGET_ALLOWLIST: '127.0.0.0/8,::1/128',
+        SCHEDULER_INTERVAL: '50ms',
+        ...env,
+      },
+      name,
+    );
+    this.processes.push(child);
+    return child;
+  }
+
+  async endpoint(app: App, body: Record<string, unknown>): Promise<string> {
+    const { status, body: created } = await this.platform.request(
+      'POST',
+      '/v1/endpoints',
+      app.apiKey,
+      { channel: 'webhook', ...body },
+    );
+    if (status !== 201) throw new Error(`endpoint: ${status} ${JSON.stringify(created)}`);
+    return created.id;
+  }
+
+  async publish(app: App, eventType: string, payload: object): Promise<string> {
+    const { status, body } = await this.platform.request('POST', '/v1/messages', app.apiKey, {
+      eventType,
+      payload,
+    });
+    if (status !== 202) throw new Error(`publish: ${status} ${JSON.stringify(body)}`);
+    return body.id;
+  }
+
+  /**
+   * Publishes `count` probes of app B, one every `everyMs`, each to B's healthy endpoint at
+   * `path`, and measures from the moment each publish was sent to its first arrival at the sink.
+   * Probes that have not arrived `waitMs` after the last publish count as Infinity.
+   */
+  async probe(
+    app: App,
+    path: string,
+    { count = 20, everyMs = 150, waitMs = 10_000 } = {},
+  ): Promise<number[]> {
+    const sentAt = new Map<string, number>();
+    for (let i = 0; i < count; i++) {
+      const started = Date.now();
+      const id = await this.publish(app, 'probe.sent', { i });
+      sentAt.set(id, started);
+      const next = started + everyMs - Date.now();
+      if (next > 0) await new Promise((resolve) => setTimeout(resolve, next));
+    }
+    const deadline = Date.now() + waitMs;
+    const arrivals = () => {
+      const first = new Map<string, number>();
+      for (const request of this.sink.requestsTo(path)) {
+        const id = request.headers['webhook-id'];
+        if (typeof id === 'string' && !first.has(id)) first.set(id, request.at);
+      }
+      return first;
+    };
+    while (Date.now() < deadline && [...sentAt.keys()].some((id) => !arrivals().has(id))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const first = arrivals();
+    return [...sentAt].map(([id, at]) => (first.get(id) ?? Number.POSITIVE_INFINITY) - at);
+  }
+}
+
+/** The probes' median and slowest, and each of them, for a failure message. */
+export function describeLatencies(latencies: readonly number[]): string {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+  return `p50 ${at(0.5)} ms, max ${sorted.at(-1)} ms; all: ${latencies.join(', ')}`;
+}

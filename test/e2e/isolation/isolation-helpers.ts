@@ -74,13 +74,14 @@ export class IsolationStack {
   /**
    * Publishes `count` probes of app B, one every `everyMs`, each to B's healthy endpoint at
    * `path`, and measures from the moment each publish was sent to its first arrival at the sink.
-   * Probes that have not arrived `waitMs` after the last publish count as Infinity.
+   * Probes that have not arrived `waitMs` after the last publish count as Infinity. Each comes
+   * with when the notifier had stored it (the message's createdAt), also from the publish.
    */
   async probe(
     app: App,
     path: string,
     { count = 20, everyMs = 150, waitMs = 10_000 } = {},
-  ): Promise<number[]> {
+  ): Promise<{ latency: number; storedAfter: number }[]> {
     const sentAt = new Map<string, number>();
     for (let i = 0; i < count; i++) {
       const started = Date.now();
@@ -102,13 +103,33 @@ export class IsolationStack {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const first = arrivals();
-    return [...sentAt].map(([id, at]) => (first.get(id) ?? Number.POSITIVE_INFINITY) - at);
+    return Promise.all(
+      [...sentAt].map(async ([id, at]) => {
+        const { body } = await this.platform.request('GET', `/v1/messages/${id}`, app.apiKey);
+        const storedAt = typeof body?.createdAt === 'string' ? Date.parse(body.createdAt) : NaN;
+        return {
+          latency: (first.get(id) ?? Number.POSITIVE_INFINITY) - at,
+          storedAfter: storedAt - at,
+        };
+      }),
+    );
   }
 }
 
-/** The probes' median and slowest, and each of them, for a failure message. */
-export function describeLatencies(latencies: readonly number[]): string {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-  return `p50 ${at(0.5)} ms, max ${sorted.at(-1)} ms; all: ${latencies.join(', ')}`;
+/**
+ * The probes over PROBE_BUDGET_MS, each as "first attempt after (stored after)" in ms, and the
+ * median and slowest of all, for a failure message.
+ */
+export function lateProbes(probes: readonly { latency: number; storedAfter: number }[]): {
+  late: string[];
+  summary: string;
+} {
+  const sorted = probes.map((probe) => probe.latency).sort((a, b) => a - b);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  return {
+    late: probes
+      .filter((probe) => probe.latency > PROBE_BUDGET_MS)
+      .map((probe) => `${probe.latency} (stored after ${probe.storedAfter})`),
+    summary: `p50 ${median} ms, max ${sorted.at(-1)} ms`,
+  };
 }

@@ -74,14 +74,14 @@ export class IsolationStack {
   /**
    * Publishes `count` probes of app B, one every `everyMs`, each to B's healthy endpoint at
    * `path`, and measures from the moment each publish was sent to its first arrival at the sink.
-   * Probes that have not arrived `waitMs` after the last publish count as Infinity. Each comes
-   * with when the notifier had stored it (the message's createdAt), also from the publish.
+   * Probes that have not arrived `waitMs` after the last publish count as Infinity. Each also
+   * says how long it took from the moment the notifier took it in (the message's createdAt).
    */
   async probe(
     app: App,
     path: string,
     { count = 20, everyMs = 150, waitMs = 10_000 } = {},
-  ): Promise<{ latency: number; storedAfter: number }[]> {
+  ): Promise<Probe[]> {
     const sentAt = new Map<string, number>();
     for (let i = 0; i < count; i++) {
       const started = Date.now();
@@ -107,29 +107,32 @@ export class IsolationStack {
       [...sentAt].map(async ([id, at]) => {
         const { body } = await this.platform.request('GET', `/v1/messages/${id}`, app.apiKey);
         const storedAt = typeof body?.createdAt === 'string' ? Date.parse(body.createdAt) : NaN;
-        return {
-          latency: (first.get(id) ?? Number.POSITIVE_INFINITY) - at,
-          storedAfter: storedAt - at,
-        };
+        const arrived = first.get(id) ?? Number.POSITIVE_INFINITY;
+        return { fromPublish: arrived - at, fromIntake: arrived - storedAt };
       }),
     );
   }
 }
 
+/** One probe's first attempt: ms after its publish, and after the notifier took it in. */
+export interface Probe {
+  fromPublish: number;
+  fromIntake: number;
+}
+
 /**
- * The probes over PROBE_BUDGET_MS, each as "first attempt after (stored after)" in ms, and the
- * median and slowest of all, for a failure message.
+ * The probes whose first attempt came more than PROBE_BUDGET_MS after the notifier took them in,
+ * and the median and slowest from publish, for a failure message. From intake rather than from
+ * publish: the API and the broker hop before it do not depend on the notifier's slots, and on a
+ * machine shared with other work they alone can take most of a second.
  */
-export function lateProbes(probes: readonly { latency: number; storedAfter: number }[]): {
-  late: string[];
-  summary: string;
-} {
-  const sorted = probes.map((probe) => probe.latency).sort((a, b) => a - b);
+export function lateProbes(probes: readonly Probe[]): { late: string[]; summary: string } {
+  const sorted = probes.map((probe) => probe.fromPublish).sort((a, b) => a - b);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
   return {
     late: probes
-      .filter((probe) => probe.latency > PROBE_BUDGET_MS)
-      .map((probe) => `${probe.latency} (stored after ${probe.storedAfter})`),
-    summary: `p50 ${median} ms, max ${sorted.at(-1)} ms`,
+      .filter((probe) => !(probe.fromIntake <= PROBE_BUDGET_MS))
+      .map((probe) => `${probe.fromIntake} ms after intake, ${probe.fromPublish} after publish`),
+    summary: `from publish: p50 ${median} ms, max ${sorted.at(-1)} ms`,
   };
 }

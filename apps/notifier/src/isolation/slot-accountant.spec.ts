@@ -33,6 +33,8 @@ describe('SlotAccountant: apps', () => {
     const slots = new SlotAccountant(config);
     fill(slots, 'a', 100);
     expect(slots.tryTake('b', 'b_ep')).toBe(true);
+    // The scheduler's small claim beside a large one is for apps holding less than that share.
+    expect(slots.appsHoldingMore()).toEqual(['a']);
     // A newcomer may take a quarter of the reserve; the rest stays for the next one.
     expect(fill(slots, 'b', 1)).toBe(1);
     expect(slots.heldBy('b')).toBe(2);

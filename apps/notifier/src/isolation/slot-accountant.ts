@@ -153,13 +153,19 @@ export class SlotAccountant {
     const free = this.free;
     if (free === 0) return 0;
     const holding = this.heldBy(appId);
-    const newcomer = Math.max(1, Math.floor(this.reserve * NEWCOMER_SHARE));
+    const newcomer = this.newcomerShare;
     const inReserve = holding < newcomer ? Math.min(free, newcomer - holding) : 0;
     if (this.throttled) return inReserve;
     const others = [...this.waiting].some((id) => id !== appId);
     const cap = others ? this.fairShare(appId) : this.config.deliveryConcurrency;
     const outside = Math.max(0, Math.min(free - this.reserve, cap - holding));
     return Math.max(inReserve, outside);
+  }
+
+  /** Apps holding at least the share of the reserve a newcomer may use. */
+  appsHoldingMore(): string[] {
+    const newcomer = this.newcomerShare;
+    return [...this.apps].filter(([, held]) => held >= newcomer).map(([appId]) => appId);
   }
 
   /** Apps that may take nothing now: a claim leaves their deliveries due. */
@@ -270,6 +276,10 @@ export class SlotAccountant {
       state.paceMs === undefined ? seen.durationMs : 0.8 * state.paceMs + 0.2 * seen.durationMs;
     const step = state.limit < state.threshold ? 1 : 1 / Math.floor(state.limit);
     state.limit = Math.min(max, state.limit + step);
+  }
+
+  private get newcomerShare(): number {
+    return Math.max(1, Math.floor(this.reserve * NEWCOMER_SHARE));
   }
 
   private get initialLimit(): number {

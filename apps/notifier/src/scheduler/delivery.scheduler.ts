@@ -24,6 +24,8 @@ const INTERVAL_NAME = 'claim-due-deliveries';
 export class DeliveryScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(DeliveryScheduler.name);
   private running = false;
+  /** A claim for apps holding almost nothing, while a large claim is under way. */
+  private newcomersRunning = false;
   private stopped = false;
   /** The last claim filled what there was room for: more may be due. */
   private backlog = false;
@@ -44,7 +46,10 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     // From the interval any free slot is worth a claim: another app's due delivery may need it.
-    const timer = setInterval(() => void this.tick(1), this.config.schedulerIntervalMs);
+    const timer = setInterval(() => {
+      if (this.running) void this.claimForNewcomers();
+      else void this.tick(1);
+    }, this.config.schedulerIntervalMs);
     this.registry.addInterval(INTERVAL_NAME, timer);
     this.dispatcher.onSlotsFreed((endpointId) => this.onSlotsFreed(endpointId));
   }
@@ -104,13 +109,39 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     }
   }
 
-  /** One claim of up to `limit` deliveries, dispatched; says whether more may be due. */
-  private async claim(limit: number): Promise<{ claimed: number; more: boolean }> {
+  /**
+   * While a large claim is under way (under load a claim of hundreds takes a while), apps holding
+   * almost nothing need not wait for it: a small claim of their due deliveries runs beside it.
+   */
+  private async claimForNewcomers(): Promise<void> {
+    if (this.newcomersRunning || this.stopped) return;
+    const limit = Math.min(this.dispatcher.freeSlots, this.slots.reserve);
+    if (limit === 0) return;
+    this.newcomersRunning = true;
+    try {
+      await this.claim(limit, true);
+    } catch (error) {
+      this.warnThrottled(`claiming due deliveries failed (will retry): ${String(error)}`);
+    } finally {
+      this.newcomersRunning = false;
+    }
+  }
+
+  /**
+   * One claim of up to `limit` deliveries, dispatched; says whether more may be due. With
+   * `newcomersOnly`, only of apps holding almost nothing, and who waits is only added to.
+   */
+  private async claim(
+    limit: number,
+    newcomersOnly = false,
+  ): Promise<{ claimed: number; more: boolean }> {
     const now = this.clock.now();
     const claimToken = randomUUID();
     const stats = { candidates: 0, apps: [] as string[], appsWithMore: [] as string[] };
     const excluded = this.dispatcher.unavailableEndpoints();
-    const excludedApps = this.slots.appsWithoutRoom();
+    const excludedApps = newcomersOnly
+      ? [...new Set([...this.slots.appsWithoutRoom(), ...this.slots.appsHoldingMore()])]
+      : this.slots.appsWithoutRoom();
     const picked: DeliveryEntity[] = [];
     /** Endpoints and apps of the candidates not picked. */
     const refused = new Set<string>();
@@ -152,9 +183,13 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
         if (!ours.has(delivery._id)) this.dispatcher.giveBack(delivery.appId, delivery.endpointId);
       }
     }
-    this.startAfterApp = stats.apps.length >= MAX_APPS_PER_CLAIM ? stats.apps.at(-1) : undefined;
-    this.slots.setWaiting(waitingApps(stats, excludedApps, leftApps));
-    this.leftBehind = new Set([...excluded, ...refused]);
+    if (newcomersOnly) {
+      for (const appId of [...stats.appsWithMore, ...leftApps]) this.slots.addWaiting(appId);
+    } else {
+      this.startAfterApp = stats.apps.length >= MAX_APPS_PER_CLAIM ? stats.apps.at(-1) : undefined;
+      this.slots.setWaiting(waitingApps(stats, excludedApps, leftApps));
+      this.leftBehind = new Set([...excluded, ...refused]);
+    }
     await this.dispatcher.dispatch(claimed, claimToken);
     return { claimed: claimed.length, more: stats.appsWithMore.length > 0 };
   }

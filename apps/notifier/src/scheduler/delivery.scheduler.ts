@@ -187,7 +187,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
       for (const appId of [...stats.appsWithMore, ...leftApps]) this.slots.addWaiting(appId);
     } else {
       this.startAfterApp = stats.apps.length >= MAX_APPS_PER_CLAIM ? stats.apps.at(-1) : undefined;
-      this.slots.setWaiting(waitingApps(stats, excludedApps, leftApps));
+      this.slots.setWaiting(waitingApps(stats, excludedApps, leftApps, this.slots.waitingApps()));
       this.leftBehind = new Set([...excluded, ...refused]);
     }
     await this.dispatcher.dispatch(claimed, claimToken);
@@ -203,18 +203,19 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
 }
 
 /**
- * The apps a claim found due and did not serve fully: left out for want of room, read up to
- * their room (more may be due), or with a delivery it could not take.
+ * The apps a claim did not serve fully: read up to their room (more may be due), or with a
+ * delivery it could not take; and those left out for want of room that were waiting before.
  */
 function waitingApps(
-  stats: { apps: readonly string[]; appsWithMore: readonly string[] },
+  stats: { appsWithMore: readonly string[] },
   excludedApps: readonly string[],
   leftApps: ReadonlySet<string>,
+  waitingBefore: readonly string[],
 ): Set<string> {
-  const found = new Set(stats.apps);
+  const before = new Set(waitingBefore);
   return new Set([
     ...stats.appsWithMore,
-    ...excludedApps.filter((appId) => found.has(appId)),
     ...leftApps,
+    ...excludedApps.filter((appId) => before.has(appId)),
   ]);
 }

@@ -111,6 +111,7 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
 
     // An app without room is not read at all; the pick decides what is claimed of the rest.
     await deliveries.insertMany([{ ...delivery('b2', 960), appId: 'app_2' }]);
+    const nextStats = { candidates: 0, apps: [] as string[], appsWithMore: [] as string[] };
     const next = await repository.claimDue({
       now: at(1_000),
       limit: 20,
@@ -118,8 +119,10 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
       leaseUntil: at(90_000),
       excludeAppIds: ['app_1'],
       pick: (candidates) => candidates.filter((d) => d._id === 'b2'),
+      stats: nextStats,
     });
     expect(next.map((d) => d._id)).toEqual(['b2']);
+    expect(nextStats.apps).toEqual(['app_2']);
   });
 
   it('visits apps in turn from where the last claim stopped, wrapping around', async () => {

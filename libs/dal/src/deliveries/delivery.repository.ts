@@ -61,8 +61,8 @@ export interface ClaimRequest {
    */
   pick?: (candidates: readonly DeliveryEntity[]) => DeliveryEntity[];
   /**
-   * Filled in: how many due deliveries were read, the apps found due (excluded ones too), and
-   * those whose read was full (more of theirs may be due).
+   * Filled in: how many due deliveries were read, the apps found due (not excluded), and those
+   * whose read was full (more of theirs may be due).
    */
   stats?: { candidates: number; apps: string[]; appsWithMore: string[] };
 }
@@ -124,9 +124,7 @@ export class DeliveryRepository {
    * gets it. Only when some were left out does a last read find out which.
    */
   async claimDue(request: ClaimRequest): Promise<DeliveryEntity[]> {
-    const excludedApps = new Set(request.excludeAppIds ?? []);
-    const found = await this.dueApps(request.now, request.startAfterApp);
-    const apps = found.filter((appId) => !excludedApps.has(appId));
+    const apps = await this.dueApps(request.now, request.startAfterApp, request.excludeAppIds);
     const excluded = request.excludeEndpointIds ?? [];
     const reads = await Promise.all(
       apps.map(async (appId) => {
@@ -149,7 +147,7 @@ export class DeliveryRepository {
     const read = interleave(reads.map((r) => r.read));
     if (request.stats !== undefined) {
       request.stats.candidates = read.length;
-      request.stats.apps = found;
+      request.stats.apps = apps;
       request.stats.appsWithMore = reads
         .filter((r) => r.wanted > 0 && r.read.length === r.wanted)
         .map((r) => r.appId);
@@ -185,17 +183,23 @@ export class DeliveryRepository {
   }
 
   /**
-   * Up to MAX_APPS_PER_CLAIM apps with due deliveries, in order of id from after `startAfter`,
-   * wrapping around. One covered read per app, each skipping straight to the next app's keys.
+   * Up to MAX_APPS_PER_CLAIM apps with due deliveries, but not the `excluded` ones, in order of
+   * id from after `startAfter`, wrapping around. One covered read per app, each skipping straight
+   * to the next app's keys (and over the excluded apps' keys).
    */
-  private async dueApps(now: Date, startAfter = ''): Promise<string[]> {
+  private async dueApps(
+    now: Date,
+    startAfter = '',
+    excluded: readonly string[] = [],
+  ): Promise<string[]> {
     const apps: string[] = [];
     const next = async (after: string, before?: string): Promise<string | undefined> => {
+      const range = before === undefined ? { $gt: after } : { $gt: after, $lte: before };
       const [found] = await this.collection
         .find(
           {
             status: 'pending',
-            appId: before === undefined ? { $gt: after } : { $gt: after, $lte: before },
+            appId: excluded.length === 0 ? range : { ...range, $nin: [...excluded] },
             nextAttemptAt: { $lte: now },
           },
           {

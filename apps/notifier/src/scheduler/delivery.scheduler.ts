@@ -159,6 +159,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
         excludeAppIds: excludedApps,
         roomForApp: (appId) => this.slots.roomForApp(appId),
         startAfterApp: this.startAfterApp,
+        oneRead: newcomersOnly,
         // Each one picked holds a slot from now on.
         pick: (candidates) => {
           for (const candidate of candidates) {

@@ -123,6 +123,18 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
     });
     expect(next.map((d) => d._id)).toEqual(['b2']);
     expect(nextStats.apps).toEqual(['app_2']);
+
+    // The same in one read, for a small claim beside a large one.
+    await deliveries.insertMany([{ ...delivery('b3', 970), appId: 'app_2' }]);
+    const inOne = await repository.claimDue({
+      now: at(1_000),
+      limit: 5,
+      claimToken: 't3',
+      leaseUntil: at(90_000),
+      excludeAppIds: ['app_1'],
+      oneRead: true,
+    });
+    expect(inOne.map((d) => d._id)).toEqual(['b3']);
   });
 
   it('visits apps in turn from where the last claim stopped, wrapping around', async () => {

@@ -12,9 +12,13 @@ const NEWCOMER_SHARE = 0.25;
 export const INITIAL_ENDPOINT_LIMIT = 2;
 /** An attempt this close to its timeout was cut off by it: the endpoint hangs. */
 const TIMED_OUT_RATIO = 0.9;
-/** An attempt slower than this many times the endpoint's usual duration (and SLOW_FLOOR_MS). */
+/**
+ * An attempt slower than this many times the endpoint's usual duration, and than SLOW_FLOOR_MS:
+ * the floor keeps a busy notifier's own delays (an event loop behind by a few hundred ms) from
+ * passing for the endpoint's.
+ */
 const SLOWDOWN_FACTOR = 5;
-const SLOW_FLOOR_MS = 1_000;
+const SLOW_FLOOR_MS = 2_000;
 /** An attempt must end well inside its lease, or another worker could start the same one. */
 export const LEASE_MARGIN_MS = 10_000;
 /** The longest attempt timeout an endpoint may have (CONTRACT.md): assumed until one is known. */

@@ -6,6 +6,7 @@ import { format, resolveConfig } from 'prettier';
 import { summarizeProfiles } from './cpu-profile';
 import { load, log } from './measure';
 import { FULL, parseOptions, QUICK, type Measure } from './options';
+import { isolation } from './isolation-phase';
 import {
   defaultEndpointConcurrency,
   latency,
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     if (measured !== undefined) rows.push(...measured.rows);
     if (wanted('latency')) rows.push(...(await latency(stack, sizes)));
     if (wanted('retries')) rows.push(await retryDrain(stack, sizes));
+    if (wanted('isolation')) rows.push(...(await isolation(stack, sizes)));
     if (measured !== undefined && wanted('scale-out')) {
       rows.push(await scaleOut(stack, sizes, measured.single));
     }

@@ -39,6 +39,8 @@ export interface Stack {
   logDir: string;
   profileDir: string;
   appId: string;
+  /** The API's address and the bench app's key, for measures that set up more. */
+  api: { url: string; apiKey: string };
   /** The ten endpoints of the fan-out (the retries are spread over them too). */
   fanEndpoints: string[];
   /** A batch for the platform (AMQP to notify.events) or for the naive pipeline (its queue). */
@@ -133,6 +135,7 @@ export async function startStack(options: Options): Promise<Stack> {
       logDir,
       profileDir,
       appId: app.id,
+      api: { url: api.url, apiKey: app.apiKey },
       fanEndpoints,
       ours: (eventType, phase) => ({ target: PLATFORM, appId: app.id, eventType, phase }),
       theirs: (eventType, phase) => ({

@@ -7,8 +7,9 @@ export const SLOW_RESPONSE_MS = 20;
 
 /**
  * The webhook sink: a plain node http server on a worker thread of its own (so the benchmark's
- * publisher does not delay it), answering 200 at once (after SLOW_RESPONSE_MS under /slow/) and
- * recording, per benchmark phase, when
+ * publisher does not delay it), answering 200 at once (after SLOW_RESPONSE_MS under /slow/, never
+ * under /hang/: a recipient that accepts the connection and does not answer) and recording, per
+ * benchmark phase, when
  * each (endpoint path, webhook-id) first arrived and how often it came again.
  */
 
@@ -157,7 +158,7 @@ function runSink(): void {
         res.end('ok');
       };
       if (req.url?.startsWith('/slow/') === true) setTimeout(answer, SLOW_RESPONSE_MS);
-      else answer();
+      else if (req.url?.startsWith('/hang/') !== true) answer();
       const webhookId = req.headers['webhook-id'];
       record(
         req.url ?? '/',

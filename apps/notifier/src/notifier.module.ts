@@ -18,6 +18,7 @@ import { CircuitBreaker } from './isolation/circuit-breaker';
 import { ChannelQuota } from './isolation/channel-quota';
 import { EndpointGate } from './isolation/endpoint-gate';
 import { IntakePacer } from './isolation/intake-pacer';
+import { SlotAccountant } from './isolation/slot-accountant';
 import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
 import { ClockSync } from './scheduler/clock-sync.scheduler';
@@ -78,6 +79,7 @@ export class NotifierModule {
         ChannelQuota,
         StoreMessagesUseCase,
         FallbackDeliveries,
+        SlotAccountant,
         EndpointGate,
         CircuitBreaker,
         OutcomeWriter,

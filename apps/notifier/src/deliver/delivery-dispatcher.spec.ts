@@ -10,6 +10,7 @@ import type {
 } from '@app/dal';
 import type { EndpointGate } from '../isolation/endpoint-gate';
 import type { AttemptStarts, Poisoned } from './attempt-starts';
+import { SlotAccountant } from '../isolation/slot-accountant';
 import { MapChannelRegistry } from './channel-registry';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import type { OutcomeWriter } from './outcome-writer';
@@ -64,13 +65,14 @@ function claimed(id: string): DeliveryEntity {
   };
 }
 
-/** The gate as far as the dispatcher sees it: ENDPOINT_CONCURRENCY, the rest postponed. */
+/** The gate as far as the dispatcher sees it: the endpoint's limit, the rest postponed. */
 class FakeGate {
-  inFlight = 0;
   readonly postponed: string[] = [];
 
+  constructor(private readonly slots: SlotAccountant) {}
+
   roomFor(): number {
-    return CONCURRENCY - this.inFlight;
+    return this.slots.runRoom('ep_1');
   }
 
   unavailableEndpoints(): string[] {
@@ -79,13 +81,10 @@ class FakeGate {
 
   admit(deliveries: readonly DeliveryEntity[]): Promise<DeliveryEntity[]> {
     const admitted = deliveries.slice(0, this.roomFor());
-    this.inFlight += admitted.length;
+    this.slots.startAttempts('ep_1', admitted.length);
+    for (let i = admitted.length; i < deliveries.length; i++) this.slots.attemptEnded('ep_1');
     this.postponed.push(...deliveries.slice(admitted.length).map((d) => d._id));
     return Promise.resolve(admitted);
-  }
-
-  done(): void {
-    this.inFlight -= 1;
   }
 }
 
@@ -111,7 +110,14 @@ class ManualChannel implements NotificationChannel {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup(poisoned = new Map<string, Poisoned>()) {
-  const gate = new FakeGate();
+  const config = {
+    deliveryConcurrency: 50,
+    endpointConcurrency: CONCURRENCY,
+    leaseMs: 90_000,
+    retrySchedule: [15_000],
+  } as NotifierConfig;
+  const slots = new SlotAccountant(config);
+  const gate = new FakeGate(slots);
   const channel = new ManualChannel();
   const written: string[] = [];
   const outcomes: PlannedOutcome[] = [];
@@ -137,22 +143,21 @@ function setup(poisoned = new Map<string, Poisoned>()) {
     {} as MessageRepository,
     writer as unknown as OutcomeWriter,
     new SystemClock(),
-    {
-      deliveryConcurrency: 50,
-      endpointConcurrency: CONCURRENCY,
-      leaseMs: 90_000,
-      retrySchedule: [15_000],
-    } as NotifierConfig,
+    config,
     gate as unknown as EndpointGate,
     attemptStarts as unknown as AttemptStarts,
+    slots,
   );
   const preloaded = {
     endpoints: new Map([[endpoint._id, endpoint]]),
     messages: new Map([[message._id, message]]),
   };
-  const dispatch = (ids: string[]) =>
-    dispatcher.dispatch(ids.map(claimed), 'claim_1', { preloaded });
-  return { gate, channel, written, outcomes, marked, dispatcher, dispatch };
+  // Each delivery holds a slot before it is dispatched, as intake and the scheduler take them.
+  const dispatch = (ids: string[]) => {
+    ids.forEach(() => slots.take('app_1', 'ep_1'));
+    return dispatcher.dispatch(ids.map(claimed), 'claim_1', { preloaded });
+  };
+  return { gate, channel, written, outcomes, marked, dispatcher, dispatch, slots };
 }
 
 describe('DeliveryDispatcher: attempt starts', () => {
@@ -168,7 +173,7 @@ describe('DeliveryDispatcher: attempt starts', () => {
 
   it('fails a poisoned delivery without attempting it, and attempts the others', async () => {
     const lastStartedAt = new Date(Date.now() - 20_000);
-    const { channel, outcomes, gate, dispatch } = setup(
+    const { channel, outcomes, slots, dispatch } = setup(
       new Map([['a', { reason: 'poison: 3 attempts started and never ended', lastStartedAt }]]),
     );
     await dispatch(['a', 'b']);
@@ -186,8 +191,8 @@ describe('DeliveryDispatcher: attempt starts', () => {
         attempt: expect.objectContaining({ outcome: 'failed', startedAt: lastStartedAt }),
       }),
     ]);
-    // The poisoned one gave its slot at the gate back.
-    expect(gate.inFlight).toBe(1);
+    // The poisoned one gave its slot back.
+    expect(slots.runningAt('ep_1')).toBe(1);
     expect(outcomes[0]!.health).toBeUndefined();
   });
 });
@@ -202,14 +207,14 @@ describe('DeliveryDispatcher: a busy endpoint’s deliveries', () => {
   });
 
   it('wait here once the endpoint is known to be fast, and start as attempts end', async () => {
-    const { gate, channel, written, dispatcher, dispatch } = setup();
+    const { gate, channel, written, dispatch, slots } = setup();
     await dispatch(['a', 'b']);
     await settle();
     channel.finishOne();
     channel.finishOne();
     await settle();
     // Fast attempts: a few rounds may now wait here rather than be handed back.
-    expect(dispatcher.allowanceFor('ep_1')).toBeGreaterThan(CONCURRENCY);
+    expect(slots.allowanceFor('ep_1')).toBeGreaterThan(CONCURRENCY);
 
     await dispatch(['c', 'd', 'e', 'f', 'g']);
     await settle();
@@ -221,7 +226,8 @@ describe('DeliveryDispatcher: a busy endpoint’s deliveries', () => {
     }
     expect(written).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
     expect(gate.postponed).toEqual([]);
-    expect(gate.inFlight).toBe(0);
+    expect(slots.runningAt('ep_1')).toBe(0);
+    expect(slots.total).toBe(0);
   });
 
   it('go to the gate at shutdown instead of waiting', async () => {

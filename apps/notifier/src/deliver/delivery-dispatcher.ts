@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { DeliveryJob, EndpointTarget } from '@app/channels';
+import type { AttemptResult, DeliveryJob, EndpointTarget } from '@app/channels';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import {
@@ -12,23 +12,16 @@ import {
 } from '@app/dal';
 import { EndpointGate } from '../isolation/endpoint-gate';
 import { AttemptStarts, type Poisoned } from './attempt-starts';
+import {
+  LEASE_MARGIN_MS,
+  SlotAccountant,
+  type AttemptObservation,
+} from '../isolation/slot-accountant';
+import type { DeliverySlots } from '../store-messages/store-messages.command';
 import { ChannelRegistry } from './channel-registry';
 import { deliveryBatchFields, deliveryFields } from './log-fields';
 import { MAX_UNWRITTEN_OUTCOMES, OutcomeWriter } from './outcome-writer';
 import { planOutcome, planPoison, planSettlement, type PlannedOutcome } from './plan-outcome';
-
-/** An attempt must end well inside its lease, or another worker could start the same one. */
-const LEASE_MARGIN_MS = 10_000;
-/** The longest attempt timeout an endpoint may have (CONTRACT.md): assumed until one is known. */
-const MAX_TIMEOUT_MS = 60_000;
-/**
- * About how long a claimed delivery may wait here for its endpoint, judged by how long the
- * endpoint's attempts take: a fast endpoint gets a few rounds waiting, a slow or hanging one none,
- * so it holds no more than ENDPOINT_CONCURRENCY of this notifier's slots (ADR 0006).
- */
-const MAX_LOCAL_WAIT_MS = 1_000;
-/** Endpoints whose timeout and attempt duration are remembered (the most recent ones). */
-const ENDPOINT_MEMORY = 10_000;
 
 /** A claimed delivery waiting here for its endpoint to have room. */
 interface Waiting {
@@ -47,34 +40,28 @@ export interface Preloaded {
 export interface DispatchOptions {
   /** Attempt these without looking anything up. */
   preloaded?: Preloaded;
-  /** Slots taken with `reserve` for these deliveries; those not used are given back. */
-  reserved?: number;
 }
 
 /**
- * Runs attempts for claimed deliveries, at most DELIVERY_CONCURRENCY claimed at once. Callers ask
- * for `freeSlots` (or `reserve` them) and `roomFor` each endpoint before claiming, and hear from
+ * Runs attempts for claimed deliveries. Every delivery handed to `dispatch` already holds a slot
+ * of the SlotAccountant (taken with `tryTake` by intake, or by the scheduler's `pick`); the
+ * dispatcher gives each back when its attempt ends or it is handed back. Callers hear from
  * `onSlotsFreed` when there is room again.
  *
- * An endpoint takes ENDPOINT_CONCURRENCY attempts at a time (EndpointGate). Rather than hand back
- * what a busy endpoint cannot take yet, a few rounds of it wait here, in claim order, and start
- * the moment an attempt to that endpoint ends: a busy endpoint keeps all its attempt slots busy
- * without a claim per slot. Only as many wait as can start within their lease even if every
- * attempt before them takes its whole timeout; memory stays bounded by DELIVERY_CONCURRENCY.
+ * An endpoint takes `limitFor` attempts at a time (the accountant's adaptive limit, enforced by
+ * the EndpointGate). Rather than hand back what a busy endpoint cannot take yet, a few rounds of
+ * it wait here, in claim order, and start the moment an attempt to that endpoint ends: a busy
+ * endpoint keeps all its attempt slots busy without a claim per slot. Only as many wait as can
+ * start within their lease even if every attempt before them takes its whole timeout; memory
+ * stays bounded by DELIVERY_CONCURRENCY.
  */
 @Injectable()
-export class DeliveryDispatcher {
+export class DeliveryDispatcher implements DeliverySlots {
   private readonly logger = new Logger(DeliveryDispatcher.name);
-  /** Attempts running plus slots reserved for attempts about to start. */
-  private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly slotListeners: ((endpointId?: string) => void)[] = [];
-  /** Attempts started (admitted by the gate) per endpoint. */
-  private readonly running = new Map<string, number>();
   /** Claimed deliveries waiting for their endpoint, oldest claim first. */
   private readonly waiting = new Map<string, Waiting[]>();
-  /** Recently seen endpoints: attempt timeout, and attempt duration (a moving average), ms. */
-  private readonly known = new Map<string, { timeoutMs: number; paceMs?: number }>();
 
   constructor(
     private readonly channels: ChannelRegistry,
@@ -85,65 +72,52 @@ export class DeliveryDispatcher {
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     private readonly gate: EndpointGate,
     private readonly attemptStarts: AttemptStarts,
+    private readonly slots: SlotAccountant,
   ) {
-    // Written outcomes may give room again (see freeSlots).
+    // Written outcomes may give room again (see throttle).
     writer.onWritten(() => {
+      this.throttle();
       for (const listener of this.slotListeners) listener();
     });
   }
 
-  /** None while too many outcomes wait to be written: memory stays bounded when MongoDB is slow. */
+  /** Slots no app holds; fewer may be usable by a given app (SlotAccountant.roomForApp). */
   get freeSlots(): number {
-    if (this.writer.backlog >= MAX_UNWRITTEN_OUTCOMES) return 0;
-    return Math.max(0, this.config.deliveryConcurrency - this.inFlight);
-  }
-
-  /** Holds up to `wanted` slots for deliveries about to be claimed; returns how many it holds. */
-  reserve(wanted: number): number {
-    const granted = Math.max(0, Math.min(wanted, this.freeSlots));
-    this.inFlight += granted;
-    return granted;
-  }
-
-  /** Gives back reserved slots that will not be used. */
-  release(count: number): void {
-    if (count > 0) this.finished(count);
+    this.throttle();
+    return this.slots.free;
   }
 
   /**
-   * How many more deliveries of this endpoint this notifier may claim now: up to `allowanceFor`
-   * held (running or waiting), none while the gate blocks it (open circuit, rate limit spent) and
-   * nothing of it runs here to end the block's wait.
+   * Takes a slot for a delivery about to be claimed if its app and its endpoint have room here
+   * (see roomFor); says whether. `timeoutMs` is the endpoint's.
+   */
+  tryTake(appId: string, endpointId: string, timeoutMs?: number): boolean {
+    if (this.roomFor(endpointId, timeoutMs) === 0) return false;
+    this.throttle();
+    return this.slots.tryTake(appId, endpointId);
+  }
+
+  /** Gives back a slot taken for a delivery that will not be dispatched after all. */
+  giveBack(appId: string, endpointId: string): void {
+    this.finished([{ appId, endpointId }]);
+  }
+
+  /**
+   * How many more deliveries of this endpoint this notifier may claim now: up to the
+   * accountant's allowance held (running or waiting), none while the gate blocks it (open
+   * circuit, rate limit spent) and nothing of it runs here to end the block's wait.
    */
   roomFor(endpointId: string, timeoutMs?: number): number {
-    if (timeoutMs !== undefined) this.noteTimeout(endpointId, timeoutMs);
-    const running = this.running.get(endpointId) ?? 0;
-    if (running === 0 && this.gate.roomFor(endpointId) === 0) return 0;
-    const held = running + (this.waiting.get(endpointId)?.length ?? 0);
-    return Math.max(0, this.allowanceFor(endpointId) - held);
-  }
-
-  /**
-   * Deliveries of one endpoint held at most: ENDPOINT_CONCURRENCY running, plus as many rounds of
-   * it waiting as its recent attempts get through in about MAX_LOCAL_WAIT_MS (none until some have
-   * ended), and never more rounds than fit in the lease if every attempt took its whole timeout,
-   * so the last one waiting still starts in time.
-   */
-  allowanceFor(endpointId: string): number {
-    const { timeoutMs, paceMs } = this.known.get(endpointId) ?? { timeoutMs: MAX_TIMEOUT_MS };
-    const leaseRounds = Math.floor((this.config.leaseMs - LEASE_MARGIN_MS) / timeoutMs);
-    const waitRounds =
-      paceMs === undefined
-        ? 0
-        : Math.min(leaseRounds - 1, Math.floor(MAX_LOCAL_WAIT_MS / Math.max(1, paceMs)));
-    return this.config.endpointConcurrency * (1 + Math.max(0, waitRounds));
+    if (timeoutMs !== undefined) this.slots.noteTimeout(endpointId, timeoutMs);
+    if (this.slots.runningAt(endpointId) === 0 && this.gate.roomFor(endpointId) === 0) return 0;
+    return this.slots.roomForEndpoint(endpointId);
   }
 
   /** Endpoints this notifier must not claim for now (see roomFor). */
   unavailableEndpoints(): string[] {
-    const held = new Set([...this.running.keys(), ...this.waiting.keys()]);
-    const blocked = this.gate.unavailableEndpoints().filter((id) => !this.running.has(id));
-    return [...new Set([...blocked, ...[...held].filter((id) => this.roomFor(id) === 0)])];
+    const held = this.slots.heldEndpoints();
+    const blocked = this.gate.unavailableEndpoints().filter((id) => this.slots.runningAt(id) === 0);
+    return [...new Set([...blocked, ...held.filter((id) => this.roomFor(id) === 0)])];
   }
 
   /**
@@ -154,15 +128,15 @@ export class DeliveryDispatcher {
     this.slotListeners.push(listener);
   }
 
-  /** Starts an attempt for each delivery; resolves once they are started, not finished. */
+  /**
+   * Starts an attempt for each delivery (each holds a slot already); resolves once they are
+   * started, not finished.
+   */
   async dispatch(
     deliveries: readonly DeliveryEntity[],
     claimToken: string,
     options: DispatchOptions = {},
   ): Promise<void> {
-    const unreserved = deliveries.length - (options.reserved ?? 0);
-    if (unreserved >= 0) this.inFlight += unreserved;
-    else this.finished(-unreserved);
     if (deliveries.length === 0) return;
     let endpoints: ReadonlyMap<string, EndpointEntity>;
     let messages: ReadonlyMap<string, MessageEntity>;
@@ -170,7 +144,7 @@ export class DeliveryDispatcher {
       ({ endpoints, messages } = options.preloaded ?? (await this.lookUp(deliveries)));
     } catch (error) {
       // The deliveries stay claimed until their lease expires; then any worker retries them.
-      this.finished(deliveries.length);
+      this.finished(deliveries);
       throw error;
     }
     const now: Waiting[] = [];
@@ -184,17 +158,17 @@ export class DeliveryDispatcher {
       };
       const id = delivery.endpointId;
       if (item.endpoint !== undefined) {
-        this.noteTimeout(id, item.endpoint.timeoutMs);
+        this.slots.noteTimeout(id, item.endpoint.timeoutMs);
       }
       const starting = startingNow.get(id) ?? 0;
-      const active = (this.running.get(id) ?? 0) + starting;
+      const active = this.slots.runningAt(id) + starting;
       const queue = this.waiting.get(id) ?? [];
-      // Behind others already waiting, or over the endpoint's concurrency while some of it runs:
-      // wait here. Otherwise the gate decides (and postpones what it does not admit).
+      // Behind others already waiting, or over the endpoint's limit while some of it runs: wait
+      // here. Otherwise the gate decides (and postpones what it does not admit).
       const wait =
         active > 0 &&
         (queue.length > 0 || starting >= this.gate.roomFor(id)) &&
-        active + queue.length < this.allowanceFor(id);
+        active + queue.length < this.slots.allowanceFor(id);
       if (wait) {
         queue.push(item);
         this.waiting.set(id, queue);
@@ -210,12 +184,12 @@ export class DeliveryDispatcher {
   whenIdle(): Promise<void> {
     // Whatever still waits goes to the gate now; once it is closed, it gives them back.
     for (const endpointId of [...this.waiting.keys()]) this.startWaiting(endpointId, true);
-    if (this.inFlight === 0) return Promise.resolve();
+    if (this.slots.total === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
-   * Through the gate (per endpoint: circuit breaker, ENDPOINT_CONCURRENCY, rateLimitPerSecond),
+   * Through the gate (per endpoint: circuit breaker, the adaptive limit, rateLimitPerSecond),
    * then marked started and attempted. What the gate does not admit it postpones: not attempted,
    * not counted.
    */
@@ -237,14 +211,15 @@ export class DeliveryDispatcher {
         );
       } catch (error) {
         // Left claimed until their lease expires; then any worker retries them.
-        this.finished(group.length);
+        this.finished(group.map((item) => item.delivery));
         this.logger.warn(
           deliveryBatchFields(group.map((item) => item.delivery)),
           `admitting ${group.length} deliveries failed: ${String(error)}`,
         );
         continue;
       }
-      if (admitted.size < group.length) this.finished(group.length - admitted.size);
+      const refused = group.filter((item) => !admitted.has(item.delivery));
+      if (refused.length > 0) this.finished(refused.map((item) => item.delivery));
       const starting = group.filter((item) => admitted.has(item.delivery));
       const poisoned = await this.markStarted(starting, claimToken);
       for (const item of starting) this.run(item, poisoned.get(item.delivery._id));
@@ -279,9 +254,19 @@ export class DeliveryDispatcher {
   private run({ delivery, claimToken, endpoint, message }: Waiting, poisoned?: Poisoned): void {
     const endpointId = delivery.endpointId;
     const startedAt = performance.now();
-    this.running.set(endpointId, (this.running.get(endpointId) ?? 0) + 1);
+    let observation: AttemptObservation | undefined;
     void this.attempt(delivery, endpoint, message, poisoned)
-      .then((outcome) => this.writer.add(outcome, claimToken))
+      .then(({ outcome, result }) => {
+        if (result !== undefined) {
+          observation = {
+            startedAt,
+            durationMs: result.durationMs,
+            timeoutMs: this.slots.timeoutFor(endpointId),
+            answered: result.statusCode !== undefined || result.outcome === 'delivered',
+          };
+        }
+        this.writer.add(outcome, claimToken);
+      })
       .catch((error: unknown) =>
         this.logger.error(
           deliveryFields(delivery),
@@ -289,34 +274,10 @@ export class DeliveryDispatcher {
         ),
       )
       .finally(() => {
-        this.gate.done(endpointId);
-        this.notePace(endpointId, performance.now() - startedAt);
-        const running = (this.running.get(endpointId) ?? 1) - 1;
-        if (running > 0) this.running.set(endpointId, running);
-        else this.running.delete(endpointId);
+        this.slots.attemptEnded(endpointId, observation);
         this.startWaiting(endpointId);
-        this.finished(1, endpointId);
+        this.finished([delivery], endpointId);
       });
-  }
-
-  private noteTimeout(endpointId: string, endpointTimeoutMs: number): void {
-    const timeoutMs = this.attemptTimeoutMs(endpointTimeoutMs);
-    const seen = this.known.get(endpointId);
-    if (seen !== undefined) seen.timeoutMs = timeoutMs;
-    else this.remember(endpointId, { timeoutMs });
-  }
-
-  private notePace(endpointId: string, durationMs: number): void {
-    const seen = this.known.get(endpointId) ?? { timeoutMs: MAX_TIMEOUT_MS };
-    seen.paceMs = seen.paceMs === undefined ? durationMs : 0.8 * seen.paceMs + 0.2 * durationMs;
-    this.remember(endpointId, seen);
-  }
-
-  /** Most recently used last; the oldest is forgotten beyond ENDPOINT_MEMORY. */
-  private remember(endpointId: string, seen: { timeoutMs: number; paceMs?: number }): void {
-    this.known.delete(endpointId);
-    this.known.set(endpointId, seen);
-    if (this.known.size > ENDPOINT_MEMORY) this.known.delete(this.known.keys().next().value!);
   }
 
   /**
@@ -329,21 +290,21 @@ export class DeliveryDispatcher {
     if (queue === undefined) return;
     let room = all ? queue.length : this.gate.roomFor(endpointId);
     if (room === 0) {
-      if (this.running.has(endpointId)) return;
+      if (this.slots.runningAt(endpointId) > 0) return;
       room = queue.length;
     }
     // Beyond what may wait now (the endpoint slowed down), the rest goes to the gate at once,
     // which postpones what it cannot admit.
     const waitable = Math.max(
       0,
-      this.allowanceFor(endpointId) - (this.running.get(endpointId) ?? 0) - room,
+      this.slots.allowanceFor(endpointId) - this.slots.runningAt(endpointId) - room,
     );
     const next = queue.splice(0, Math.max(room, queue.length - waitable));
     if (queue.length === 0) this.waiting.delete(endpointId);
     const nowMs = this.clock.now().getTime();
+    const timeoutMs = this.slots.timeoutFor(endpointId);
     const inTime = next.filter((item) => {
       const leaseUntil = item.delivery.nextAttemptAt?.getTime() ?? 0;
-      const timeoutMs = this.known.get(endpointId)?.timeoutMs ?? MAX_TIMEOUT_MS;
       return leaseUntil - nowMs >= timeoutMs + LEASE_MARGIN_MS;
     });
     if (inTime.length < next.length) {
@@ -353,9 +314,14 @@ export class DeliveryDispatcher {
         { endpointId, ...deliveryBatchFields(late) },
         `${late.length} deliveries waited past their lease`,
       );
-      this.finished(next.length - inTime.length);
+      this.finished(late);
     }
     void this.start(inTime);
+  }
+
+  /** While too many outcomes wait to be written, only apps holding almost nothing take slots. */
+  private throttle(): void {
+    this.slots.throttle(this.writer.backlog >= MAX_UNWRITTEN_OUTCOMES);
   }
 
   private attemptTimeoutMs(endpointTimeoutMs: number): number {
@@ -367,17 +333,17 @@ export class DeliveryDispatcher {
     endpoint: EndpointEntity | undefined,
     message: MessageEntity | undefined,
     poisoned: Poisoned | undefined,
-  ): Promise<PlannedOutcome> {
+  ): Promise<{ outcome: PlannedOutcome; result?: AttemptResult }> {
     const now = this.clock.now();
     if (poisoned !== undefined) {
-      return planPoison(delivery, poisoned.reason, poisoned.lastStartedAt, now);
+      return { outcome: planPoison(delivery, poisoned.reason, poisoned.lastStartedAt, now) };
     }
     if (endpoint === undefined || message === undefined) {
-      return planSettlement(delivery, 'cancelled', 'the endpoint was deleted', now);
+      return { outcome: planSettlement(delivery, 'cancelled', 'the endpoint was deleted', now) };
     }
     if (!endpoint.enabled) {
       const reason = `the endpoint is disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ''}`;
-      return planSettlement(delivery, 'failed', reason, now);
+      return { outcome: planSettlement(delivery, 'failed', reason, now) };
     }
     const channel = this.channels.get(endpoint.channel);
     const startedAt = now;
@@ -389,7 +355,7 @@ export class DeliveryDispatcher {
             error: `the ${endpoint.channel} channel is not available`,
           }
         : await channel.send(this.jobFor(message, endpoint, now));
-    return planOutcome({
+    const outcome = planOutcome({
       delivery,
       schedule: endpoint.retrySchedule ?? this.config.retrySchedule,
       result,
@@ -397,6 +363,7 @@ export class DeliveryDispatcher {
       now: this.clock.now(),
       random: Math.random,
     });
+    return { outcome, result };
   }
 
   private jobFor(message: MessageEntity, endpoint: EndpointEntity, now: Date): DeliveryJob {
@@ -404,7 +371,7 @@ export class DeliveryDispatcher {
       id: endpoint._id,
       headers: endpoint.headers,
       secrets: signingSecrets(endpoint.secrets, now).map((secret) => secret.secret),
-      timeoutMs: Math.min(endpoint.timeoutMs, this.config.leaseMs - LEASE_MARGIN_MS),
+      timeoutMs: this.attemptTimeoutMs(endpoint.timeoutMs),
       ...(endpoint.url === undefined ? {} : { url: endpoint.url }),
       ...(endpoint.to === undefined ? {} : { to: endpoint.to }),
       ...(endpoint.successBody === undefined ? {} : { successBody: endpoint.successBody }),
@@ -427,10 +394,14 @@ export class DeliveryDispatcher {
     return { endpoints, messages };
   }
 
-  private finished(count: number, endpointId?: string): void {
-    this.inFlight -= count;
+  /** Their slots are given back. */
+  private finished(
+    deliveries: readonly Pick<DeliveryEntity, 'appId' | 'endpointId'>[],
+    endpointId?: string,
+  ): void {
+    for (const delivery of deliveries) this.slots.giveBack(delivery.appId, delivery.endpointId);
     for (const listener of this.slotListeners) listener(endpointId);
-    if (this.inFlight > 0) return;
+    if (this.slots.total > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();

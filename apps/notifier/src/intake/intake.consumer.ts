@@ -216,7 +216,6 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     await this.dispatcher
       .dispatch(stored.claimed, stored.claimToken, {
         preloaded: { endpoints: stored.endpoints, messages: stored.messages },
-        reserved: stored.reserved,
       })
       .catch((error: unknown) =>
         this.logger.warn(

@@ -11,13 +11,12 @@ import {
 import { deliveryFields } from '../deliver/log-fields';
 import { ChannelQuota, nextHour } from './channel-quota';
 import { circuitOf, rateLimitedDueTimes, spreadFor } from './endpoint-admission';
+import { LEASE_MARGIN_MS, SlotAccountant } from './slot-accountant';
 
-/** A delivery over ENDPOINT_CONCURRENCY is due again this much later (or claimed elsewhere). */
+/** A delivery over its endpoint's limit is due again this much later (or claimed elsewhere). */
 const BUSY_DELAY_MS = 1_000;
 /** A probe must end within its attempt timeout; the circuit is held a little longer. */
 const PROBE_MARGIN_MS = 5_000;
-/** As in the dispatcher: an attempt ends well inside its lease. */
-const LEASE_MARGIN_MS = 10_000;
 
 interface Postponement {
   deliveryId: string;
@@ -31,7 +30,8 @@ interface Postponement {
  *
  * 1. circuit breaker: while an endpoint's circuit is open nothing is attempted; once its cool-down
  *    is over exactly one notifier wins the single probe attempt;
- * 2. ENDPOINT_CONCURRENCY: at most this many attempts in flight per endpoint in this notifier;
+ * 2. concurrency: at most the SlotAccountant's limit for the endpoint (adaptive, at most
+ *    ENDPOINT_CONCURRENCY) in flight in this notifier;
  * 3. rateLimitPerSecond: counted across every notifier in MongoDB (one round trip per endpoint
  *    and batch, and only for endpoints that have a limit);
  * 4. the app's emailsPerHour / smsPerHour quota (email and SMS endpoints only): beyond it the
@@ -43,7 +43,6 @@ interface Postponement {
 @Injectable()
 export class EndpointGate {
   private readonly logger = new Logger(EndpointGate.name);
-  private readonly inFlight = new Map<string, number>();
   /** Endpoints known here to take nothing before a time (circuit open, rate limit spent). */
   private readonly blockedUntil = new Map<string, number>();
   private closed = false;
@@ -55,22 +54,19 @@ export class EndpointGate {
     private readonly clock: Clock,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     private readonly channelQuota: ChannelQuota,
+    private readonly slots: SlotAccountant,
   ) {}
 
   /** How many more attempts this notifier may start to the endpoint now. */
   roomFor(endpointId: string): number {
     if (this.isBlocked(endpointId, this.clock.now().getTime())) return 0;
-    return Math.max(0, this.config.endpointConcurrency - (this.inFlight.get(endpointId) ?? 0));
+    return this.slots.runRoom(endpointId);
   }
 
-  /** Endpoints with no room here: a claim leaves their deliveries for later, or for others. */
+  /** Endpoints blocked here for now (open circuit, rate limit spent). */
   unavailableEndpoints(): string[] {
     const now = this.clock.now().getTime();
-    const full = [...this.inFlight]
-      .filter(([, count]) => count >= this.config.endpointConcurrency)
-      .map(([endpointId]) => endpointId);
-    const blocked = [...this.blockedUntil.keys()].filter((id) => this.isBlocked(id, now));
-    return [...new Set([...full, ...blocked])];
+    return [...this.blockedUntil.keys()].filter((id) => this.isBlocked(id, now));
   }
 
   /** Graceful shutdown: from now on every delivery handed to admit() is given back, due now. */
@@ -79,8 +75,9 @@ export class EndpointGate {
   }
 
   /**
-   * The deliveries to attempt now, each counted until `done`; the others are postponed. A
-   * delivery whose endpoint is gone or disabled is admitted: the dispatcher settles it.
+   * The deliveries to attempt now, each counted as running (SlotAccountant.startAttempts) until
+   * the dispatcher reports its end; the others are postponed. A delivery whose endpoint is gone
+   * or disabled is admitted: the dispatcher settles it.
    */
   async admit(
     deliveries: readonly DeliveryEntity[],
@@ -102,7 +99,7 @@ export class EndpointGate {
         [...groups].map(async ([endpointId, group]) => {
           const endpoint = endpoints.get(endpointId);
           if (endpoint === undefined || !endpoint.enabled) {
-            this.count(endpointId, group.length);
+            this.slots.startAttempts(endpointId, group.length);
             counted.push(...group);
             return group;
           }
@@ -117,16 +114,9 @@ export class EndpointGate {
       return admitted.flat();
     } catch (error) {
       // Left claimed: they fall due again when the lease expires.
-      for (const delivery of counted) this.done(delivery.endpointId);
+      for (const delivery of counted) this.slots.attemptEnded(delivery.endpointId);
       throw error;
     }
-  }
-
-  /** An admitted attempt finished. */
-  done(endpointId: string): void {
-    const count = (this.inFlight.get(endpointId) ?? 0) - 1;
-    if (count > 0) this.inFlight.set(endpointId, count);
-    else this.inFlight.delete(endpointId);
   }
 
   private async throughCircuit(
@@ -196,10 +186,7 @@ export class EndpointGate {
     now: Date,
     postponed: Postponement[],
   ): DeliveryEntity[] {
-    const room = Math.max(
-      0,
-      this.config.endpointConcurrency - (this.inFlight.get(endpointId) ?? 0),
-    );
+    const room = this.slots.runRoom(endpointId);
     const running = group.slice(0, room);
     for (const delivery of group.slice(room)) {
       postponed.push({
@@ -208,7 +195,7 @@ export class EndpointGate {
         reason: 'endpoint_busy',
       });
     }
-    this.count(endpointId, running.length);
+    this.slots.startAttempts(endpointId, running.length);
     return running;
   }
 
@@ -226,7 +213,7 @@ export class EndpointGate {
     const over = group.slice(granted);
     const dueTimes = rateLimitedDueTimes(over.length, limit, now, Math.random);
     over.forEach((delivery, index) => {
-      this.done(delivery.endpointId);
+      this.slots.attemptEnded(delivery.endpointId);
       postponed.push({ deliveryId: delivery._id, dueAt: dueTimes[index]!, reason: 'rate_limited' });
     });
     this.block(endpoint._id, new Date((Math.floor(now.getTime() / 1000) + 1) * 1000));
@@ -249,7 +236,7 @@ export class EndpointGate {
     const hour = nextHour(now);
     const spread = spreadFor(hour.getTime() - now.getTime());
     for (const delivery of group.slice(granted)) {
-      this.done(delivery.endpointId);
+      this.slots.attemptEnded(delivery.endpointId);
       postponed.push({
         deliveryId: delivery._id,
         dueAt: new Date(hour.getTime() + Math.floor(Math.random() * spread)),
@@ -274,10 +261,6 @@ export class EndpointGate {
 
   private attemptTimeoutMs(endpoint: EndpointEntity): number {
     return Math.min(endpoint.timeoutMs, this.config.leaseMs - LEASE_MARGIN_MS);
-  }
-
-  private count(endpointId: string, n: number): void {
-    if (n > 0) this.inFlight.set(endpointId, (this.inFlight.get(endpointId) ?? 0) + n);
   }
 
   private block(endpointId: string, until: Date): void {

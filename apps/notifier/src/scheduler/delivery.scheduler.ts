@@ -3,41 +3,53 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DeliveryRepository, type DeliveryEntity } from '@app/dal';
+import { DeliveryRepository, MAX_APPS_PER_CLAIM, type DeliveryEntity } from '@app/dal';
 import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
+import { SlotAccountant } from '../isolation/slot-accountant';
 
 const MAX_CLAIM_BATCH = 500;
 const INTERVAL_NAME = 'claim-due-deliveries';
 
 /**
  * Every SCHEDULER_INTERVAL, claims due deliveries (retries, expired leases, anything intake did
- * not attempt at once) in batches, as many as the dispatcher has room for, and hands them over.
- * While a backlog lasts it does not wait for the interval: it claims again as soon as a quarter
- * of the dispatcher's slots are free, or, for an endpoint whose deliveries it had to leave due,
- * as soon as half of what that endpoint may hold here is free. Claims are atomic in MongoDB, so
- * any number of notifiers can run this side by side.
+ * not attempt at once) in batches, fairly between apps (ADR 0008): each app's oldest due ones up
+ * to its room here (SlotAccountant), apps in turn, and tells the accountant which apps still have
+ * due work waiting, which caps the others at their fair share. While a backlog lasts it does not
+ * wait for the interval: it claims again as soon as a quarter of the dispatcher's slots are free,
+ * or, for an endpoint whose deliveries it had to leave due, as soon as half of what that endpoint
+ * may hold here is free. Claims are atomic in MongoDB, so any number of notifiers can run this
+ * side by side.
  */
 @Injectable()
 export class DeliveryScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(DeliveryScheduler.name);
   private running = false;
+  /** A claim for apps holding almost nothing, while a large claim is under way. */
+  private newcomersRunning = false;
   private stopped = false;
   /** The last claim filled what there was room for: more may be due. */
   private backlog = false;
   /** Endpoints the last claim had no (more) room for: some of their deliveries may be due. */
   private leftBehind = new Set<string>();
+  /** Where the next claim starts visiting apps (round robin when more are due than one visits). */
+  private startAfterApp: string | undefined;
   private lastWarningAt = 0;
 
   constructor(
     private readonly registry: SchedulerRegistry,
     private readonly deliveries: DeliveryRepository,
     private readonly dispatcher: DeliveryDispatcher,
+    private readonly slots: SlotAccountant,
     private readonly clock: Clock,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    const timer = setInterval(() => void this.tick(), this.config.schedulerIntervalMs);
+    // From the interval any free slot is worth a claim: another app's due delivery may need it.
+    const timer = setInterval(() => {
+      if (this.running) void this.claimForNewcomers();
+      else void this.tick(1);
+    }, this.config.schedulerIntervalMs);
     this.registry.addInterval(INTERVAL_NAME, timer);
     this.dispatcher.onSlotsFreed((endpointId) => this.onSlotsFreed(endpointId));
   }
@@ -46,13 +58,13 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     if (this.running || this.stopped) return;
     if (endpointId !== undefined && this.leftBehind.has(endpointId)) {
       const room = this.dispatcher.roomFor(endpointId);
-      if (room * 2 >= this.dispatcher.allowanceFor(endpointId)) void this.tick();
+      if (room * 2 >= this.slots.allowanceFor(endpointId)) void this.tick();
     } else if (this.backlog && this.dispatcher.freeSlots >= this.minClaim) {
       void this.tick();
     }
   }
 
-  /** Fewer free slots than this wait for more: a claim costs two round trips whatever its size. */
+  /** Fewer free slots than this wait for more: a claim costs a few round trips whatever its size. */
   private get minClaim(): number {
     return Math.max(1, Math.min(MAX_CLAIM_BATCH, Math.floor(this.config.deliveryConcurrency / 4)));
   }
@@ -66,53 +78,121 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
   /** Claims now, not at the next interval: deliveries were just left due (intake had no room). */
   kick(): void {
     this.backlog = true;
-    void this.tick();
+    void this.tick(1);
   }
 
-  /** Claims until nothing is due or the dispatcher is full. Public for tests. */
-  async tick(): Promise<void> {
+  /**
+   * Claims until nothing is due or the dispatcher is full; the first claim is made with as few
+   * as `firstMinClaim` free slots, the next ones with a quarter of them. Public for tests.
+   */
+  async tick(firstMinClaim = this.minClaim): Promise<void> {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
-      for (;;) {
+      for (let minClaim = firstMinClaim; ; minClaim = this.minClaim) {
         if (this.stopped) return;
         const limit = Math.min(this.dispatcher.freeSlots, MAX_CLAIM_BATCH);
-        if (limit < this.minClaim) {
+        if (limit < minClaim) {
           // Resumed by onSlotsFreed (or the next interval) once there is room.
           this.backlog = true;
           return;
         }
-        const now = this.clock.now();
-        const claimToken = randomUUID();
-        const stats = { candidates: 0 };
-        const excluded = this.dispatcher.unavailableEndpoints();
-        const capacities = new Map<string, number>();
-        const claimed = await this.deliveries.claimDue({
-          now,
-          limit,
-          claimToken,
-          leaseUntil: new Date(now.getTime() + this.config.leaseMs),
-          // An endpoint without room here (what it may hold is held, an open circuit, a spent
-          // rate limit) keeps its deliveries due, for later or for another notifier.
-          excludeEndpointIds: excluded,
-          capacityFor: (endpointId) => {
-            const room = this.dispatcher.roomFor(endpointId);
-            capacities.set(endpointId, room);
-            return room;
-          },
-          stats,
-        });
-        this.leftBehind = leftBehind(excluded, capacities, claimed);
-        await this.dispatcher.dispatch(claimed, claimToken);
-        this.backlog = stats.candidates === limit;
-        // All it read was for endpoints without room: wait for slots or the next interval.
-        if (!this.backlog || claimed.length === 0) return;
+        const { claimed, more } = await this.claim(limit);
+        this.backlog = more;
+        // All it read was for endpoints or apps without room: wait for slots or the interval.
+        if (!more || claimed === 0) return;
       }
     } catch (error) {
       this.warnThrottled(`claiming due deliveries failed (will retry): ${String(error)}`);
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * While a large claim is under way (under load a claim of hundreds takes a while), apps holding
+   * almost nothing need not wait for it: a small claim of their due deliveries runs beside it.
+   */
+  private async claimForNewcomers(): Promise<void> {
+    if (this.newcomersRunning || this.stopped) return;
+    const limit = Math.min(this.dispatcher.freeSlots, this.slots.reserve);
+    if (limit === 0) return;
+    this.newcomersRunning = true;
+    try {
+      await this.claim(limit, true);
+    } catch (error) {
+      this.warnThrottled(`claiming due deliveries failed (will retry): ${String(error)}`);
+    } finally {
+      this.newcomersRunning = false;
+    }
+  }
+
+  /**
+   * One claim of up to `limit` deliveries, dispatched; says whether more may be due. With
+   * `newcomersOnly`, only of apps holding almost nothing, and who waits is only added to.
+   */
+  private async claim(
+    limit: number,
+    newcomersOnly = false,
+  ): Promise<{ claimed: number; more: boolean }> {
+    const now = this.clock.now();
+    const claimToken = randomUUID();
+    const stats = { candidates: 0, apps: [] as string[], appsWithMore: [] as string[] };
+    const excluded = this.dispatcher.unavailableEndpoints();
+    const excludedApps = newcomersOnly
+      ? [...new Set([...this.slots.appsWithoutRoom(), ...this.slots.appsHoldingMore()])]
+      : this.slots.appsWithoutRoom();
+    const picked: DeliveryEntity[] = [];
+    /** Endpoints and apps of the candidates not picked. */
+    const refused = new Set<string>();
+    const leftApps = new Set<string>();
+    let claimed: DeliveryEntity[] = [];
+    try {
+      claimed = await this.deliveries.claimDue({
+        now,
+        limit,
+        claimToken,
+        leaseUntil: new Date(now.getTime() + this.config.leaseMs),
+        // An endpoint without room here (what it may hold is held, an open circuit, a spent rate
+        // limit) or an app at its share keeps its deliveries due, for later or another notifier.
+        excludeEndpointIds: excluded,
+        excludeAppIds: excludedApps,
+        roomForApp: (appId) => this.slots.roomForApp(appId),
+        startAfterApp: this.startAfterApp,
+        oneRead: newcomersOnly,
+        // Each one picked holds a slot from now on.
+        pick: (candidates) => {
+          for (const candidate of candidates) {
+            if (
+              picked.length < limit &&
+              this.dispatcher.tryTake(candidate.appId, candidate.endpointId)
+            ) {
+              picked.push(candidate);
+            } else {
+              refused.add(candidate.endpointId);
+              leftApps.add(candidate.appId);
+            }
+          }
+          return picked;
+        },
+        stats,
+      });
+    } finally {
+      // Picked, but claimed by another notifier first (or the claim failed): not ours.
+      const ours = new Set(claimed.map((delivery) => delivery._id));
+      for (const delivery of picked) {
+        if (!ours.has(delivery._id)) this.dispatcher.giveBack(delivery.appId, delivery.endpointId);
+      }
+    }
+    if (newcomersOnly) {
+      for (const appId of [...stats.appsWithMore, ...leftApps]) this.slots.addWaiting(appId);
+    } else {
+      this.startAfterApp = stats.apps.length >= MAX_APPS_PER_CLAIM ? stats.apps.at(-1) : undefined;
+      this.slots.setWaiting(waitingApps(stats, excludedApps, leftApps, this.slots.waitingApps()));
+      this.leftBehind = new Set([...excluded, ...refused]);
+    }
+    await this.dispatcher.dispatch(claimed, claimToken);
+    return { claimed: claimed.length, more: stats.appsWithMore.length > 0 };
   }
 
   private warnThrottled(message: string): void {
@@ -123,16 +203,20 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
   }
 }
 
-/** The endpoints excluded from a claim, and those it claimed as many of as they had room for. */
-function leftBehind(
-  excluded: readonly string[],
-  capacities: ReadonlyMap<string, number>,
-  claimed: readonly DeliveryEntity[],
+/**
+ * The apps a claim did not serve fully: read up to their room (more may be due), or with a
+ * delivery it could not take; and those left out for want of room that were waiting before.
+ */
+function waitingApps(
+  stats: { appsWithMore: readonly string[] },
+  excludedApps: readonly string[],
+  leftApps: ReadonlySet<string>,
+  waitingBefore: readonly string[],
 ): Set<string> {
-  const counts = new Map<string, number>();
-  for (const delivery of claimed) {
-    counts.set(delivery.endpointId, (counts.get(delivery.endpointId) ?? 0) + 1);
-  }
-  const full = [...capacities].filter(([id, room]) => (counts.get(id) ?? 0) >= room);
-  return new Set([...excluded, ...full.map(([id]) => id)]);
+  const before = new Set(waitingBefore);
+  return new Set([
+    ...stats.appsWithMore,
+    ...leftApps,
+    ...excludedApps.filter((appId) => before.has(appId)),
+  ]);
 }

@@ -13,21 +13,19 @@ export interface IncomingMessage extends PublishMessage {
   mintedId?: string;
 }
 
-/** This worker's free attempt slots (the dispatcher's). */
+/** This worker's delivery slots (the dispatcher's, counted by the SlotAccountant). */
 export interface DeliverySlots {
-  /** Holds up to `wanted` slots; returns how many it holds. */
-  reserve(wanted: number): number;
-  release(count: number): void;
   /**
-   * How many more deliveries of this endpoint this worker may claim now (ENDPOINT_CONCURRENCY
-   * running, and a few rounds waiting: see DeliveryDispatcher). `timeoutMs` is the endpoint's.
+   * Takes a slot for a delivery of this app and endpoint if both have room here (the app's fair
+   * share, the endpoint's adaptive limit); says whether. `timeoutMs` is the endpoint's.
    */
-  roomFor?(endpointId: string, timeoutMs?: number): number;
+  tryTake(appId: string, endpointId: string, timeoutMs?: number): boolean;
+  giveBack(appId: string, endpointId: string): void;
 }
 
 export interface StoreMessagesCommand {
   messages: IncomingMessage[];
-  /** As many new deliveries as it grants are claimed at insert, to be attempted right away. */
+  /** New deliveries it has slots for are claimed at insert, to be attempted right away. */
   slots: DeliverySlots;
 }
 
@@ -36,11 +34,9 @@ export type StoreResult = { stored: true; messageId: string } | { stored: false;
 export interface StoreMessagesResult {
   /** One per command message, same order. */
   results: StoreResult[];
-  /** Deliveries inserted already claimed by this worker: attempt them now. */
+  /** Deliveries inserted already claimed by this worker, each holding a slot: attempt them now. */
   claimed: DeliveryEntity[];
   claimToken: string;
-  /** Slots held for `claimed` (at least as many); the caller hands them to the dispatcher. */
-  reserved: number;
   /** Deliveries written due now but not claimed (no room here): the scheduler's to take. */
   unclaimed: number;
   /** The claimed deliveries' endpoints and messages: attempting them needs no lookup. */

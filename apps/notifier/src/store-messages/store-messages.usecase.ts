@@ -96,18 +96,19 @@ export class StoreMessagesUseCase {
       // One that was not written (its message and endpoint already have one) is not ours.
       const written = [...early, ...late].filter((d) => !notWritten.has(d._id));
       const claimed = written.filter((d) => d.claimToken === claimToken);
+      // A slot taken for a delivery that was not written goes back.
+      fanOut.giveBackAllBut(claimed);
       return {
         results,
         claimed,
         claimToken,
-        reserved: fanOut.reserved,
         unclaimed: written.filter((d) => d.claimToken !== claimToken && !deferred.has(d.messageId))
           .length,
         endpoints: endpointsById,
         messages: new Map([...fresh, ...replayed].map((message) => [message._id, message])),
       };
     } catch (error) {
-      command.slots.release(fanOut.reserved);
+      fanOut.giveBackAllBut([]);
       throw error;
     }
   }
@@ -148,16 +149,15 @@ export class StoreMessagesUseCase {
 }
 
 /**
- * Turns stored messages into their deliveries, claiming for this worker as many as it has slots
- * for and each endpoint has room for. Beyond that (or while an endpoint's circuit is open) a
- * delivery is stored unclaimed, due now: the scheduler takes it when there is room, here or in
- * another notifier. A message deferred by its app's pace gets its deliveries unclaimed, due then.
+ * Turns stored messages into their deliveries, claiming for this worker those it can take a slot
+ * for: the app's fair share and the endpoint's limit here (SlotAccountant). Beyond that (or while
+ * an endpoint's circuit is open) a delivery is stored unclaimed, due now: the scheduler takes it
+ * when there is room, here or in another notifier. A message deferred by its app's pace gets its
+ * deliveries unclaimed, due then.
  */
 class FanOut {
-  /** Slots held for deliveries planned claimed (the caller hands them on or releases them). */
-  reserved = 0;
-  private capacity = 0;
-  private readonly room = new Map<string, number>();
+  /** Deliveries planned claimed, each holding a slot until handed on or given back. */
+  private readonly taken: DeliveryEntity[] = [];
   private readonly lease: { claimToken: string; leaseUntil: Date };
 
   constructor(
@@ -172,41 +172,30 @@ class FanOut {
   }
 
   plan(messages: readonly MessageEntity[], { claim = true } = {}): DeliveryEntity[] {
-    const targets = messages.flatMap((message) =>
+    return messages.flatMap((message) =>
       message.targetEndpointIds.flatMap((endpointId) => {
         const endpoint = this.endpoints.get(endpointId);
-        return endpoint === undefined || endpoint.appId !== message.appId
-          ? []
-          : [{ message, endpoint }];
+        if (endpoint === undefined || endpoint.appId !== message.appId) return [];
+        const dueAt = this.deferred.get(message._id);
+        if (dueAt !== undefined)
+          return [newDelivery(message, endpoint, this.now, undefined, dueAt)];
+        const claimed =
+          claim &&
+          endpoint.circuitOpenUntil === undefined &&
+          this.slots.tryTake(message.appId, endpoint._id, endpoint.timeoutMs);
+        const delivery = newDelivery(message, endpoint, this.now, claimed ? this.lease : undefined);
+        if (claimed) this.taken.push(delivery);
+        return [delivery];
       }),
     );
-    if (claim) {
-      const granted = this.slots.reserve(
-        targets.filter(({ message }) => !this.deferred.has(message._id)).length,
-      );
-      this.reserved += granted;
-      this.capacity += granted;
-    }
-    return targets.map(({ message, endpoint }) => {
-      const dueAt = this.deferred.get(message._id);
-      if (dueAt !== undefined) return newDelivery(message, endpoint, this.now, undefined, dueAt);
-      const left = this.roomFor(endpoint);
-      const claimed = claim && this.capacity > 0 && left > 0;
-      if (claimed) {
-        this.capacity -= 1;
-        this.room.set(endpoint._id, left - 1);
-      }
-      return newDelivery(message, endpoint, this.now, claimed ? this.lease : undefined);
-    });
   }
 
-  private roomFor(endpoint: EndpointEntity): number {
-    return (
-      this.room.get(endpoint._id) ??
-      (endpoint.circuitOpenUntil !== undefined
-        ? 0
-        : (this.slots.roomFor?.(endpoint._id, endpoint.timeoutMs) ?? Number.POSITIVE_INFINITY))
-    );
+  /** Gives back the slots of every delivery planned claimed but `kept`. */
+  giveBackAllBut(kept: readonly DeliveryEntity[]): void {
+    const keep = new Set(kept);
+    for (const delivery of this.taken.splice(0)) {
+      if (!keep.has(delivery)) this.slots.giveBack(delivery.appId, delivery.endpointId);
+    }
   }
 }
 

@@ -91,6 +91,69 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
     }
   });
 
+  it("reads another app's due delivery in the same claim, behind thousands of one app's", async () => {
+    const flood = Array.from({ length: 3_000 }, (_, i) => delivery(`a${i}`, i % 900));
+    await deliveries.insertMany(flood);
+    await deliveries.insertMany([{ ...delivery('b1', 950), appId: 'app_2' }]);
+    const stats = { candidates: 0, apps: [] as string[], appsWithMore: [] as string[] };
+    const claimed = await repository.claimDue({
+      now: at(1_000),
+      limit: 20,
+      claimToken: 't1',
+      leaseUntil: at(90_000),
+      roomForApp: (appId) => (appId === 'app_1' ? 10 : 5),
+      stats,
+    });
+    // Apps in turn: app_2's only due delivery comes second, after app_1's oldest.
+    expect(claimed.map((d) => d._id).slice(0, 3)).toEqual(['a0', 'b1', 'a900']);
+    expect(claimed.filter((d) => d.appId === 'app_1')).toHaveLength(10);
+    expect(stats).toEqual({ candidates: 11, apps: ['app_1', 'app_2'], appsWithMore: ['app_1'] });
+
+    // An app without room is not read at all; the pick decides what is claimed of the rest.
+    await deliveries.insertMany([{ ...delivery('b2', 960), appId: 'app_2' }]);
+    const nextStats = { candidates: 0, apps: [] as string[], appsWithMore: [] as string[] };
+    const next = await repository.claimDue({
+      now: at(1_000),
+      limit: 20,
+      claimToken: 't2',
+      leaseUntil: at(90_000),
+      excludeAppIds: ['app_1'],
+      pick: (candidates) => candidates.filter((d) => d._id === 'b2'),
+      stats: nextStats,
+    });
+    expect(next.map((d) => d._id)).toEqual(['b2']);
+    expect(nextStats.apps).toEqual(['app_2']);
+
+    // The same in one read, for a small claim beside a large one.
+    await deliveries.insertMany([{ ...delivery('b3', 970), appId: 'app_2' }]);
+    const inOne = await repository.claimDue({
+      now: at(1_000),
+      limit: 5,
+      claimToken: 't3',
+      leaseUntil: at(90_000),
+      excludeAppIds: ['app_1'],
+      oneRead: true,
+    });
+    expect(inOne.map((d) => d._id)).toEqual(['b3']);
+  });
+
+  it('visits apps in turn from where the last claim stopped, wrapping around', async () => {
+    await deliveries.insertMany(
+      ['app_a', 'app_b', 'app_c'].map((appId) => ({ ...delivery(appId, 0), appId })),
+    );
+    const stats = { candidates: 0, apps: [] as string[], appsWithMore: [] as string[] };
+    await repository.claimDue({
+      now: at(1_000),
+      limit: 10,
+      claimToken: 't1',
+      leaseUntil: at(90_000),
+      startAfterApp: 'app_b',
+      pick: () => [],
+      stats,
+    });
+    expect(stats.apps).toEqual(['app_c', 'app_a', 'app_b']);
+  });
+
   it('writes each outcome of a batch to its own delivery, fenced on the claim', async () => {
     await deliveries.insertMany([delivery('a', 0), delivery('b', 0), delivery('c', 0)]);
     await claim('t1');

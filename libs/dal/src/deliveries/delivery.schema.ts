@@ -28,11 +28,17 @@ export const deliverySchema = new Schema<DeliveryEntity>(
   { versionKey: false },
 );
 
-// The scheduler's claim: pending deliveries whose next attempt (or expired lease) is due, oldest
-// first. Partial, so finished deliveries cost the index nothing.
+// The backlog (countDue, notify_delivery_backlog): pending deliveries whose next attempt (or
+// expired lease) is due. Partial, so finished deliveries cost the index nothing.
 deliverySchema.index(
   { nextAttemptAt: 1 },
   { partialFilterExpression: { status: 'pending' }, name: 'due_pending' },
+);
+// The scheduler's claim, fair between apps (ADR 0008): which apps have due deliveries (a covered
+// read per app, skipping to the next app's keys), then each app's oldest due ones. Partial, too.
+deliverySchema.index(
+  { appId: 1, nextAttemptAt: 1 },
+  { partialFilterExpression: { status: 'pending' }, name: 'due_pending_by_app' },
 );
 // A message's deliveries (GET /v1/messages/:id); unique so a replayed intake creates no twin.
 deliverySchema.index({ messageId: 1, endpointId: 1 }, { unique: true });

@@ -280,6 +280,34 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
         }),
     ],
     [
+      'deliveries.claimDue for apps with room, from one on',
+      () =>
+        repo.deliveries.claimDue({
+          now: at(2_000),
+          limit: 20,
+          claimToken: 'claim_2',
+          leaseUntil: at(90_000),
+          excludeAppIds: ['app_full'],
+          roomForApp: () => 5,
+          startAfterApp: 'app_a',
+          pick: (candidates) => candidates.slice(0, 3),
+        }),
+    ],
+    [
+      'deliveries.claimDue in one read',
+      () =>
+        repo.deliveries.claimDue({
+          now: at(2_000),
+          limit: 20,
+          claimToken: 'claim_3',
+          leaseUntil: at(90_000),
+          excludeAppIds: ['app_full'],
+          excludeEndpointIds: ['ep_2'],
+          oneRead: true,
+          pick: () => [],
+        }),
+    ],
+    [
       'deliveries.recordOutcomes',
       () =>
         repo.deliveries.recordOutcomes([

@@ -52,7 +52,18 @@ describe('AttemptStarts', () => {
       'claim_1',
     );
     expect(poisoned.size).toBe(0);
-    expect(writes).toEqual([[['fresh', 'cleared', 'abandoned'], ['abandoned'], 'claim_1', T0]]);
+    expect(writes).toEqual([
+      [
+        [
+          {
+            claimToken: 'claim_1',
+            started: ['fresh', 'cleared', 'abandoned'],
+            abandoned: ['abandoned'],
+          },
+        ],
+        T0,
+      ],
+    ]);
   });
 
   it('holds back a delivery abandoned for the Nth time, as poison, still counting it', async () => {
@@ -64,7 +75,45 @@ describe('AttemptStarts', () => {
     expect([...poisoned]).toEqual([
       ['poison', { reason: poisonReason(3, earlier), lastStartedAt: earlier }],
     ]);
-    expect(writes).toEqual([[['ok'], ['poison'], 'claim_1', T0]]);
+    expect(writes).toEqual([
+      [[{ claimToken: 'claim_1', started: ['ok'], abandoned: ['poison'] }], T0],
+    ]);
+  });
+
+  it('writes the marks that arrive during a write together, in the next one', async () => {
+    const writes: unknown[][] = [];
+    const pending: (() => void)[] = [];
+    const repository = {
+      markAttemptsStarted: (...args: unknown[]) => {
+        writes.push(args);
+        return new Promise<void>((resolve) => pending.push(resolve));
+      },
+    };
+    const starts = new AttemptStarts(
+      repository as unknown as DeliveryRepository,
+      { now: () => T0 },
+      {
+        poisonAfterAbandonedAttempts: 3,
+      } as NotifierConfig,
+    );
+    const first = starts.begin([delivery('a')], 'claim_1');
+    const second = starts.begin([delivery('b')], 'claim_1');
+    const third = starts.begin([delivery('c', { claimToken: 'claim_2' })], 'claim_2');
+    // One write in flight; the two that came meanwhile wait for it.
+    expect(writes).toHaveLength(1);
+    pending.shift()!();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toEqual([
+      [
+        { claimToken: 'claim_1', started: ['b'], abandoned: [] },
+        { claimToken: 'claim_2', started: ['c'], abandoned: [] },
+      ],
+      T0,
+    ]);
+    pending.shift()!();
+    await Promise.all([second, third]);
   });
 
   it('names the count and the last start in the reason', () => {

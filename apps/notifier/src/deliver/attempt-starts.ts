@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DeliveryRepository, type DeliveryEntity } from '@app/dal';
+import { DeliveryRepository, type AttemptStartMarks, type DeliveryEntity } from '@app/dal';
 
 /** A delivery that must not be attempted again: why, and when its last attempt started. */
 export interface Poisoned {
@@ -17,9 +17,20 @@ export interface Poisoned {
  * are counted (`abandonedAttempts`), and at POISON_AFTER_ABANDONED_ATTEMPTS the delivery is failed
  * instead of handed to the next notifier to die the same way. A delivery that was only claimed by
  * a notifier that died carries no marker and is not counted.
+ *
+ * The marks are group-committed: while one write is in flight, the batches that arrive wait and
+ * go together in the next one. An attempt to a busy endpoint starts each time another ends, so
+ * without it every attempt would cost a write of its own before it could start.
  */
 @Injectable()
 export class AttemptStarts {
+  private queued: {
+    marks: AttemptStartMarks;
+    written: () => void;
+    failed: (error: unknown) => void;
+  }[] = [];
+  private writing = false;
+
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly clock: Clock,
@@ -49,8 +60,35 @@ export class AttemptStarts {
       }
       started.push(delivery._id);
     }
-    await this.deliveries.markAttemptsStarted(started, abandoned, claimToken, this.clock.now());
+    if (started.length > 0 || abandoned.length > 0) {
+      await this.write({ claimToken, started, abandoned });
+    }
     return poisoned;
+  }
+
+  /** Resolves once these marks are written, with whatever else arrived meanwhile. */
+  private write(marks: AttemptStartMarks): Promise<void> {
+    return new Promise((written, failed) => {
+      this.queued.push({ marks, written, failed });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.queued.length > 0) {
+      const batch = this.queued.splice(0);
+      try {
+        await this.deliveries.markAttemptsStarted(
+          batch.map((entry) => entry.marks),
+          this.clock.now(),
+        );
+        for (const entry of batch) entry.written();
+      } catch (error) {
+        for (const entry of batch) entry.failed(error);
+      }
+    }
+    this.writing = false;
   }
 }
 

@@ -54,7 +54,10 @@ describe('attempt start markers (real MongoDB)', () => {
       { ...claimed('b'), attemptStartedAt: at(-60_000), abandonedAttempts: 1 },
       claimed('c', 'claim_of_another'),
     ]);
-    await repository.markAttemptsStarted(['a', 'b', 'c'], ['b'], 'claim_1', at(0));
+    await repository.markAttemptsStarted(
+      [{ started: ['a', 'b', 'c'], abandoned: ['b'], claimToken: 'claim_1' }],
+      at(0),
+    );
     expect(await find('a')).toMatchObject({ attemptStartedAt: at(0) });
     expect((await find('a'))!.abandonedAttempts).toBeUndefined();
     expect(await find('b')).toMatchObject({ attemptStartedAt: at(0), abandonedAttempts: 2 });
@@ -64,7 +67,10 @@ describe('attempt start markers (real MongoDB)', () => {
 
   it('clears the marker with the outcome, and a redelivery forgives what was abandoned', async () => {
     await deliveries.insertMany([claimed('a')]);
-    await repository.markAttemptsStarted(['a'], ['a'], 'claim_1', at(0));
+    await repository.markAttemptsStarted(
+      [{ started: ['a'], abandoned: ['a'], claimToken: 'claim_1' }],
+      at(0),
+    );
     await repository.recordOutcomes([
       {
         deliveryId: 'a',
@@ -90,6 +96,6 @@ describe('attempt start markers (real MongoDB)', () => {
   });
 
   it('writes nothing for an empty batch', async () => {
-    await expect(repository.markAttemptsStarted([], [], 'claim_1', at(0))).resolves.toBeUndefined();
+    await expect(repository.markAttemptsStarted([], at(0))).resolves.toBeUndefined();
   });
 });

@@ -79,6 +79,13 @@ export interface ClaimRequest {
 /** Apps whose due deliveries one claim reads at most. */
 export const MAX_APPS_PER_CLAIM = 32;
 
+/** Attempts of one claim about to start, and those of them whose previous attempt was abandoned. */
+export interface AttemptStartMarks {
+  claimToken: string;
+  started: readonly string[];
+  abandoned: readonly string[];
+}
+
 /** The state a finished attempt leaves its delivery in. */
 export type DeliveryUpdate = Pick<
   DeliveryEntity,
@@ -315,32 +322,34 @@ export class DeliveryRepository {
   /**
    * Writes down, in one round trip, that attempts of these claimed deliveries start now
    * (`attemptStartedAt`), and counts one more abandoned attempt for each of `abandoned` (their
-   * previous attempt started and never reported an outcome). Fenced on the claim, like an outcome.
-   * `abandoned` may name deliveries that do not start (they are failed as poison instead).
+   * previous attempt started and never reported an outcome). Fenced on each claim, like an
+   * outcome. `abandoned` may name deliveries that do not start (they are failed as poison instead).
    */
-  async markAttemptsStarted(
-    started: readonly string[],
-    abandoned: readonly string[],
-    claimToken: string,
-    now: Date,
-  ): Promise<void> {
-    const operations: mongo.AnyBulkWriteOperation<DeliveryEntity>[] = [];
-    if (started.length > 0) {
-      operations.push({
-        updateMany: {
-          filter: { _id: { $in: [...started] }, claimToken },
-          update: { $set: { attemptStartedAt: now } },
-        },
-      });
-    }
-    if (abandoned.length > 0) {
-      operations.push({
-        updateMany: {
-          filter: { _id: { $in: [...abandoned] }, claimToken },
-          update: { $inc: { abandonedAttempts: 1 } },
-        },
-      });
-    }
+  async markAttemptsStarted(marks: readonly AttemptStartMarks[], now: Date): Promise<void> {
+    const operations: mongo.AnyBulkWriteOperation<DeliveryEntity>[] = marks.flatMap(
+      ({ started, abandoned, claimToken }) => [
+        ...(started.length === 0
+          ? []
+          : [
+              {
+                updateMany: {
+                  filter: { _id: { $in: [...started] }, claimToken },
+                  update: { $set: { attemptStartedAt: now } },
+                },
+              },
+            ]),
+        ...(abandoned.length === 0
+          ? []
+          : [
+              {
+                updateMany: {
+                  filter: { _id: { $in: [...abandoned] }, claimToken },
+                  update: { $inc: { abandonedAttempts: 1 } },
+                },
+              },
+            ]),
+      ],
+    );
     if (operations.length > 0) await this.collection.bulkWrite(operations, { ordered: false });
   }
 

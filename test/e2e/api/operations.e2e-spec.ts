@@ -177,18 +177,16 @@ describe('operations: OpenAPI and metrics', () => {
       await platform.stopNotifier(platform.notifiers[0]!);
       // The notifier may have claimed the 100 ms retry before it stopped (its lease then hides it
       // for 15 s): with no notifier left, the test makes the delivery due and unclaimed itself.
-      await platform.db
-        .collection('deliveries')
-        .updateOne(
-          { messageId: id },
-          {
-            $set: {
-              status: 'pending',
-              claimToken: null,
-              nextAttemptAt: new Date(Date.now() - 1_000),
-            },
+      await platform.db.collection('deliveries').updateOne(
+        { messageId: id },
+        {
+          $set: {
+            status: 'pending',
+            claimToken: null,
+            nextAttemptAt: new Date(Date.now() - 1_000),
           },
-        );
+        },
+      );
       try {
         const text = await eventually(async () => {
           const body = await (await fetch(`${platform.baseUrl}/metrics`)).text();

@@ -324,10 +324,6 @@ export class DeliveryDispatcher implements DeliverySlots {
     this.slots.throttle(this.writer.backlog >= MAX_UNWRITTEN_OUTCOMES);
   }
 
-  private attemptTimeoutMs(endpointTimeoutMs: number): number {
-    return Math.min(endpointTimeoutMs, this.config.leaseMs - LEASE_MARGIN_MS);
-  }
-
   private async attempt(
     delivery: DeliveryEntity,
     endpoint: EndpointEntity | undefined,
@@ -371,7 +367,7 @@ export class DeliveryDispatcher implements DeliverySlots {
       id: endpoint._id,
       headers: endpoint.headers,
       secrets: signingSecrets(endpoint.secrets, now).map((secret) => secret.secret),
-      timeoutMs: this.attemptTimeoutMs(endpoint.timeoutMs),
+      timeoutMs: this.slots.attemptTimeoutMs(endpoint.timeoutMs),
       ...(endpoint.url === undefined ? {} : { url: endpoint.url }),
       ...(endpoint.to === undefined ? {} : { to: endpoint.to }),
       ...(endpoint.successBody === undefined ? {} : { successBody: endpoint.successBody }),

@@ -11,7 +11,7 @@ import {
 import { deliveryFields } from '../deliver/log-fields';
 import { ChannelQuota, nextHour } from './channel-quota';
 import { circuitOf, rateLimitedDueTimes, spreadFor } from './endpoint-admission';
-import { LEASE_MARGIN_MS, SlotAccountant } from './slot-accountant';
+import { SlotAccountant } from './slot-accountant';
 
 /** A delivery over its endpoint's limit is due again this much later (or claimed elsewhere). */
 const BUSY_DELAY_MS = 1_000;
@@ -142,7 +142,9 @@ export class EndpointGate {
         return [];
       }
       case 'half-open': {
-        const hold = new Date(now.getTime() + this.attemptTimeoutMs(endpoint) + PROBE_MARGIN_MS);
+        const hold = new Date(
+          now.getTime() + this.slots.attemptTimeoutMs(endpoint.timeoutMs) + PROBE_MARGIN_MS,
+        );
         const probe = await this.circuits.acquireProbe(endpoint._id, now, hold);
         // The others look again after a cool-down at most (or once the probe's time is up): by
         // then a successful probe has closed the circuit, and they go.
@@ -257,10 +259,6 @@ export class EndpointGate {
         `postponing ${postponed.length} deliveries failed; they come back when their lease expires: ${String(error)}`,
       );
     }
-  }
-
-  private attemptTimeoutMs(endpoint: EndpointEntity): number {
-    return Math.min(endpoint.timeoutMs, this.config.leaseMs - LEASE_MARGIN_MS);
   }
 
   private block(endpointId: string, until: Date): void {

@@ -212,10 +212,12 @@ export class SlotAccountant {
 
   /** The endpoint's attempt timeout (capped by the lease), known from its deliveries. */
   noteTimeout(endpointId: string, endpointTimeoutMs: number): void {
-    this.state(endpointId).timeoutMs = Math.min(
-      endpointTimeoutMs,
-      this.config.leaseMs - LEASE_MARGIN_MS,
-    );
+    this.state(endpointId).timeoutMs = this.attemptTimeoutMs(endpointTimeoutMs);
+  }
+
+  /** An attempt's timeout: the endpoint's, cut so the attempt ends well inside its lease. */
+  attemptTimeoutMs(endpointTimeoutMs: number): number {
+    return Math.min(endpointTimeoutMs, this.config.leaseMs - LEASE_MARGIN_MS);
   }
 
   timeoutFor(endpointId: string): number {

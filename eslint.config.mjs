@@ -38,13 +38,7 @@ export default tseslint.config(
   {
     // The config lib parses the environment; the local MongoDB launcher owns mongodb-memory-server's;
     // the examples' config module is their one reader of it.
-    files: [
-      'libs/config/**',
-      'libs/dal/src/local-mongodb/**',
-      'test/**',
-      'examples/config.ts',
-      'bench/**',
-    ],
+    files: ['libs/config/**', 'libs/local-mongodb/**', 'test/**', 'examples/config.ts', 'bench/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { INTAKE_QUEUE } from '@app/contracts';
-import { startLocalMongo } from '@app/dal';
+import { startLocalMongo } from '@app/local-mongodb';
 import { assertTopology } from '@app/messaging';
 import { spawnNode, type BenchProcess } from './processes';
 

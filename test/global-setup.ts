@@ -1,6 +1,6 @@
 // Relative import: jest loads global setup outside its module system, so @app/* aliases don't apply.
 // eslint-disable-next-line no-restricted-imports
-import { startLocalMongo, type LocalMongo } from '../libs/dal/src/local-mongodb/local-mongodb';
+import { startLocalMongo, type LocalMongo } from '../libs/local-mongodb/src/local-mongodb';
 
 /** Global setup and teardown run in the same process; this is how teardown finds the server. */
 export const localMongoHolder = globalThis as typeof globalThis & { __localMongo?: LocalMongo };

@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { createApi } from '../api/src/main';
 import { createNotifier } from '../notifier/src/main';
-import { exitOnBootFailure, logJson, runUntilSignal } from '@app/common';
+import { exitOnBootFailure, logJson, mongodbToBootOn, runUntilSignal } from '@app/common';
 import { apiConfigSchema, loadConfig, notifierConfigSchema } from '@app/config';
-import { ensureMongo } from '@app/dal';
 
 /**
  * `npm start`: the API and one notifier in one process, sharing the embedded MongoDB when
@@ -14,7 +13,7 @@ async function main(): Promise<void> {
   const apiConfig = loadConfig(apiConfigSchema);
   const notifierConfig = loadConfig(notifierConfigSchema);
   logJson(apiConfig.logLevel);
-  const mongo = await ensureMongo(apiConfig.mongodbUri);
+  const mongo = await mongodbToBootOn(apiConfig.mongodbUri);
   const notifier = await createNotifier(notifierConfig, mongo.uri);
   const api = await createApi(apiConfig, mongo.uri);
   await api.listen(apiConfig.port);

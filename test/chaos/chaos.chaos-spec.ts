@@ -5,7 +5,7 @@ import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'a
 import { mongo } from 'mongoose';
 import { idempotentMessageId } from '@app/common';
 import { EVENTS_EXCHANGE } from '@app/contracts';
-import { startLocalMongo, type LocalMongo } from '@app/dal';
+import { startLocalMongo, type LocalMongo } from '@app/local-mongodb';
 import { buildProject, type Build } from '../support/build-ts';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/free-port';

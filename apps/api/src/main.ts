@@ -6,12 +6,12 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import {
   exitOnBootFailure,
   logJson,
+  mongodbToBootOn,
   newSecretToken,
   resolveSecretsKey,
   runUntilSignal,
 } from '@app/common';
 import { apiConfigSchema, loadConfig, type ApiConfig } from '@app/config';
-import { ensureMongo } from '@app/dal';
 import { ApiModule } from './api.module';
 import { serveConsole } from './console/serve-console';
 
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   logJson();
   const config = loadConfig(apiConfigSchema);
   logJson(config.logLevel);
-  const mongo = await ensureMongo(config.mongodbUri);
+  const mongo = await mongodbToBootOn(config.mongodbUri);
   const api = await createApi(config, mongo.uri);
   await api.listen(config.port);
   new Logger('Api').log(`listening on http://127.0.0.1:${config.port}`);

@@ -1,9 +1,14 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
-import { exitOnBootFailure, logJson, resolveSecretsKey, runUntilSignal } from '@app/common';
+import {
+  exitOnBootFailure,
+  logJson,
+  mongodbToBootOn,
+  resolveSecretsKey,
+  runUntilSignal,
+} from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
-import { ensureMongo } from '@app/dal';
 import { NotifierModule, type NotifierOptions } from './notifier.module';
 
 export async function createNotifier(
@@ -27,7 +32,7 @@ async function main(): Promise<void> {
   logJson();
   const config = loadConfig(notifierConfigSchema);
   logJson(config.logLevel);
-  const mongo = await ensureMongo(config.mongodbUri);
+  const mongo = await mongodbToBootOn(config.mongodbUri);
   const notifier = await createNotifier(config, mongo.uri);
   new Logger('Notifier').log('running: consuming intake and claiming due deliveries');
   runUntilSignal(async () => {

@@ -11,3 +11,4 @@ export * from './metrics/metrics';
 export * from './metrics/metrics-token';
 export * from './time/clock';
 export * from './process/run-until-signal';
+export * from './process/mongodb-to-boot-on';

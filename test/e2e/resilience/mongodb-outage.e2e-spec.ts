@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalMongo, type LocalMongo } from '@app/dal';
+import { startLocalMongo, type LocalMongo } from '@app/local-mongodb';
 import { eventually } from '../../support/eventually';
 import { TestPlatform } from '../../support/platform';
 import { WebhookSink } from '../../support/webhook-sink';

@@ -31,7 +31,7 @@ describe('startLocalMongo', () => {
       .createConnection(mongo.uri, { dbName: 'local-mongodb-spec' })
       .asPromise();
     const Note = connection.model('Note', new mongoose.Schema({ text: String }));
-    // One creator per collection: see the note on concurrent creation in local-mongodb.ts.
+    // One creator per collection: see the wine limitation noted in local-mongodb.ts.
     await Note.init();
     await connection.transaction(async (session) => {
       await Note.create([{ text: 'written in a transaction' }], { session });

@@ -1,24 +1,21 @@
 import { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mongo } from 'mongoose';
-import { startLocalMongo, type LocalMongo } from './local-mongodb/local-mongodb';
-
-export interface MongoHandle {
-  uri: string;
-  stop(): Promise<void>;
-}
+import { startLocalMongo, type LocalMongo } from './local-mongodb';
 
 /** Where `npm start` keeps its embedded database between runs. */
-const LOCAL_DB_PATH = '.data/mongodb';
-const LOCAL_PORT = 27027;
+export const LOCAL_DB_PATH = '.data/mongodb';
+export const LOCAL_PORT = 27027;
 const LOCAL_URI = `mongodb://127.0.0.1:${LOCAL_PORT}/notify?replicaSet=rs0`;
 const RACE_WAIT_MS = 30_000;
+const RACE_POLL_MS = 500;
 
 /**
- * MONGODB_URI when it is set. Otherwise the embedded local MongoDB: reused when another process
- * of ours (say the API, when the notifier starts second) already runs it, else started here.
+ * The embedded local MongoDB of `npm start` (and of `start:api`/`start:notifier` without
+ * MONGODB_URI): reused when another process of ours (say the API, when the notifier starts
+ * second) already runs it, else started here. Its `stop()` stops only one started here.
  */
-export async function ensureMongo(configuredUri: string | undefined): Promise<MongoHandle> {
-  if (configuredUri !== undefined) return { uri: configuredUri, stop: () => Promise.resolve() };
+export async function ensureLocalMongo(): Promise<LocalMongo> {
   if (await answers(LOCAL_URI)) return { uri: LOCAL_URI, stop: () => Promise.resolve() };
   const logger = new Logger('LocalMongoDB');
   logger.log('MONGODB_URI is not set: starting a local MongoDB');
@@ -44,7 +41,7 @@ async function answersWithin(uri: string, waitMs: number): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     if (await answers(uri)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(RACE_POLL_MS);
   }
   return false;
 }

@@ -1,16 +1,15 @@
+import { LOCAL_DB_PATH, LOCAL_PORT } from './ensure-local-mongo';
 import { startLocalMongo } from './local-mongodb';
 
 /**
  * A local MongoDB in one terminal:
- *   node dist/libs/dal/src/local-mongodb/main.js [dbPath=.data/mongodb] [port=$MONGODB_PORT|27027]
+ *   node dist/libs/local-mongodb/src/main.js [dbPath=.data/mongodb] [port=$MONGODB_PORT|27027]
  * Prints the connection string on stdout (progress on stderr); Ctrl+C stops it cleanly.
- * The defaults are those of `npm start` (ensure-mongo.ts), which then finds and reuses this one.
+ * The defaults are those of `npm start` (ensure-local-mongo.ts), which then finds and reuses it.
  */
 
-const DEFAULT_PORT = 27027;
-
 function parsePort(text: string | undefined): number {
-  if (text === undefined || text === '') return DEFAULT_PORT;
+  if (text === undefined || text === '') return LOCAL_PORT;
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`"${text}" is not a TCP port`);
@@ -19,7 +18,7 @@ function parsePort(text: string | undefined): number {
 }
 
 async function main(): Promise<void> {
-  const dbPath = process.argv[2] ?? '.data/mongodb';
+  const dbPath = process.argv[2] ?? LOCAL_DB_PATH;
   const port = parsePort(process.argv[3] ?? process.env.MONGODB_PORT);
   const mongo = await startLocalMongo({
     dbPath,

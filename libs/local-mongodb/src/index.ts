@@ -1,0 +1,2 @@
+export * from './ensure-local-mongo';
+export * from './local-mongodb';

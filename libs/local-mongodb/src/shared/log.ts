@@ -1,0 +1,2 @@
+/** Where the launcher reports progress: one line at a time (a logger, stderr, nothing). */
+export type Log = (line: string) => void;

@@ -20,9 +20,9 @@ import {
 } from '@app/contracts';
 import { RefusedDeadLetterRepository } from '@app/dal';
 import { AmqpConnection, ConfirmPublisher, PublishError, QueueConsumer } from '@app/messaging';
-import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
-import { deliveryBatchFields } from '../deliver/log-fields';
-import { DeliveryScheduler } from '../scheduler/delivery.scheduler';
+import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
+import { deliveryBatchFields } from '../log-fields';
+import { DeliveryScheduler } from '../claim/delivery.scheduler';
 import type {
   IncomingMessage,
   StoreMessagesResult,

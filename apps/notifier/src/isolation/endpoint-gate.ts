@@ -8,7 +8,7 @@ import {
   type DeliveryEntity,
   type EndpointEntity,
 } from '@app/dal';
-import { deliveryFields } from '../deliver/log-fields';
+import { deliveryFields } from '../log-fields';
 import { ChannelQuota, nextHour } from './channel-quota';
 import { circuitOf, rateLimitedDueTimes, spreadFor } from './endpoint-admission';
 import { SlotAccountant } from './slot-accountant';

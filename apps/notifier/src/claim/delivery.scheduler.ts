@@ -4,7 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { DeliveryRepository, MAX_APPS_PER_CLAIM, type DeliveryEntity } from '@app/dal';
-import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
+import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import { SlotAccountant } from '../isolation/slot-accountant';
 
 const MAX_CLAIM_BATCH = 500;

@@ -19,9 +19,9 @@ import {
 } from '../isolation/slot-accountant';
 import type { DeliverySlots } from '../store-messages/store-messages.command';
 import { ChannelRegistry } from './channel-registry';
-import { deliveryBatchFields, deliveryFields } from './log-fields';
-import { MAX_UNWRITTEN_OUTCOMES, OutcomeWriter } from './outcome-writer';
-import { planOutcome, planPoison, planSettlement, type PlannedOutcome } from './plan-outcome';
+import { deliveryBatchFields, deliveryFields } from '../log-fields';
+import { MAX_UNWRITTEN_OUTCOMES, OutcomeWriter } from '../record-outcomes/outcome-writer';
+import { planOutcome, planPoison, planSettlement, type PlannedOutcome } from '../record-outcomes/plan-outcome';
 
 /** A claimed delivery waiting here for its endpoint to have room. */
 interface Waiting {

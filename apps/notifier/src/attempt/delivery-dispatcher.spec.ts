@@ -13,8 +13,8 @@ import type { AttemptStarts, Poisoned } from './attempt-starts';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import { MapChannelRegistry } from './channel-registry';
 import { DeliveryDispatcher } from './delivery-dispatcher';
-import type { OutcomeWriter } from './outcome-writer';
-import type { PlannedOutcome } from './plan-outcome';
+import type { OutcomeWriter } from '../record-outcomes/outcome-writer';
+import type { PlannedOutcome } from '../record-outcomes/plan-outcome';
 
 const CONCURRENCY = 2;
 const T0 = new Date('2026-11-26T08:00:00.000Z');

@@ -8,6 +8,7 @@ import type { Connection } from 'mongoose';
 import { MessagingModule } from '@app/messaging';
 import { buildChannels } from './attempt/build-channels';
 import { ChannelRegistry, MapChannelRegistry } from './attempt/channel-registry';
+import { AttemptRunner } from './attempt/attempt-runner';
 import { AttemptStarts } from './attempt/attempt-starts';
 import { DeliveryDispatcher } from './attempt/delivery-dispatcher';
 import { FallbackDeliveries } from './record-outcomes/fallback-deliveries';
@@ -84,6 +85,7 @@ export class NotifierModule {
         CircuitBreaker,
         OutcomeWriter,
         AttemptStarts,
+        AttemptRunner,
         DeliveryDispatcher,
         DeliveryScheduler,
         MessageStatusRepair,

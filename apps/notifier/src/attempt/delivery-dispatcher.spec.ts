@@ -9,6 +9,7 @@ import type {
   MessageRepository,
 } from '@app/dal';
 import type { EndpointGate } from '../isolation/endpoint-gate';
+import { AttemptRunner } from './attempt-runner';
 import type { AttemptStarts, Poisoned } from './attempt-starts';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import { MapChannelRegistry } from './channel-registry';
@@ -137,13 +138,19 @@ function setup(poisoned = new Map<string, Poisoned>()) {
       return Promise.resolve(poisoned);
     },
   };
-  const dispatcher = new DeliveryDispatcher(
+  const clock = new SystemClock();
+  const runner = new AttemptRunner(
     new MapChannelRegistry(new Map([['webhook', channel]])),
+    clock,
+    config,
+    slots,
+  );
+  const dispatcher = new DeliveryDispatcher(
+    runner,
     {} as EndpointRepository,
     {} as MessageRepository,
     writer as unknown as OutcomeWriter,
-    new SystemClock(),
-    config,
+    clock,
     gate as unknown as EndpointGate,
     attemptStarts as unknown as AttemptStarts,
     slots,

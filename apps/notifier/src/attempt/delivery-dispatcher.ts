@@ -1,41 +1,26 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { AttemptResult, DeliveryJob, EndpointTarget } from '@app/channels';
+import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '@app/common';
-import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import {
   EndpointRepository,
   MessageRepository,
-  signingSecrets,
   type DeliveryEntity,
   type EndpointEntity,
   type MessageEntity,
 } from '@app/dal';
 import { EndpointGate } from '../isolation/endpoint-gate';
-import { AttemptStarts, type Poisoned } from './attempt-starts';
-import {
-  LEASE_MARGIN_MS,
-  SlotAccountant,
-  type AttemptObservation,
-} from '../isolation/slot-accountant';
-import type { DeliverySlots } from '../store-messages/store-messages.command';
-import { ChannelRegistry } from './channel-registry';
+import { SlotAccountant, type AttemptObservation } from '../isolation/slot-accountant';
+import { groupBy } from '../group-by';
 import { deliveryBatchFields, deliveryFields } from '../log-fields';
 import { MAX_UNWRITTEN_OUTCOMES, OutcomeWriter } from '../record-outcomes/outcome-writer';
-import { planOutcome, planPoison, planSettlement, type PlannedOutcome } from '../record-outcomes/plan-outcome';
+import type { DeliverySlots } from '../store-messages/store-messages.command';
+import { AttemptRunner } from './attempt-runner';
+import { AttemptStarts, type Poisoned } from './attempt-starts';
+import { EndpointQueues, type Waiting } from './endpoint-queues';
+import { lookUp, type Preloaded } from './look-up';
+import { SlotsFreed, type SlotsFreedListener } from './slots-freed';
 
-/** A claimed delivery waiting here for its endpoint to have room. */
-interface Waiting {
-  delivery: DeliveryEntity;
-  claimToken: string;
-  endpoint: EndpointEntity | undefined;
-  message: MessageEntity | undefined;
-}
-
-/** The endpoints and messages of deliveries a caller already holds (intake just stored them). */
-export interface Preloaded {
-  endpoints: ReadonlyMap<string, EndpointEntity>;
-  messages: ReadonlyMap<string, MessageEntity>;
-}
+export type { Preloaded } from './look-up';
+export type { SlotsFreedListener } from './slots-freed';
 
 export interface DispatchOptions {
   /** Attempt these without looking anything up. */
@@ -45,40 +30,36 @@ export interface DispatchOptions {
 /**
  * Runs attempts for claimed deliveries. Every delivery handed to `dispatch` already holds a slot
  * of the SlotAccountant (taken with `tryTake` by intake, or by the scheduler's `pick`); the
- * dispatcher gives each back when its attempt ends or it is handed back. Callers hear from
- * `onSlotsFreed` when there is room again.
+ * dispatcher gives each back when its attempt ends or it is handed back, and tells the
+ * `onSlotsFreed` listeners. A delivery's way through it:
  *
- * An endpoint takes `limitFor` attempts at a time (the accountant's adaptive limit, enforced by
- * the EndpointGate). Rather than hand back what a busy endpoint cannot take yet, a few rounds of
- * it wait here, in claim order, and start the moment an attempt to that endpoint ends: a busy
- * endpoint keeps all its attempt slots busy without a claim per slot. Only as many wait as can
- * start within their lease even if every attempt before them takes its whole timeout; memory
- * stays bounded by DELIVERY_CONCURRENCY.
+ * 1. `dispatch`: its endpoint and message are looked up (look-up.ts) unless intake preloaded them;
+ * 2. a busy endpoint's deliveries wait here for it (EndpointQueues), the others go on at once;
+ * 3. `start`: through the EndpointGate (circuit, adaptive limit, rate limit, channel quota; what
+ *    it does not admit it postpones), then marked started in one write per batch (AttemptStarts);
+ * 4. `run`: attempted (AttemptRunner), its outcome handed to the OutcomeWriter; when it ends, the
+ *    endpoint's accountant learns its duration, what waits for the endpoint starts, and its slot
+ *    goes back (`finished`).
  */
 @Injectable()
 export class DeliveryDispatcher implements DeliverySlots {
   private readonly logger = new Logger(DeliveryDispatcher.name);
-  private idleWaiters: (() => void)[] = [];
-  private readonly slotListeners: ((endpointId?: string) => void)[] = [];
-  /** Claimed deliveries waiting for their endpoint, oldest claim first. */
-  private readonly waiting = new Map<string, Waiting[]>();
+  private readonly queues: EndpointQueues;
+  private readonly slotsFreed: SlotsFreed;
 
   constructor(
-    private readonly channels: ChannelRegistry,
+    private readonly runner: AttemptRunner,
     private readonly endpoints: EndpointRepository,
     private readonly messages: MessageRepository,
     private readonly writer: OutcomeWriter,
-    private readonly clock: Clock,
-    @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
+    clock: Clock,
     private readonly gate: EndpointGate,
     private readonly attemptStarts: AttemptStarts,
     private readonly slots: SlotAccountant,
   ) {
-    // Written outcomes may give room again (see throttle).
-    writer.onWritten(() => {
-      this.throttle();
-      for (const listener of this.slotListeners) listener();
-    });
+    this.queues = new EndpointQueues(slots, gate, clock);
+    this.slotsFreed = new SlotsFreed(slots);
+    writer.onWritten(() => this.afterOutcomesWritten());
   }
 
   /** Slots no app holds; fewer may be usable by a given app (SlotAccountant.roomForApp). */
@@ -120,12 +101,9 @@ export class DeliveryDispatcher implements DeliverySlots {
     return [...new Set([...blocked, ...held.filter((id) => this.roomFor(id) === 0)])];
   }
 
-  /**
-   * Called (synchronously) every time slots free up: with the endpoint whose attempt ended, or
-   * without one when claimed deliveries were given back.
-   */
-  onSlotsFreed(listener: (endpointId?: string) => void): void {
-    this.slotListeners.push(listener);
+  /** Adds a listener told whenever slots may be free again (see SlotsFreedListener). */
+  onSlotsFreed(listener: SlotsFreedListener): void {
+    this.slotsFreed.listen(listener);
   }
 
   /**
@@ -141,51 +119,27 @@ export class DeliveryDispatcher implements DeliverySlots {
     let endpoints: ReadonlyMap<string, EndpointEntity>;
     let messages: ReadonlyMap<string, MessageEntity>;
     try {
-      ({ endpoints, messages } = options.preloaded ?? (await this.lookUp(deliveries)));
+      ({ endpoints, messages } =
+        options.preloaded ?? (await lookUp(this.endpoints, this.messages, deliveries)));
     } catch (error) {
       // The deliveries stay claimed until their lease expires; then any worker retries them.
       this.finished(deliveries);
       throw error;
     }
-    const now: Waiting[] = [];
-    const startingNow = new Map<string, number>();
-    for (const delivery of deliveries) {
-      const item: Waiting = {
-        delivery,
-        claimToken,
-        endpoint: endpoints.get(delivery.endpointId),
-        message: messages.get(delivery.messageId),
-      };
-      const id = delivery.endpointId;
-      if (item.endpoint !== undefined) {
-        this.slots.noteTimeout(id, item.endpoint.timeoutMs);
-      }
-      const starting = startingNow.get(id) ?? 0;
-      const active = this.slots.runningAt(id) + starting;
-      const queue = this.waiting.get(id) ?? [];
-      // Behind others already waiting, or over the endpoint's limit while some of it runs: wait
-      // here. Otherwise the gate decides (and postpones what it does not admit).
-      const wait =
-        active > 0 &&
-        (queue.length > 0 || starting >= this.gate.roomFor(id)) &&
-        active + queue.length < this.slots.allowanceFor(id);
-      if (wait) {
-        queue.push(item);
-        this.waiting.set(id, queue);
-      } else {
-        now.push(item);
-        startingNow.set(id, starting + 1);
-      }
-    }
-    await this.start(now);
+    const items: Waiting[] = deliveries.map((delivery) => ({
+      delivery,
+      claimToken,
+      endpoint: endpoints.get(delivery.endpointId),
+      message: messages.get(delivery.messageId),
+    }));
+    await this.start(this.queues.queueOrStart(items));
   }
 
   /** Resolves when nothing claimed is held here any more (graceful shutdown). */
   whenIdle(): Promise<void> {
     // Whatever still waits goes to the gate now; once it is closed, it gives them back.
-    for (const endpointId of [...this.waiting.keys()]) this.startWaiting(endpointId, true);
-    if (this.slots.total === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    for (const endpointId of this.queues.endpointIds()) this.startWaiting(endpointId, true);
+    return this.slotsFreed.whenNoneHeld();
   }
 
   /**
@@ -255,7 +209,8 @@ export class DeliveryDispatcher implements DeliverySlots {
     const endpointId = delivery.endpointId;
     const startedAt = performance.now();
     let observation: AttemptObservation | undefined;
-    void this.attempt(delivery, endpoint, message, poisoned)
+    void this.runner
+      .attempt(delivery, endpoint, message, poisoned)
       .then(({ outcome, result }) => {
         if (result !== undefined) {
           observation = {
@@ -280,36 +235,11 @@ export class DeliveryDispatcher implements DeliverySlots {
       });
   }
 
-  /**
-   * Starts what waits for the endpoint as far as the gate has room. When it has none and nothing
-   * of the endpoint runs (its circuit opened, its rate limit is spent), or with `all`, everything
-   * goes to the gate, which postpones what it does not admit.
-   */
+  /** Starts what waits for the endpoint and may start now (EndpointQueues.next). */
   private startWaiting(endpointId: string, all = false): void {
-    const queue = this.waiting.get(endpointId);
-    if (queue === undefined) return;
-    let room = all ? queue.length : this.gate.roomFor(endpointId);
-    if (room === 0) {
-      if (this.slots.runningAt(endpointId) > 0) return;
-      room = queue.length;
-    }
-    // Beyond what may wait now (the endpoint slowed down), the rest goes to the gate at once,
-    // which postpones what it cannot admit.
-    const waitable = Math.max(
-      0,
-      this.slots.allowanceFor(endpointId) - this.slots.runningAt(endpointId) - room,
-    );
-    const next = queue.splice(0, Math.max(room, queue.length - waitable));
-    if (queue.length === 0) this.waiting.delete(endpointId);
-    const nowMs = this.clock.now().getTime();
-    const timeoutMs = this.slots.timeoutFor(endpointId);
-    const inTime = next.filter((item) => {
-      const leaseUntil = item.delivery.nextAttemptAt?.getTime() ?? 0;
-      return leaseUntil - nowMs >= timeoutMs + LEASE_MARGIN_MS;
-    });
-    if (inTime.length < next.length) {
+    const { inTime, late } = this.queues.next(endpointId, all);
+    if (late.length > 0) {
       // Too late to start within the lease: it comes back when the lease expires.
-      const late = next.filter((item) => !inTime.includes(item)).map((item) => item.delivery);
       this.logger.warn(
         { endpointId, ...deliveryBatchFields(late) },
         `${late.length} deliveries waited past their lease`,
@@ -319,105 +249,22 @@ export class DeliveryDispatcher implements DeliverySlots {
     void this.start(inTime);
   }
 
+  /** A batch of outcomes was written: the throttle may lift, so slots may be free again. */
+  private afterOutcomesWritten(): void {
+    this.throttle();
+    this.slotsFreed.tell();
+  }
+
   /** While too many outcomes wait to be written, only apps holding almost nothing take slots. */
   private throttle(): void {
     this.slots.throttle(this.writer.backlog >= MAX_UNWRITTEN_OUTCOMES);
   }
 
-  private async attempt(
-    delivery: DeliveryEntity,
-    endpoint: EndpointEntity | undefined,
-    message: MessageEntity | undefined,
-    poisoned: Poisoned | undefined,
-  ): Promise<{ outcome: PlannedOutcome; result?: AttemptResult }> {
-    const now = this.clock.now();
-    if (poisoned !== undefined) {
-      return { outcome: planPoison(delivery, poisoned.reason, poisoned.lastStartedAt, now) };
-    }
-    if (endpoint === undefined || message === undefined) {
-      return { outcome: planSettlement(delivery, 'cancelled', 'the endpoint was deleted', now) };
-    }
-    if (!endpoint.enabled) {
-      const reason = `the endpoint is disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ''}`;
-      return { outcome: planSettlement(delivery, 'failed', reason, now) };
-    }
-    const channel = this.channels.get(endpoint.channel);
-    const startedAt = now;
-    const result =
-      channel === undefined
-        ? {
-            outcome: 'permanent' as const,
-            durationMs: 0,
-            error: `the ${endpoint.channel} channel is not available`,
-          }
-        : await channel.send(this.jobFor(message, endpoint, now));
-    const outcome = planOutcome({
-      delivery,
-      schedule: endpoint.retrySchedule ?? this.config.retrySchedule,
-      result,
-      startedAt,
-      now: this.clock.now(),
-      random: Math.random,
-    });
-    return { outcome, result };
-  }
-
-  private jobFor(message: MessageEntity, endpoint: EndpointEntity, now: Date): DeliveryJob {
-    const target: EndpointTarget = {
-      id: endpoint._id,
-      headers: endpoint.headers,
-      secrets: signingSecrets(endpoint.secrets, now).map((secret) => secret.secret),
-      timeoutMs: this.slots.attemptTimeoutMs(endpoint.timeoutMs),
-      ...(endpoint.url === undefined ? {} : { url: endpoint.url }),
-      ...(endpoint.to === undefined ? {} : { to: endpoint.to }),
-      ...(endpoint.successBody === undefined ? {} : { successBody: endpoint.successBody }),
-      ...(endpoint.template === undefined ? {} : { template: endpoint.template }),
-    };
-    return {
-      messageId: message._id,
-      eventType: message.eventType,
-      payload: message.payload,
-      createdAt: message.createdAt,
-      endpoint: target,
-    };
-  }
-
-  private async lookUp(deliveries: readonly DeliveryEntity[]): Promise<Preloaded> {
-    const [endpoints, messages] = await Promise.all([
-      this.endpoints.findByIds(unique(deliveries.map((d) => d.endpointId))).then(byId),
-      this.messages.findByIds(unique(deliveries.map((d) => d.messageId))).then(byId),
-    ]);
-    return { endpoints, messages };
-  }
-
-  /** Their slots are given back. */
+  /** The dispatcher is done with these: their slots go back (SlotsFreed). */
   private finished(
     deliveries: readonly Pick<DeliveryEntity, 'appId' | 'endpointId'>[],
     endpointId?: string,
   ): void {
-    for (const delivery of deliveries) this.slots.giveBack(delivery.appId, delivery.endpointId);
-    for (const listener of this.slotListeners) listener(endpointId);
-    if (this.slots.total > 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.slotsFreed.giveBack(deliveries, endpointId);
   }
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(key(item));
-    if (group === undefined) groups.set(key(item), [item]);
-    else group.push(item);
-  }
-  return groups;
-}
-
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
-}
-
-function byId<T extends { _id: string }>(items: readonly T[]): Map<string, T> {
-  return new Map(items.map((item) => [item._id, item]));
 }

@@ -8,6 +8,7 @@ import {
   type DeliveryEntity,
   type EndpointEntity,
 } from '@app/dal';
+import { groupBy } from '../group-by';
 import { deliveryFields } from '../log-fields';
 import { ChannelQuota, nextHour } from './channel-quota';
 import { circuitOf, rateLimitedDueTimes, spreadFor } from './endpoint-admission';
@@ -92,7 +93,7 @@ export class EndpointGate {
       await this.postpone(postponed, claimToken);
       return [];
     }
-    const groups = groupByEndpoint(deliveries);
+    const groups = groupBy(deliveries, (delivery) => delivery.endpointId);
     const counted: DeliveryEntity[] = [];
     try {
       const admitted = await Promise.all(
@@ -273,14 +274,4 @@ export class EndpointGate {
     this.blockedUntil.delete(endpointId);
     return false;
   }
-}
-
-function groupByEndpoint(deliveries: readonly DeliveryEntity[]): Map<string, DeliveryEntity[]> {
-  const groups = new Map<string, DeliveryEntity[]>();
-  for (const delivery of deliveries) {
-    const group = groups.get(delivery.endpointId);
-    if (group === undefined) groups.set(delivery.endpointId, [delivery]);
-    else group.push(delivery);
-  }
-  return groups;
 }

@@ -12,6 +12,7 @@ import {
   type EndpointEntity,
   type MessageEntity,
 } from '@app/dal';
+import { groupBy } from '../group-by';
 import { IntakePacer } from '../isolation/intake-pacer';
 import type {
   DeliverySlots,
@@ -258,14 +259,4 @@ function newDelivery(
     createdAt: now,
     updatedAt: now,
   };
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(key(item));
-    if (group === undefined) groups.set(key(item), [item]);
-    else group.push(item);
-  }
-  return groups;
 }

@@ -14,6 +14,7 @@ import { DeliveryDispatcher } from './attempt/delivery-dispatcher';
 import { FallbackDeliveries } from './record-outcomes/fallback-deliveries';
 import { OutcomeWriter } from './record-outcomes/outcome-writer';
 import { BrokerUserBinding } from './intake/broker-user-binding';
+import { DeadLetters } from './intake/dead-letters';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { CircuitBreaker } from './isolation/circuit-breaker';
 import { ChannelQuota } from './isolation/channel-quota';
@@ -91,6 +92,7 @@ export class NotifierModule {
         MessageStatusRepair,
         BrokerUserBinding,
         RetentionSweeper,
+        DeadLetters,
         IntakeConsumer,
         NotifierLifecycle,
         MetricsServer,

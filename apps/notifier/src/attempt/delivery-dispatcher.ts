@@ -8,7 +8,8 @@ import {
   type MessageEntity,
 } from '@app/dal';
 import { EndpointGate } from '../isolation/endpoint-gate';
-import { SlotAccountant, type AttemptObservation } from '../isolation/slot-accountant';
+import type { AttemptObservation } from '../isolation/endpoint-limits';
+import { SlotAccountant } from '../isolation/slot-accountant';
 import { groupBy } from '../group-by';
 import { deliveryBatchFields, deliveryFields } from '../log-fields';
 import { MAX_UNWRITTEN_OUTCOMES, OutcomeWriter } from '../record-outcomes/outcome-writer';

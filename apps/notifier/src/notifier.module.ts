@@ -20,6 +20,7 @@ import { CircuitBreaker } from './isolation/circuit-breaker';
 import { ChannelQuota } from './isolation/channel-quota';
 import { EndpointGate } from './isolation/endpoint-gate';
 import { IntakePacer } from './isolation/intake-pacer';
+import { Postponements } from './isolation/postponements';
 import { SlotAccountant } from './isolation/slot-accountant';
 import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
@@ -82,6 +83,7 @@ export class NotifierModule {
         StoreMessagesUseCase,
         FallbackDeliveries,
         SlotAccountant,
+        Postponements,
         EndpointGate,
         CircuitBreaker,
         OutcomeWriter,

@@ -54,6 +54,12 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     this.dispatcher.onSlotsFreed((endpointId) => this.onSlotsFreed(endpointId));
   }
 
+  /**
+   * The dispatcher's SlotsFreedListener: an attempt to `endpointId` ended, or (without one)
+   * deliveries were handed back or outcomes written. Claims again, without waiting for the
+   * interval, when an endpoint it left due has half its room free, or when a backlog waits and
+   * `minClaim` slots are free.
+   */
   private onSlotsFreed(endpointId: string | undefined): void {
     if (this.running || this.stopped) return;
     if (endpointId !== undefined && this.leftBehind.has(endpointId)) {

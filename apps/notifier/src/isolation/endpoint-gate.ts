@@ -73,7 +73,7 @@ export class EndpointGate {
   /**
    * The deliveries to attempt now, each counted as running (SlotAccountant.startAttempts) until
    * the dispatcher reports its end; the others are postponed. A delivery whose endpoint is gone
-   * or disabled is admitted: the dispatcher settles it.
+   * or disabled is admitted: the AttemptRunner settles it.
    */
   async admit(
     deliveries: readonly DeliveryEntity[],

@@ -27,7 +27,8 @@ const DEAD_LETTER_EXCERPT_BYTES = 4 * 1024;
  */
 @Injectable()
 export class DeadLetters {
-  private readonly logger = new Logger(DeadLetters.name);
+  /** Its lines keep the context they always had: log queries and alerts name it. */
+  private readonly logger = new Logger('IntakeConsumer');
 
   constructor(
     private readonly publisher: ConfirmPublisher,

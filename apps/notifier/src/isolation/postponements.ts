@@ -15,7 +15,8 @@ export interface Postponement {
  */
 @Injectable()
 export class Postponements {
-  private readonly logger = new Logger(Postponements.name);
+  /** Its lines keep the context they always had: log queries and alerts name it. */
+  private readonly logger = new Logger('EndpointGate');
 
   constructor(private readonly deliveries: DeliveryRepository) {}
 

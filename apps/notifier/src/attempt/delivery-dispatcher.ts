@@ -7,10 +7,10 @@ import {
   type EndpointEntity,
   type MessageEntity,
 } from '@app/dal';
+import { groupBy } from '../group-by';
 import { EndpointGate } from '../isolation/endpoint-gate';
 import type { AttemptObservation } from '../isolation/endpoint-limits';
 import { SlotAccountant } from '../isolation/slot-accountant';
-import { groupBy } from '../group-by';
 import { deliveryBatchFields, deliveryFields } from '../log-fields';
 import { MAX_UNWRITTEN_OUTCOMES, OutcomeWriter } from '../record-outcomes/outcome-writer';
 import type { DeliverySlots } from '../store-messages/store-messages.command';
@@ -19,9 +19,6 @@ import { AttemptStarts, type Poisoned } from './attempt-starts';
 import { EndpointQueues, type Waiting } from './endpoint-queues';
 import { lookUp, type Preloaded } from './look-up';
 import { SlotsFreed, type SlotsFreedListener } from './slots-freed';
-
-export type { Preloaded } from './look-up';
-export type { SlotsFreedListener } from './slots-freed';
 
 export interface DispatchOptions {
   /** Attempt these without looking anything up. */

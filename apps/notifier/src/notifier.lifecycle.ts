@@ -1,9 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { DeliveryDispatcher } from './deliver/delivery-dispatcher';
-import { OutcomeWriter } from './deliver/outcome-writer';
+import { DeliveryDispatcher } from './attempt/delivery-dispatcher';
+import { OutcomeWriter } from './record-outcomes/outcome-writer';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { EndpointGate } from './isolation/endpoint-gate';
-import { DeliveryScheduler } from './scheduler/delivery.scheduler';
+import { DeliveryScheduler } from './claim/delivery.scheduler';
 
 /** How long shutdown waits for outcomes to be written while MongoDB does not answer. */
 const DRAIN_TIMEOUT_MS = 15_000;

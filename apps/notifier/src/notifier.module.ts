@@ -6,26 +6,30 @@ import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { AppQuotaReader, AppRepository, DalModule, MONGO_CONNECTION, ServerClock } from '@app/dal';
 import type { Connection } from 'mongoose';
 import { MessagingModule } from '@app/messaging';
-import { buildChannels } from './deliver/build-channels';
-import { ChannelRegistry, MapChannelRegistry } from './deliver/channel-registry';
-import { AttemptStarts } from './deliver/attempt-starts';
-import { DeliveryDispatcher } from './deliver/delivery-dispatcher';
-import { FallbackDeliveries } from './deliver/fallback-deliveries';
-import { OutcomeWriter } from './deliver/outcome-writer';
+// In the order a message meets them; isolation beside, housekeeping apart.
 import { BrokerUserBinding } from './intake/broker-user-binding';
+import { DeadLetters } from './intake/dead-letters';
 import { IntakeConsumer } from './intake/intake.consumer';
-import { CircuitBreaker } from './isolation/circuit-breaker';
+import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
+import { ClockSync } from './claim/clock-sync.scheduler';
+import { DeliveryScheduler } from './claim/delivery.scheduler';
+import { AttemptRunner } from './attempt/attempt-runner';
+import { AttemptStarts } from './attempt/attempt-starts';
+import { buildChannels } from './attempt/build-channels';
+import { ChannelRegistry, MapChannelRegistry } from './attempt/channel-registry';
+import { DeliveryDispatcher } from './attempt/delivery-dispatcher';
+import { FallbackDeliveries } from './record-outcomes/fallback-deliveries';
+import { OutcomeWriter } from './record-outcomes/outcome-writer';
 import { ChannelQuota } from './isolation/channel-quota';
+import { CircuitBreaker } from './isolation/circuit-breaker';
 import { EndpointGate } from './isolation/endpoint-gate';
 import { IntakePacer } from './isolation/intake-pacer';
+import { Postponements } from './isolation/postponements';
 import { SlotAccountant } from './isolation/slot-accountant';
+import { MessageStatusRepair } from './housekeeping/message-status-repair.scheduler';
+import { RetentionSweeper } from './housekeeping/retention.scheduler';
 import { MetricsServer } from './metrics/metrics.server';
 import { NotifierLifecycle } from './notifier.lifecycle';
-import { ClockSync } from './scheduler/clock-sync.scheduler';
-import { DeliveryScheduler } from './scheduler/delivery.scheduler';
-import { MessageStatusRepair } from './scheduler/message-status-repair.scheduler';
-import { RetentionSweeper } from './scheduler/retention.scheduler';
-import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
 
 /** What a test may give a notifier besides its configuration. */
 export interface NotifierOptions {
@@ -75,21 +79,31 @@ export class NotifierModule {
           useFactory: (apps: AppRepository) => new AppQuotaReader(apps, config.quotas),
           inject: [AppRepository],
         },
-        IntakePacer,
-        ChannelQuota,
-        StoreMessagesUseCase,
-        FallbackDeliveries,
-        SlotAccountant,
-        EndpointGate,
-        CircuitBreaker,
-        OutcomeWriter,
-        AttemptStarts,
-        DeliveryDispatcher,
-        DeliveryScheduler,
-        MessageStatusRepair,
+        // intake/
         BrokerUserBinding,
-        RetentionSweeper,
+        DeadLetters,
         IntakeConsumer,
+        // store-messages/
+        StoreMessagesUseCase,
+        // claim/
+        DeliveryScheduler,
+        // attempt/
+        AttemptStarts,
+        AttemptRunner,
+        DeliveryDispatcher,
+        // record-outcomes/
+        OutcomeWriter,
+        FallbackDeliveries,
+        // isolation/
+        SlotAccountant,
+        IntakePacer,
+        EndpointGate,
+        Postponements,
+        ChannelQuota,
+        CircuitBreaker,
+        // housekeeping/
+        MessageStatusRepair,
+        RetentionSweeper,
         NotifierLifecycle,
         MetricsServer,
       ],

@@ -1,4 +1,4 @@
-import { INITIAL_ENDPOINT_LIMIT } from '../../../apps/notifier/src/isolation/slot-accountant';
+import { INITIAL_ENDPOINT_LIMIT } from '../../../apps/notifier/src/isolation/endpoint-limits';
 import { ApiClient } from '../api/api-helpers';
 import { eventually } from '../../support/eventually';
 import { TestPlatform } from '../../support/platform';

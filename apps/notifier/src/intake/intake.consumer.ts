@@ -1,52 +1,31 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import type { Channel, ConsumeMessage } from 'amqplib';
-
-/** amqplib types these as `any`; this is what a consumed message's properties hold. */
-interface MessageProperties {
-  contentType?: string;
-  messageId?: string;
-  userId?: string;
-  timestamp?: number;
-  headers?: Record<string, unknown>;
-}
-import { Clock, messagesAccepted } from '@app/common';
+import { messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import {
-  DEAD_LETTER_QUEUE,
-  HEADER_APP_ID,
-  HEADER_ERROR,
-  HEADER_ORIGINAL_SIZE,
-  INTAKE_QUEUE,
-} from '@app/contracts';
-import { RefusedDeadLetterRepository } from '@app/dal';
-import { AmqpConnection, ConfirmPublisher, PublishError, QueueConsumer } from '@app/messaging';
-import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
-import { deliveryBatchFields } from '../deliver/log-fields';
-import { DeliveryScheduler } from '../scheduler/delivery.scheduler';
+import { INTAKE_QUEUE } from '@app/contracts';
+import { AmqpConnection, QueueConsumer } from '@app/messaging';
+import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
+import { DeliveryScheduler } from '../claim/delivery.scheduler';
+import { deliveryBatchFields } from '../log-fields';
 import type {
   IncomingMessage,
   StoreMessagesResult,
 } from '../store-messages/store-messages.command';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { BrokerUserBinding } from './broker-user-binding';
-import { assignedMessageId, parseIntakeMessage } from './parse-intake-message';
+import { DeadLetters } from './dead-letters';
+import { parseIntakeMessage } from './parse-intake-message';
+import { ack, propertiesOf, type Received } from './received';
 import { isPermanentStoreError } from './store-errors';
 
-interface Received {
-  message: ConsumeMessage;
-  channel: Channel;
-}
-
 const MAX_STORE_BACKOFF_MS = 10_000;
-/** x-error is cut to this: a reason quoting a huge header must not make the copy unpublishable. */
-const MAX_REASON_LENGTH = 1_000;
-/**
- * What a dead-letter copy keeps of a body over the size limit: enough to see what it was, while
- * a hostile producer's huge bodies cost the broker (and the dead-letter queue's bound) nothing.
- */
-const DEAD_LETTER_EXCERPT_BYTES = 4 * 1024;
 /** A message MongoDB refuses on its own is dead-lettered after this many tries. */
 const POISON_TRIES = 3;
+
+/**
+ * Batches stored at once: the next one is written while the others wait for MongoDB, so at a low
+ * rate a message seldom waits for the batches before it to be stored.
+ */
+const BATCHES_IN_FLIGHT = 4;
 
 /** Storing failed because of the messages themselves: see isPermanentStoreError. */
 class PoisonedBatch extends Error {
@@ -54,17 +33,15 @@ class PoisonedBatch extends Error {
     super(`the batch cannot be stored: ${String(refusal)}`);
   }
 }
-/**
- * Batches stored at once: the next one is written while the others wait for MongoDB, so at a low
- * rate a message seldom waits for the batches before it to be stored.
- */
-const BATCHES_IN_FLIGHT = 4;
 
 /**
- * Takes messages off the intake queue in batches, stores each batch in MongoDB, and only then
- * acknowledges. Unacceptable messages go to `notify.events.dead` with `x-error`. While MongoDB is
- * down the batch is retried and nothing is acknowledged, so the prefetch window fills and the
- * broker keeps everything else.
+ * Where a message enters the notifier. Takes messages off the intake queue in batches: parses
+ * each (parse-intake-message), checks the publishing broker user may speak for its app
+ * (BrokerUserBinding), stores the batch in MongoDB (StoreMessagesUseCase, which also claims the
+ * deliveries it has slots for) and only then acknowledges; then hands the claimed deliveries to
+ * the DeliveryDispatcher and kicks the DeliveryScheduler for the rest. Unacceptable messages go to
+ * `notify.events.dead` with `x-error` (DeadLetters). While MongoDB is down the batch is retried
+ * and nothing is acknowledged, so the prefetch window fills and the broker keeps everything else.
  */
 @Injectable()
 export class IntakeConsumer implements OnApplicationBootstrap {
@@ -78,14 +55,12 @@ export class IntakeConsumer implements OnApplicationBootstrap {
 
   constructor(
     connection: AmqpConnection,
-    private readonly publisher: ConfirmPublisher,
     private readonly storeMessages: StoreMessagesUseCase,
     private readonly dispatcher: DeliveryDispatcher,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     private readonly scheduler: DeliveryScheduler,
-    private readonly refusedDeadLetters: RefusedDeadLetterRepository,
-    private readonly clock: Clock,
     private readonly binding: BrokerUserBinding,
+    private readonly deadLetters: DeadLetters,
   ) {
     this.consumer = new QueueConsumer(
       connection,
@@ -143,7 +118,8 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     for (const received of batch) {
       const parsed = parseIntakeMessage(received.message, this.config.intakeMaxMessageBytes);
       if (parsed.ok) parsedOk.push({ received, message: parsed.message });
-      else deadLettering.push(this.deadLetter(received, parsed.reason, parsed.tooLarge));
+      else
+        deadLettering.push(this.deadLetters.deadLetter(received, parsed.reason, parsed.tooLarge));
     }
     const refusals = await this.bindingRefusals(parsedOk);
     if (refusals === undefined) {
@@ -153,7 +129,8 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     }
     const accepted = parsedOk.filter((item, index) => {
       const refusal = refusals.get(index);
-      if (refusal !== undefined) deadLettering.push(this.deadLetter(item.received, refusal));
+      if (refusal !== undefined)
+        deadLettering.push(this.deadLetters.deadLetter(item.received, refusal));
       return refusal === undefined;
     });
     try {
@@ -169,7 +146,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   ): Promise<Map<number, string> | undefined> {
     const fromBroker = items.map(({ received, message }) => ({
       appId: message.appId,
-      userId: (received.message.properties as MessageProperties).userId,
+      userId: propertiesOf(received.message).userId,
     }));
     for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, MAX_STORE_BACKOFF_MS)) {
       try {
@@ -197,7 +174,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       if (accepted.length > 1) {
         for (const item of accepted) await this.storeAndDispatch([item]);
       } else {
-        await this.deadLetter(
+        await this.deadLetters.deadLetter(
           accepted[0]!.received,
           `the message cannot be stored: ${String(error.refusal)}`,
         );
@@ -210,7 +187,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     for (const [index, result] of stored.results.entries()) {
       const { received } = accepted[index]!;
       if (result.stored) ack(received);
-      else refused.push(this.deadLetter(received, result.reason));
+      else refused.push(this.deadLetters.deadLetter(received, result.reason));
     }
     await Promise.all(refused);
     await this.dispatcher
@@ -249,97 +226,5 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       await new Promise((resolve) => setTimeout(resolve, backoffMs));
       if (this.stopped) return undefined;
     }
-  }
-
-  /** `cut`: the copy keeps only the body's first DEAD_LETTER_EXCERPT_BYTES and its full size. */
-  private async deadLetter(received: Received, fullReason: string, cut = false): Promise<void> {
-    const { message } = received;
-    const content = cut ? message.content.subarray(0, DEAD_LETTER_EXCERPT_BYTES) : message.content;
-    const size = cut ? { [HEADER_ORIGINAL_SIZE]: message.content.length } : {};
-    const reason =
-      fullReason.length > MAX_REASON_LENGTH
-        ? `${fullReason.slice(0, MAX_REASON_LENGTH)}... (cut)`
-        : fullReason;
-    const properties = message.properties as MessageProperties;
-    // Only a message the HTTP API published has an id yet; one refused here is never stored.
-    const messageId = assignedMessageId(message);
-    const fields = messageId === undefined ? {} : { messageId };
-    const publish = (headers: Record<string, unknown>) =>
-      this.publisher.publish('', DEAD_LETTER_QUEUE, content, {
-        contentType:
-          typeof properties.contentType === 'string' ? properties.contentType : undefined,
-        messageId: typeof properties.messageId === 'string' ? properties.messageId : undefined,
-        timestamp: typeof properties.timestamp === 'number' ? properties.timestamp : undefined,
-        headers,
-      });
-    try {
-      try {
-        await publish({ ...properties.headers, [HEADER_ERROR]: reason, ...size });
-      } catch (error) {
-        // Connected, yet refused: the producer's headers cannot travel again (too large, or of a
-        // type that does not encode back). Without them rather than never.
-        if (!this.publisher.isReady) throw error;
-        await publish({
-          [HEADER_ERROR]: reason,
-          ...size,
-          'x-original-headers': 'dropped: could not be copied',
-        });
-      }
-      ack(received);
-      this.logger.warn({ ...fields, reason }, `message dead-lettered: ${reason}`);
-    } catch (error) {
-      if (error instanceof PublishError && error.refused) {
-        await this.recordRefused(received, reason, fields);
-        return;
-      }
-      // Left unacknowledged: the broker redelivers it once the channel is back.
-      this.logger.warn(fields, `dead-lettering failed: ${String(error)}`);
-    }
-  }
-
-  /**
-   * The dead-letter queue refused the copy (full: its bound is overflow reject-publish). The
-   * message is written down in MongoDB instead, then acknowledged: dropped, but not silently.
-   * Should MongoDB fail too, it stays unacknowledged and comes back.
-   */
-  private async recordRefused(
-    received: Received,
-    reason: string,
-    fields: { messageId?: string },
-  ): Promise<void> {
-    const { message } = received;
-    const properties = message.properties as MessageProperties;
-    const appId: unknown = properties.headers?.[HEADER_APP_ID];
-    try {
-      await this.refusedDeadLetters.record({
-        appId: typeof appId === 'string' ? appId.slice(0, MAX_REASON_LENGTH) : null,
-        reason,
-        refusal: `${DEAD_LETTER_QUEUE} refused it (nack): the queue is full`,
-        size: message.content.length,
-        routingKey: message.fields.routingKey.slice(0, MAX_REASON_LENGTH),
-        messageId:
-          typeof properties.messageId === 'string'
-            ? properties.messageId.slice(0, MAX_REASON_LENGTH)
-            : null,
-        refusedAt: this.clock.now(),
-      });
-    } catch (error) {
-      this.logger.warn(fields, `recording a refused dead letter failed: ${String(error)}`);
-      return;
-    }
-    ack(received);
-    this.logger.error(
-      { ...fields, reason },
-      `${DEAD_LETTER_QUEUE} is full: refused message recorded in refused_dead_letters`,
-    );
-  }
-}
-
-/** A delivery tag is only valid on its channel; if that closed, the broker redelivers anyway. */
-function ack({ message, channel }: Received): void {
-  try {
-    channel.ack(message);
-  } catch {
-    // channel closed
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { batchIds, Clock, deliveriesPostponed, type PostponeReason } from '@app/common';
+import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import {
   DeliveryRepository,
@@ -8,21 +8,18 @@ import {
   type DeliveryEntity,
   type EndpointEntity,
 } from '@app/dal';
-import { deliveryFields } from '../deliver/log-fields';
+import { groupBy } from '../group-by';
+import { deliveryFields } from '../log-fields';
+import { BlockedEndpoints } from './blocked-endpoints';
 import { ChannelQuota, nextHour } from './channel-quota';
 import { circuitOf, rateLimitedDueTimes, spreadFor } from './endpoint-admission';
+import { Postponements, type Postponement } from './postponements';
 import { SlotAccountant } from './slot-accountant';
 
 /** A delivery over its endpoint's limit is due again this much later (or claimed elsewhere). */
 const BUSY_DELAY_MS = 1_000;
 /** A probe must end within its attempt timeout; the circuit is held a little longer. */
 const PROBE_MARGIN_MS = 5_000;
-
-interface Postponement {
-  deliveryId: string;
-  dueAt: Date;
-  reason: PostponeReason;
-}
 
 /**
  * Decides, endpoint by endpoint, which claimed deliveries are attempted now, so that one slow,
@@ -43,12 +40,12 @@ interface Postponement {
 @Injectable()
 export class EndpointGate {
   private readonly logger = new Logger(EndpointGate.name);
-  /** Endpoints known here to take nothing before a time (circuit open, rate limit spent). */
-  private readonly blockedUntil = new Map<string, number>();
+  private readonly blocked = new BlockedEndpoints();
   private closed = false;
 
   constructor(
     private readonly deliveries: DeliveryRepository,
+    private readonly postponements: Postponements,
     private readonly circuits: EndpointCircuitRepository,
     private readonly rateLimits: RateLimitRepository,
     private readonly clock: Clock,
@@ -59,14 +56,13 @@ export class EndpointGate {
 
   /** How many more attempts this notifier may start to the endpoint now. */
   roomFor(endpointId: string): number {
-    if (this.isBlocked(endpointId, this.clock.now().getTime())) return 0;
+    if (this.blocked.isBlocked(endpointId, this.clock.now().getTime())) return 0;
     return this.slots.runRoom(endpointId);
   }
 
   /** Endpoints blocked here for now (open circuit, rate limit spent). */
   unavailableEndpoints(): string[] {
-    const now = this.clock.now().getTime();
-    return [...this.blockedUntil.keys()].filter((id) => this.isBlocked(id, now));
+    return this.blocked.endpointsBlockedAt(this.clock.now().getTime());
   }
 
   /** Graceful shutdown: from now on every delivery handed to admit() is given back, due now. */
@@ -77,7 +73,7 @@ export class EndpointGate {
   /**
    * The deliveries to attempt now, each counted as running (SlotAccountant.startAttempts) until
    * the dispatcher reports its end; the others are postponed. A delivery whose endpoint is gone
-   * or disabled is admitted: the dispatcher settles it.
+   * or disabled is admitted: the AttemptRunner settles it.
    */
   async admit(
     deliveries: readonly DeliveryEntity[],
@@ -89,10 +85,10 @@ export class EndpointGate {
     if (this.closed) {
       for (const d of deliveries)
         postponed.push({ deliveryId: d._id, dueAt: now, reason: 'shutting_down' });
-      await this.postpone(postponed, claimToken);
+      await this.postponements.postpone(postponed, claimToken);
       return [];
     }
-    const groups = groupByEndpoint(deliveries);
+    const groups = groupBy(deliveries, (delivery) => delivery.endpointId);
     const counted: DeliveryEntity[] = [];
     try {
       const admitted = await Promise.all(
@@ -110,7 +106,7 @@ export class EndpointGate {
           return this.throughChannelQuota(endpoint, paced, now, postponed);
         }),
       );
-      await this.postpone(postponed, claimToken);
+      await this.postponements.postpone(postponed, claimToken);
       return admitted.flat();
     } catch (error) {
       // Left claimed: they fall due again when the lease expires.
@@ -130,7 +126,7 @@ export class EndpointGate {
       case 'closed':
         return group;
       case 'open': {
-        this.block(endpoint._id, circuit.until);
+        this.blocked.block(endpoint._id, circuit.until);
         const spread = spreadFor(circuit.until.getTime() - now.getTime());
         for (const delivery of group) {
           postponed.push({
@@ -151,7 +147,7 @@ export class EndpointGate {
         const recheck = new Date(
           Math.min(hold.getTime(), now.getTime() + this.config.circuitBreaker.cooldownMs),
         );
-        this.block(endpoint._id, recheck);
+        this.blocked.block(endpoint._id, recheck);
         const [first, ...rest] = group;
         const waiting = probe ? rest : group;
         const spread = spreadFor(recheck.getTime() - now.getTime());
@@ -218,7 +214,7 @@ export class EndpointGate {
       this.slots.attemptEnded(delivery.endpointId);
       postponed.push({ deliveryId: delivery._id, dueAt: dueTimes[index]!, reason: 'rate_limited' });
     });
-    this.block(endpoint._id, new Date((Math.floor(now.getTime() / 1000) + 1) * 1000));
+    this.blocked.block(endpoint._id, new Date((Math.floor(now.getTime() / 1000) + 1) * 1000));
     return group.slice(0, granted);
   }
 
@@ -247,40 +243,4 @@ export class EndpointGate {
     }
     return group.slice(0, granted);
   }
-
-  private async postpone(postponed: readonly Postponement[], claimToken: string): Promise<void> {
-    if (postponed.length === 0) return;
-    for (const entry of postponed) deliveriesPostponed.inc({ reason: entry.reason });
-    try {
-      await this.deliveries.postpone(postponed, claimToken);
-    } catch (error) {
-      this.logger.warn(
-        batchIds({ deliveryIds: postponed.map((entry) => entry.deliveryId) }),
-        `postponing ${postponed.length} deliveries failed; they come back when their lease expires: ${String(error)}`,
-      );
-    }
-  }
-
-  private block(endpointId: string, until: Date): void {
-    const current = this.blockedUntil.get(endpointId) ?? 0;
-    this.blockedUntil.set(endpointId, Math.max(current, until.getTime()));
-  }
-
-  private isBlocked(endpointId: string, now: number): boolean {
-    const until = this.blockedUntil.get(endpointId);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.blockedUntil.delete(endpointId);
-    return false;
-  }
-}
-
-function groupByEndpoint(deliveries: readonly DeliveryEntity[]): Map<string, DeliveryEntity[]> {
-  const groups = new Map<string, DeliveryEntity[]>();
-  for (const delivery of deliveries) {
-    const group = groups.get(delivery.endpointId);
-    if (group === undefined) groups.set(delivery.endpointId, [delivery]);
-    else group.push(delivery);
-  }
-  return groups;
 }

@@ -1,4 +1,5 @@
-import { INITIAL_ENDPOINT_LIMIT, SlotAccountant } from './slot-accountant';
+import { INITIAL_ENDPOINT_LIMIT } from './endpoint-limits';
+import { SlotAccountant } from './slot-accountant';
 
 const config = { deliveryConcurrency: 100, endpointConcurrency: 10, leaseMs: 90_000 };
 

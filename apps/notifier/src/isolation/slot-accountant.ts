@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
+import {
+  adaptLimit,
+  EndpointStates,
+  INITIAL_ENDPOINT_LIMIT,
+  MAX_TIMEOUT_MS,
+  type AttemptObservation,
+} from './endpoint-limits';
 
 /**
  * The share of DELIVERY_CONCURRENCY kept for apps that hold few slots (ADR 0008): whatever one
@@ -8,55 +15,14 @@ import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 export const RESERVE_SHARE = 0.1;
 /** An app holding fewer slots than this (a quarter of the reserve, at least 1) may use the reserve. */
 const NEWCOMER_SHARE = 0.25;
-/** Attempts in flight a newly seen (or forgotten) endpoint starts with; it earns more. */
-export const INITIAL_ENDPOINT_LIMIT = 2;
-/** An attempt this close to its timeout was cut off by it: the endpoint hangs. */
-const TIMED_OUT_RATIO = 0.9;
-/**
- * An attempt slower than this many times the endpoint's usual duration, and than SLOW_FLOOR_MS:
- * the floor keeps a busy notifier's own delays (an event loop behind by a few hundred ms) from
- * passing for the endpoint's.
- */
-const SLOWDOWN_FACTOR = 5;
-const SLOW_FLOOR_MS = 2_000;
 /** An attempt must end well inside its lease, or another worker could start the same one. */
 export const LEASE_MARGIN_MS = 10_000;
-/** The longest attempt timeout an endpoint may have (CONTRACT.md): assumed until one is known. */
-const MAX_TIMEOUT_MS = 60_000;
 /**
  * About how long a claimed delivery may wait in the notifier for its endpoint, judged by how long
  * the endpoint's attempts take: a fast endpoint gets a few rounds waiting, a slow or hanging one
  * none (ADR 0006).
  */
 const MAX_LOCAL_WAIT_MS = 1_000;
-/** Endpoints whose state is remembered while they hold nothing (the most recent ones). */
-const ENDPOINT_MEMORY = 10_000;
-
-/** What one finished attempt tells about its endpoint. */
-export interface AttemptObservation {
-  /** performance.now() when it started. */
-  startedAt: number;
-  durationMs: number;
-  /** The attempt's timeout. */
-  timeoutMs: number;
-  /** The recipient answered in time (any answer; only hanging and slowness cost slots). */
-  answered: boolean;
-}
-
-interface EndpointState {
-  /** Claimed deliveries held here: waiting, about to start or running. */
-  held: number;
-  running: number;
-  /** Attempts in flight allowed now (AIMD), 1..ENDPOINT_CONCURRENCY. */
-  limit: number;
-  /** Below it the limit grows by one per answered attempt, above it by one per round. */
-  threshold: number;
-  /** performance.now() of the last decrease: attempts started before it do not halve again. */
-  decreasedAt: number;
-  /** Moving averages of answered attempts' duration, ms. */
-  paceMs?: number;
-  timeoutMs: number;
-}
 
 /**
  * The one place that counts this notifier's delivery slots (DELIVERY_CONCURRENCY): every claimed
@@ -82,8 +48,7 @@ interface EndpointState {
 export class SlotAccountant {
   private held = 0;
   private readonly apps = new Map<string, number>();
-  /** Most recently used last. */
-  private readonly endpoints = new Map<string, EndpointState>();
+  private readonly endpoints: EndpointStates;
   private waiting = new Set<string>();
   private throttled = false;
 
@@ -93,7 +58,9 @@ export class SlotAccountant {
       NotifierConfig,
       'deliveryConcurrency' | 'endpointConcurrency' | 'leaseMs'
     >,
-  ) {}
+  ) {
+    this.endpoints = new EndpointStates(this.initialLimit, config.endpointConcurrency);
+  }
 
   /** Slots held for the reserve. */
   get reserve(): number {
@@ -120,7 +87,7 @@ export class SlotAccountant {
 
   /** Endpoints with deliveries held here. */
   heldEndpoints(): string[] {
-    return [...this.endpoints].filter(([, state]) => state.held > 0).map(([id]) => id);
+    return this.endpoints.held();
   }
 
   runningAt(endpointId: string): number {
@@ -212,7 +179,7 @@ export class SlotAccountant {
 
   /** The endpoint's attempt timeout (capped by the lease), known from its deliveries. */
   noteTimeout(endpointId: string, endpointTimeoutMs: number): void {
-    this.state(endpointId).timeoutMs = this.attemptTimeoutMs(endpointTimeoutMs);
+    this.endpoints.state(endpointId).timeoutMs = this.attemptTimeoutMs(endpointTimeoutMs);
   }
 
   /** An attempt's timeout: the endpoint's, cut so the attempt ends well inside its lease. */
@@ -234,7 +201,7 @@ export class SlotAccountant {
   take(appId: string, endpointId: string): void {
     this.held += 1;
     this.apps.set(appId, this.heldBy(appId) + 1);
-    this.state(endpointId).held += 1;
+    this.endpoints.state(endpointId).held += 1;
   }
 
   giveBack(appId: string, endpointId: string): void {
@@ -248,7 +215,7 @@ export class SlotAccountant {
 
   /** Attempts about to start (the gate admitted them). */
   startAttempts(endpointId: string, count: number): void {
-    if (count > 0) this.state(endpointId).running += count;
+    if (count > 0) this.endpoints.state(endpointId).running += count;
   }
 
   /**
@@ -256,32 +223,9 @@ export class SlotAccountant {
    * one it was not made after all (the gate postponed it).
    */
   attemptEnded(endpointId: string, observation?: AttemptObservation): void {
-    const state = this.state(endpointId);
+    const state = this.endpoints.state(endpointId);
     state.running = Math.max(0, state.running - 1);
-    if (observation !== undefined) this.adapt(state, observation);
-  }
-
-  private adapt(state: EndpointState, seen: AttemptObservation): void {
-    const max = this.config.endpointConcurrency;
-    const timedOut = !seen.answered && seen.durationMs >= seen.timeoutMs * TIMED_OUT_RATIO;
-    const slow =
-      state.paceMs !== undefined &&
-      seen.durationMs > Math.max(SLOW_FLOOR_MS, SLOWDOWN_FACTOR * state.paceMs);
-    if (timedOut || slow) {
-      // One halving per round: attempts that started before the last one were judged by it.
-      if (seen.startedAt >= state.decreasedAt) {
-        state.limit = Math.max(1, Math.floor(state.limit / 2));
-        state.threshold = state.limit;
-        state.decreasedAt = seen.startedAt + seen.durationMs;
-      }
-      if (slow && !timedOut) state.paceMs = 0.8 * state.paceMs! + 0.2 * seen.durationMs;
-      return;
-    }
-    if (!seen.answered) return;
-    state.paceMs =
-      state.paceMs === undefined ? seen.durationMs : 0.8 * state.paceMs + 0.2 * seen.durationMs;
-    const step = state.limit < state.threshold ? 1 : 1 / Math.floor(state.limit);
-    state.limit = Math.min(max, state.limit + step);
+    if (observation !== undefined) adaptLimit(state, observation, this.config.endpointConcurrency);
   }
 
   private get newcomerShare(): number {
@@ -297,31 +241,5 @@ export class SlotAccountant {
     const active = new Set([...this.apps.keys(), ...this.waiting, appId]);
     const shared = this.config.deliveryConcurrency - this.reserve;
     return Math.max(1, Math.floor(shared / active.size));
-  }
-
-  /** The endpoint's state, now the most recently used; the oldest idle ones are forgotten. */
-  private state(endpointId: string): EndpointState {
-    let state = this.endpoints.get(endpointId);
-    if (state !== undefined) {
-      this.endpoints.delete(endpointId);
-    } else {
-      state = {
-        held: 0,
-        running: 0,
-        limit: this.initialLimit,
-        threshold: this.config.endpointConcurrency,
-        decreasedAt: Number.NEGATIVE_INFINITY,
-        timeoutMs: MAX_TIMEOUT_MS,
-      };
-    }
-    this.endpoints.set(endpointId, state);
-    if (this.endpoints.size > ENDPOINT_MEMORY) {
-      for (const [id, candidate] of this.endpoints) {
-        if (candidate.held > 0 || candidate.running > 0) continue;
-        this.endpoints.delete(id);
-        break;
-      }
-    }
-    return state;
   }
 }

@@ -1,25 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock, idempotentMessageId, newId } from '@app/common';
+import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { matchesEventType } from '@app/contracts';
 import {
   AppRepository,
   DeliveryRepository,
   EndpointRepository,
   MessageRepository,
-  type DeliveryEntity,
-  type EndpointEntity,
   type MessageEntity,
 } from '@app/dal';
+import { groupBy } from '../group-by';
 import { IntakePacer } from '../isolation/intake-pacer';
+import { FanOut } from './fan-out';
 import type {
-  DeliverySlots,
-  IncomingMessage,
   StoreMessagesCommand,
   StoreMessagesResult,
   StoreResult,
 } from './store-messages.command';
+import { toMessage } from './to-message';
 
 /**
  * Stores a batch of incoming messages and their deliveries in a few bulk writes. Safe to run
@@ -148,124 +146,10 @@ export class StoreMessagesUseCase {
   }
 }
 
-/**
- * Turns stored messages into their deliveries, claiming for this worker those it can take a slot
- * for: the app's fair share and the endpoint's limit here (SlotAccountant). Beyond that (or while
- * an endpoint's circuit is open) a delivery is stored unclaimed, due now: the scheduler takes it
- * when there is room, here or in another notifier. A message deferred by its app's pace gets its
- * deliveries unclaimed, due then.
- */
-class FanOut {
-  /** Deliveries planned claimed, each holding a slot until handed on or given back. */
-  private readonly taken: DeliveryEntity[] = [];
-  private readonly lease: { claimToken: string; leaseUntil: Date };
-
-  constructor(
-    private readonly slots: DeliverySlots,
-    private readonly endpoints: ReadonlyMap<string, EndpointEntity>,
-    claimToken: string,
-    private readonly now: Date,
-    leaseMs: number,
-    private readonly deferred: ReadonlyMap<string, Date>,
-  ) {
-    this.lease = { claimToken, leaseUntil: new Date(now.getTime() + leaseMs) };
-  }
-
-  plan(messages: readonly MessageEntity[], { claim = true } = {}): DeliveryEntity[] {
-    return messages.flatMap((message) =>
-      message.targetEndpointIds.flatMap((endpointId) => {
-        const endpoint = this.endpoints.get(endpointId);
-        if (endpoint === undefined || endpoint.appId !== message.appId) return [];
-        const dueAt = this.deferred.get(message._id);
-        if (dueAt !== undefined)
-          return [newDelivery(message, endpoint, this.now, undefined, dueAt)];
-        const claimed =
-          claim &&
-          endpoint.circuitOpenUntil === undefined &&
-          this.slots.tryTake(message.appId, endpoint._id, endpoint.timeoutMs);
-        const delivery = newDelivery(message, endpoint, this.now, claimed ? this.lease : undefined);
-        if (claimed) this.taken.push(delivery);
-        return [delivery];
-      }),
-    );
-  }
-
-  /** Gives back the slots of every delivery planned claimed but `kept`. */
-  giveBackAllBut(kept: readonly DeliveryEntity[]): void {
-    const keep = new Set(kept);
-    for (const delivery of this.taken.splice(0)) {
-      if (!keep.has(delivery)) this.slots.giveBack(delivery.appId, delivery.endpointId);
-    }
-  }
-}
-
 /** Both writes run to the end before a failure of either is thrown (none is left in flight). */
 async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   const [first, second] = await Promise.allSettled([a, b]);
   if (first.status === 'rejected') throw first.reason;
   if (second.status === 'rejected') throw second.reason;
   return [first.value, second.value];
-}
-
-function toMessage(
-  message: IncomingMessage,
-  endpoints: readonly EndpointEntity[],
-  now: Date,
-): MessageEntity {
-  const requested = message.endpointIds === undefined ? undefined : new Set(message.endpointIds);
-  const targets = endpoints.filter(
-    (endpoint) =>
-      endpoint.enabled &&
-      (requested === undefined
-        ? matchesEventType(endpoint.eventTypes, message.eventType)
-        : requested.has(endpoint._id)),
-  );
-  return {
-    _id:
-      message.idempotencyKey !== undefined
-        ? idempotentMessageId(message.appId, message.idempotencyKey)
-        : (message.assignedId ?? message.mintedId ?? newId('msg')),
-    appId: message.appId,
-    eventType: message.eventType,
-    payload: message.payload,
-    ...(message.idempotencyKey === undefined ? {} : { idempotencyKey: message.idempotencyKey }),
-    targetEndpointIds: targets.map((endpoint) => endpoint._id),
-    status: targets.length > 0 ? 'pending' : 'no_endpoints',
-    createdAt: now,
-  };
-}
-
-function newDelivery(
-  message: MessageEntity,
-  endpoint: EndpointEntity,
-  now: Date,
-  claim: { claimToken: string; leaseUntil: Date } | undefined,
-  dueAt: Date = now,
-): DeliveryEntity {
-  return {
-    _id: newId('dlv'),
-    appId: message.appId,
-    messageId: message._id,
-    endpointId: endpoint._id,
-    channel: endpoint.channel,
-    status: 'pending',
-    attemptCount: 0,
-    nextAttemptAt: claim?.leaseUntil ?? dueAt,
-    lastAttemptAt: null,
-    lastError: null,
-    deliveredAt: null,
-    claimToken: claim?.claimToken ?? null,
-    createdAt: now,
-    updatedAt: now,
-  };
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(key(item));
-    if (group === undefined) groups.set(key(item), [item]);
-    else group.push(item);
-  }
-  return groups;
 }

@@ -4,7 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { DeliveryRepository, MAX_APPS_PER_CLAIM, type DeliveryEntity } from '@app/dal';
-import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
+import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import { SlotAccountant } from '../isolation/slot-accountant';
 
 const MAX_CLAIM_BATCH = 500;
@@ -54,6 +54,12 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     this.dispatcher.onSlotsFreed((endpointId) => this.onSlotsFreed(endpointId));
   }
 
+  /**
+   * The dispatcher's SlotsFreedListener: an attempt to `endpointId` ended, or (without one)
+   * deliveries were handed back or outcomes written. Claims again, without waiting for the
+   * interval, when an endpoint it left due has half its room free, or when a backlog waits and
+   * `minClaim` slots are free.
+   */
   private onSlotsFreed(endpointId: string | undefined): void {
     if (this.running || this.stopped) return;
     if (endpointId !== undefined && this.leftBehind.has(endpointId)) {

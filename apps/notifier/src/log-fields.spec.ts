@@ -1,5 +1,5 @@
 import { outcomeLogFields } from './log-fields';
-import type { PlannedOutcome } from './plan-outcome';
+import type { PlannedOutcome } from './record-outcomes/plan-outcome';
 
 const AT = new Date('2026-11-26T08:00:00.000Z');
 const ids = { deliveryId: 'dlv_1', messageId: 'msg_1', endpointId: 'ep_1' };

@@ -9,12 +9,13 @@ import type {
   MessageRepository,
 } from '@app/dal';
 import type { EndpointGate } from '../isolation/endpoint-gate';
+import { AttemptRunner } from './attempt-runner';
 import type { AttemptStarts, Poisoned } from './attempt-starts';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import { MapChannelRegistry } from './channel-registry';
 import { DeliveryDispatcher } from './delivery-dispatcher';
-import type { OutcomeWriter } from './outcome-writer';
-import type { PlannedOutcome } from './plan-outcome';
+import type { OutcomeWriter } from '../record-outcomes/outcome-writer';
+import type { PlannedOutcome } from '../record-outcomes/plan-outcome';
 
 const CONCURRENCY = 2;
 const T0 = new Date('2026-11-26T08:00:00.000Z');
@@ -137,13 +138,19 @@ function setup(poisoned = new Map<string, Poisoned>()) {
       return Promise.resolve(poisoned);
     },
   };
-  const dispatcher = new DeliveryDispatcher(
+  const clock = new SystemClock();
+  const runner = new AttemptRunner(
     new MapChannelRegistry(new Map([['webhook', channel]])),
+    clock,
+    config,
+    slots,
+  );
+  const dispatcher = new DeliveryDispatcher(
+    runner,
     {} as EndpointRepository,
     {} as MessageRepository,
     writer as unknown as OutcomeWriter,
-    new SystemClock(),
-    config,
+    clock,
     gate as unknown as EndpointGate,
     attemptStarts as unknown as AttemptStarts,
     slots,

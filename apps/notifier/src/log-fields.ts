@@ -1,6 +1,6 @@
 import { batchIds } from '@app/common';
 import type { AttemptEntity, DeliveryEntity } from '@app/dal';
-import type { PlannedOutcome } from './plan-outcome';
+import type { PlannedOutcome } from './record-outcomes/plan-outcome';
 
 /** What the lines about one outcome carry: whose it is and what became of the delivery. */
 export interface OutcomeLogFields {

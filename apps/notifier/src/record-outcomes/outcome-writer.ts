@@ -9,7 +9,7 @@ import {
 } from '@app/dal';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
 import { FallbackDeliveries } from './fallback-deliveries';
-import { outcomeBatchFields, outcomeLogFields } from './log-fields';
+import { outcomeBatchFields, outcomeLogFields } from '../log-fields';
 import { recordOutcomeMetrics } from './outcome-metrics';
 import type { PlannedOutcome } from './plan-outcome';
 

@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AttemptResult } from '@app/channels';
+import { Clock } from '@app/common';
+import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
+import type { DeliveryEntity, EndpointEntity, MessageEntity } from '@app/dal';
+import { SlotAccountant } from '../isolation/slot-accountant';
+import {
+  planOutcome,
+  planPoison,
+  planSettlement,
+  type PlannedOutcome,
+} from '../record-outcomes/plan-outcome';
+import type { Poisoned } from './attempt-starts';
+import { attemptJob } from './attempt-job';
+import { ChannelRegistry } from './channel-registry';
+
+/**
+ * One attempt of one delivery, admitted and marked started: through its endpoint's channel, and
+ * planned into an outcome (what to write, record-outcomes/plan-outcome). A poisoned delivery, or
+ * one whose endpoint is gone or disabled, is settled without a call.
+ */
+@Injectable()
+export class AttemptRunner {
+  constructor(
+    private readonly channels: ChannelRegistry,
+    private readonly clock: Clock,
+    @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
+    private readonly slots: SlotAccountant,
+  ) {}
+
+  async attempt(
+    delivery: DeliveryEntity,
+    endpoint: EndpointEntity | undefined,
+    message: MessageEntity | undefined,
+    poisoned: Poisoned | undefined,
+  ): Promise<{ outcome: PlannedOutcome; result?: AttemptResult }> {
+    const now = this.clock.now();
+    if (poisoned !== undefined) {
+      return { outcome: planPoison(delivery, poisoned.reason, poisoned.lastStartedAt, now) };
+    }
+    if (endpoint === undefined || message === undefined) {
+      return { outcome: planSettlement(delivery, 'cancelled', 'the endpoint was deleted', now) };
+    }
+    if (!endpoint.enabled) {
+      const reason = `the endpoint is disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ''}`;
+      return { outcome: planSettlement(delivery, 'failed', reason, now) };
+    }
+    const channel = this.channels.get(endpoint.channel);
+    const startedAt = now;
+    const result =
+      channel === undefined
+        ? {
+            outcome: 'permanent' as const,
+            durationMs: 0,
+            error: `the ${endpoint.channel} channel is not available`,
+          }
+        : await channel.send(
+            attemptJob(message, endpoint, now, this.slots.attemptTimeoutMs(endpoint.timeoutMs)),
+          );
+    const outcome = planOutcome({
+      delivery,
+      schedule: endpoint.retrySchedule ?? this.config.retrySchedule,
+      result,
+      startedAt,
+      now: this.clock.now(),
+      random: Math.random,
+    });
+    return { outcome, result };
+  }
+}

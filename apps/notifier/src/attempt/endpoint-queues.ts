@@ -1,0 +1,96 @@
+import type { Clock } from '@app/common';
+import type { DeliveryEntity, EndpointEntity, MessageEntity } from '@app/dal';
+import type { EndpointGate } from '../isolation/endpoint-gate';
+import { LEASE_MARGIN_MS, type SlotAccountant } from '../isolation/slot-accountant';
+
+/** A claimed delivery on its way to an attempt, with what the attempt needs. */
+export interface Waiting {
+  delivery: DeliveryEntity;
+  claimToken: string;
+  endpoint: EndpointEntity | undefined;
+  message: MessageEntity | undefined;
+}
+
+/**
+ * Per endpoint, the claimed deliveries waiting in this notifier for the endpoint to have room,
+ * oldest claim first. Rather than hand back what a busy endpoint cannot take yet, a few rounds of
+ * it wait here and start the moment an attempt to that endpoint ends: a busy endpoint keeps all
+ * its attempt slots busy without a claim per slot. Only as many wait as can start within their
+ * lease even if every attempt before them takes its whole timeout (SlotAccountant.allowanceFor);
+ * memory stays bounded by DELIVERY_CONCURRENCY.
+ */
+export class EndpointQueues {
+  private readonly waiting = new Map<string, Waiting[]>();
+
+  constructor(
+    private readonly slots: SlotAccountant,
+    private readonly gate: EndpointGate,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Endpoints with deliveries waiting. */
+  endpointIds(): string[] {
+    return [...this.waiting.keys()];
+  }
+
+  /** Queues the items that must wait for their endpoint; returns those to start now. */
+  queueOrStart(items: readonly Waiting[]): Waiting[] {
+    const now: Waiting[] = [];
+    const startingNow = new Map<string, number>();
+    for (const item of items) {
+      const id = item.delivery.endpointId;
+      if (item.endpoint !== undefined) {
+        this.slots.noteTimeout(id, item.endpoint.timeoutMs);
+      }
+      const starting = startingNow.get(id) ?? 0;
+      const active = this.slots.runningAt(id) + starting;
+      const queue = this.waiting.get(id) ?? [];
+      // Behind others already waiting, or over the endpoint's limit while some of it runs: wait
+      // here. Otherwise the gate decides (and postpones what it does not admit).
+      const wait =
+        active > 0 &&
+        (queue.length > 0 || starting >= this.gate.roomFor(id)) &&
+        active + queue.length < this.slots.allowanceFor(id);
+      if (wait) {
+        queue.push(item);
+        this.waiting.set(id, queue);
+      } else {
+        now.push(item);
+        startingNow.set(id, starting + 1);
+      }
+    }
+    return now;
+  }
+
+  /**
+   * Takes what may start of the endpoint's queue now, as far as the gate has room. When it has
+   * none and nothing of the endpoint runs (its circuit opened, its rate limit is spent), or with
+   * `all`, everything goes, for the gate to postpone what it does not admit. `late`: taken, but
+   * too late to start within their lease.
+   */
+  next(endpointId: string, all = false): { inTime: Waiting[]; late: DeliveryEntity[] } {
+    const queue = this.waiting.get(endpointId);
+    if (queue === undefined) return { inTime: [], late: [] };
+    let room = all ? queue.length : this.gate.roomFor(endpointId);
+    if (room === 0) {
+      if (this.slots.runningAt(endpointId) > 0) return { inTime: [], late: [] };
+      room = queue.length;
+    }
+    // Beyond what may wait now (the endpoint slowed down), the rest goes to the gate at once,
+    // which postpones what it cannot admit.
+    const waitable = Math.max(
+      0,
+      this.slots.allowanceFor(endpointId) - this.slots.runningAt(endpointId) - room,
+    );
+    const next = queue.splice(0, Math.max(room, queue.length - waitable));
+    if (queue.length === 0) this.waiting.delete(endpointId);
+    const nowMs = this.clock.now().getTime();
+    const timeoutMs = this.slots.timeoutFor(endpointId);
+    const inTime = next.filter((item) => {
+      const leaseUntil = item.delivery.nextAttemptAt?.getTime() ?? 0;
+      return leaseUntil - nowMs >= timeoutMs + LEASE_MARGIN_MS;
+    });
+    const late = next.filter((item) => !inTime.includes(item)).map((item) => item.delivery);
+    return { inTime, late };
+  }
+}

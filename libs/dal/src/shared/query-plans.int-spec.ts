@@ -219,25 +219,25 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     [
       'endpoints.recordHealth',
       () =>
-        repo.endpoints.recordHealth([{ endpointId: 'ep_0', at: at(1), succeeded: false }], {
-          writer: 'w_plan',
-          batch: 1,
-        }),
-    ],
-    [
-      'circuits.afterFailures',
-      () =>
-        repo.circuits.afterFailures(
-          ['ep_0'],
-          {
-            openAfterFailures: 1,
-            cooldownMs: 1,
-            maxCooldownMs: 10,
-            disableAfterFailures: 100,
-            disableAfterMs: 1_000_000,
-          },
-          at(100),
+        repo.endpoints.recordHealth(
+          [
+            {
+              endpointId: 'ep_0',
+              lastFailureAt: at(1),
+              streak: { kind: 'extended', failures: 1, from: at(1) },
+              closeCircuit: false,
+            },
+          ],
+          { writer: 'w_plan', batch: 1 },
         ),
+    ],
+    ['circuits.findStates', () => repo.circuits.findStates(['ep_0'])],
+    [
+      'circuits.write',
+      () =>
+        repo.circuits.write([
+          { kind: 'open', endpointId: 'ep_0', until: at(101), openings: 1, seen: {} },
+        ]),
     ],
     ['circuits.acquireProbe', () => repo.circuits.acquireProbe('ep_0', at(200), at(300))],
     ['rateLimits.take', () => repo.rateLimits.take('ep_0', 10, 2, at(0))],

@@ -18,7 +18,7 @@ import {
   HEADER_ORIGINAL_SIZE,
   INTAKE_QUEUE,
 } from '@app/contracts';
-import { RefusedDeadLetterRepository } from '@app/dal';
+import { isPermanentStoreError, RefusedDeadLetterRepository } from '@app/dal';
 import { AmqpConnection, ConfirmPublisher, PublishError, QueueConsumer } from '@app/messaging';
 import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
 import { deliveryBatchFields } from '../deliver/log-fields';
@@ -30,7 +30,6 @@ import type {
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { BrokerUserBinding } from './broker-user-binding';
 import { assignedMessageId, parseIntakeMessage } from './parse-intake-message';
-import { isPermanentStoreError } from './store-errors';
 
 interface Received {
   message: ConsumeMessage;

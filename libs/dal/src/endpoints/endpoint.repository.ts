@@ -27,6 +27,30 @@ export interface EndpointHealthUpdate {
   closeCircuit: boolean;
 }
 
+/** What an app changes on its endpoint: a field given is set, an optional one given as null removed. */
+export type EndpointSettingsChange = Partial<
+  Pick<EndpointEntity, 'url' | 'to' | 'eventTypes' | 'timeoutMs' | 'headers' | 'enabled'>
+> & {
+  [
+    K in
+      | 'retrySchedule'
+      | 'successBody'
+      | 'rateLimitPerSecond'
+      | 'template'
+      | 'fallbackEndpointId'
+      | 'description'
+  ]?: EndpointEntity[K] | null;
+};
+
+/** The health an endpoint starts over with: no failure streak, no circuit, no reason to be off. */
+const FRESH_HEALTH_UNSET = {
+  disabledReason: '',
+  failingSince: '',
+  circuitOpenUntil: '',
+  circuitOpenings: '',
+  circuitProbing: '',
+} as const;
+
 /**
  * How many outcome writers' last batches an endpoint remembers. A writer's mark is dropped only
  * after this many other writers have written the endpoint's health since: far more notifier
@@ -101,7 +125,38 @@ export class EndpointRepository {
       .then(this.openMany);
   }
 
-  update(
+  /**
+   * Applies an app's change of settings at `now`; with `freshHealth`, the endpoint also starts its
+   * health over (no failure streak, no circuit, no disabled reason). Null when there is no such
+   * endpoint.
+   */
+  updateSettings(
+    appId: string,
+    id: string,
+    change: EndpointSettingsChange,
+    { now, freshHealth }: { now: Date; freshHealth: boolean },
+  ): Promise<EndpointEntity | null> {
+    const $set: Record<string, unknown> = { updatedAt: now };
+    const $unset: Record<string, ''> = freshHealth ? { ...FRESH_HEALTH_UNSET } : {};
+    for (const [field, value] of Object.entries(change)) {
+      if (value === null) $unset[field] = '';
+      else if (value !== undefined) $set[field] = value;
+    }
+    if (freshHealth) $set.consecutiveFailures = 0;
+    return this.updateOne(appId, id, { $set, $unset });
+  }
+
+  /** A new inbox credential: the previous one stops working at once. Null when there is no such endpoint. */
+  replaceRecipientToken(
+    appId: string,
+    id: string,
+    recipientTokenHash: string,
+    now: Date,
+  ): Promise<EndpointEntity | null> {
+    return this.updateOne(appId, id, { $set: { recipientTokenHash, updatedAt: now } });
+  }
+
+  private updateOne(
     appId: string,
     id: string,
     update: UpdateQuery<EndpointEntity>,

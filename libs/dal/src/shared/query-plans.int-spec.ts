@@ -207,7 +207,20 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ['endpoints.list', () => repo.endpoints.list(APP, { limit: 50 })],
     ['endpoints.findByApps', () => repo.endpoints.findByApps([APP])],
     ['endpoints.findByIds', () => repo.endpoints.findByIds(['ep_0', 'ep_1'])],
-    ['endpoints.update', () => repo.endpoints.update(APP, 'ep_2', { description: 'x' })],
+    [
+      'endpoints.updateSettings',
+      () =>
+        repo.endpoints.updateSettings(
+          APP,
+          'ep_2',
+          { description: 'x' },
+          { now: at(1), freshHealth: true },
+        ),
+    ],
+    [
+      'endpoints.replaceRecipientToken',
+      () => repo.endpoints.replaceRecipientToken(APP, 'ep_2', 'token_2b', at(1)),
+    ],
     [
       'endpoints.replaceSecrets',
       () =>
@@ -345,7 +358,11 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ],
     [
       'deliveries.reschedule a message',
-      () => repo.deliveries.reschedule({ appId: APP, messageId: 'msg_4' }, at(2_000)),
+      () => repo.deliveries.reschedule(APP, { messageId: 'msg_4' }, at(2_000)),
+    ],
+    [
+      'deliveries.reschedule a delivery',
+      () => repo.deliveries.reschedule(APP, { deliveryId: 'dlv_5_0' }, at(2_000)),
     ],
     [
       'deliveries.findMessageStatusStale',
@@ -379,7 +396,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ['endpoints.delete', () => repo.endpoints.delete(APP, 'ep_2')],
     ['apps.findById', () => repo.apps.findById(APP)],
     ['apps.findQuotas', () => repo.apps.findQuotas([APP])],
-    ['apps.update', () => repo.apps.update(APP, { $set: { 'quotas.endpoints': 5 } })],
+    ['apps.updateSettings', () => repo.apps.updateSettings(APP, { quotas: { endpoints: 5 } })],
     ['endpoints.countOfApp', () => repo.endpoints.countOfApp(APP)],
     [
       'endpoints.countOfAppBefore',

@@ -385,7 +385,9 @@ export class DeliveryDispatcher implements DeliverySlots {
   private async lookUp(deliveries: readonly DeliveryEntity[]): Promise<Preloaded> {
     const [endpoints, messages] = await Promise.all([
       this.endpoints.findByIds(unique(deliveries.map((d) => d.endpointId))).then(byId),
-      this.messages.findByIds(unique(deliveries.map((d) => d.messageId))).then(byId),
+      this.messages
+        .findByIds(deliveries.map((d) => ({ appId: d.appId, id: d.messageId })))
+        .then(byId),
     ]);
     return { endpoints, messages };
   }

@@ -256,7 +256,22 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ['rateLimits.take', () => repo.rateLimits.take('ep_0', 10, 2, at(0))],
     ['messages.findById', () => repo.messages.findById(APP, 'msg_1')],
     ['messages.findManyOfApp', () => repo.messages.findManyOfApp(APP, ['msg_1', 'msg_2'])],
-    ['messages.findByIds', () => repo.messages.findByIds(['msg_1', 'msg_2'])],
+    [
+      'messages.findByIds',
+      () =>
+        repo.messages.findByIds([
+          { appId: APP, id: 'msg_1' },
+          { appId: APP, id: 'msg_2' },
+        ]),
+    ],
+    [
+      'messages.findByIds of two apps',
+      () =>
+        repo.messages.findByIds([
+          { appId: APP, id: 'msg_1' },
+          { appId: 'app_other', id: 'msg_2' },
+        ]),
+    ],
     [
       'messages.findByIdempotencyKeys',
       () => repo.messages.findByIdempotencyKeys([{ appId: APP, idempotencyKey: 'key_3' }]),
@@ -276,7 +291,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       'messages.addTargets',
       () => repo.messages.addTargets([{ messageId: 'msg_1', endpointId: 'ep_2' }]),
     ],
-    ['messages.refreshStatus', () => repo.messages.refreshStatus(['msg_1', 'msg_2'])],
+    ['messages.refreshStatus', () => repo.messages.refreshStatus(APP, ['msg_1', 'msg_2'])],
     ['deliveries.findByMessage', () => repo.deliveries.findByMessage(APP, 'msg_1')],
     ['deliveries.findById', () => repo.deliveries.findById(APP, 'dlv_1_0')],
     ['deliveries.findFailed', () => repo.deliveries.findFailed(['dlv_2_0', 'dlv_3_0'])],
@@ -415,7 +430,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
           .model('Delivery')
           .updateMany({ messageId: { $in: ended } }, { status: 'succeeded' });
         await repo.retention.removeEnded(at(3_600_000), 100);
-        expect(await repo.messages.findByIds(ended)).toEqual([]);
+        expect(await repo.messages.findByIds(ended.map((id) => ({ appId: APP, id })))).toEqual([]);
       },
     ],
   ];

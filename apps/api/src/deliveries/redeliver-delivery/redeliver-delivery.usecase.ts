@@ -17,7 +17,7 @@ export class RedeliverDeliveryUseCase {
     const delivery = await this.deliveries.findById(appId, deliveryId);
     if (delivery === null) throw AppError.notFound('Delivery', deliveryId);
     await this.deliveries.reschedule(appId, { deliveryId }, this.clock.now());
-    await this.messages.refreshStatus([delivery.messageId]);
+    await this.messages.refreshStatus(appId, [delivery.messageId]);
     const rescheduled = await this.deliveries.findById(appId, deliveryId);
     return presentDelivery(rescheduled ?? delivery);
   }

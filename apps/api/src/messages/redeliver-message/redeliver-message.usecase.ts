@@ -18,7 +18,7 @@ export class RedeliverMessageUseCase {
       throw AppError.notFound('Message', messageId);
     }
     const count = await this.deliveries.reschedule(appId, { messageId }, this.clock.now());
-    if (count > 0) await this.messages.refreshStatus([messageId]);
+    if (count > 0) await this.messages.refreshStatus(appId, [messageId]);
     return { deliveries: count };
   }
 }

@@ -18,6 +18,7 @@ export * from './messages/message.repository';
 export * from './rate-limits/rate-limit.repository';
 export * from './retention/retention.repository';
 export * from './shared/cursor';
+export { isDatabaseUnreachable, isPermanentStoreError } from './shared/mongo-errors';
 export * from './shared/tenant';
 export * from './connection';
 export * from './shared/server-clock';

@@ -41,6 +41,7 @@ import { PublishMessageUseCase } from './messages/publish-message/publish-messag
 import { RedeliverMessageUseCase } from './messages/redeliver-message/redeliver-message.usecase';
 import { BacklogSource } from './metrics/backlog-source';
 import { MetricsController } from './metrics/metrics.controller';
+import { appErrorOfDal } from './shared/dal-errors';
 
 export type ApiModuleConfig = ApiConfig & {
   mongodbUri: string;
@@ -76,7 +77,7 @@ export class ApiModule {
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: Clock, useClass: SystemClock },
-        { provide: APP_FILTER, useClass: AppErrorFilter },
+        { provide: APP_FILTER, useValue: new AppErrorFilter(appErrorOfDal) },
         AuthGuard,
         AuthFailureLimiter,
         TargetPolicy,

@@ -7,6 +7,7 @@ import { endpointSchema } from './endpoints/endpoint.schema';
 import { inboxSequenceSchema } from './inbox/inbox-sequence.schema';
 import { messageSchema } from './messages/message.schema';
 import { rateWindowSchema } from './rate-limits/rate-window.schema';
+import { isNamespaceExists } from './shared/mongo-errors';
 
 /** Every collection of the platform: model name, schema, collection name. */
 const MODELS = [
@@ -53,5 +54,5 @@ export async function openConnection(
 
 /** Another process created the collection first: fine. */
 function ignoreNamespaceExists(error: unknown): void {
-  if ((error as { codeName?: string }).codeName !== 'NamespaceExists') throw error;
+  if (!isNamespaceExists(error)) throw error;
 }

@@ -19,6 +19,7 @@ export * from './messages/message.repository';
 export * from './rate-limits/rate-limit.repository';
 export * from './retention/retention.repository';
 export * from './shared/cursor';
+export { isDatabaseUnreachable, isPermanentStoreError } from './shared/mongo-errors';
 export * from './shared/tenant';
 export * from './ensure-mongo';
 export * from './connection';

@@ -20,7 +20,9 @@ export async function lookUp(
 ): Promise<Preloaded> {
   const [endpoints, messages] = await Promise.all([
     endpointRepository.findByIds(unique(deliveries.map((d) => d.endpointId))).then(byId),
-    messageRepository.findByIds(unique(deliveries.map((d) => d.messageId))).then(byId),
+    messageRepository
+      .findByIds(deliveries.map((d) => ({ appId: d.appId, id: d.messageId })))
+      .then(byId),
   ]);
   return { endpoints, messages };
 }

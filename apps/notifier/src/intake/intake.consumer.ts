@@ -15,7 +15,7 @@ import { BrokerUserBinding } from './broker-user-binding';
 import { DeadLetters } from './dead-letters';
 import { parseIntakeMessage } from './parse-intake-message';
 import { ack, propertiesOf, type Received } from './received';
-import { isPermanentStoreError } from './store-errors';
+import { isPermanentStoreError } from '@app/dal';
 
 const MAX_STORE_BACKOFF_MS = 10_000;
 /** A message MongoDB refuses on its own is dead-lettered after this many tries. */

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { circuitTransitions, Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DeliveryRepository, EndpointCircuitRepository, type EndpointHealthChange } from '@app/dal';
+import { DeliveryRepository, EndpointCircuitRepository } from '@app/dal';
+import { planCircuit, type CircuitTransition, type EndpointHealthChange } from './circuit-rules';
 import { spreadFor } from './endpoint-admission';
 
 /**
  * Runs after a batch of outcomes (and the endpoints' health) is written: an endpoint whose latest
- * attempt failed may have to open its circuit or be disabled (EndpointCircuitRepository). When a
+ * attempt failed may have to open its circuit or be disabled (planCircuit). When a
  * circuit opens, the endpoint's due deliveries are moved past the cool-down at once, so no
  * notifier claims them only to postpone them. Each transition is logged and counted
  * (notify_endpoint_circuit_transitions_total); a disabled endpoint keeps the reason.
@@ -28,12 +29,7 @@ export class CircuitBreaker {
     if (failing.length === 0) return;
     const now = this.clock.now();
     try {
-      const transitions = await this.circuits.afterFailures(
-        failing,
-        this.config.circuitBreaker,
-        now,
-      );
-      for (const transition of transitions) {
+      for (const transition of await this.changeCircuits(failing, now)) {
         circuitTransitions.inc({ transition: transition.kind });
         if (transition.kind === 'disabled') {
           this.logger.warn(
@@ -58,6 +54,19 @@ export class CircuitBreaker {
         `updating endpoint circuits failed (retried with the next failure): ${String(error)}`,
       );
     }
+  }
+
+  /** One read, and one write when anything changes. Returns what changed. */
+  private async changeCircuits(
+    endpointIds: readonly string[],
+    now: Date,
+  ): Promise<CircuitTransition[]> {
+    const states = await this.circuits.findStates(endpointIds);
+    const changes = states.flatMap(
+      (state) => planCircuit(state, this.config.circuitBreaker, now) ?? [],
+    );
+    const written = new Set(await this.circuits.write(changes.map((change) => change.write)));
+    return changes.filter((change) => written.has(change.write)).map((c) => c.transition);
   }
 }
 

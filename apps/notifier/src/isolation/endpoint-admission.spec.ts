@@ -1,4 +1,5 @@
-import type { EndpointEntity, EndpointHealthChange } from '@app/dal';
+import type { EndpointEntity } from '@app/dal';
+import type { EndpointHealthChange } from './circuit-rules';
 import { endpointsEndingInFailure } from './circuit-breaker';
 import { circuitOf, rateLimitedDueTimes, spreadFor } from './endpoint-admission';
 

@@ -8,6 +8,7 @@ import {
   MessageRepository,
 } from '@app/dal';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
+import { healthUpdates } from '../isolation/circuit-rules';
 import { FallbackDeliveries } from './fallback-deliveries';
 import { outcomeBatchFields, outcomeLogFields } from '../log-fields';
 import { recordOutcomeMetrics } from './outcome-metrics';
@@ -175,10 +176,10 @@ export class OutcomeWriter implements OnApplicationShutdown {
           update: outcome.update,
         })),
       ),
-      this.endpoints.recordHealth(
-        batch.flatMap((outcome) => outcome.health ?? []),
-        { writer: this.writerId, batch: number },
-      ),
+      this.endpoints.recordHealth(healthUpdates(batch.flatMap((outcome) => outcome.health ?? [])), {
+        writer: this.writerId,
+        batch: number,
+      }),
     ]);
     // After the health it reads: open or disable the circuits of endpoints failing hard.
     await this.circuit.afterOutcomes(batch.flatMap((outcome) => outcome.health ?? []));

@@ -1,7 +1,8 @@
 import type { AttemptResult } from '@app/channels';
 import { newId } from '@app/common';
-import type { AttemptEntity, DeliveryEntity, DeliveryUpdate, EndpointHealthChange } from '@app/dal';
+import type { AttemptEntity, DeliveryEntity, DeliveryUpdate } from '@app/dal';
 import { planRetry } from '@app/retry-policy';
+import type { EndpointHealthChange } from '../isolation/circuit-rules';
 
 export interface OutcomeInput {
   delivery: DeliveryEntity;

@@ -129,13 +129,17 @@ export class StoreMessagesUseCase {
     results: StoreResult[],
   ): Promise<MessageEntity[]> {
     if (duplicateIds.size === 0) return [];
+    const duplicates = docs.filter((candidate) => duplicateIds.has(candidate._id));
+    // Not found among the app's own: the id is another app's.
     const stored = new Map(
-      (await this.messages.findByIds([...duplicateIds])).map((m) => [m._id, m]),
+      (
+        await this.messages.findByIds(duplicates.map((doc) => ({ appId: doc.appId, id: doc._id })))
+      ).map((m) => [m._id, m]),
     );
     const sameApp: MessageEntity[] = [];
-    for (const doc of docs.filter((candidate) => duplicateIds.has(candidate._id))) {
+    for (const doc of duplicates) {
       const existing = stored.get(doc._id);
-      if (existing?.appId === doc.appId) {
+      if (existing !== undefined) {
         sameApp.push(existing);
         continue;
       }

@@ -64,11 +64,17 @@ function fromHttpException(exception: HttpException): { status: number; body: Er
   };
 }
 
+/** Turns another layer's error (say the DAL's) into an AppError; undefined for any other. */
+export type ToAppError = (exception: unknown) => AppError | undefined;
+
 @Catch()
 export class AppErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(AppErrorFilter.name);
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  constructor(private readonly toAppError: ToAppError) {}
+
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    const exception = this.toAppError(thrown) ?? thrown;
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = this.translate(exception);
     if (status >= 500 && status !== 503) this.logger.error(exception);
@@ -88,13 +94,6 @@ export class AppErrorFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof HttpException) return fromHttpException(exception);
-    if (isDatabaseUnreachable(exception)) {
-      const error = AppError.unavailable('MongoDB', 'the database cannot be reached');
-      return {
-        status: HttpStatus.SERVICE_UNAVAILABLE,
-        body: { error: { code: error.code, message: error.message, details: [] } },
-      };
-    }
     if (isBodyParserError(exception)) {
       return fromHttpException(new HttpException(exception.message, exception.status));
     }
@@ -105,21 +104,6 @@ export class AppErrorFilter implements ExceptionFilter {
       },
     };
   }
-}
-
-/** The driver's errors for "no server to talk to", as opposed to a bad query (a bug). */
-const UNREACHABLE_DATABASE_ERRORS = new Set([
-  'MongoServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'PoolClearedOnNetworkError',
-  'MongoPoolClearedError',
-]);
-
-function isDatabaseUnreachable(value: unknown): boolean {
-  return value instanceof Error && UNREACHABLE_DATABASE_ERRORS.has(value.name);
 }
 
 function isBodyParserError(value: unknown): value is { status: number; message: string } {

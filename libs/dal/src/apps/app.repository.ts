@@ -1,7 +1,15 @@
-import type { Model, UpdateQuery } from 'mongoose';
+import type { AppQuotas } from '@app/contracts';
+import type { Model } from 'mongoose';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import type { PageRequest } from '../shared/tenant';
 import type { AppEntity } from './app.entity';
+
+/** What an admin changes on an app: a setting given is set, one given as null goes back to the default. */
+export interface AppSettingsChange {
+  /** Null: every quota back to the environment's default. */
+  quotas?: { [K in keyof AppQuotas]?: AppQuotas[K] | null } | null;
+  brokerUser?: string | null;
+}
 
 export class AppRepository {
   constructor(private readonly model: Model<AppEntity>) {}
@@ -23,9 +31,22 @@ export class AppRepository {
     return new Map(found.map((app) => [app._id, app.quotas]));
   }
 
-  /** Null when there is no such app. */
-  update(id: string, update: UpdateQuery<AppEntity>): Promise<AppEntity | null> {
-    return this.model.findByIdAndUpdate(id, update, { new: true }).lean<AppEntity>().exec();
+  /** Applies an admin's change of the app's settings (the app as it is when nothing changes). Null when there is no such app. */
+  updateSettings(id: string, change: AppSettingsChange): Promise<AppEntity | null> {
+    const $set: Record<string, unknown> = {};
+    const $unset: Record<string, ''> = {};
+    if (change.quotas === null) $unset.quotas = '';
+    for (const [name, value] of Object.entries(change.quotas ?? {})) {
+      if (value === null) $unset[`quotas.${name}`] = '';
+      else if (value !== undefined) $set[`quotas.${name}`] = value;
+    }
+    if (change.brokerUser === null) $unset.brokerUser = '';
+    else if (change.brokerUser !== undefined) $set.brokerUser = change.brokerUser;
+    if (Object.keys($set).length + Object.keys($unset).length === 0) return this.findById(id);
+    return this.model
+      .findByIdAndUpdate(id, { $set, $unset }, { new: true })
+      .lean<AppEntity>()
+      .exec();
   }
 
   /** The app whose current key, or whose previous key still in its grace period at `now`, this is. */

@@ -91,7 +91,7 @@ describe('attempt start markers (real MongoDB)', () => {
       abandonedAttempts: 1,
       claimToken: null,
     });
-    await repository.reschedule({ appId: 'app_1', _id: 'a' }, at(20_000));
+    await repository.reschedule('app_1', { deliveryId: 'a' }, at(20_000));
     expect(await find('a')).toMatchObject({ attemptStartedAt: null, abandonedAttempts: 0 });
   });
 

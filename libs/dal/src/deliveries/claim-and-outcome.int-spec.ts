@@ -210,11 +210,31 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
       { ...delivery('e', 0, 'm3'), status: 'failed' },
       { ...delivery('f', 0, 'm3'), status: 'pending' },
     ]);
-    await new MessageRepository(messages, deliveries).refreshStatus(['m1', 'm2', 'm3', 'm4']);
-    const statuses = Object.fromEntries(
-      (await messages.find().lean()).map((m) => [m._id, m.status]),
-    );
+    const repository = new MessageRepository(messages, deliveries);
+    const statuses = async () =>
+      Object.fromEntries((await messages.find().lean()).map((m) => [m._id, m.status]));
+    // Another app's refresh does not reach them.
+    await repository.refreshStatus('app_2', ['m1', 'm2', 'm3', 'm4']);
+    expect(await statuses()).toEqual({
+      m1: 'pending',
+      m2: 'pending',
+      m3: 'pending',
+      m4: 'pending',
+    });
+    await repository.refreshStatus('app_1', ['m1', 'm2', 'm3', 'm4']);
     // m4 has no delivery (yet): it keeps its status.
-    expect(statuses).toEqual({ m1: 'delivered', m2: 'failed', m3: 'pending', m4: 'pending' });
+    expect(await statuses()).toEqual({
+      m1: 'delivered',
+      m2: 'failed',
+      m3: 'pending',
+      m4: 'pending',
+    });
+    // A look-up by id finds each message only for its own app.
+    const found = await repository.findByIds([
+      { appId: 'app_1', id: 'm1' },
+      { appId: 'app_2', id: 'm2' },
+      { appId: 'app_1', id: 'm3' },
+    ]);
+    expect(found.map((m) => m._id).sort()).toEqual(['m1', 'm3']);
   });
 });

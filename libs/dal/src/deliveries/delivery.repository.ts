@@ -425,8 +425,19 @@ export class DeliveryRepository {
     return this.model.findOne({ _id: id, appId }).lean<DeliveryEntity>().exec();
   }
 
-  /** Redelivery: every matching delivery, whatever its status, starts a fresh schedule now. */
-  async reschedule(filter: AppScoped<DeliveryEntity>, now: Date): Promise<number> {
+  /**
+   * Redelivery: the delivery, or every delivery of the message, whatever its status, starts a
+   * fresh schedule now. Returns how many.
+   */
+  async reschedule(
+    appId: string,
+    target: { deliveryId: string } | { messageId: string },
+    now: Date,
+  ): Promise<number> {
+    const filter: AppScoped<DeliveryEntity> =
+      'deliveryId' in target
+        ? { appId, _id: target.deliveryId }
+        : { appId, messageId: target.messageId };
     const result = await this.model.updateMany(filter, freshScheduleUpdate(now)).exec();
     return result.matchedCount;
   }

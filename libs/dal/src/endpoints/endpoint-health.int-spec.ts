@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { openConnection } from '../connection';
 import type { EndpointEntity } from './endpoint.entity';
-import { EndpointRepository, type EndpointHealthChange } from './endpoint.repository';
+import { EndpointRepository, type EndpointHealthUpdate } from './endpoint.repository';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
-const failed = (ms: number): EndpointHealthChange => ({
+/** `count` failures, the first at `from` ms and the last at `to`. */
+const failed = (from: number, to = from, count = 1): EndpointHealthUpdate => ({
   endpointId: 'ep_1',
-  at: at(ms),
-  succeeded: false,
+  lastFailureAt: at(to),
+  streak: { kind: 'extended', failures: count, from: at(from) },
+  closeCircuit: false,
 });
 
 describe('recording endpoint health (real MongoDB)', () => {
@@ -43,7 +45,7 @@ describe('recording endpoint health (real MongoDB)', () => {
   const stored = () => endpoints.findById('ep_1').lean<EndpointEntity>().exec();
 
   it('counts each failure once when a batch is written again after a partial write', async () => {
-    const batch = [failed(1), failed(2), failed(3)];
+    const batch = [failed(1, 3, 3)];
     await repository.recordHealth(batch, { writer: 'w_a', batch: 1 });
     // The batch's attempt log or delivery write failed, so the whole batch is written again.
     await repository.recordHealth(batch, { writer: 'w_a', batch: 1 });
@@ -53,9 +55,22 @@ describe('recording endpoint health (real MongoDB)', () => {
     await repository.recordHealth([failed(4)], { writer: 'w_a', batch: 2 });
     await repository.recordHealth([failed(5)], { writer: 'w_b', batch: 1 });
     await repository.recordHealth([failed(5)], { writer: 'w_b', batch: 1 });
-    expect(await stored()).toMatchObject({ consecutiveFailures: 5, lastFailureAt: at(5) });
+    // A running streak keeps its start.
+    expect(await stored()).toMatchObject({
+      consecutiveFailures: 5,
+      lastFailureAt: at(5),
+      failingSince: at(1),
+    });
     // A success written twice resets once; the failure after it is not counted again either.
-    const recovered = [{ ...failed(6), succeeded: true }, failed(7)];
+    const recovered: EndpointHealthUpdate[] = [
+      {
+        endpointId: 'ep_1',
+        lastSuccessAt: at(6),
+        lastFailureAt: at(7),
+        streak: { kind: 'restarted', failures: 1, since: at(7) },
+        closeCircuit: true,
+      },
+    ];
     await repository.recordHealth(recovered, { writer: 'w_a', batch: 3 });
     await repository.recordHealth(recovered, { writer: 'w_a', batch: 3 });
     expect(await stored()).toMatchObject({
@@ -63,6 +78,35 @@ describe('recording endpoint health (real MongoDB)', () => {
       lastSuccessAt: at(6),
       failingSince: at(7),
     });
+  });
+
+  it('closes the circuit, ends the streak and disables, as the update says', async () => {
+    await endpoints.updateOne(
+      { _id: 'ep_1' },
+      { failingSince: at(1), circuitOpenUntil: at(9), circuitOpenings: 2, circuitProbing: true },
+    );
+    await repository.recordHealth(
+      [
+        {
+          endpointId: 'ep_1',
+          lastSuccessAt: at(10),
+          streak: { kind: 'restarted', failures: 0 },
+          disable: { reason: 'HTTP 410 Gone', at: at(11) },
+          closeCircuit: true,
+        },
+      ],
+      { writer: 'w_a', batch: 1 },
+    );
+    const endpoint = await stored();
+    expect(endpoint).toMatchObject({
+      enabled: false,
+      disabledReason: 'HTTP 410 Gone',
+      updatedAt: at(11),
+      consecutiveFailures: 0,
+    });
+    for (const field of ['failingSince', 'circuitOpenUntil', 'circuitOpenings', 'circuitProbing']) {
+      expect(endpoint).not.toHaveProperty(field);
+    }
   });
 
   it('keeps the marks of a bounded number of writers, the most recent ones', async () => {

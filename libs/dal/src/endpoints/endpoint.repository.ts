@@ -5,13 +5,51 @@ import type { PageRequest } from '../shared/tenant';
 import type { EndpointEntity, EndpointSecret, HealthWrite } from './endpoint.entity';
 import type { SecretRotationLimit } from './endpoint-secrets';
 
-export interface EndpointHealthChange {
+/**
+ * What one batch of outcomes changes in an endpoint's health, as the notifier decided it
+ * (apps/notifier/src/isolation/circuit-rules.ts).
+ */
+export interface EndpointHealthUpdate {
   endpointId: string;
-  at: Date;
-  succeeded: boolean;
-  /** Set when the endpoint must be disabled (e.g. it answered 410 Gone). */
-  disableReason?: string;
+  lastSuccessAt?: Date;
+  lastFailureAt?: Date;
+  /**
+   * The failure streak: `extended` by failures after the stored ones (a streak already running
+   * keeps its start, otherwise it starts at `from`), or `restarted` after a success with the
+   * failures since (its start `since`; none when there were none).
+   */
+  streak:
+    | { kind: 'extended'; failures: number; from: Date }
+    | { kind: 'restarted'; failures: number; since?: Date };
+  /** Disables the endpoint, saying why. */
+  disable?: { reason: string; at: Date };
+  /** Closes the circuit: forgets its cool-down, its openings and its probe. */
+  closeCircuit: boolean;
 }
+
+/** What an app changes on its endpoint: a field given is set, an optional one given as null removed. */
+export type EndpointSettingsChange = Partial<
+  Pick<EndpointEntity, 'url' | 'to' | 'eventTypes' | 'timeoutMs' | 'headers' | 'enabled'>
+> & {
+  [
+    K in
+      | 'retrySchedule'
+      | 'successBody'
+      | 'rateLimitPerSecond'
+      | 'template'
+      | 'fallbackEndpointId'
+      | 'description'
+  ]?: EndpointEntity[K] | null;
+};
+
+/** The health an endpoint starts over with: no failure streak, no circuit, no reason to be off. */
+const FRESH_HEALTH_UNSET = {
+  disabledReason: '',
+  failingSince: '',
+  circuitOpenUntil: '',
+  circuitOpenings: '',
+  circuitProbing: '',
+} as const;
 
 /**
  * How many outcome writers' last batches an endpoint remembers. A writer's mark is dropped only
@@ -87,7 +125,38 @@ export class EndpointRepository {
       .then(this.openMany);
   }
 
-  update(
+  /**
+   * Applies an app's change of settings at `now`; with `freshHealth`, the endpoint also starts its
+   * health over (no failure streak, no circuit, no disabled reason). Null when there is no such
+   * endpoint.
+   */
+  updateSettings(
+    appId: string,
+    id: string,
+    change: EndpointSettingsChange,
+    { now, freshHealth }: { now: Date; freshHealth: boolean },
+  ): Promise<EndpointEntity | null> {
+    const $set: Record<string, unknown> = { updatedAt: now };
+    const $unset: Record<string, ''> = freshHealth ? { ...FRESH_HEALTH_UNSET } : {};
+    for (const [field, value] of Object.entries(change)) {
+      if (value === null) $unset[field] = '';
+      else if (value !== undefined) $set[field] = value;
+    }
+    if (freshHealth) $set.consecutiveFailures = 0;
+    return this.updateOne(appId, id, { $set, $unset });
+  }
+
+  /** A new inbox credential: the previous one stops working at once. Null when there is no such endpoint. */
+  replaceRecipientToken(
+    appId: string,
+    id: string,
+    recipientTokenHash: string,
+    now: Date,
+  ): Promise<EndpointEntity | null> {
+    return this.updateOne(appId, id, { $set: { recipientTokenHash, updatedAt: now } });
+  }
+
+  private updateOne(
     appId: string,
     id: string,
     update: UpdateQuery<EndpointEntity>,
@@ -188,32 +257,26 @@ export class EndpointRepository {
   }
 
   /**
-   * One update per endpoint, however many of its outcomes the batch holds, applied once per
-   * batch: each update is fenced on the endpoint not having taken this writer's batch (or a later
-   * one) yet, and records it in healthWrites in the same atomic write. So a batch written again
-   * after a partial write (its attempt log failed, or the acknowledgement was lost) does not count
-   * its failures twice, which would open the circuit early. A writer must write its batches in
-   * order and write a failed batch again exactly as it was.
+   * One update per endpoint, applied once per batch: each update is fenced on the endpoint not
+   * having taken this writer's batch (or a later one) yet, and records it in healthWrites in the
+   * same atomic write. So a batch written again after a partial write (its attempt log failed, or
+   * the acknowledgement was lost) does not count its failures twice, which would open the circuit
+   * early. A writer must write its batches in order and write a failed batch again exactly as it
+   * was.
    */
-  async recordHealth(changes: readonly EndpointHealthChange[], write: HealthWrite): Promise<void> {
-    if (changes.length === 0) return;
-    const byEndpoint = new Map<string, EndpointHealthChange[]>();
-    for (const change of changes) {
-      const group = byEndpoint.get(change.endpointId);
-      if (group === undefined) byEndpoint.set(change.endpointId, [change]);
-      else group.push(change);
-    }
+  async recordHealth(updates: readonly EndpointHealthUpdate[], write: HealthWrite): Promise<void> {
+    if (updates.length === 0) return;
     const collection = this.model.collection as unknown as mongo.Collection<EndpointEntity>;
     await collection.bulkWrite(
-      [...byEndpoint].map(([endpointId, group]) => ({
+      updates.map((update) => ({
         updateOne: {
           filter: {
-            _id: endpointId,
+            _id: update.endpointId,
             healthWrites: {
               $not: { $elemMatch: { writer: write.writer, batch: { $gte: write.batch } } },
             },
           },
-          update: [...asPipeline(healthUpdate(group)), rememberWrite(write)],
+          update: [...healthPipeline(update), rememberWrite(write)],
         },
       })),
       { ordered: false },
@@ -221,24 +284,35 @@ export class EndpointRepository {
   }
 }
 
-/** An update of $set, $inc, $min and $unset as the equivalent update pipeline. */
-function asPipeline(update: UpdateQuery<EndpointEntity>): mongo.Document[] {
+/** The update pipeline that makes one EndpointHealthUpdate. */
+function healthPipeline(update: EndpointHealthUpdate): mongo.Document[] {
+  const literal = (value: unknown) => ({ $literal: value });
   const set: Record<string, unknown> = {};
-  const entries = (operator: unknown) =>
-    Object.entries((operator ?? {}) as Record<string, unknown>);
-  for (const [field, value] of entries(update.$set)) set[field] = { $literal: value };
-  for (const [field, by] of entries(update.$inc)) {
-    set[field] = { $add: [{ $ifNull: [`$${field}`, 0] }, by] };
+  const unset: string[] = [];
+  if (update.lastSuccessAt !== undefined) set.lastSuccessAt = literal(update.lastSuccessAt);
+  if (update.lastFailureAt !== undefined) set.lastFailureAt = literal(update.lastFailureAt);
+  if (update.disable !== undefined) {
+    set.enabled = literal(false);
+    set.disabledReason = literal(update.disable.reason);
+    set.updatedAt = literal(update.disable.at);
   }
-  // $min over a missing field is the other value, as with the update operator.
-  for (const [field, value] of entries(update.$min)) {
-    set[field] = { $min: [`$${field}`, { $literal: value }] };
+  const { streak } = update;
+  switch (streak.kind) {
+    case 'extended':
+      set.consecutiveFailures = {
+        $add: [{ $ifNull: ['$consecutiveFailures', 0] }, streak.failures],
+      };
+      // $min over a missing field is the other value: a streak already running keeps its start.
+      set.failingSince = { $min: ['$failingSince', literal(streak.from)] };
+      break;
+    case 'restarted':
+      set.consecutiveFailures = literal(streak.failures);
+      if (streak.since === undefined) unset.push('failingSince');
+      else set.failingSince = literal(streak.since);
+      break;
   }
-  const unset = Object.keys(update.$unset ?? {});
-  return [
-    ...(Object.keys(set).length > 0 ? [{ $set: set }] : []),
-    ...(unset.length > 0 ? [{ $unset: unset }] : []),
-  ];
+  if (update.closeCircuit) unset.push('circuitOpenUntil', 'circuitOpenings', 'circuitProbing');
+  return [{ $set: set }, ...(unset.length > 0 ? [{ $unset: unset }] : [])];
 }
 
 /** Replaces the writer's mark with this batch, newest last, keeping HEALTH_WRITES_KEPT marks. */
@@ -253,46 +327,4 @@ function rememberWrite(write: HealthWrite): mongo.Document {
   return {
     $set: { healthWrites: { $slice: [{ $concatArrays: [others, mark] }, -HEALTH_WRITES_KEPT] } },
   };
-}
-
-/**
- * The update that one endpoint's outcomes make, as if applied one by one in time order: a success
- * resets consecutiveFailures, each failure after it counts one, a 410 disables the endpoint.
- */
-export function healthUpdate(
-  changes: readonly EndpointHealthChange[],
-): UpdateQuery<EndpointEntity> {
-  const ordered = [...changes].sort((a, b) => a.at.getTime() - b.at.getTime());
-  const lastSuccess = ordered.findLastIndex((change) => change.succeeded);
-  const lastFailure = ordered.findLast((change) => !change.succeeded);
-  const disabling = ordered.findLast((change) => change.disableReason !== undefined);
-  const $set: Partial<EndpointEntity> = {};
-  if (lastSuccess >= 0) {
-    $set.lastSuccessAt = ordered[lastSuccess]!.at;
-    $set.consecutiveFailures = ordered.length - 1 - lastSuccess;
-  }
-  if (lastFailure !== undefined) $set.lastFailureAt = lastFailure.at;
-  if (disabling !== undefined) {
-    $set.enabled = false;
-    $set.disabledReason = disabling.disableReason;
-    $set.updatedAt = disabling.at;
-  }
-  if (lastSuccess < 0) {
-    // $min keeps the start of a streak already running, and starts one otherwise.
-    return {
-      $set,
-      $inc: { consecutiveFailures: ordered.length },
-      $min: { failingSince: ordered[0]!.at },
-    };
-  }
-  // A success closes the circuit (docs/operations.md); failures after it start a new streak.
-  const $unset: Record<string, ''> = {
-    circuitOpenUntil: '',
-    circuitOpenings: '',
-    circuitProbing: '',
-  };
-  const streakStart = ordered[lastSuccess + 1];
-  if (streakStart === undefined) $unset.failingSince = '';
-  else $set.failingSince = streakStart.at;
-  return { $set, $unset };
 }

@@ -1,6 +1,7 @@
 import type { DeliveryStatus } from '@app/contracts';
 import type { Model, UpdateQuery } from 'mongoose';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
+import { isDuplicateKey } from '../shared/mongo-errors';
 import type { InboxSequenceEntity } from './inbox-sequence.schema';
 
 /** An inbox reader: one endpoint of one app. */
@@ -18,7 +19,6 @@ export interface InboxPageRequest {
 
 /** Deliveries given positions per transaction: enough to fill the largest page. */
 const ASSIGN_BATCH = 1_000;
-const DUPLICATE_KEY = 11000;
 
 /**
  * An endpoint's inbox, in the order its deliveries became visible to inbox readers.
@@ -146,7 +146,7 @@ export class InboxRepository {
         .updateOne({ _id: endpointId }, { $setOnInsert: { seq: 0 } }, { upsert: true })
         .exec();
     } catch (error) {
-      if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+      if (!isDuplicateKey(error)) throw error;
     }
     this.counters.add(endpointId);
   }

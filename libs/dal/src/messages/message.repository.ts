@@ -4,7 +4,7 @@ import type { Model } from 'mongoose';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
-import type { AppScoped, PageRequest } from '../shared/tenant';
+import { ofTheirApps, type AppScoped, type AppScopedId, type PageRequest } from '../shared/tenant';
 import type { MessageEntity } from './message.entity';
 
 /** GET /v1/messages filters; the window is [since, until) on createdAt. */
@@ -112,11 +112,13 @@ export class MessageRepository {
       .exec();
   }
 
-  findByIds(ids: readonly string[]): Promise<MessageEntity[]> {
-    return this.model
-      .find({ _id: { $in: ids } })
-      .lean<MessageEntity[]>()
-      .exec();
+  /**
+   * Messages by id, each only if it belongs to the app given with it (a delivery's appId and
+   * messageId; a stored duplicate's appId and _id).
+   */
+  findByIds(refs: readonly AppScopedId[]): Promise<MessageEntity[]> {
+    if (refs.length === 0) return Promise.resolve([]);
+    return this.model.find(ofTheirApps(refs)).lean<MessageEntity[]>().exec();
   }
 
   /**
@@ -160,9 +162,9 @@ export class MessageRepository {
       .exec();
   }
 
-  /** Recomputes each message's status from its deliveries, after some of them changed. */
-  async refreshStatus(messageIds: readonly string[]): Promise<void> {
-    await this.refreshStatusFenced(messageIds);
+  /** Recomputes each of the app's messages' status from its deliveries, after some of them changed. */
+  async refreshStatus(appId: string, messageIds: readonly string[]): Promise<void> {
+    await this.refreshStatusFenced(messageIds, appId);
   }
 
   /**
@@ -176,18 +178,22 @@ export class MessageRepository {
    * derived from a read that saw every delivery write before it. A refresh that lost a message
    * to a later one retries it (up to REFRESH_ROUNDS times, so two refreshes taking turns cannot
    * loop), as the later one may die before writing. Returns the messages it never wrote.
-   * A message without any delivery keeps its status.
+   * A message without any delivery keeps its status. With `appId`, only that app's messages.
    */
-  private async refreshStatusFenced(messageIds: readonly string[]): Promise<Set<string>> {
+  private async refreshStatusFenced(
+    messageIds: readonly string[],
+    appId?: string,
+  ): Promise<Set<string>> {
+    const ofApp = appId === undefined ? {} : { appId };
     let left = [...messageIds];
     for (let round = 0; round < REFRESH_ROUNDS && left.length > 0; round += 1) {
       const token = randomUUID();
       await this.model
-        .updateMany({ _id: { $in: left } }, { $set: { statusRefresh: token } })
+        .updateMany({ _id: { $in: left }, ...ofApp }, { $set: { statusRefresh: token } })
         .exec();
       await this.deliveries
         .aggregate([
-          { $match: { messageId: { $in: left } } },
+          { $match: { messageId: { $in: left }, ...ofApp } },
           { $group: { _id: '$messageId', statuses: { $addToSet: '$status' } } },
           { $project: { _id: 1, status: MESSAGE_STATUS_OF_STATUSES } },
           {
@@ -213,7 +219,7 @@ export class MessageRepository {
         ])
         .exec();
       const overtaken = await this.model
-        .find({ _id: { $in: left }, statusRefresh: { $ne: token } }, { _id: 1 })
+        .find({ _id: { $in: left }, ...ofApp, statusRefresh: { $ne: token } }, { _id: 1 })
         .lean<Pick<MessageEntity, '_id'>[]>()
         .exec();
       left = overtaken.map((message) => message._id);

@@ -1,5 +1,3 @@
-import { AppError, ErrorCode } from '@app/common';
-
 /**
  * A cursor is the position of the last item returned: its sort time and id, so walking never
  * skips or repeats an item even while new ones arrive. Opaque to clients (base64url JSON).
@@ -7,6 +5,20 @@ import { AppError, ErrorCode } from '@app/common';
 export interface CursorPosition {
   at: Date;
   id: string;
+}
+
+/**
+ * A cursor that is not one this store issued (or is another list's): the caller's input is
+ * wrong. `field` is the query parameter it came in, `label` what to call it.
+ */
+export class InvalidCursorError extends Error {
+  constructor(
+    readonly field: string,
+    readonly label: string = field,
+  ) {
+    super(`the ${label} is not a cursor this store issued`);
+    this.name = 'InvalidCursorError';
+  }
 }
 
 export function encodeCursor(position: CursorPosition): string {
@@ -31,9 +43,7 @@ export function decodeCursor(cursor: string, field = 'cursor'): CursorPosition {
   } catch {
     // fall through: not one of ours
   }
-  throw new AppError(ErrorCode.ValidationFailed, `The ${field} is not one this API issued`, [
-    { field, message: 'pass back a nextCursor exactly as a previous page returned it' },
-  ]);
+  throw new InvalidCursorError(field);
 }
 
 /** Filter for the items after `position` in (field, _id) order, descending or ascending. */
@@ -81,8 +91,5 @@ export function decodeSequenceCursor(cursor: string, field = 'after'): number {
   } catch {
     // fall through: not one of ours
   }
-  const name = field === 'cursor' ? 'cursor' : `${field} cursor`;
-  throw new AppError(ErrorCode.ValidationFailed, `The ${name} is not one this API issued`, [
-    { field, message: 'pass back a nextCursor exactly as a previous page returned it' },
-  ]);
+  throw new InvalidCursorError(field, field === 'cursor' ? 'cursor' : `${field} cursor`);
 }

@@ -207,7 +207,20 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ['endpoints.list', () => repo.endpoints.list(APP, { limit: 50 })],
     ['endpoints.findByApps', () => repo.endpoints.findByApps([APP])],
     ['endpoints.findByIds', () => repo.endpoints.findByIds(['ep_0', 'ep_1'])],
-    ['endpoints.update', () => repo.endpoints.update(APP, 'ep_2', { description: 'x' })],
+    [
+      'endpoints.updateSettings',
+      () =>
+        repo.endpoints.updateSettings(
+          APP,
+          'ep_2',
+          { description: 'x' },
+          { now: at(1), freshHealth: true },
+        ),
+    ],
+    [
+      'endpoints.replaceRecipientToken',
+      () => repo.endpoints.replaceRecipientToken(APP, 'ep_2', 'token_2b', at(1)),
+    ],
     [
       'endpoints.replaceSecrets',
       () =>
@@ -219,31 +232,46 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     [
       'endpoints.recordHealth',
       () =>
-        repo.endpoints.recordHealth([{ endpointId: 'ep_0', at: at(1), succeeded: false }], {
-          writer: 'w_plan',
-          batch: 1,
-        }),
-    ],
-    [
-      'circuits.afterFailures',
-      () =>
-        repo.circuits.afterFailures(
-          ['ep_0'],
-          {
-            openAfterFailures: 1,
-            cooldownMs: 1,
-            maxCooldownMs: 10,
-            disableAfterFailures: 100,
-            disableAfterMs: 1_000_000,
-          },
-          at(100),
+        repo.endpoints.recordHealth(
+          [
+            {
+              endpointId: 'ep_0',
+              lastFailureAt: at(1),
+              streak: { kind: 'extended', failures: 1, from: at(1) },
+              closeCircuit: false,
+            },
+          ],
+          { writer: 'w_plan', batch: 1 },
         ),
+    ],
+    ['circuits.findStates', () => repo.circuits.findStates(['ep_0'])],
+    [
+      'circuits.write',
+      () =>
+        repo.circuits.write([
+          { kind: 'open', endpointId: 'ep_0', until: at(101), openings: 1, seen: {} },
+        ]),
     ],
     ['circuits.acquireProbe', () => repo.circuits.acquireProbe('ep_0', at(200), at(300))],
     ['rateLimits.take', () => repo.rateLimits.take('ep_0', 10, 2, at(0))],
     ['messages.findById', () => repo.messages.findById(APP, 'msg_1')],
     ['messages.findManyOfApp', () => repo.messages.findManyOfApp(APP, ['msg_1', 'msg_2'])],
-    ['messages.findByIds', () => repo.messages.findByIds(['msg_1', 'msg_2'])],
+    [
+      'messages.findByIds',
+      () =>
+        repo.messages.findByIds([
+          { appId: APP, id: 'msg_1' },
+          { appId: APP, id: 'msg_2' },
+        ]),
+    ],
+    [
+      'messages.findByIds of two apps',
+      () =>
+        repo.messages.findByIds([
+          { appId: APP, id: 'msg_1' },
+          { appId: 'app_other', id: 'msg_2' },
+        ]),
+    ],
     [
       'messages.findByIdempotencyKeys',
       () => repo.messages.findByIdempotencyKeys([{ appId: APP, idempotencyKey: 'key_3' }]),
@@ -263,7 +291,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       'messages.addTargets',
       () => repo.messages.addTargets([{ messageId: 'msg_1', endpointId: 'ep_2' }]),
     ],
-    ['messages.refreshStatus', () => repo.messages.refreshStatus(['msg_1', 'msg_2'])],
+    ['messages.refreshStatus', () => repo.messages.refreshStatus(APP, ['msg_1', 'msg_2'])],
     ['deliveries.findByMessage', () => repo.deliveries.findByMessage(APP, 'msg_1')],
     ['deliveries.findById', () => repo.deliveries.findById(APP, 'dlv_1_0')],
     ['deliveries.findFailed', () => repo.deliveries.findFailed(['dlv_2_0', 'dlv_3_0'])],
@@ -345,7 +373,11 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ],
     [
       'deliveries.reschedule a message',
-      () => repo.deliveries.reschedule({ appId: APP, messageId: 'msg_4' }, at(2_000)),
+      () => repo.deliveries.reschedule(APP, { messageId: 'msg_4' }, at(2_000)),
+    ],
+    [
+      'deliveries.reschedule a delivery',
+      () => repo.deliveries.reschedule(APP, { deliveryId: 'dlv_5_0' }, at(2_000)),
     ],
     [
       'deliveries.findMessageStatusStale',
@@ -379,7 +411,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ['endpoints.delete', () => repo.endpoints.delete(APP, 'ep_2')],
     ['apps.findById', () => repo.apps.findById(APP)],
     ['apps.findQuotas', () => repo.apps.findQuotas([APP])],
-    ['apps.update', () => repo.apps.update(APP, { $set: { 'quotas.endpoints': 5 } })],
+    ['apps.updateSettings', () => repo.apps.updateSettings(APP, { quotas: { endpoints: 5 } })],
     ['endpoints.countOfApp', () => repo.endpoints.countOfApp(APP)],
     [
       'endpoints.countOfAppBefore',
@@ -398,7 +430,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
           .model('Delivery')
           .updateMany({ messageId: { $in: ended } }, { status: 'succeeded' });
         await repo.retention.removeEnded(at(3_600_000), 100);
-        expect(await repo.messages.findByIds(ended)).toEqual([]);
+        expect(await repo.messages.findByIds(ended.map((id) => ({ appId: APP, id })))).toEqual([]);
       },
     ],
   ];

@@ -1,5 +1,9 @@
-import { AppError, ErrorCode } from '@app/common';
-import { decodeSequenceCursor, encodeCursor, encodeSequenceCursor } from './cursor';
+import {
+  decodeSequenceCursor,
+  encodeCursor,
+  encodeSequenceCursor,
+  InvalidCursorError,
+} from './cursor';
 
 describe('sequence cursors (the inbox)', () => {
   it('round-trip a position and stay URL-safe', () => {
@@ -17,15 +21,14 @@ describe('sequence cursors (the inbox)', () => {
     [Buffer.from(JSON.stringify(['seq', 1.5])).toString('base64url'), 'a fractional position'],
     [Buffer.from(JSON.stringify(['seq', '7'])).toString('base64url'), 'a string position'],
     [Buffer.from(JSON.stringify(['seq', 7, 8])).toString('base64url'), 'extra parts'],
-  ])('refuses %s (%s) as a 400 naming the parameter', (cursor) => {
+  ])('refuses %s (%s), naming the parameter', (cursor) => {
     let thrown: unknown;
     try {
       decodeSequenceCursor(cursor, 'after');
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(AppError);
-    expect((thrown as AppError).code).toBe(ErrorCode.ValidationFailed);
-    expect((thrown as AppError).details.map((d) => d.field)).toEqual(['after']);
+    expect(thrown).toBeInstanceOf(InvalidCursorError);
+    expect(thrown).toMatchObject({ field: 'after', label: 'after cursor' });
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
-import { QUOTA_NAMES, type AppView } from '@app/contracts';
+import type { AppView } from '@app/contracts';
 import { AppQuotaReader, AppRepository } from '@app/dal';
 import { presentApp } from '../app.presenter';
 import type { UpdateAppCommand } from './update-app.command';
@@ -21,21 +21,7 @@ export class UpdateAppUseCase {
   ) {}
 
   async execute({ appId, changes }: UpdateAppCommand): Promise<AppView> {
-    const set: Record<string, unknown> = {};
-    const unset: Record<string, ''> = {};
-    if (changes.quotas === null) unset.quotas = '';
-    for (const name of QUOTA_NAMES) {
-      const value = changes.quotas?.[name];
-      if (value === null) unset[`quotas.${name}`] = '';
-      else if (value !== undefined) set[`quotas.${name}`] = value;
-    }
-    if (changes.brokerUser === null) unset.brokerUser = '';
-    else if (changes.brokerUser !== undefined) set.brokerUser = changes.brokerUser;
-
-    const changed = Object.keys(set).length + Object.keys(unset).length > 0;
-    const updated = changed
-      ? await this.apps.update(appId, { $set: set, $unset: unset })
-      : await this.apps.findById(appId);
+    const updated = await this.apps.updateSettings(appId, changes);
     if (updated === null) throw AppError.notFound('App', appId);
     this.quotas.forget(appId);
     return presentApp(updated, this.config.quotas);

@@ -16,8 +16,8 @@ export class RedeliverDeliveryUseCase {
   async execute({ appId, deliveryId }: RedeliverDeliveryCommand) {
     const delivery = await this.deliveries.findById(appId, deliveryId);
     if (delivery === null) throw AppError.notFound('Delivery', deliveryId);
-    await this.deliveries.reschedule({ appId, _id: deliveryId }, this.clock.now());
-    await this.messages.refreshStatus([delivery.messageId]);
+    await this.deliveries.reschedule(appId, { deliveryId }, this.clock.now());
+    await this.messages.refreshStatus(appId, [delivery.messageId]);
     const rescheduled = await this.deliveries.findById(appId, deliveryId);
     return presentDelivery(rescheduled ?? delivery);
   }

@@ -22,6 +22,6 @@ export class DeleteEndpointUseCase {
       endpointId,
       this.clock.now(),
     );
-    await this.messages.refreshStatus(messageIds);
+    await this.messages.refreshStatus(appId, messageIds);
   }
 }

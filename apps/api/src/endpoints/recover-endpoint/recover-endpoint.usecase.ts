@@ -40,7 +40,7 @@ export class RecoverEndpointUseCase {
       now,
     );
     for (let i = 0; i < messageIds.length; i += REFRESH_BATCH) {
-      await this.messages.refreshStatus(messageIds.slice(i, i + REFRESH_BATCH));
+      await this.messages.refreshStatus(appId, messageIds.slice(i, i + REFRESH_BATCH));
     }
     return { count };
   }

@@ -20,9 +20,12 @@ export class RotateRecipientTokenUseCase {
     endpointId,
   }: RotateRecipientTokenCommand): Promise<{ recipientToken: string }> {
     const recipientToken = newSecretToken(RECIPIENT_TOKEN_PREFIX);
-    const updated = await this.endpoints.update(appId, endpointId, {
-      $set: { recipientTokenHash: hashToken(recipientToken), updatedAt: this.clock.now() },
-    });
+    const updated = await this.endpoints.replaceRecipientToken(
+      appId,
+      endpointId,
+      hashToken(recipientToken),
+      this.clock.now(),
+    );
     if (updated === null) throw AppError.notFound('Endpoint', endpointId);
     return { recipientToken };
   }

@@ -45,27 +45,12 @@ export class UpdateEndpointUseCase {
       await checkFallbackEndpoint(this.endpoints, appId, changes.fallbackEndpointId, endpointId);
     }
 
-    const set: Record<string, unknown> = { updatedAt: this.clock.now() };
-    const unset: Record<string, ''> = {};
-    for (const [field, value] of Object.entries(changes)) {
-      if (value === null) unset[field] = '';
-      else if (value !== undefined) set[field] = value;
-    }
-    // Re-enabling an endpoint clears why it was disabled and its failure streak.
-    if (changes.enabled === true) {
-      unset.disabledReason = '';
-      set.consecutiveFailures = 0;
-      // ... and its circuit breaker state: the next failure starts a new streak.
-      for (const field of [
-        'failingSince',
-        'circuitOpenUntil',
-        'circuitOpenings',
-        'circuitProbing',
-      ]) {
-        unset[field] = '';
-      }
-    }
-    const updated = await this.endpoints.update(appId, endpointId, { $set: set, $unset: unset });
+    // Re-enabling an endpoint clears why it was disabled, its failure streak and its circuit
+    // breaker state: the next failure starts a new streak.
+    const updated = await this.endpoints.updateSettings(appId, endpointId, changes, {
+      now: this.clock.now(),
+      freshHealth: changes.enabled === true,
+    });
     if (updated === null) throw AppError.notFound('Endpoint', endpointId);
     return presentEndpoint(updated, this.config.retrySchedule);
   }

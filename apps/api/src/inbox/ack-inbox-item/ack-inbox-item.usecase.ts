@@ -24,7 +24,7 @@ export class AckInboxItemUseCase {
     const delivery = await this.inbox.acknowledge(owner, messageId, this.clock.now());
     if (delivery === null) throw notInInbox(messageId);
     if (before.status !== 'succeeded') deliveryOutcomes.inc({ outcome: 'acknowledged' });
-    await this.messages.refreshStatus([messageId]);
+    await this.messages.refreshStatus(owner.appId, [messageId]);
     const message = await this.messages.findById(owner.appId, messageId);
     if (message === null) throw notInInbox(messageId);
     return presentInboxItem(delivery, message);

@@ -17,8 +17,8 @@ export class RedeliverMessageUseCase {
     if ((await this.messages.findById(appId, messageId)) === null) {
       throw AppError.notFound('Message', messageId);
     }
-    const count = await this.deliveries.reschedule({ appId, messageId }, this.clock.now());
-    if (count > 0) await this.messages.refreshStatus([messageId]);
+    const count = await this.deliveries.reschedule(appId, { messageId }, this.clock.now());
+    if (count > 0) await this.messages.refreshStatus(appId, [messageId]);
     return { deliveries: count };
   }
 }

@@ -1,4 +1,4 @@
-import { isPermanentStoreError } from './store-errors';
+import { isDatabaseUnreachable, isDuplicateKey, isPermanentStoreError } from './mongo-errors';
 
 describe('isPermanentStoreError', () => {
   it.each([
@@ -30,5 +30,31 @@ describe('isPermanentStoreError', () => {
     ['not an error', 'oops'],
   ])('is not permanent: %s', (_what, error) => {
     expect(isPermanentStoreError(error)).toBe(false);
+  });
+});
+
+describe('isDuplicateKey', () => {
+  it.each([
+    ['an error', { code: 11000 }],
+    ['a driver WriteError', { index: 0, code: 11000 }],
+    ["mongoose's lean insertMany write error", { index: 0, err: { code: 11000 } }],
+  ])('is a duplicate key: %s', (_what, error) => {
+    expect(isDuplicateKey(error)).toBe(true);
+  });
+
+  it('is not one for another code, or no error at all', () => {
+    expect(isDuplicateKey({ code: 15 })).toBe(false);
+    expect(isDuplicateKey(undefined)).toBe(false);
+  });
+});
+
+describe('isDatabaseUnreachable', () => {
+  it('is the driver having no server to talk to, not a refused query', () => {
+    expect(
+      isDatabaseUnreachable(Object.assign(new Error('x'), { name: 'MongoServerSelectionError' })),
+    ).toBe(true);
+    expect(
+      isDatabaseUnreachable(Object.assign(new Error('x'), { name: 'MongoServerError', code: 2 })),
+    ).toBe(false);
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * What MongoDB's and its driver's errors mean, in one place: the codes and names below are read
+ * nowhere else. Everything outside the DAL asks these questions instead.
+ */
+
+const DUPLICATE_KEY = 11000;
+const NAMESPACE_EXISTS = 'NamespaceExists';
+
+/**
+ * Answers that mean "this document can never be stored", as opposed to "not now": BadValue,
+ * Overflow (nested too deep), FailedToParse, TypeMismatch, DollarPrefixedFieldName,
+ * DottedFieldName, BSONObjectTooLarge, KeyTooLong.
+ */
+const PERMANENT_CODES = new Set([2, 9, 14, 15, 52, 57, 10334, 17280]);
+/** Raised before anything is sent: the driver cannot encode the document at all. */
+const PERMANENT_NAMES = new Set(['BSONError', 'BSONVersionError', 'ValidationError', 'CastError']);
+
+/** The driver's errors for "no server to talk to", as opposed to a bad query (a bug). */
+const UNREACHABLE_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'PoolClearedOnNetworkError',
+  'MongoPoolClearedError',
+]);
+
+/**
+ * One document's failure in a bulk write. The driver's WriteError has a `code` getter; mongoose's
+ * lean insertMany hands back plain `{ index, err: { code } }` objects instead. Both shapes occur.
+ */
+export interface WriteError {
+  index: number;
+  code?: number;
+  err?: { code?: number };
+}
+
+function codeOf(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const candidate = value as { code?: unknown; err?: { code?: unknown } };
+  return candidate.code ?? candidate.err?.code;
+}
+
+/** A unique index refused the write (of an error, or of one WriteError of a bulk write). */
+export function isDuplicateKey(error: unknown): boolean {
+  return codeOf(error) === DUPLICATE_KEY;
+}
+
+/** Creating a collection that another process created first. */
+export function isNamespaceExists(error: unknown): boolean {
+  return (error as { codeName?: unknown } | null)?.codeName === NAMESPACE_EXISTS;
+}
+
+/** The per-document failures of a bulk write, if the error is one. */
+export function writeErrorsOf(error: unknown): WriteError[] | undefined {
+  if (typeof error !== 'object' || error === null || !('writeErrors' in error)) return undefined;
+  const { writeErrors } = error as { writeErrors: WriteError | WriteError[] };
+  return Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+}
+
+/**
+ * The writes may not last (say a primary shutting down). The driver reports it on the error, or on
+ * the bulk result it carries; mongoose copies either.
+ */
+export function hasWriteConcernError(error: unknown): boolean {
+  const candidate = error as {
+    writeConcernError?: unknown;
+    writeConcernErrors?: unknown[];
+    result?: { writeConcernErrors?: unknown[]; getWriteConcernError?: () => unknown };
+  };
+  return (
+    candidate.writeConcernError != null ||
+    (candidate.writeConcernErrors?.length ?? 0) > 0 ||
+    (candidate.result?.writeConcernErrors?.length ?? 0) > 0 ||
+    candidate.result?.getWriteConcernError?.() != null
+  );
+}
+
+/**
+ * True when storing failed because of what was stored, not because MongoDB is unreachable or
+ * busy: retrying the same documents would fail forever. A RangeError is the driver's serializer
+ * overflowing its stack on an absurdly nested document.
+ */
+export function isPermanentStoreError(error: unknown): boolean {
+  if (error instanceof RangeError) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const { name } = error as { name?: unknown };
+  if (typeof name === 'string' && PERMANENT_NAMES.has(name)) return true;
+  const permanent = (code: unknown) => typeof code === 'number' && PERMANENT_CODES.has(code);
+  if (permanent((error as { code?: unknown }).code)) return true;
+  return (writeErrorsOf(error) ?? []).some((writeError) => permanent(codeOf(writeError)));
+}
+
+/** MongoDB cannot be reached at all (as opposed to refusing a query). */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  return error instanceof Error && UNREACHABLE_NAMES.has(error.name);
+}

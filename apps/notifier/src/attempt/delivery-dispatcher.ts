@@ -1,13 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '@app/common';
 import {
-  EndpointRepository,
   MessageRepository,
   type DeliveryEntity,
   type EndpointEntity,
   type MessageEntity,
 } from '@app/dal';
 import { EndpointGate } from '../isolation/endpoint-gate';
+import { EndpointCache } from '../store-messages/endpoint-cache';
 import type { AttemptObservation } from '../isolation/endpoint-limits';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import { groupBy } from '../group-by';
@@ -50,7 +50,7 @@ export class DeliveryDispatcher implements DeliverySlots {
 
   constructor(
     private readonly runner: AttemptRunner,
-    private readonly endpoints: EndpointRepository,
+    private readonly endpoints: EndpointCache,
     private readonly messages: MessageRepository,
     private readonly writer: OutcomeWriter,
     clock: Clock,
@@ -77,6 +77,11 @@ export class DeliveryDispatcher implements DeliverySlots {
     if (this.roomFor(endpointId, timeoutMs) === 0) return false;
     this.throttle();
     return this.slots.tryTake(appId, endpointId);
+  }
+
+  /** See DeliverySlots.startsAtOnce. */
+  startsAtOnce(endpointId: string, starting: number): boolean {
+    return this.queues.startsAtOnce(endpointId, starting);
   }
 
   /** Gives back a slot taken for a delivery that will not be dispatched after all. */

@@ -2,15 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import {
-  AppRepository,
-  DeliveryRepository,
-  EndpointRepository,
-  MessageRepository,
-  type MessageEntity,
-} from '@app/dal';
-import { groupBy } from '../group-by';
+import { AppRepository, DeliveryRepository, MessageRepository, type MessageEntity } from '@app/dal';
 import { IntakePacer } from '../isolation/intake-pacer';
+import { EndpointCache } from './endpoint-cache';
 import { FanOut } from './fan-out';
 import type {
   StoreMessagesCommand,
@@ -32,7 +26,7 @@ export class StoreMessagesUseCase {
 
   constructor(
     private readonly apps: AppRepository,
-    private readonly endpoints: EndpointRepository,
+    private readonly endpoints: EndpointCache,
     private readonly messages: MessageRepository,
     private readonly deliveries: DeliveryRepository,
     private readonly clock: Clock,
@@ -44,7 +38,7 @@ export class StoreMessagesUseCase {
     const now = this.clock.now();
     const claimToken = randomUUID();
     const appIds = await this.existingApps(command.messages.map((message) => message.appId));
-    const endpointsByApp = groupBy(await this.endpoints.findByApps([...appIds]), (e) => e.appId);
+    const endpointsByApp = await this.endpoints.ofApps([...appIds]);
     const endpointsById = new Map(
       [...endpointsByApp.values()].flat().map((endpoint) => [endpoint._id, endpoint]),
     );
@@ -63,37 +57,44 @@ export class StoreMessagesUseCase {
       results.push({ stored: true, messageId: doc._id });
     }
 
-    // Messages over their app's messagesPerSecond: stored now, first attempts due later.
-    const deferred = await this.pacer.deferrals(docs, now);
-    const fanOut = new FanOut(
-      command.slots,
-      endpointsById,
-      claimToken,
-      now,
-      this.config.leaseMs,
-      deferred,
-    );
+    // Messages over their app's messagesPerSecond are stored now, their first attempts due later.
+    // Booking the pace is a write of its own: it runs beside the inserts, and what was inserted
+    // claimed over the pace is postponed before anything is attempted.
+    const pacing = this.pacer.deferrals(docs, now);
+    const fanOut = new FanOut(command.slots, endpointsById, claimToken, now, this.config.leaseMs);
     try {
       // A message whose id was minted at intake cannot be stored already, so its claimed
       // deliveries are written beside it: one round trip less before its first attempt. Its
       // unclaimed ones wait for the message, since any notifier may claim them at once.
       const early = fanOut.plan(docs.filter((doc) => minted.has(doc._id)));
+      const earlyClaimed = early.filter((d) => d.claimToken === claimToken);
       const [duplicateIds, earlyNotWritten] = await settleBoth(
         this.messages.insertMany(docs),
-        this.deliveries.insertMany(early.filter((d) => d.claimToken === claimToken)),
+        this.deliveries.insertMany(earlyClaimed),
+      );
+      const deferred = await pacing;
+      fanOut.defer(deferred);
+      const overPace = earlyClaimed.filter(
+        (d) => deferred.has(d.messageId) && !earlyNotWritten.has(d._id),
+      );
+      await this.deliveries.postpone(
+        overPace.map((d) => ({ deliveryId: d._id, dueAt: deferred.get(d.messageId)! })),
+        claimToken,
       );
       const replayed = await this.replayedMessages(docs, duplicateIds, results);
       const fresh = docs.filter((doc) => !duplicateIds.has(doc._id));
       // Only fresh deliveries are claimed: a replayed one may be in another worker's hands.
       const late = [
-        ...early.filter((d) => d.claimToken !== claimToken),
+        ...fanOut.deferred(early.filter((d) => d.claimToken !== claimToken)),
         ...fanOut.plan(fresh.filter((doc) => !minted.has(doc._id))),
         ...fanOut.plan(replayed, { claim: false }),
       ];
       const notWritten = new Set([...earlyNotWritten, ...(await this.deliveries.insertMany(late))]);
       // One that was not written (its message and endpoint already have one) is not ours.
       const written = [...early, ...late].filter((d) => !notWritten.has(d._id));
-      const claimed = written.filter((d) => d.claimToken === claimToken);
+      const claimed = written.filter(
+        (d) => d.claimToken === claimToken && !deferred.has(d.messageId),
+      );
       // A slot taken for a delivery that was not written goes back.
       fanOut.giveBackAllBut(claimed);
       return {

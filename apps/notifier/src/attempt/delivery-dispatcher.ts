@@ -24,8 +24,8 @@ export type { Preloaded } from './look-up';
 export type { SlotsFreedListener } from './slots-freed';
 
 export interface DispatchOptions {
-  /** Attempt these without looking anything up. */
-  preloaded?: Preloaded;
+  /** What the attempts need, read already or being read (see `lookUp`). */
+  preloaded?: Preloaded | Promise<Preloaded>;
 }
 
 /**
@@ -113,6 +113,14 @@ export class DeliveryDispatcher implements DeliverySlots {
   }
 
   /**
+   * Reads the endpoints and messages the attempts of these deliveries need: the scheduler starts
+   * it beside its claim's write and hands the result to `dispatch` as `preloaded`.
+   */
+  lookUp(deliveries: readonly DeliveryEntity[]): Promise<Preloaded> {
+    return lookUp(this.endpoints, this.messages, deliveries);
+  }
+
+  /**
    * Starts an attempt for each delivery (each holds a slot already); resolves once they are
    * started, not finished.
    */
@@ -125,8 +133,7 @@ export class DeliveryDispatcher implements DeliverySlots {
     let endpoints: ReadonlyMap<string, EndpointEntity>;
     let messages: ReadonlyMap<string, MessageEntity>;
     try {
-      ({ endpoints, messages } =
-        options.preloaded ?? (await lookUp(this.endpoints, this.messages, deliveries)));
+      ({ endpoints, messages } = await (options.preloaded ?? this.lookUp(deliveries)));
     } catch (error) {
       // The deliveries stay claimed until their lease expires; then any worker retries them.
       this.finished(deliveries);

@@ -4,7 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { DeliveryRepository, MAX_APPS_PER_CLAIM, type DeliveryEntity } from '@app/dal';
-import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
+import { DeliveryDispatcher, type Preloaded } from '../attempt/delivery-dispatcher';
 import { SlotAccountant } from '../isolation/slot-accountant';
 
 const MAX_CLAIM_BATCH = 500;
@@ -147,6 +147,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     const refused = new Set<string>();
     const leftApps = new Set<string>();
     let claimed: DeliveryEntity[] = [];
+    let lookedUp: Promise<Preloaded> | undefined;
     try {
       claimed = await this.deliveries.claimDue({
         now,
@@ -173,6 +174,9 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
               leftApps.add(candidate.appId);
             }
           }
+          // Read beside the claim's write: the claimed ones are among the picked.
+          lookedUp = this.dispatcher.lookUp(picked);
+          lookedUp.catch(() => undefined);
           return picked;
         },
         stats,
@@ -191,7 +195,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
       this.slots.setWaiting(waitingApps(stats, excludedApps, leftApps, this.slots.waitingApps()));
       this.leftBehind = new Set([...excluded, ...refused]);
     }
-    await this.dispatcher.dispatch(claimed, claimToken);
+    await this.dispatcher.dispatch(claimed, claimToken, { preloaded: lookedUp });
     return { claimed: claimed.length, more: stats.appsWithMore.length > 0 };
   }
 

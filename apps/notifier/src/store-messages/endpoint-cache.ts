@@ -13,11 +13,11 @@ const REOPEN_AFTER_MS = [1_000, 60_000] as const;
  * them again. Nothing is kept while the stream is not open (at start, after it failed, on a
  * MongoDB without change streams): then every batch reads, as without a cache.
  *
- * What a message accepted during an endpoint change gets: the endpoints as they were when its
- * batch read them, or up to the change stream's lag (milliseconds) after the change, as they were
- * before it; the same as a message read just before the change. An attempt starting within that
- * lag after a change of URL, headers or secret uses the endpoint as it was (a rotated-out secret
- * still signs); one after a delete is cancelled once the lag has passed (docs/architecture.md).
+ * What a message accepted during an endpoint change gets: intake checks what it held (forIntake),
+ * so its fan-out follows the endpoints as they were when it was stored, as without a cache. A
+ * retry's attempt starting within the stream's lag (milliseconds) after a change of URL, headers
+ * or secret uses the endpoint as it was, like an attempt already in flight when the change was
+ * made (a rotated-out secret still signs). docs/architecture.md, "Endpoints held by the notifier".
  */
 @Injectable()
 export class EndpointCache implements OnModuleInit, OnModuleDestroy {
@@ -57,15 +57,37 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
       else found.set(appId, this.touch(appId, endpoints));
     }
     if (missing.length === 0) return found;
+    for (const [appId, endpoints] of await this.read(missing)) found.set(appId, endpoints);
+    return found;
+  }
+
+  /** Reads these apps' endpoints, and keeps them unless a change came in meanwhile. */
+  private async read(appIds: readonly string[]): Promise<Map<string, readonly EndpointEntity[]>> {
     const generation = this.generation;
-    const read = await this.endpoints.findByApps(missing);
-    const fresh = new Map<string, EndpointEntity[]>(missing.map((appId) => [appId, []]));
+    const read = await this.endpoints.findByApps(appIds);
+    const fresh = new Map<string, EndpointEntity[]>(appIds.map((appId) => [appId, []]));
     for (const endpoint of read) fresh.get(endpoint.appId)!.push(endpoint);
     for (const [appId, endpoints] of fresh) {
-      found.set(appId, endpoints);
       if (this.open && generation === this.generation) this.keep(appId, endpoints);
     }
-    return found;
+    return fresh;
+  }
+
+  /**
+   * Each app's endpoints for intake's fan-out: read now for apps not held; for apps held, at once,
+   * with `check`, the same apps read again beside intake's insert. Intake plans from what it
+   * gets and mends the few messages whose targets the check shows were planned from endpoints
+   * that had just changed (StoreMessagesUseCase), so a message gets its app's endpoints as they
+   * were when it was stored, as without a cache, at the cost of no round trip before its insert.
+   */
+  async forIntake(appIds: readonly string[]): Promise<{
+    byApp: Map<string, readonly EndpointEntity[]>;
+    check?: Promise<Map<string, readonly EndpointEntity[]>>;
+  }> {
+    const apps = [...new Set(appIds)];
+    if (!apps.every((appId) => this.byApp.has(appId))) return { byApp: await this.ofApps(apps) };
+    const byApp = await this.ofApps(apps);
+    return { byApp, check: this.read(apps) };
   }
 
   /** These endpoints, each of the app given beside it; those deleted are left out. */
@@ -107,7 +129,7 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
     this.held -= endpoints.length;
   }
 
-  private changed({ endpointId, appId }: EndpointChange): void {
+  protected changed({ endpointId, appId }: EndpointChange): void {
     this.generation++;
     const holder = appId ?? this.appOf.get(endpointId);
     if (holder !== undefined) this.drop(holder);

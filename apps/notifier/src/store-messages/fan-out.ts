@@ -20,12 +20,17 @@ export class FanOut {
 
   constructor(
     private readonly slots: DeliverySlots,
-    private readonly endpoints: ReadonlyMap<string, EndpointEntity>,
+    private endpoints: ReadonlyMap<string, EndpointEntity>,
     claimToken: string,
     private readonly now: Date,
     leaseMs: number,
   ) {
     this.lease = { claimToken, leaseUntil: new Date(now.getTime() + leaseMs) };
+  }
+
+  /** Plans from these endpoints from now on (intake checked the ones it held). */
+  use(endpoints: ReadonlyMap<string, EndpointEntity>): void {
+    this.endpoints = endpoints;
   }
 
   /** From now on, messages over their app's pace get their deliveries due then (IntakePacer). */

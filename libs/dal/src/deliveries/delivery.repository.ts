@@ -367,6 +367,16 @@ export class DeliveryRepository {
     if (operations.length > 0) await this.collection.bulkWrite(operations, { ordered: false });
   }
 
+  /** Removes deliveries this claim inserted and never attempted (intake planned them wrongly). */
+  async withdraw(deliveryIds: readonly string[], claimToken: string): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.collection.deleteMany({
+      _id: { $in: [...deliveryIds] },
+      claimToken,
+      attemptCount: 0,
+    });
+  }
+
   /**
    * Postpones claimed deliveries without an attempt (the endpoint is busy, over its rate limit or
    * its circuit is open): each is due again at its own time, its attempt count unchanged. Fenced

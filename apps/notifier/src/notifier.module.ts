@@ -10,6 +10,7 @@ import { MessagingModule } from '@app/messaging';
 import { BrokerUserBinding } from './intake/broker-user-binding';
 import { DeadLetters } from './intake/dead-letters';
 import { IntakeConsumer } from './intake/intake.consumer';
+import { EndpointCache } from './store-messages/endpoint-cache';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
 import { ClockSync } from './claim/clock-sync.scheduler';
 import { DeliveryScheduler } from './claim/delivery.scheduler';
@@ -84,6 +85,7 @@ export class NotifierModule {
         DeadLetters,
         IntakeConsumer,
         // store-messages/
+        EndpointCache,
         StoreMessagesUseCase,
         // claim/
         DeliveryScheduler,

@@ -66,6 +66,26 @@ describe('AttemptStarts', () => {
     ]);
   });
 
+  it("writes nothing for deliveries their claim marked, and marks another claim's ready ones uncounted", async () => {
+    const { starts, writes } = setup();
+    const poisoned = await starts.begin(
+      [
+        delivery('ready', { readyClaim: 'claim_1' }),
+        delivery('started at intake', { readyClaim: 'claim_1', attemptStartedAt: T0 }),
+        delivery('ready elsewhere', { readyClaim: 'claim_0' }),
+      ],
+      'claim_1',
+    );
+    expect(poisoned.size).toBe(0);
+    expect(writes).toEqual([
+      [[{ claimToken: 'claim_1', started: ['ready elsewhere'], abandoned: [] }], T0],
+    ]);
+    expect(await starts.begin([delivery('ready', { readyClaim: 'claim_1' })], 'claim_1')).toEqual(
+      new Map(),
+    );
+    expect(writes).toHaveLength(1);
+  });
+
   it('holds back a delivery abandoned for the Nth time, as poison, still counting it', async () => {
     const { starts, writes } = setup(3);
     const poisoned = await starts.begin(

@@ -10,17 +10,24 @@ export interface Poisoned {
 }
 
 /**
- * The durable "attempt started" marker that poison detection rests on. Before a batch of attempts
- * starts, one write marks each delivery `attemptStartedAt`; the outcome write clears it. A delivery
- * claimed again with the marker still set had an attempt that started and whose lease expired
- * without an outcome: its notifier died during the attempt (or could not reach MongoDB). Those
- * are counted (`abandonedAttempts`), and at POISON_AFTER_ABANDONED_ATTEMPTS the delivery is failed
- * instead of handed to the next notifier to die the same way. A delivery that was only claimed by
- * a notifier that died carries no marker and is not counted.
+ * The durable "attempt started" marker that poison detection rests on. An attempt starts only once
+ * a write says it may; the outcome write clears the marks. A delivery claimed again with
+ * `attemptStartedAt` still set had an attempt that started and whose lease expired without an
+ * outcome: its notifier died during the attempt (or could not reach MongoDB). Those are counted
+ * (`abandonedAttempts`), and at POISON_AFTER_ABANDONED_ATTEMPTS the delivery is failed instead of
+ * handed to the next notifier to die the same way.
  *
- * The marks are group-committed: while one write is in flight, the batches that arrive wait and
- * go together in the next one. An attempt to a busy endpoint starts each time another ends, so
- * without it every attempt would cost a write of its own before it could start.
+ * The write that claims a delivery no earlier attempt marked (the claim, or intake's insert)
+ * also marks it ready for this claim (`readyClaim`): its attempt starts without a write of its
+ * own, however long it waits here for its endpoint, so a busy endpoint's next attempt starts the
+ * moment the last one ends. Intake marks the deliveries it starts at once started outright. A
+ * claim that finds another claim's `readyClaim` cannot tell whether that attempt started: it is
+ * not counted, and the next attempt is marked started, in a write of its own, before it starts.
+ * So a delivery that was only claimed by a notifier that died is never counted, and a poison
+ * delivery is counted from its second death at the latest (ADR 0010).
+ *
+ * Those writes of their own are group-committed: while one is in flight, the batches that arrive
+ * wait and go together in the next one.
  */
 @Injectable()
 export class AttemptStarts {
@@ -38,8 +45,8 @@ export class AttemptStarts {
   ) {}
 
   /**
-   * Marks these claimed deliveries' attempts as started, in one round trip, and returns those that
-   * must not start (poison), by delivery id.
+   * Marks the attempts of these claimed deliveries started where their claim did not (in one round
+   * trip, shared with other batches), and returns those that must not start (poison), by id.
    */
   async begin(
     deliveries: readonly DeliveryEntity[],
@@ -49,6 +56,7 @@ export class AttemptStarts {
     const started: string[] = [];
     const abandoned: string[] = [];
     for (const delivery of deliveries) {
+      if (delivery.readyClaim === claimToken) continue;
       const lastStartedAt = delivery.attemptStartedAt;
       if (lastStartedAt !== undefined && lastStartedAt !== null) {
         abandoned.push(delivery._id);

@@ -1,14 +1,9 @@
 import type { AttemptResult, NotificationChannel } from '@app/channels';
 import { SystemClock } from '@app/common';
 import type { NotifierConfig } from '@app/config';
-import type {
-  DeliveryEntity,
-  EndpointEntity,
-  EndpointRepository,
-  MessageEntity,
-  MessageRepository,
-} from '@app/dal';
+import type { DeliveryEntity, EndpointEntity, MessageEntity, MessageRepository } from '@app/dal';
 import type { EndpointGate } from '../isolation/endpoint-gate';
+import type { EndpointCache } from '../store-messages/endpoint-cache';
 import { AttemptRunner } from './attempt-runner';
 import type { AttemptStarts, Poisoned } from './attempt-starts';
 import { SlotAccountant } from '../isolation/slot-accountant';
@@ -147,7 +142,7 @@ function setup(poisoned = new Map<string, Poisoned>()) {
   );
   const dispatcher = new DeliveryDispatcher(
     runner,
-    {} as EndpointRepository,
+    {} as EndpointCache,
     {} as MessageRepository,
     writer as unknown as OutcomeWriter,
     clock,

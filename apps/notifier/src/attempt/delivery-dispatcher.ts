@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '@app/common';
 import {
-  EndpointRepository,
   MessageRepository,
   type DeliveryEntity,
   type EndpointEntity,
@@ -9,6 +8,7 @@ import {
 } from '@app/dal';
 import { groupBy } from '../group-by';
 import { EndpointGate } from '../isolation/endpoint-gate';
+import { EndpointCache } from '../store-messages/endpoint-cache';
 import type { AttemptObservation } from '../isolation/endpoint-limits';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import { deliveryBatchFields, deliveryFields } from '../log-fields';
@@ -21,8 +21,8 @@ import { lookUp, type Preloaded } from './look-up';
 import { SlotsFreed, type SlotsFreedListener } from './slots-freed';
 
 export interface DispatchOptions {
-  /** Attempt these without looking anything up. */
-  preloaded?: Preloaded;
+  /** What the attempts need, read already or being read (see `lookUp`). */
+  preloaded?: Preloaded | Promise<Preloaded>;
 }
 
 /**
@@ -47,7 +47,7 @@ export class DeliveryDispatcher implements DeliverySlots {
 
   constructor(
     private readonly runner: AttemptRunner,
-    private readonly endpoints: EndpointRepository,
+    private readonly endpoints: EndpointCache,
     private readonly messages: MessageRepository,
     private readonly writer: OutcomeWriter,
     clock: Clock,
@@ -74,6 +74,11 @@ export class DeliveryDispatcher implements DeliverySlots {
     if (this.roomFor(endpointId, timeoutMs) === 0) return false;
     this.throttle();
     return this.slots.tryTake(appId, endpointId);
+  }
+
+  /** See DeliverySlots.startsAtOnce. */
+  startsAtOnce(endpointId: string, starting: number): boolean {
+    return this.queues.startsAtOnce(endpointId, starting);
   }
 
   /** Gives back a slot taken for a delivery that will not be dispatched after all. */
@@ -105,6 +110,14 @@ export class DeliveryDispatcher implements DeliverySlots {
   }
 
   /**
+   * Reads the endpoints and messages the attempts of these deliveries need: the scheduler starts
+   * it beside its claim's write and hands the result to `dispatch` as `preloaded`.
+   */
+  lookUp(deliveries: readonly DeliveryEntity[]): Promise<Preloaded> {
+    return lookUp(this.endpoints, this.messages, deliveries);
+  }
+
+  /**
    * Starts an attempt for each delivery (each holds a slot already); resolves once they are
    * started, not finished.
    */
@@ -117,8 +130,7 @@ export class DeliveryDispatcher implements DeliverySlots {
     let endpoints: ReadonlyMap<string, EndpointEntity>;
     let messages: ReadonlyMap<string, MessageEntity>;
     try {
-      ({ endpoints, messages } =
-        options.preloaded ?? (await lookUp(this.endpoints, this.messages, deliveries)));
+      ({ endpoints, messages } = await (options.preloaded ?? this.lookUp(deliveries)));
     } catch (error) {
       // The deliveries stay claimed until their lease expires; then any worker retries them.
       this.finished(deliveries);

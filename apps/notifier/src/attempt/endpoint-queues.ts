@@ -33,6 +33,17 @@ export class EndpointQueues {
     return [...this.waiting.keys()];
   }
 
+  /**
+   * Whether a delivery of this endpoint would start at once (queueOrStart's rule: nothing of the
+   * endpoint waits here and its limit has room), after `starting` others start.
+   */
+  startsAtOnce(endpointId: string, starting: number): boolean {
+    if (this.waiting.has(endpointId)) return false;
+    return (
+      this.slots.runningAt(endpointId) + starting === 0 || starting < this.gate.roomFor(endpointId)
+    );
+  }
+
   /** Queues the items that must wait for their endpoint; returns those to start now. */
   queueOrStart(items: readonly Waiting[]): Waiting[] {
     const now: Waiting[] = [];

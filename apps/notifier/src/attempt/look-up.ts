@@ -1,10 +1,5 @@
-import type {
-  DeliveryEntity,
-  EndpointEntity,
-  EndpointRepository,
-  MessageEntity,
-  MessageRepository,
-} from '@app/dal';
+import type { DeliveryEntity, EndpointEntity, MessageEntity, MessageRepository } from '@app/dal';
+import type { EndpointCache } from '../store-messages/endpoint-cache';
 
 /** The endpoints and messages of deliveries a caller already holds (intake just stored them). */
 export interface Preloaded {
@@ -14,21 +9,17 @@ export interface Preloaded {
 
 /** The endpoints and messages of claimed deliveries, read by id (the scheduler's claims). */
 export async function lookUp(
-  endpointRepository: EndpointRepository,
+  endpointCache: EndpointCache,
   messageRepository: MessageRepository,
   deliveries: readonly DeliveryEntity[],
 ): Promise<Preloaded> {
   const [endpoints, messages] = await Promise.all([
-    endpointRepository.findByIds(unique(deliveries.map((d) => d.endpointId))).then(byId),
+    endpointCache.byIds(deliveries),
     messageRepository
       .findByIds(deliveries.map((d) => ({ appId: d.appId, id: d.messageId })))
       .then(byId),
   ]);
   return { endpoints, messages };
-}
-
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
 }
 
 function byId<T extends { _id: string }>(items: readonly T[]): Map<string, T> {

@@ -5,6 +5,7 @@ import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { DeliveryRepository, MAX_APPS_PER_CLAIM, type DeliveryEntity } from '@app/dal';
 import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
+import type { Preloaded } from '../attempt/look-up';
 import { SlotAccountant } from '../isolation/slot-accountant';
 
 const MAX_CLAIM_BATCH = 500;
@@ -153,6 +154,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     const refused = new Set<string>();
     const leftApps = new Set<string>();
     let claimed: DeliveryEntity[] = [];
+    let lookedUp: Promise<Preloaded> | undefined;
     try {
       claimed = await this.deliveries.claimDue({
         now,
@@ -179,6 +181,9 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
               leftApps.add(candidate.appId);
             }
           }
+          // Read beside the claim's write: the claimed ones are among the picked.
+          lookedUp = this.dispatcher.lookUp(picked);
+          lookedUp.catch(() => undefined);
           return picked;
         },
         stats,
@@ -197,7 +202,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
       this.slots.setWaiting(waitingApps(stats, excludedApps, leftApps, this.slots.waitingApps()));
       this.leftBehind = new Set([...excluded, ...refused]);
     }
-    await this.dispatcher.dispatch(claimed, claimToken);
+    await this.dispatcher.dispatch(claimed, claimToken, { preloaded: lookedUp });
     return { claimed: claimed.length, more: stats.appsWithMore.length > 0 };
   }
 

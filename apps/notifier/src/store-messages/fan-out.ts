@@ -7,22 +7,43 @@ import type { DeliverySlots } from './store-messages.command';
  * for: the app's fair share and the endpoint's limit here (SlotAccountant). Beyond that (or while
  * an endpoint's circuit is open) a delivery is stored unclaimed, due now: the scheduler takes it
  * when there is room, here or in another notifier. A message deferred by its app's pace gets its
- * deliveries unclaimed, due then.
+ * deliveries unclaimed, due then (known once the pace is booked: see `defer`). A delivery claimed
+ * is marked in its insert (ADR 0010): started if it starts at once, else ready to.
  */
 export class FanOut {
   /** Deliveries planned claimed, each holding a slot until handed on or given back. */
   private readonly taken: DeliveryEntity[] = [];
+  /** Deliveries planned claimed that start at once, by endpoint. */
+  private readonly startingAt = new Map<string, number>();
+  private dueAtByMessage: ReadonlyMap<string, Date> = new Map();
   private readonly lease: { claimToken: string; leaseUntil: Date };
 
   constructor(
     private readonly slots: DeliverySlots,
-    private readonly endpoints: ReadonlyMap<string, EndpointEntity>,
+    private endpoints: ReadonlyMap<string, EndpointEntity>,
     claimToken: string,
     private readonly now: Date,
     leaseMs: number,
-    private readonly deferred: ReadonlyMap<string, Date>,
   ) {
     this.lease = { claimToken, leaseUntil: new Date(now.getTime() + leaseMs) };
+  }
+
+  /** Plans from these endpoints from now on (intake checked the ones it held). */
+  use(endpoints: ReadonlyMap<string, EndpointEntity>): void {
+    this.endpoints = endpoints;
+  }
+
+  /** From now on, messages over their app's pace get their deliveries due then (IntakePacer). */
+  defer(dueAtByMessage: ReadonlyMap<string, Date>): void {
+    this.dueAtByMessage = dueAtByMessage;
+  }
+
+  /** These unclaimed deliveries, planned before `defer`, with the pace's due times. */
+  deferred(deliveries: readonly DeliveryEntity[]): DeliveryEntity[] {
+    return deliveries.map((delivery) => {
+      const dueAt = this.dueAtByMessage.get(delivery.messageId);
+      return dueAt === undefined ? delivery : { ...delivery, nextAttemptAt: dueAt };
+    });
   }
 
   plan(messages: readonly MessageEntity[], { claim = true } = {}): DeliveryEntity[] {
@@ -30,15 +51,22 @@ export class FanOut {
       message.targetEndpointIds.flatMap((endpointId) => {
         const endpoint = this.endpoints.get(endpointId);
         if (endpoint === undefined || endpoint.appId !== message.appId) return [];
-        const dueAt = this.deferred.get(message._id);
+        const dueAt = this.dueAtByMessage.get(message._id);
         if (dueAt !== undefined)
           return [newDelivery(message, endpoint, this.now, undefined, dueAt)];
         const claimed =
           claim &&
           endpoint.circuitOpenUntil === undefined &&
           this.slots.tryTake(message.appId, endpoint._id, endpoint.timeoutMs);
-        const delivery = newDelivery(message, endpoint, this.now, claimed ? this.lease : undefined);
-        if (claimed) this.taken.push(delivery);
+        if (!claimed) return [newDelivery(message, endpoint, this.now, undefined)];
+        const starting = this.startingAt.get(endpoint._id) ?? 0;
+        const startsAtOnce = this.slots.startsAtOnce(endpoint._id, starting);
+        if (startsAtOnce) this.startingAt.set(endpoint._id, starting + 1);
+        const delivery = newDelivery(message, endpoint, this.now, {
+          ...this.lease,
+          startedAt: startsAtOnce ? this.now : null,
+        });
+        this.taken.push(delivery);
         return [delivery];
       }),
     );
@@ -57,7 +85,7 @@ function newDelivery(
   message: MessageEntity,
   endpoint: EndpointEntity,
   now: Date,
-  claim: { claimToken: string; leaseUntil: Date } | undefined,
+  claim: { claimToken: string; leaseUntil: Date; startedAt: Date | null } | undefined,
   dueAt: Date = now,
 ): DeliveryEntity {
   return {
@@ -73,6 +101,9 @@ function newDelivery(
     lastError: null,
     deliveredAt: null,
     claimToken: claim?.claimToken ?? null,
+    ...(claim === undefined
+      ? {}
+      : { readyClaim: claim.claimToken, attemptStartedAt: claim.startedAt }),
     createdAt: now,
     updatedAt: now,
   };

@@ -20,6 +20,11 @@ export interface DeliverySlots {
    * share, the endpoint's adaptive limit); says whether. `timeoutMs` is the endpoint's.
    */
   tryTake(appId: string, endpointId: string, timeoutMs?: number): boolean;
+  /**
+   * Whether a delivery of this endpoint just taken would start at once rather than wait here
+   * behind others, after `starting` others of the same batch start.
+   */
+  startsAtOnce(endpointId: string, starting: number): boolean;
   giveBack(appId: string, endpointId: string): void;
 }
 

@@ -2,17 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
+import { groupBy } from '../group-by';
 import {
   AppRepository,
   DeliveryRepository,
-  EndpointRepository,
   MessageRepository,
+  type DeliveryEntity,
+  type EndpointEntity,
   type MessageEntity,
 } from '@app/dal';
-import { groupBy } from '../group-by';
 import { IntakePacer } from '../isolation/intake-pacer';
+import { EndpointCache } from './endpoint-cache';
 import { FanOut } from './fan-out';
 import type {
+  IncomingMessage,
   StoreMessagesCommand,
   StoreMessagesResult,
   StoreResult,
@@ -32,7 +35,7 @@ export class StoreMessagesUseCase {
 
   constructor(
     private readonly apps: AppRepository,
-    private readonly endpoints: EndpointRepository,
+    private readonly endpoints: EndpointCache,
     private readonly messages: MessageRepository,
     private readonly deliveries: DeliveryRepository,
     private readonly clock: Clock,
@@ -44,56 +47,77 @@ export class StoreMessagesUseCase {
     const now = this.clock.now();
     const claimToken = randomUUID();
     const appIds = await this.existingApps(command.messages.map((message) => message.appId));
-    const endpointsByApp = groupBy(await this.endpoints.findByApps([...appIds]), (e) => e.appId);
-    const endpointsById = new Map(
-      [...endpointsByApp.values()].flat().map((endpoint) => [endpoint._id, endpoint]),
-    );
+    // Endpoints held are checked beside the insert (EndpointCache.forIntake).
+    const { byApp, check } = await this.endpoints.forIntake([...appIds]);
+    check?.catch(() => undefined);
+    let endpointsById = endpointsByIdOf(byApp);
 
     const results: StoreResult[] = [];
     const docs: MessageEntity[] = [];
+    const incoming = new Map<string, IncomingMessage>();
     const minted = new Set<string>();
     for (const message of command.messages) {
       if (!appIds.has(message.appId)) {
         results.push({ stored: false, reason: `unknown app ${message.appId} (header x-app-id)` });
         continue;
       }
-      const doc = toMessage(message, endpointsByApp.get(message.appId) ?? [], now);
+      const doc = toMessage(message, byApp.get(message.appId) ?? [], now);
       if (doc._id === message.mintedId) minted.add(doc._id);
+      incoming.set(doc._id, message);
       docs.push(doc);
       results.push({ stored: true, messageId: doc._id });
     }
 
-    // Messages over their app's messagesPerSecond: stored now, first attempts due later.
-    const deferred = await this.pacer.deferrals(docs, now);
-    const fanOut = new FanOut(
-      command.slots,
-      endpointsById,
-      claimToken,
-      now,
-      this.config.leaseMs,
-      deferred,
-    );
+    // Messages over their app's messagesPerSecond are stored now, their first attempts due later.
+    // Booking the pace is a write of its own: it runs beside the inserts, and what was inserted
+    // claimed over the pace is postponed before anything is attempted.
+    const pacing = this.pacer.deferrals(docs, now);
+    const fanOut = new FanOut(command.slots, endpointsById, claimToken, now, this.config.leaseMs);
     try {
       // A message whose id was minted at intake cannot be stored already, so its claimed
       // deliveries are written beside it: one round trip less before its first attempt. Its
       // unclaimed ones wait for the message, since any notifier may claim them at once.
-      const early = fanOut.plan(docs.filter((doc) => minted.has(doc._id)));
+      let early = fanOut.plan(docs.filter((doc) => minted.has(doc._id)));
       const [duplicateIds, earlyNotWritten] = await settleBoth(
         this.messages.insertMany(docs),
         this.deliveries.insertMany(early.filter((d) => d.claimToken === claimToken)),
       );
+      let fresh = docs.filter((doc) => !duplicateIds.has(doc._id));
+      if (check !== undefined) {
+        const current = await check;
+        endpointsById = endpointsByIdOf(current);
+        fanOut.use(endpointsById);
+        // Planned from endpoints that had just changed: stored again as they are, planned anew.
+        const mended = await this.mend(fresh, current, incoming, early, claimToken, now);
+        if (mended.size > 0) {
+          early = early.filter((d) => !mended.has(d.messageId));
+          fresh = fresh.map((doc) => mended.get(doc._id) ?? doc);
+          for (const id of mended.keys()) minted.delete(id);
+        }
+      }
+      const deferred = await pacing;
+      fanOut.defer(deferred);
+      const overPace = early.filter(
+        (d) =>
+          d.claimToken === claimToken && deferred.has(d.messageId) && !earlyNotWritten.has(d._id),
+      );
+      await this.deliveries.postpone(
+        overPace.map((d) => ({ deliveryId: d._id, dueAt: deferred.get(d.messageId)! })),
+        claimToken,
+      );
       const replayed = await this.replayedMessages(docs, duplicateIds, results);
-      const fresh = docs.filter((doc) => !duplicateIds.has(doc._id));
       // Only fresh deliveries are claimed: a replayed one may be in another worker's hands.
       const late = [
-        ...early.filter((d) => d.claimToken !== claimToken),
+        ...fanOut.deferred(early.filter((d) => d.claimToken !== claimToken)),
         ...fanOut.plan(fresh.filter((doc) => !minted.has(doc._id))),
         ...fanOut.plan(replayed, { claim: false }),
       ];
       const notWritten = new Set([...earlyNotWritten, ...(await this.deliveries.insertMany(late))]);
       // One that was not written (its message and endpoint already have one) is not ours.
       const written = [...early, ...late].filter((d) => !notWritten.has(d._id));
-      const claimed = written.filter((d) => d.claimToken === claimToken);
+      const claimed = written.filter(
+        (d) => d.claimToken === claimToken && !deferred.has(d.messageId),
+      );
       // A slot taken for a delivery that was not written goes back.
       fanOut.giveBackAllBut(claimed);
       return {
@@ -109,6 +133,36 @@ export class StoreMessagesUseCase {
       fanOut.giveBackAllBut([]);
       throw error;
     }
+  }
+
+  /**
+   * The messages just stored whose targets differ under the endpoints as they are (`current`):
+   * stored again with those targets, and the deliveries planned for them withdrawn. Returns them
+   * as they are now stored, by id.
+   */
+  private async mend(
+    stored: readonly MessageEntity[],
+    current: ReadonlyMap<string, readonly EndpointEntity[]>,
+    incoming: ReadonlyMap<string, IncomingMessage>,
+    planned: readonly DeliveryEntity[],
+    claimToken: string,
+    now: Date,
+  ): Promise<Map<string, MessageEntity>> {
+    const mended = new Map<string, MessageEntity>();
+    for (const doc of stored) {
+      const again = toMessage(incoming.get(doc._id)!, current.get(doc.appId) ?? [], now);
+      if (!sameTargets(again, doc)) mended.set(doc._id, again);
+    }
+    if (mended.size === 0) return mended;
+    const byApp = groupBy([...mended.values()], (doc) => doc.appId);
+    await Promise.all([
+      ...[...byApp].map(([appId, group]) => this.messages.retarget(appId, group)),
+      this.deliveries.withdraw(
+        planned.filter((d) => mended.has(d.messageId)).map((d) => d._id),
+        claimToken,
+      ),
+    ]);
+    return mended;
   }
 
   private async existingApps(ids: readonly string[]): Promise<Set<string>> {
@@ -156,4 +210,18 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   if (first.status === 'rejected') throw first.reason;
   if (second.status === 'rejected') throw second.reason;
   return [first.value, second.value];
+}
+
+function endpointsByIdOf(
+  byApp: ReadonlyMap<string, readonly EndpointEntity[]>,
+): Map<string, EndpointEntity> {
+  return new Map([...byApp.values()].flat().map((endpoint) => [endpoint._id, endpoint]));
+}
+
+function sameTargets(a: MessageEntity, b: MessageEntity): boolean {
+  const targets = new Set(a.targetEndpointIds);
+  return (
+    a.targetEndpointIds.length === b.targetEndpointIds.length &&
+    b.targetEndpointIds.every((id) => targets.has(id))
+  );
 }

@@ -88,11 +88,66 @@ describe('attempt start markers (real MongoDB)', () => {
     ]);
     expect(await find('a')).toMatchObject({
       attemptStartedAt: null,
+      readyClaim: null,
       abandonedAttempts: 1,
       claimToken: null,
     });
     await repository.reschedule('app_1', { deliveryId: 'a' }, at(20_000));
     expect(await find('a')).toMatchObject({ attemptStartedAt: null, abandonedAttempts: 0 });
+  });
+
+  it('marks ready with the claim only what no earlier attempt marked', async () => {
+    const due = (id: string, extra: Partial<DeliveryEntity> = {}): DeliveryEntity => ({
+      ...claimed(id, null as unknown as string),
+      nextAttemptAt: at(-1_000),
+      ...extra,
+    });
+    await deliveries.insertMany([
+      due('clean'),
+      due('abandoned', { attemptStartedAt: at(-60_000), readyClaim: 'claim_0' }),
+      due('ready elsewhere', { readyClaim: 'claim_0' }),
+    ]);
+    const claim = await repository.claimDue({
+      now: at(0),
+      limit: 10,
+      leaseUntil: at(30_000),
+      claimToken: 'claim_1',
+    });
+    const byId = new Map(claim.map((delivery) => [delivery._id, delivery]));
+    expect(byId.get('clean')).toMatchObject({ claimToken: 'claim_1', readyClaim: 'claim_1' });
+    expect(byId.get('abandoned')).toMatchObject({ claimToken: 'claim_1', readyClaim: 'claim_0' });
+    expect(byId.get('ready elsewhere')).toMatchObject({ readyClaim: 'claim_0' });
+    for (const id of byId.keys()) {
+      expect(await find(id)).toMatchObject({
+        claimToken: 'claim_1',
+        readyClaim: byId.get(id)!.readyClaim,
+      });
+    }
+  });
+
+  it("takes back its own marks when it postpones, and keeps an earlier claim's", async () => {
+    await deliveries.insertMany([
+      { ...claimed('mine'), readyClaim: 'claim_1', attemptStartedAt: at(0) },
+      { ...claimed('earlier'), readyClaim: 'claim_0', attemptStartedAt: at(-60_000) },
+    ]);
+    await repository.postpone(
+      [
+        { deliveryId: 'mine', dueAt: at(5_000) },
+        { deliveryId: 'earlier', dueAt: at(5_000) },
+      ],
+      'claim_1',
+    );
+    expect(await find('mine')).toMatchObject({
+      claimToken: null,
+      readyClaim: null,
+      attemptStartedAt: null,
+      nextAttemptAt: at(5_000),
+    });
+    expect(await find('earlier')).toMatchObject({
+      claimToken: null,
+      readyClaim: 'claim_0',
+      attemptStartedAt: at(-60_000),
+    });
   });
 
   it('writes nothing for an empty batch', async () => {

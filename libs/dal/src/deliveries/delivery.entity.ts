@@ -44,6 +44,14 @@ export interface DeliveryEntity {
    * notifier died (or lost MongoDB) during the attempt. Absent or null otherwise.
    */
   attemptStartedAt?: Date | null;
+  /**
+   * The claim whose attempts of this delivery may start without a write of their own: set by the
+   * write that claims it (or inserts it claimed) when nothing marks it started yet, cleared with
+   * the outcome. A claim that finds another claim's token here does not know whether that
+   * attempt started (its notifier died after the claim): it does not count it as abandoned, but
+   * marks the next attempt started, before it starts (ADR 0010). Absent or null otherwise.
+   */
+  readyClaim?: string | null;
   /** Attempts that started and never reported an outcome (see attemptStartedAt). Absent means 0. */
   abandonedAttempts?: number;
   createdAt: Date;

@@ -33,6 +33,7 @@ export function freshScheduleUpdate(now: Date): PipelineStage.Set[] {
         scheduleOffset: '$attemptCount',
         deliveredAt: null,
         attemptStartedAt: null,
+        readyClaim: null,
         abandonedAttempts: 0,
         updatedAt: now,
       },
@@ -156,25 +157,37 @@ export class DeliveryRepository {
     if (candidates.length === 0) return [];
     const ids = candidates.map((candidate) => candidate._id);
     const claim = { claimToken: request.claimToken, nextAttemptAt: request.leaseUntil };
-    const result = await this.collection.updateMany(
-      {
-        _id: { $in: ids },
-        status: 'pending',
-        nextAttemptAt: { $lte: request.now },
-        $expr: {
-          $eq: [
-            '$nextAttemptAt',
-            valueForId(
-              ids,
-              candidates.map((candidate) => candidate.nextAttemptAt),
-            ),
-          ],
-        },
+    // Those no earlier attempt marked may start without another write (readyClaim, ADR 0010).
+    const ready = new Set(candidates.filter(isUnmarked).map((candidate) => candidate._id));
+    const fence = {
+      status: 'pending' as const,
+      nextAttemptAt: { $lte: request.now },
+      $expr: {
+        $eq: [
+          '$nextAttemptAt',
+          valueForId(
+            ids,
+            candidates.map((candidate) => candidate.nextAttemptAt),
+          ),
+        ],
       },
-      { $set: claim },
+    };
+    const groups = [
+      { ids: ids.filter((id) => ready.has(id)), set: { ...claim, readyClaim: request.claimToken } },
+      { ids: ids.filter((id) => !ready.has(id)), set: claim },
+    ].filter((group) => group.ids.length > 0);
+    const result = await this.collection.bulkWrite(
+      groups.map((group) => ({
+        updateMany: { filter: { _id: { $in: group.ids }, ...fence }, update: { $set: group.set } },
+      })),
+      { ordered: false },
     );
     if (result.modifiedCount === candidates.length) {
-      return candidates.map((candidate) => ({ ...candidate, ...claim }));
+      return candidates.map((candidate) => ({
+        ...candidate,
+        ...claim,
+        ...(ready.has(candidate._id) ? { readyClaim: request.claimToken } : {}),
+      }));
     }
     return this.model
       .find({ _id: { $in: ids }, claimToken: request.claimToken })
@@ -306,6 +319,7 @@ export class DeliveryRepository {
           ...outcome.update,
           claimToken: null,
           attemptStartedAt: null,
+          readyClaim: null,
           ...(outcome.update.status === 'pending' ? {} : { messageStatusStale: true }),
         }));
         return {
@@ -353,6 +367,16 @@ export class DeliveryRepository {
     if (operations.length > 0) await this.collection.bulkWrite(operations, { ordered: false });
   }
 
+  /** Removes deliveries this claim inserted and never attempted (intake planned them wrongly). */
+  async withdraw(deliveryIds: readonly string[], claimToken: string): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.collection.deleteMany({
+      _id: { $in: [...deliveryIds] },
+      claimToken,
+      attemptCount: 0,
+    });
+  }
+
   /**
    * Postpones claimed deliveries without an attempt (the endpoint is busy, over its rate limit or
    * its circuit is open): each is due again at its own time, its attempt count unchanged. Fenced
@@ -364,6 +388,7 @@ export class DeliveryRepository {
   ): Promise<void> {
     if (postponements.length === 0) return;
     const ids = postponements.map((p) => p.deliveryId);
+    const ownMark = { $eq: ['$readyClaim', claimToken] };
     await this.collection.updateMany({ _id: { $in: ids }, claimToken, status: 'pending' }, [
       {
         $set: {
@@ -372,6 +397,9 @@ export class DeliveryRepository {
             ids,
             postponements.map((p) => p.dueAt),
           ),
+          // What this claim marked goes with it; an earlier claim's marks stay (ADR 0010).
+          attemptStartedAt: { $cond: [ownMark, null, '$attemptStartedAt'] },
+          readyClaim: { $cond: [ownMark, null, '$readyClaim'] },
         },
       },
     ]);
@@ -518,6 +546,11 @@ interface AppRead {
   appId: string;
   wanted: number;
   read: DeliveryEntity[];
+}
+
+/** Neither marked started nor ready by an earlier claim (see DeliveryEntity.readyClaim). */
+function isUnmarked(delivery: DeliveryEntity): boolean {
+  return (delivery.attemptStartedAt ?? null) === null && (delivery.readyClaim ?? null) === null;
 }
 
 function notOfEndpoints(excluded: readonly string[] = []): object {

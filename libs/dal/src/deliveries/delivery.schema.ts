@@ -21,6 +21,7 @@ export const deliverySchema = new Schema<DeliveryEntity>(
     fallbackDepth: Number,
     messageStatusStale: Boolean,
     attemptStartedAt: Date,
+    readyClaim: String,
     abandonedAttempts: Number,
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

@@ -3,6 +3,7 @@ import { SecretBox } from '@app/common';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import type { PageRequest } from '../shared/tenant';
 import type { EndpointEntity, EndpointSecret, HealthWrite } from './endpoint.entity';
+import { watchEndpointChanges, type EndpointChangeListener } from './endpoint-changes';
 import type { SecretRotationLimit } from './endpoint-secrets';
 
 /**
@@ -114,6 +115,14 @@ export class EndpointRepository {
       .lean<EndpointEntity[]>()
       .exec()
       .then(this.openMany);
+  }
+
+  /** Reports endpoint changes as they happen (see watchEndpointChanges). */
+  watchChanges(listener: EndpointChangeListener): { close(): Promise<void> } {
+    return watchEndpointChanges(
+      this.model.collection as unknown as mongo.Collection<EndpointEntity>,
+      listener,
+    );
   }
 
   /** Worker lookup for claimed deliveries, which already belong to their app. */

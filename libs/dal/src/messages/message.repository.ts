@@ -122,6 +122,26 @@ export class MessageRepository {
   }
 
   /**
+   * Gives messages just stored the targets (and the status that follows) of the endpoints as they
+   * were when they were stored: intake planned them from endpoints it held, which had changed.
+   */
+  async retarget(
+    appId: string,
+    changes: readonly Pick<MessageEntity, '_id' | 'targetEndpointIds' | 'status'>[],
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    await this.model.bulkWrite(
+      changes.map((change) => ({
+        updateOne: {
+          filter: { _id: change._id, appId },
+          update: { $set: { targetEndpointIds: change.targetEndpointIds, status: change.status } },
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /**
    * Adds fallback endpoints to their messages' targets, after their deliveries exist, so
    * `GET /v1/messages?endpointId=` finds what a fallback received. A replayed intake then finds
    * those deliveries already there.

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { EndpointRepository, openConnection, type EndpointEntity } from '@app/dal';
+import { eventually } from '../../../../test/support/eventually';
+import { EndpointCache } from './endpoint-cache';
+
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+
+function endpoint(id: string, appId: string, url = `https://example.com/${id}`): EndpointEntity {
+  return {
+    _id: id,
+    appId,
+    channel: 'webhook',
+    url,
+    eventTypes: ['*'],
+    timeoutMs: 5_000,
+    headers: {},
+    enabled: true,
+    consecutiveFailures: 0,
+    secrets: [{ secret: 'whsec_test' }],
+    recipientTokenHash: `hash_${id}`,
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+/** The real repository, counting its reads of endpoints by app. */
+class CountingEndpoints extends EndpointRepository {
+  reads = 0;
+
+  override findByApps(appIds: readonly string[]): Promise<EndpointEntity[]> {
+    this.reads++;
+    return super.findByApps(appIds);
+  }
+}
+
+describe('EndpointCache: kept between batches, dropped by the change stream (real MongoDB)', () => {
+  let connection: Connection;
+  let endpoints: CountingEndpoints;
+  let cache: EndpointCache;
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_endpoint_cache_${randomBytes(4).toString('hex')}`;
+    connection = await openConnection(url.toString());
+    endpoints = new CountingEndpoints(connection.model<EndpointEntity>('Endpoint'));
+    await endpoints.create(endpoint('ep_a1', 'app_a'));
+    await endpoints.create(endpoint('ep_b1', 'app_b'));
+    cache = new EndpointCache(endpoints);
+    cache.onModuleInit();
+  });
+  afterAll(async () => {
+    await cache.onModuleDestroy();
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  const urlsOf = async (appId: string) =>
+    ((await cache.ofApps([appId])).get(appId) ?? []).map((e) => e.url).sort();
+
+  /** Read until the cache holds the app again (the stream opens, or a change dropped it). */
+  async function cached(appId: string): Promise<void> {
+    await eventually(async () => {
+      await cache.ofApps([appId]);
+      const before = endpoints.reads;
+      await cache.ofApps([appId]);
+      return endpoints.reads === before ? true : undefined;
+    });
+  }
+
+  it('reads an app once while nothing changes', async () => {
+    await cached('app_a');
+    const before = endpoints.reads;
+    for (let i = 0; i < 5; i++)
+      expect(await urlsOf('app_a')).toEqual(['https://example.com/ep_a1']);
+    expect(endpoints.reads).toBe(before);
+  });
+
+  it('drops an app when one of its endpoints is created, changed or deleted, not another app', async () => {
+    await cached('app_a');
+    await cached('app_b');
+    await endpoints.create(endpoint('ep_a2', 'app_a'));
+    await eventually(async () => ((await urlsOf('app_a')).length === 2 ? true : undefined));
+
+    await endpoints.updateSettings(
+      'app_a',
+      'ep_a1',
+      { url: 'https://example.com/moved' },
+      { now: T0, freshHealth: false },
+    );
+    await eventually(async () =>
+      (await urlsOf('app_a')).includes('https://example.com/moved') ? true : undefined,
+    );
+
+    await endpoints.delete('app_a', 'ep_a2');
+    await eventually(async () => ((await urlsOf('app_a')).length === 1 ? true : undefined));
+
+    // app_b was never dropped: still no read of it.
+    const before = endpoints.reads;
+    await cache.ofApps(['app_b']);
+    expect(endpoints.reads).toBe(before);
+  });
+
+  it('keeps an app through writes of health counters only', async () => {
+    await cached('app_b');
+    const before = endpoints.reads;
+    await endpoints.recordHealth(
+      [
+        {
+          endpointId: 'ep_b1',
+          lastFailureAt: T0,
+          streak: { kind: 'extended', failures: 1, from: T0 },
+          closeCircuit: false,
+        },
+      ],
+      { writer: 'writer_1', batch: 1 },
+    );
+    // A change that does drop it, after the health write: once it is seen, the health write was too.
+    await endpoints.updateSettings(
+      'app_a',
+      'ep_a1',
+      { description: 'marker' },
+      { now: T0, freshHealth: false },
+    );
+    await eventually(async () => {
+      const reads = endpoints.reads;
+      await cache.ofApps(['app_a']);
+      return endpoints.reads > reads ? true : undefined;
+    });
+    await cache.ofApps(['app_b']);
+    expect(endpoints.reads).toBe(before + 1);
+  });
+
+  it('finds endpoints by id within the apps of the deliveries', async () => {
+    const found = await cache.byIds([
+      { appId: 'app_a', endpointId: 'ep_a1' },
+      { appId: 'app_b', endpointId: 'ep_b1' },
+      { appId: 'app_b', endpointId: 'ep_a1' },
+      { appId: 'app_a', endpointId: 'ep_gone' },
+    ]);
+    expect([...found.keys()].sort()).toEqual(['ep_a1', 'ep_b1']);
+  });
+});

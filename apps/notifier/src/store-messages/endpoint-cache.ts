@@ -1,0 +1,161 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { EndpointRepository, type EndpointChange, type EndpointEntity } from '@app/dal';
+
+/** Endpoints held at most; beyond, the apps used least recently are dropped first. */
+const MAX_CACHED_ENDPOINTS = 20_000;
+/** How long after the change stream failed it is opened again: doubling from the first, to the last. */
+const REOPEN_AFTER_MS = [1_000, 60_000] as const;
+
+/**
+ * Each app's endpoints, as intake's fan-out and the attempts read them, kept between batches so
+ * a message costs no read of them: a change stream drops an app's endpoints the moment one of them
+ * is created, changed or deleted (changes to health counters aside), and the next batch reads
+ * them again. Nothing is kept while the stream is not open (at start, after it failed, on a
+ * MongoDB without change streams): then every batch reads, as without a cache.
+ *
+ * What a message accepted during an endpoint change gets: intake checks what it held (forIntake),
+ * so its fan-out follows the endpoints as they were when it was stored, as without a cache. A
+ * retry's attempt starting within the stream's lag (milliseconds) after a change of URL, headers
+ * or secret uses the endpoint as it was, like an attempt already in flight when the change was
+ * made (a rotated-out secret still signs). docs/architecture.md, "Endpoints held by the notifier".
+ */
+@Injectable()
+export class EndpointCache implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(EndpointCache.name);
+  /** By app, least recently used first. */
+  private readonly byApp = new Map<string, readonly EndpointEntity[]>();
+  /** The app of each endpoint held, to find what a change of it drops. */
+  private readonly appOf = new Map<string, string>();
+  private held = 0;
+  /** Counts every drop, so that a read that raced one is not kept. */
+  private generation = 0;
+  private open = false;
+  private stream: { close(): Promise<void> } | undefined;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private reopenAfterMs: number = REOPEN_AFTER_MS[0];
+  private stopped = false;
+
+  constructor(private readonly endpoints: EndpointRepository) {}
+
+  onModuleInit(): void {
+    this.watch();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reopenTimer);
+    await this.stream?.close();
+  }
+
+  /** Every endpoint of these apps (enabled or not), by app. */
+  async ofApps(appIds: readonly string[]): Promise<Map<string, readonly EndpointEntity[]>> {
+    const found = new Map<string, readonly EndpointEntity[]>();
+    const missing: string[] = [];
+    for (const appId of new Set(appIds)) {
+      const endpoints = this.byApp.get(appId);
+      if (endpoints === undefined) missing.push(appId);
+      else found.set(appId, this.touch(appId, endpoints));
+    }
+    if (missing.length === 0) return found;
+    for (const [appId, endpoints] of await this.read(missing)) found.set(appId, endpoints);
+    return found;
+  }
+
+  /** Reads these apps' endpoints, and keeps them unless a change came in meanwhile. */
+  private async read(appIds: readonly string[]): Promise<Map<string, readonly EndpointEntity[]>> {
+    const generation = this.generation;
+    const read = await this.endpoints.findByApps(appIds);
+    const fresh = new Map<string, EndpointEntity[]>(appIds.map((appId) => [appId, []]));
+    for (const endpoint of read) fresh.get(endpoint.appId)!.push(endpoint);
+    for (const [appId, endpoints] of fresh) {
+      if (this.open && generation === this.generation) this.keep(appId, endpoints);
+    }
+    return fresh;
+  }
+
+  /**
+   * Each app's endpoints for intake's fan-out: read now for apps not held; for apps held, at once,
+   * with `check`, the same apps read again beside intake's insert. Intake plans from what it
+   * gets and mends the few messages whose targets the check shows were planned from endpoints
+   * that had just changed (StoreMessagesUseCase), so a message gets its app's endpoints as they
+   * were when it was stored, as without a cache, at the cost of no round trip before its insert.
+   */
+  async forIntake(appIds: readonly string[]): Promise<{
+    byApp: Map<string, readonly EndpointEntity[]>;
+    check?: Promise<Map<string, readonly EndpointEntity[]>>;
+  }> {
+    const apps = [...new Set(appIds)];
+    if (!apps.every((appId) => this.byApp.has(appId))) return { byApp: await this.ofApps(apps) };
+    const byApp = await this.ofApps(apps);
+    return { byApp, check: this.read(apps) };
+  }
+
+  /** These endpoints, each of the app given beside it; those deleted are left out. */
+  async byIds(
+    wanted: readonly { appId: string; endpointId: string }[],
+  ): Promise<Map<string, EndpointEntity>> {
+    const ofApps = await this.ofApps(wanted.map((item) => item.appId));
+    const ids = new Set(wanted.map((item) => item.endpointId));
+    const found = new Map<string, EndpointEntity>();
+    for (const endpoints of ofApps.values()) {
+      for (const endpoint of endpoints)
+        if (ids.has(endpoint._id)) found.set(endpoint._id, endpoint);
+    }
+    return found;
+  }
+
+  private touch(appId: string, endpoints: readonly EndpointEntity[]): readonly EndpointEntity[] {
+    this.byApp.delete(appId);
+    this.byApp.set(appId, endpoints);
+    return endpoints;
+  }
+
+  private keep(appId: string, endpoints: readonly EndpointEntity[]): void {
+    this.drop(appId);
+    this.byApp.set(appId, endpoints);
+    for (const endpoint of endpoints) this.appOf.set(endpoint._id, appId);
+    this.held += endpoints.length;
+    for (const oldest of this.byApp.keys()) {
+      if (this.held <= MAX_CACHED_ENDPOINTS || oldest === appId) break;
+      this.drop(oldest);
+    }
+  }
+
+  private drop(appId: string): void {
+    const endpoints = this.byApp.get(appId);
+    if (endpoints === undefined) return;
+    this.byApp.delete(appId);
+    for (const endpoint of endpoints) this.appOf.delete(endpoint._id);
+    this.held -= endpoints.length;
+  }
+
+  protected changed({ endpointId, appId }: EndpointChange): void {
+    this.generation++;
+    const holder = appId ?? this.appOf.get(endpointId);
+    if (holder !== undefined) this.drop(holder);
+  }
+
+  private watch(): void {
+    if (this.stopped) return;
+    this.stream = this.endpoints.watchChanges({
+      ready: () => {
+        this.open = true;
+        this.reopenAfterMs = REOPEN_AFTER_MS[0];
+      },
+      changed: (change) => this.changed(change),
+      failed: (error) => {
+        this.open = false;
+        this.generation++;
+        this.byApp.clear();
+        this.appOf.clear();
+        this.held = 0;
+        this.logger.warn(
+          `endpoint change stream ended (${String(error)}): endpoints are read for every batch until it is open again`,
+        );
+        this.reopenTimer = setTimeout(() => this.watch(), this.reopenAfterMs);
+        this.reopenAfterMs = Math.min(REOPEN_AFTER_MS[1], this.reopenAfterMs * 2);
+        this.reopenTimer.unref();
+      },
+    });
+  }
+}

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { SystemClock } from '@app/common';
+import type { NotifierConfig } from '@app/config';
+import type { AppQuotas } from '@app/contracts';
+import {
+  AppQuotaReader,
+  AppRepository,
+  DeliveryRepository,
+  EndpointRepository,
+  MessageRepository,
+  openConnection,
+  RateLimitRepository,
+  type AppEntity,
+  type DeliveryEntity,
+  type EndpointChange,
+  type EndpointEntity,
+  type MessageEntity,
+} from '@app/dal';
+import { eventually } from '../../../../test/support/eventually';
+import { IntakePacer } from '../isolation/intake-pacer';
+import { EndpointCache } from './endpoint-cache';
+import type { DeliverySlots, IncomingMessage } from './store-messages.command';
+import { StoreMessagesUseCase } from './store-messages.usecase';
+
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+const QUOTAS: AppQuotas = {
+  endpoints: 100,
+  messagesPerSecond: 100_000,
+  emailsPerHour: 100,
+  smsPerHour: 100,
+  minRetryDelay: 0,
+  retryScheduleLength: 10,
+  eventTypesPerEndpoint: 10,
+  headersBytes: 10_000,
+  templateBytes: 10_000,
+};
+
+function endpoint(id: string, eventTypes = ['order.*']): EndpointEntity {
+  return {
+    _id: id,
+    appId: 'app_1',
+    channel: 'webhook',
+    url: `https://example.com/${id}`,
+    eventTypes,
+    timeoutMs: 5_000,
+    headers: {},
+    enabled: true,
+    consecutiveFailures: 0,
+    secrets: [{ secret: 'whsec_test' }],
+    recipientTokenHash: `hash_${id}`,
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+/** A cache whose change stream lags: it hears of no change (as in the stream's last milliseconds). */
+class LaggingCache extends EndpointCache {
+  protected override changed(change: EndpointChange): void {
+    void change;
+  }
+}
+
+const slots: DeliverySlots = {
+  tryTake: () => true,
+  startsAtOnce: () => true,
+  giveBack: () => undefined,
+};
+
+const message = (n: number): IncomingMessage => ({
+  appId: 'app_1',
+  eventType: 'order.paid',
+  payload: { n },
+  mintedId: `msg_${randomBytes(16).toString('hex')}`,
+});
+
+/**
+ * Intake plans a message's deliveries from the endpoints it holds and checks them beside its
+ * insert: a message stored while an endpoint change had not reached the notifier yet still gets
+ * the endpoints as they were when it was stored.
+ */
+describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
+  let connection: Connection;
+  let endpoints: EndpointRepository;
+  let deliveries: DeliveryRepository;
+  let messages: MessageRepository;
+  let cache: LaggingCache;
+  let useCase: StoreMessagesUseCase;
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_store_${randomBytes(4).toString('hex')}`;
+    connection = await openConnection(url.toString());
+    const deliveryModel = connection.model<DeliveryEntity>('Delivery');
+    const apps = new AppRepository(connection.model<AppEntity>('App'));
+    endpoints = new EndpointRepository(connection.model<EndpointEntity>('Endpoint'));
+    deliveries = new DeliveryRepository(deliveryModel);
+    messages = new MessageRepository(connection.model<MessageEntity>('Message'), deliveryModel);
+    await apps.create({ _id: 'app_1', name: 'shop', apiKeyHash: 'hash', createdAt: T0 });
+    await endpoints.create(endpoint('ep_1'));
+    cache = new LaggingCache(endpoints);
+    cache.onModuleInit();
+    const pacer = new IntakePacer(
+      new AppQuotaReader(apps, QUOTAS),
+      new RateLimitRepository(
+        connection.model('RateWindow') as ConstructorParameters<typeof RateLimitRepository>[0],
+      ),
+    );
+    useCase = new StoreMessagesUseCase(
+      apps,
+      cache,
+      messages,
+      deliveries,
+      new SystemClock(),
+      { leaseMs: 90_000 } as NotifierConfig,
+      pacer,
+    );
+  });
+  afterAll(async () => {
+    await cache.onModuleDestroy();
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  const targetsOf = async (id: string) =>
+    (await messages.findById('app_1', id))?.targetEndpointIds.sort();
+  const endpointsOf = async (id: string) =>
+    (await deliveries.findByMessage('app_1', id)).map((d) => d.endpointId).sort();
+
+  it('gives a message stored after an endpoint change the endpoints as they are', async () => {
+    // Held once the change stream is open and a batch has read them.
+    await eventually(async () => {
+      await useCase.execute({ messages: [message(0)], slots });
+      const { check } = await cache.forIntake(['app_1']);
+      return check === undefined ? undefined : check;
+    });
+
+    await endpoints.create(endpoint('ep_2'));
+    await endpoints.updateSettings(
+      'app_1',
+      'ep_1',
+      { eventTypes: ['invoice.*'] },
+      { now: T0, freshHealth: false },
+    );
+    const stored = await useCase.execute({ messages: [message(1), message(2)], slots });
+
+    for (const result of stored.results) {
+      if (!result.stored) throw new Error('not stored');
+      expect(await targetsOf(result.messageId)).toEqual(['ep_2']);
+      expect(await endpointsOf(result.messageId)).toEqual(['ep_2']);
+    }
+    expect(stored.claimed.map((d) => d.endpointId)).toEqual(['ep_2', 'ep_2']);
+    expect(stored.endpoints.get('ep_1')?.eventTypes).toEqual(['invoice.*']);
+  });
+});

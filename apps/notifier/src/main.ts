@@ -1,9 +1,11 @@
+import './tracing';
 import { NestFactory } from '@nestjs/core';
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { exitOnBootFailure, logJson, resolveSecretsKey, runUntilSignal } from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
 import { ensureMongo } from '@app/dal';
+import { stopTracing } from '@app/tracing';
 import { NotifierModule, type NotifierOptions } from './notifier.module';
 
 export async function createNotifier(
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
   runUntilSignal(async () => {
     await notifier.close();
     await mongo.stop();
+    await stopTracing();
   });
 }
 

@@ -1,0 +1,2 @@
+export * from './log-fields';
+export { startTracing, stopTracing, tracingOn } from './start-tracing';

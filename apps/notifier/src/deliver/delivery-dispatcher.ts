@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AttemptResult, DeliveryJob, EndpointTarget } from '@app/channels';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
+import { traceAttempt } from '@app/tracing';
 import {
   EndpointRepository,
   MessageRepository,
@@ -350,7 +351,9 @@ export class DeliveryDispatcher implements DeliverySlots {
             durationMs: 0,
             error: `the ${endpoint.channel} channel is not available`,
           }
-        : await channel.send(this.jobFor(message, endpoint, now));
+        : await traceAttempt({ trace: message.trace, delivery }, () =>
+            channel.send(this.jobFor(message, endpoint, now)),
+          );
     const outcome = planOutcome({
       delivery,
       schedule: endpoint.retrySchedule ?? this.config.retrySchedule,

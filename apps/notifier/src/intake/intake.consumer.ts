@@ -20,6 +20,7 @@ import {
 } from '@app/contracts';
 import { RefusedDeadLetterRepository } from '@app/dal';
 import { AmqpConnection, ConfirmPublisher, PublishError, QueueConsumer } from '@app/messaging';
+import { traceStore, type TraceContext } from '@app/tracing';
 import { DeliveryDispatcher } from '../deliver/delivery-dispatcher';
 import { deliveryBatchFields } from '../deliver/log-fields';
 import { DeliveryScheduler } from '../scheduler/delivery.scheduler';
@@ -35,6 +36,8 @@ import { isPermanentStoreError } from './store-errors';
 interface Received {
   message: ConsumeMessage;
   channel: Channel;
+  /** Its intake span's context, with tracing on: its store span is a child of it. */
+  trace?: TraceContext | undefined;
 }
 
 const MAX_STORE_BACKOFF_MS = 10_000;
@@ -91,7 +94,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       connection,
       INTAKE_QUEUE,
       config.intakePrefetch,
-      (message, channel) => this.receive({ message, channel }),
+      (message, channel, trace) => this.receive({ message, channel, trace }),
     );
   }
 
@@ -189,7 +192,11 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   ): Promise<void> {
     let stored: StoreMessagesResult | undefined;
     try {
-      stored = await this.storeWithRetry(accepted.map((item) => item.message));
+      stored = await traceStore(
+        accepted.map((item) => item.received.trace),
+        accepted.map((item) => item.message),
+        (messages) => this.storeWithRetry(messages),
+      );
     } catch (error) {
       if (!(error instanceof PoisonedBatch)) throw error;
       // Something in the batch can never be stored: find it by storing one at a time, so that

@@ -72,13 +72,16 @@ export interface AttemptSpanFields {
     endpointId: string;
     channel: string;
     attemptCount: number;
+    /** Set on a fallback delivery, attempted only once its primary failed: hours on, maybe. */
+    fallbackFor?: string;
   };
 }
 
 /**
  * Runs an attempt in a span of its own, so that its outbound request carries `traceparent`. The
- * first attempt continues the message's trace; a later one (a retry, minutes or hours on) starts
- * a trace of its own that links to it, rather than stretching one trace over a day.
+ * first attempt continues the message's trace; a later one (a retry, minutes or hours on, or a
+ * fallback's) starts a trace of its own that links to it, rather than stretching one trace over
+ * a day.
  */
 export async function traceAttempt<
   R extends { outcome: string; statusCode?: number; error?: string },
@@ -87,7 +90,7 @@ export async function traceAttempt<
   const { delivery } = fields;
   const attemptNumber = delivery.attemptCount + 1;
   const stored = storedSpanContext(fields.trace);
-  const continues = attemptNumber === 1 && stored !== undefined;
+  const continues = stored !== undefined && continuesMessageTrace(delivery);
   const parent = continues ? trace.setSpanContext(ROOT_CONTEXT, stored) : ROOT_CONTEXT;
   const attributes: Attributes = {
     'notify.attempt.number': attemptNumber,
@@ -115,6 +118,14 @@ export async function traceAttempt<
   } finally {
     span.end();
   }
+}
+
+/**
+ * The first attempt of a delivery made at intake continues its message's trace; any other (a
+ * retry, a fallback's, attempted after its primary failed) starts a trace that links to it.
+ */
+export function continuesMessageTrace(delivery: AttemptSpanFields['delivery']): boolean {
+  return delivery.attemptCount === 0 && delivery.fallbackFor === undefined;
 }
 
 function carry(span: Span): StoredTrace {

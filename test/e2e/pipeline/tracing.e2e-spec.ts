@@ -124,9 +124,13 @@ describe('tracing (OpenTelemetry)', () => {
     // The API: the request's span starts the trace, the publish to notify.events is inside it.
     const request = await span(
       'the API request span',
-      (s) => s.service === 'notify-api' && s.attributes['http.route'] === '/v1/messages',
+      (s) =>
+        s.service === 'notify-api' &&
+        s.kind === 2 &&
+        s.parentSpanId === undefined &&
+        s.attributes['http.route'] === '/v1/messages',
     );
-    expect(request).toMatchObject({ name: 'POST /v1/messages', kind: 2, parentSpanId: undefined });
+    expect(request.name).toBe('POST /v1/messages');
     const traceId = request.traceId;
     const publish = await span(
       'the publish span',
@@ -207,6 +211,23 @@ describe('tracing (OpenTelemetry)', () => {
     expect(traceIdOf(received!.headers.traceparent)).toBe(producerTrace);
     const intake = await span('the intake span', (s) => s.parentSpanId === producerSpan);
     expect(intake).toMatchObject({ service: 'notify-notifier', traceId: producerTrace });
+  });
+
+  it("joins the caller's trace when POST /v1/messages carries traceparent", async () => {
+    const callerTrace = randomBytes(16).toString('hex');
+    const callerSpan = randomBytes(8).toString('hex');
+    const response = await fetch(`${apiUrl}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${app.apiKey}`,
+        'content-type': 'application/json',
+        traceparent: `00-${callerTrace}-${callerSpan}-01`,
+      },
+      body: JSON.stringify({ eventType: 'audit.logged', payload: {} }),
+    });
+    expect(response.status).toBe(202);
+    const request = await span('the API request span', (s) => s.parentSpanId === callerSpan);
+    expect(request).toMatchObject({ service: 'notify-api', traceId: callerTrace });
   });
 
   it('does not load the SDK when OTEL_EXPORTER_OTLP_ENDPOINT is unset', async () => {

@@ -18,6 +18,7 @@ import {
 } from './phases';
 import { toMarkdown, type Report, type Row } from './report';
 import { startStack, type Stack } from './stack';
+import { tracingCost } from './tracing-phase';
 
 /**
  * `npm run bench [-- --quick] [--write] [--profile] [--env KEY=VALUE]...`: starts MongoDB (unless
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     if (wanted('scale-out')) {
       rows.push(await slowRecipientScaleOut(stack, sizes, options.notifierEnv));
     }
+    if (wanted('tracing')) rows.push(await tracingCost(stack, sizes, stack.notifierEnv));
     log('stopping the processes');
     await Promise.all(stack.ctx.processes.map((p) => p.stop()));
     const markdown = toMarkdown(report(stack, rows, startedAt, commit));

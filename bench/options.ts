@@ -14,7 +14,14 @@ export interface Options {
   only: Set<Measure>;
 }
 
-export const MEASURES = ['throughput', 'latency', 'retries', 'scale-out', 'isolation'] as const;
+export const MEASURES = [
+  'throughput',
+  'latency',
+  'retries',
+  'scale-out',
+  'isolation',
+  'tracing',
+] as const;
 export type Measure = (typeof MEASURES)[number];
 
 export interface Sizes {
@@ -53,7 +60,7 @@ export const QUICK: Sizes = {
 };
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--write] [--profile] [--keep] [--only throughput,latency,retries,scale-out,isolation] [--env KEY=VALUE]... [--node-arg FLAG]...';
+  'usage: npm run bench -- [--quick] [--write] [--profile] [--keep] [--only throughput,latency,retries,scale-out,isolation,tracing] [--env KEY=VALUE]... [--node-arg FLAG]...';
 
 export function parseOptions(argv: readonly string[]): Options {
   const options: Options = {

@@ -1,8 +1,10 @@
+import './tracing';
 import { Logger } from '@nestjs/common';
 import { createApi } from '../api/src/main';
 import { createNotifier } from '../notifier/src/main';
 import { exitOnBootFailure, logJson, mongodbToBootOn, runUntilSignal } from '@app/common';
 import { apiConfigSchema, loadConfig, notifierConfigSchema } from '@app/config';
+import { stopTracing } from '@app/tracing';
 
 /**
  * `npm start`: the API and one notifier in one process, sharing the embedded MongoDB when
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
     await api.close();
     await notifier.close();
     await mongo.stop();
+    await stopTracing();
   });
 }
 

@@ -1,3 +1,4 @@
+import './tracing';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -12,6 +13,7 @@ import {
   runUntilSignal,
 } from '@app/common';
 import { apiConfigSchema, loadConfig, type ApiConfig } from '@app/config';
+import { stopTracing } from '@app/tracing';
 import { ApiModule } from './api.module';
 import { serveConsole } from './console/serve-console';
 
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
   runUntilSignal(async () => {
     await api.close();
     await mongo.stop();
+    await stopTracing();
   });
 }
 

@@ -1,3 +1,4 @@
+import './tracing';
 import { NestFactory } from '@nestjs/core';
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
@@ -9,6 +10,7 @@ import {
   runUntilSignal,
 } from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
+import { stopTracing } from '@app/tracing';
 import { NotifierModule, type NotifierOptions } from './notifier.module';
 
 export async function createNotifier(
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
   runUntilSignal(async () => {
     await notifier.close();
     await mongo.stop();
+    await stopTracing();
   });
 }
 

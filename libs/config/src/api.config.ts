@@ -3,6 +3,7 @@ import { brokerUserOf } from './broker-user';
 import { dependencyEnv, env } from './env';
 import { quotaDefaults, quotaEnv } from './quota.config';
 import { metricsConfig, metricsEnv } from './metrics.config';
+import { tracingEnv } from './tracing.config';
 import { securityConfig, securityEnv, trustProxy } from './security.config';
 
 /** The shortest admin key production accepts (16 elsewhere). */
@@ -16,6 +17,8 @@ export const apiConfigSchema = z
     PUBLISH_TIMEOUT: env.duration('5s'),
     ...securityEnv,
     ...metricsEnv,
+    // Read by startTracing before anything else loads; refused here, at boot, when malformed.
+    ...tracingEnv,
     /** Unknown credentials from one client address before it is answered 429 for the window. */
     AUTH_FAILURE_LIMIT: env.positiveInt(10),
     AUTH_FAILURE_WINDOW: env.duration('1m'),

@@ -7,4 +7,5 @@ export * from './metrics.config';
 export * from './notifier.config';
 export * from './quota.config';
 export * from './security.config';
+export * from './tracing.config';
 export * from './broker-user';

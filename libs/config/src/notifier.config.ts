@@ -4,6 +4,7 @@ import { brokerUserOf } from './broker-user';
 import { dependencyEnv, env } from './env';
 import { quotaDefaults, quotaEnv } from './quota.config';
 import { metricsConfig, metricsEnv } from './metrics.config';
+import { tracingEnv } from './tracing.config';
 import { securityConfig, securityEnv } from './security.config';
 
 export const SMS_PROVIDERS = ['http', 'twilio'] as const;
@@ -48,6 +49,8 @@ export const notifierConfigSchema = z
     /** A standalone notifier serves GET /metrics on this port when it is set. */
     METRICS_PORT: env.optionalPort(),
     ...metricsEnv,
+    // Read by startTracing before anything else loads; refused here, at boot, when malformed.
+    ...tracingEnv,
     ...securityEnv,
     /** Attempts in flight to one endpoint, per notifier; more are handed back, due again soon. */
     ENDPOINT_CONCURRENCY: env.positiveInt(10),

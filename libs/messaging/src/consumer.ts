@@ -1,8 +1,14 @@
 import { Logger } from '@nestjs/common';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { handOff, type TraceContext } from '@app/tracing';
 import type { AmqpConnection } from './amqp-connection';
 
-export type MessageHandler = (message: ConsumeMessage, channel: Channel) => void;
+/** `trace`: the message's own span (tracing on), for the work the handler does for it later. */
+export type MessageHandler = (
+  message: ConsumeMessage,
+  channel: Channel,
+  trace: TraceContext | undefined,
+) => void;
 
 /**
  * Consumes a queue with a bounded prefetch and starts again after every reconnect. The handler
@@ -51,7 +57,7 @@ export class QueueConsumer {
 
   private async consume(channel: Channel): Promise<void> {
     const { consumerTag } = await channel.consume(this.queue, (message) => {
-      if (message !== null) this.handler(message, channel);
+      if (message !== null) handOff((trace) => this.handler(message, channel, trace));
     });
     this.consumerTag = consumerTag;
   }

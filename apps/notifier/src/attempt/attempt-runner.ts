@@ -3,6 +3,7 @@ import type { AttemptResult } from '@app/channels';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import type { DeliveryEntity, EndpointEntity, MessageEntity } from '@app/dal';
+import { traceAttempt } from '@app/tracing';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import {
   planOutcome,
@@ -54,8 +55,10 @@ export class AttemptRunner {
             durationMs: 0,
             error: `the ${endpoint.channel} channel is not available`,
           }
-        : await channel.send(
-            attemptJob(message, endpoint, now, this.slots.attemptTimeoutMs(endpoint.timeoutMs)),
+        : await traceAttempt({ trace: message.trace, delivery }, () =>
+            channel.send(
+              attemptJob(message, endpoint, now, this.slots.attemptTimeoutMs(endpoint.timeoutMs)),
+            ),
           );
     const outcome = planOutcome({
       delivery,

@@ -3,6 +3,7 @@ import { messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { INTAKE_QUEUE } from '@app/contracts';
 import { AmqpConnection, QueueConsumer } from '@app/messaging';
+import { traceStore } from '@app/tracing';
 import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import { DeliveryScheduler } from '../claim/delivery.scheduler';
 import { deliveryBatchFields } from '../log-fields';
@@ -66,7 +67,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       connection,
       INTAKE_QUEUE,
       config.intakePrefetch,
-      (message, channel) => this.receive({ message, channel }),
+      (message, channel, trace) => this.receive({ message, channel, trace }),
     );
   }
 
@@ -166,7 +167,11 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   ): Promise<void> {
     let stored: StoreMessagesResult | undefined;
     try {
-      stored = await this.storeWithRetry(accepted.map((item) => item.message));
+      stored = await traceStore(
+        accepted.map((item) => item.received.trace),
+        accepted.map((item) => item.message),
+        (messages) => this.storeWithRetry(messages),
+      );
     } catch (error) {
       if (!(error instanceof PoisonedBatch)) throw error;
       // Something in the batch can never be stored: find it by storing one at a time, so that

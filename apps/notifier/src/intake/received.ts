@@ -1,9 +1,12 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
+import type { TraceContext } from '@app/tracing';
 
 /** A message taken off the intake queue, with the channel its delivery tag belongs to. */
 export interface Received {
   message: ConsumeMessage;
   channel: Channel;
+  /** Its intake span's context, with tracing on: its store span is a child of it. */
+  trace?: TraceContext | undefined;
 }
 
 /** amqplib types these as `any`; this is what a consumed message's properties hold. */

@@ -11,6 +11,8 @@ export interface IncomingMessage extends PublishMessage {
    * message can have it, which lets its deliveries be written beside it.
    */
   mintedId?: string;
+  /** Its store span's trace context (tracing on), kept with the message for its attempts. */
+  trace?: Record<string, string>;
 }
 
 /** This worker's delivery slots (the dispatcher's, counted by the SlotAccountant). */

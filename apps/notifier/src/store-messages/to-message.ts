@@ -32,6 +32,7 @@ export function toMessage(
     ...(message.idempotencyKey === undefined ? {} : { idempotencyKey: message.idempotencyKey }),
     targetEndpointIds: targets.map((endpoint) => endpoint._id),
     status: targets.length > 0 ? 'pending' : 'no_endpoints',
+    ...(message.trace === undefined ? {} : { trace: message.trace }),
     createdAt: now,
   };
 }

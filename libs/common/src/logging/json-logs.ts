@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Logger as NestLogger } from '@nestjs/common';
 import { Logger, PinoLogger, type Params } from 'nestjs-pino';
 import { pino, stdTimeFunctions, type Level, type LevelWithSilent } from 'pino';
+import { traceLogMixin } from '@app/tracing';
 
 /** Polled by probes and scrapers: a line for each would drown everything else. */
 const QUIET_PATHS = new Set(['/health', '/metrics']);
@@ -16,6 +17,8 @@ const root = pino({
   formatters: { level: (label) => ({ level: label }) },
   // Credentials: app keys, the admin key and recipient tokens all travel as bearer tokens.
   redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+  // With tracing on, a line written inside a span carries its traceId and spanId.
+  mixin: traceLogMixin(),
 });
 
 export const LOG_PARAMS: Params = {

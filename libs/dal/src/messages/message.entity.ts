@@ -16,5 +16,10 @@ export interface MessageEntity {
   statusRefresh?: string;
   /** The last position handed out in this message's attempt list (AttemptRepository). */
   attemptSeq?: number;
+  /**
+   * The trace context of the span that stored it (propagator fields: `traceparent`, ...), set
+   * while tracing is on: its first attempt continues that trace, later ones link to it.
+   */
+  trace?: Record<string, string>;
   createdAt: Date;
 }

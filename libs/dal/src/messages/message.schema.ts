@@ -12,6 +12,7 @@ export const messageSchema = new Schema<MessageEntity>(
     status: { type: String, required: true },
     statusRefresh: String,
     attemptSeq: Number,
+    trace: { type: Schema.Types.Mixed, required: false },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, minimize: false },

@@ -117,6 +117,8 @@ export interface InboxQuery {
   /** A `nextCursor` from an earlier page: only what reached the inbox after it. */
   after?: string;
   limit?: number;
+  /** Only what reached the endpoint at or after this time. */
+  since?: Date | string;
 }
 
 /** The recipient side: one endpoint's inbox, with its recipient token. */
@@ -129,7 +131,10 @@ export class InboxClient {
 
   /** GET /v1/inbox, oldest first. */
   list(query: InboxQuery = {}): Promise<InboxPage> {
-    return this.http.request('GET', '/v1/inbox', undefined, { ...query });
+    return this.http.request('GET', '/v1/inbox', undefined, {
+      ...query,
+      since: toIso(query.since),
+    });
   }
 
   /** GET /v1/inbox/:messageId. */

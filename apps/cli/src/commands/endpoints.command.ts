@@ -122,7 +122,11 @@ function printEndpoint(io: Io, endpoint: EndpointDetail, options: Json): void {
 }
 
 export function renderEndpoint(endpoint: EndpointDetail): string {
-  return renderFields([
+  return renderFields(endpointRows(endpoint));
+}
+
+function endpointRows(endpoint: EndpointDetail): [string, string][] {
+  return [
     ['endpoint', endpoint.id],
     ['channel', endpoint.channel],
     [endpoint.channel === 'webhook' ? 'url' : 'to', targetOf(endpoint)],
@@ -132,22 +136,27 @@ export function renderEndpoint(endpoint: EndpointDetail): string {
       endpoint.retrySchedule.map(formatDuration).join(', ') || 'none (one attempt)',
     ],
     ['timeout', formatDuration(endpoint.timeoutMs)],
-    ['enabled', endpoint.enabled ? 'yes' : `no (${orDash(endpoint.disabledReason)})`],
+    ['enabled', endpoint.enabled ? 'yes' : `no${reasonOf(endpoint)}`],
     ['failures in a row', String(endpoint.consecutiveFailures)],
     ['last success', orDash(endpoint.lastSuccessAt)],
     ['last failure', orDash(endpoint.lastFailureAt)],
     ['fallback', orDash(endpoint.fallbackEndpointId)],
     ['description', orDash(endpoint.description)],
     ['created', endpoint.createdAt],
-  ]);
+  ];
 }
 
 function renderCreated(created: CreatedEndpoint): string {
-  const secrets = renderFields([
+  const fields = renderFields([
+    ...endpointRows(created),
     ['secret', orDash(created.secret)],
     ['recipient token', created.recipientToken],
   ]);
-  return `${renderEndpoint(created)}\n${secrets}\n\nthe secret and the recipient token are shown only now: keep them`;
+  return `${fields}\n\nthe secret and the recipient token are shown only now: keep them`;
+}
+
+function reasonOf(endpoint: EndpointDetail): string {
+  return endpoint.disabledReason === null ? '' : ` (${endpoint.disabledReason})`;
 }
 
 function targetOf(endpoint: EndpointDetail): string {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { mongo } from 'mongoose';
 import { startLocalMongo, type LocalMongo } from './local-mongodb/local-mongodb';
@@ -12,6 +13,17 @@ const LOCAL_DB_PATH = '.data/mongodb';
 const LOCAL_PORT = 27027;
 const LOCAL_URI = `mongodb://127.0.0.1:${LOCAL_PORT}/notify?replicaSet=rs0`;
 const RACE_WAIT_MS = 30_000;
+
+/**
+ * Where the data is, known before anything starts (the banner of `npm start`): the embedded
+ * MongoDB's directory, or the server of MONGODB_URI (its password masked).
+ */
+export function mongoDataLocation(configuredUri: string | undefined): string {
+  if (configuredUri !== undefined) {
+    return `kept by the server of MONGODB_URI, ${configuredUri.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}`;
+  }
+  return `${resolve(LOCAL_DB_PATH)} (the embedded MongoDB on 127.0.0.1:${LOCAL_PORT})`;
+}
 
 /**
  * MONGODB_URI when it is set. Otherwise the embedded local MongoDB: reused when another process

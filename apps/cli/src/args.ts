@@ -1,5 +1,6 @@
 import { isoTimeSchema, publishMessageSchema, type PublishMessage } from '@app/contracts';
 import { parseDuration } from '@app/retry-policy';
+import type { ZodError } from 'zod';
 import { UsageError } from './cli-error';
 
 /**
@@ -33,12 +34,7 @@ export function buildPublishMessage(options: {
   idempotencyKey?: string | undefined;
   endpoint?: string[] | undefined;
 }): PublishMessage {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(options.payload);
-  } catch (error) {
-    throw new UsageError(`--payload is not JSON: ${(error as Error).message}`);
-  }
+  const payload = parseJsonArg('--payload', options.payload);
   const parsed = publishMessageSchema.safeParse({
     eventType: options.eventType,
     payload,
@@ -48,18 +44,39 @@ export function buildPublishMessage(options: {
       : { endpointIds: options.endpoint }),
   });
   if (parsed.success) return parsed.data;
-  const flagOf: Record<string, string> = {
+  throw usageErrorOf(parsed.error, {
     eventType: '--event-type',
     payload: '--payload',
     idempotencyKey: '--idempotency-key',
     endpointIds: '--endpoint',
-  };
-  throw new UsageError(
-    parsed.error.issues
+  });
+}
+
+/** A body the contract refused, as a usage error naming the flag each field came from. */
+export function usageErrorOf(error: ZodError, flagOf: Record<string, string>): UsageError {
+  return new UsageError(
+    error.issues
       .map((issue) => {
         const field = String(issue.path[0] ?? '');
-        return `${flagOf[field] ?? field}: ${issue.message}`;
+        return field === '' ? issue.message : `${flagOf[field] ?? field}: ${issue.message}`;
       })
       .join('\n'),
   );
+}
+
+function parseJsonArg(flag: string, value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (error) {
+    throw new UsageError(`${flag} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A flag holding a JSON object (`--data`). */
+export function parseJsonObjectArg(flag: string, value: string): Record<string, unknown> {
+  const parsed = parseJsonArg(flag, value);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`${flag}: must be a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
 }

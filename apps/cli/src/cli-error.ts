@@ -36,3 +36,11 @@ export function describeFailure(error: unknown): { code: ExitCode; message: stri
   if (error instanceof NotifyConnectionError) return { code: EXIT.failed, message: error.message };
   return { code: EXIT.failed, message: error instanceof Error ? error.message : String(error) };
 }
+
+/** No answer, or the server's own trouble: a following command (tail, listen) tries again. */
+export function isTransient(error: unknown): boolean {
+  return (
+    error instanceof NotifyConnectionError ||
+    (error instanceof NotifyApiError && (error.status >= 500 || error.status === 429))
+  );
+}

@@ -1,18 +1,32 @@
 import { Command, CommanderError, Option } from 'commander';
-import { NotifyClient } from '@app/client';
+import { AdminClient, InboxClient, NotifyClient } from '@app/client';
 import { ConfigError, loadCliConfig, type CliConfig } from '@app/config';
 import { describeFailure, EXIT, UsageError, type ExitCode } from './cli-error';
+import { createAppCommand, listAppsCommand } from './commands/apps.command';
 import { attemptsCommand } from './commands/attempts.command';
+import {
+  createEndpointCommand,
+  deleteEndpointCommand,
+  getEndpointCommand,
+  listEndpointsCommand,
+  rotateSecretCommand,
+  updateEndpointCommand,
+} from './commands/endpoints.command';
+import { listenCommand, type ListenOptions } from './commands/listen.command';
 import { publishCommand, type PublishOptions } from './commands/publish.command';
 import { recoverCommand, type RecoverOptions } from './commands/recover.command';
 import { redeliverCommand } from './commands/redeliver.command';
 import { statusCommand } from './commands/status.command';
 import { tailCommand, type TailOptions } from './commands/tail.command';
+import type { EndpointFlags } from './endpoints/endpoint-flags';
 import type { Io } from './output';
 
 interface GlobalOptions {
   url?: string;
   apiKey?: string;
+  adminKey?: string;
+  token?: string;
+  secret?: string;
   json?: boolean;
 }
 
@@ -48,7 +62,7 @@ export async function runCli(
 /** A bad --url or NOTIFY_URL is wrong usage, with the message saying which it was. */
 function configFrom(options: GlobalOptions): CliConfig {
   try {
-    return loadCliConfig({ url: options.url, apiKey: options.apiKey });
+    return loadCliConfig(options);
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.problems.join('; '));
     throw error;
@@ -57,11 +71,19 @@ function configFrom(options: GlobalOptions): CliConfig {
 
 function buildProgram(io: Io, signal: AbortSignal): Command {
   const program = new Command('notify')
-    .description('Operate the notification platform: publish, inspect, redeliver, recover, tail.')
+    .description(
+      'Operate the notification platform: publish, inspect, redeliver, recover, tail; manage apps and endpoints; forward an inbox to a local receiver.',
+    )
     .addOption(
       new Option('--url <url>', 'API base URL (env NOTIFY_URL, default http://127.0.0.1:3000)'),
     )
     .addOption(new Option('--api-key <key>', 'app API key (env NOTIFY_API_KEY)'))
+    .addOption(
+      new Option(
+        '--admin-key <key>',
+        'admin key, for the apps commands (env NOTIFY_ADMIN_KEY; else --api-key is used)',
+      ),
+    )
     .option('--json', 'machine-readable JSON output')
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(see notify --help)')
@@ -80,6 +102,22 @@ function buildProgram(io: Io, signal: AbortSignal): Command {
     }
     return {
       client: new NotifyClient({ baseUrl: config.url, apiKey: config.apiKey }),
+      json: options.json ?? false,
+    };
+  };
+
+  /** The admin client: the admin key, or the API key when only that was given. */
+  const adminFor = (command: Command): { admin: AdminClient; json: boolean } => {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    const config = configFrom(options);
+    const adminKey = config.adminKey ?? config.apiKey;
+    if (adminKey === undefined) {
+      throw new UsageError(
+        'the admin key is needed: pass --admin-key or set NOTIFY_ADMIN_KEY (npm start prints it)',
+      );
+    }
+    return {
+      admin: new AdminClient({ baseUrl: config.url, adminKey }),
       json: options.json ?? false,
     };
   };
@@ -123,17 +161,7 @@ function buildProgram(io: Io, signal: AbortSignal): Command {
       await redeliverCommand(client, io, messageId, { json });
     });
 
-  program
-    .command('recover')
-    .description("schedule an endpoint's failed deliveries again (POST /v1/endpoints/:id/recover)")
-    .argument('<endpointId>')
-    .requiredOption('--since <time>', 'ISO 8601 time, or a duration ago: 90m, 2h, 1d')
-    .option('--until <time>', 'end of the window (exclusive), same forms as --since')
-    .option('--dry-run', 'only count them')
-    .action(async (endpointId: string, options: RecoverOptions, command: Command) => {
-      const { client, json } = clientFor(command);
-      await recoverCommand(client, io, endpointId, { ...options, json });
-    });
+  addRecoverCommand(program.command('recover'), clientFor, io);
 
   program
     .command('tail')
@@ -147,5 +175,167 @@ function buildProgram(io: Io, signal: AbortSignal): Command {
       await tailCommand(client, io, { ...options, json }, signal);
     });
 
+  const apps = program.command('apps').description('apps and their API keys (admin key)');
+  apps
+    .command('create')
+    .description('create an app (POST /v1/apps); prints its API key, shown only now')
+    .requiredOption('--name <name>', 'a name for the app')
+    .action(async (options: { name: string }, command: Command) => {
+      const { admin, json } = adminFor(command);
+      await createAppCommand(admin, io, { ...options, json });
+    });
+  apps
+    .command('list')
+    .description('every app, newest first (GET /v1/apps)')
+    .action(async (_options: unknown, command: Command) => {
+      const { admin, json } = adminFor(command);
+      await listAppsCommand(admin, io, { json });
+    });
+
+  addEndpointCommands(program, clientFor, io);
+
+  program
+    .command('listen')
+    .description(
+      "forward an endpoint's inbox to a local URL, signed as the platform signs (Ctrl-C to stop); needs no tunnel and no inbound port",
+    )
+    .requiredOption('--endpoint <id>', 'the endpoint whose inbox to follow')
+    .requiredOption('--forward-to <url>', 'the local receiver, e.g. http://localhost:4000/hooks')
+    .option(
+      '--token <recipientToken>',
+      "the endpoint's recipient token (env NOTIFY_RECIPIENT_TOKEN)",
+    )
+    .option('--secret <whsec_...>', "the endpoint's signing secret (env NOTIFY_WEBHOOK_SECRET)")
+    .option('--since <time>', 'start with what reached the inbox since then (default: now)')
+    .option(
+      '--ack',
+      "acknowledge what the local server answered 2xx: stops the platform's own retries",
+    )
+    .option('--interval <duration>', 'how often to look at the inbox (default 1s)')
+    .action(async (options: ListenOptions, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const config = configFrom(globals);
+      if (config.recipientToken === undefined) {
+        throw new UsageError(
+          "the endpoint's recipient token is needed: pass --token or set NOTIFY_RECIPIENT_TOKEN",
+        );
+      }
+      if (config.webhookSecret === undefined) {
+        throw new UsageError(
+          "the endpoint's signing secret is needed: pass --secret or set NOTIFY_WEBHOOK_SECRET",
+        );
+      }
+      const inbox = new InboxClient({ baseUrl: config.url, recipientToken: config.recipientToken });
+      await listenCommand(
+        inbox,
+        io,
+        { ...options, secret: config.webhookSecret, json: globals.json ?? false },
+        signal,
+      );
+    });
+
   return program;
+}
+
+type ClientFor = (command: Command) => { client: NotifyClient; json: boolean };
+
+/** `notify recover` and `notify endpoints recover`: the same command under two names. */
+function addRecoverCommand(command: Command, clientFor: ClientFor, io: Io): void {
+  command
+    .description("schedule an endpoint's failed deliveries again (POST /v1/endpoints/:id/recover)")
+    .argument('<endpointId>')
+    .requiredOption('--since <time>', 'ISO 8601 time, or a duration ago: 90m, 2h, 1d')
+    .option('--until <time>', 'end of the window (exclusive), same forms as --since')
+    .option('--dry-run', 'only count them')
+    .action(async (endpointId: string, options: RecoverOptions, command: Command) => {
+      const { client, json } = clientFor(command);
+      await recoverCommand(client, io, endpointId, { ...options, json });
+    });
+}
+
+/** The flags shared by `endpoints create` and `endpoints update`. */
+function withEndpointFlags(command: Command): Command {
+  return command
+    .option('--endpoint-url <url>', 'webhook URL (--url is where the API is)')
+    .option('--to <address>', 'email address or E.164 phone number (email, sms)')
+    .option(
+      '--event-type <pattern>',
+      'event types it receives: order.paid, order.*, * (repeatable)',
+      collect,
+    )
+    .option(
+      '--retry-schedule <delays>',
+      'delays between attempts, e.g. 15s,1m,5m; none for one attempt',
+    )
+    .option('--timeout <duration>', 'per attempt, e.g. 10s')
+    .option('--header <header>', '"Name: value" sent with each webhook (repeatable)', collect)
+    .option('--description <text>')
+    .option('--fallback <endpointId>', 'gets the message when a delivery here ends failed')
+    .option(
+      '--data <json>',
+      'any other fields as a JSON object (template, successBody, ...); flags win',
+    );
+}
+
+function addEndpointCommands(program: Command, clientFor: ClientFor, io: Io): void {
+  const endpoints = program.command('endpoints').description("the app's endpoints (app key)");
+  withEndpointFlags(
+    endpoints
+      .command('create')
+      .description(
+        'create an endpoint (POST /v1/endpoints); prints its secret and recipient token, shown only now',
+      )
+      .option('--channel <channel>', 'webhook (default), email or sms'),
+  )
+    .option('--disable', 'create it disabled')
+    .action(async (flags: EndpointFlags, command: Command) => {
+      const { client, json } = clientFor(command);
+      await createEndpointCommand(client, io, { ...flags, json });
+    });
+  endpoints
+    .command('list')
+    .description('every endpoint of the app, newest first (GET /v1/endpoints)')
+    .action(async (_options: unknown, command: Command) => {
+      const { client, json } = clientFor(command);
+      await listEndpointsCommand(client, io, { json });
+    });
+  endpoints
+    .command('get')
+    .description('an endpoint and its health (GET /v1/endpoints/:id)')
+    .argument('<endpointId>')
+    .action(async (endpointId: string, _options: unknown, command: Command) => {
+      const { client, json } = clientFor(command);
+      await getEndpointCommand(client, io, endpointId, { json });
+    });
+  withEndpointFlags(
+    endpoints
+      .command('update')
+      .description('change an endpoint (PATCH /v1/endpoints/:id); --data {"field":null} clears one')
+      .argument('<endpointId>'),
+  )
+    .option('--enable', 'enable it (again), e.g. after it was disabled for failing')
+    .option('--disable', 'disable it: nothing is delivered to it')
+    .action(async (endpointId: string, flags: EndpointFlags, command: Command) => {
+      const { client, json } = clientFor(command);
+      await updateEndpointCommand(client, io, endpointId, { ...flags, json });
+    });
+  endpoints
+    .command('delete')
+    .description(
+      'delete an endpoint; its pending deliveries are cancelled (DELETE /v1/endpoints/:id)',
+    )
+    .argument('<endpointId>')
+    .action(async (endpointId: string, _options: unknown, command: Command) => {
+      const { client, json } = clientFor(command);
+      await deleteEndpointCommand(client, io, endpointId, { json });
+    });
+  endpoints
+    .command('rotate-secret')
+    .description('a new signing secret; the previous one keeps signing for 24 h')
+    .argument('<endpointId>')
+    .action(async (endpointId: string, _options: unknown, command: Command) => {
+      const { client, json } = clientFor(command);
+      await rotateSecretCommand(client, io, endpointId, { json });
+    });
+  addRecoverCommand(endpoints.command('recover'), clientFor, io);
 }

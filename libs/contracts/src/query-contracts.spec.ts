@@ -68,8 +68,16 @@ describe('inboxQuerySchema', () => {
     [{ status: 'delivered' }, ['status']],
     [{ limit: 'many' }, ['limit']],
     [{ after: '' }, ['after']],
+    [{ since: 'yesterday' }, ['since']],
+    [{ since: '2026-11-26T08:00:00+99:99' }, ['since']],
   ])('refuses %j naming %j', (query, expected) => {
     expect(fields(inboxQuerySchema.safeParse(query))).toEqual(expected);
+  });
+
+  it('takes since as an ISO 8601 time', () => {
+    expect(inboxQuerySchema.parse({ since: '2026-11-26T09:00:00+01:00' }).since).toEqual(
+      new Date('2026-11-26T08:00:00Z'),
+    );
   });
 });
 

@@ -186,6 +186,10 @@ export const healthSchema = z.object({
 
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 export type AppView = z.infer<typeof appViewSchema>;
+export type CreatedApp = z.infer<typeof createdAppSchema>;
+export type EndpointDetail = z.infer<typeof endpointViewSchema>;
+export type CreatedEndpoint = z.infer<typeof createdEndpointSchema>;
+export type RotatedSecret = z.infer<typeof rotatedSecretSchema>;
 export type MessageSummary = z.infer<typeof messageSummarySchema>;
 export type DeliveryView = z.infer<typeof deliveryViewSchema>;
 export type MessageDetail = z.infer<typeof messageDetailSchema>;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mongo } from 'mongoose';
@@ -9,6 +10,13 @@ export const LOCAL_PORT = 27027;
 const LOCAL_URI = `mongodb://127.0.0.1:${LOCAL_PORT}/notify?replicaSet=rs0`;
 const RACE_WAIT_MS = 30_000;
 const RACE_POLL_MS = 500;
+
+/**
+ * Where `npm start`'s embedded MongoDB keeps its data (the banner says so before it starts).
+ */
+export function localDataLocation(): string {
+  return `${resolve(LOCAL_DB_PATH)} (the embedded MongoDB on 127.0.0.1:${LOCAL_PORT})`;
+}
 
 /**
  * The embedded local MongoDB of `npm start` (and of `start:api`/`start:notifier` without

@@ -1,6 +1,7 @@
 import {
   DEFAULT_RETRY_SCHEDULE,
   DurationError,
+  formatDuration,
   MAX_DURATION_MS,
   parseDuration,
   parseDurationList,
@@ -174,6 +175,20 @@ describe('parseDurationList', () => {
   it('separates entries only by commas', () => {
     expect(() => parseDurationList('15s 1m')).toThrow(DurationError);
     expect(() => parseDurationList('15s;1m')).toThrow(DurationError);
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [900_000, '15m'],
+    [90_000, '90s'],
+    [1_500, '1500ms'],
+    [0, '0ms'],
+    [86_400_000, '1d'],
+    [7_200_000, '2h'],
+  ])('%d ms is %s, which parses back', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    expect(parseDuration(text)).toBe(ms);
   });
 });
 

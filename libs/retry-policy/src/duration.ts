@@ -32,6 +32,13 @@ export function parseDuration(input: unknown): number {
   throw new DurationError(`${describe(input)} is not a duration: ${ACCEPTED}`);
 }
 
+/** The inverse of parseDuration for display: the largest unit that divides it (900000 -> 15m). */
+export function formatDuration(ms: number): string {
+  const units = ['d', 'h', 'm', 's'] as const;
+  const unit = units.find((name) => ms >= UNIT_MS[name] && ms % UNIT_MS[name] === 0);
+  return unit === undefined ? `${ms}ms` : `${ms / UNIT_MS[unit]}${unit}`;
+}
+
 /** Parses a comma-separated list such as `RETRY_SCHEDULE`; an empty string is an empty list. */
 export function parseDurationList(csv: string): number[] {
   if (csv.trim() === '') return [];

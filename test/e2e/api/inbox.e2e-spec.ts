@@ -181,6 +181,30 @@ describe('inbox API (recipient token)', () => {
     expect(again.body.deliveryStatus).toBe('succeeded');
   });
 
+  it('since keeps what reached the endpoint from then on, page after page', async () => {
+    const client = await ApiClient.forNewApp(platform, 'since');
+    const endpoint = await client.createEndpoint({ url: sink.url('/since') });
+    const token: string = endpoint.recipientToken;
+    const publishDelivered = async (i: number) => {
+      const id = await client.publish({ eventType: 'inbox.since', payload: { i } });
+      await client.messageWhen(id, (m) => m.status === 'delivered');
+      return id;
+    };
+    await publishDelivered(0);
+    const from = await publishDelivered(1);
+    const { body: stored } = await client.request('GET', `/v1/messages/${from}`);
+    const later = [from, await publishDelivered(2), await publishDelivered(3)];
+    const since = encodeURIComponent(stored.createdAt);
+    const first = await inbox(token, `since=${since}&limit=2`);
+    const rest = await inbox(token, `since=${since}&limit=2&after=${first.nextCursor}`);
+    expect([...first.data, ...rest.data].map((item) => item.messageId)).toEqual(later);
+    expect(await inbox(token, `since=${since}&after=${rest.nextCursor}`)).toEqual({
+      data: [],
+      nextCursor: null,
+    });
+    expect((await inbox(token)).data).toHaveLength(4);
+  });
+
   it('answers one message of the inbox, and 404 for one addressed elsewhere', async () => {
     sink.on('/mine/down', () => ({ status: 500 }));
     const client = await ApiClient.forNewApp(platform, 'single');
@@ -229,6 +253,8 @@ describe('inbox API (recipient token)', () => {
       ['limit=0', 'limit'],
       ['limit=501', 'limit'],
       ['status=delivered', 'status'],
+      ['since=yesterday', 'since'],
+      ['since=2026-11-26', 'since'],
     ]) {
       const { status, body } = await platform.request('GET', `/v1/inbox?${query}`, token);
       expect({ query, status }).toEqual({ query, status: 400 });

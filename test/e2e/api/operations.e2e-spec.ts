@@ -122,6 +122,8 @@ describe('operations: OpenAPI and metrics', () => {
       expect(status.schema.enum).toEqual(
         expect.arrayContaining(['pending', 'failed', 'succeeded', 'all']),
       );
+      const since = document.paths['/v1/inbox'].get.parameters.find((p: any) => p.name === 'since');
+      expect(since).toMatchObject({ in: 'query', schema: { format: 'date-time' } });
     });
 
     it('documents the error shape', () => {

@@ -3,23 +3,18 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { buildProject, REPO_ROOT, type Build } from '../../support/build-ts';
+import { REPO_ROOT } from '../../support/build-ts';
 import { eventually } from '../../support/eventually';
 import { TestPlatform } from '../../support/platform';
 import { WebhookSink } from '../../support/webhook-sink';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { CliRunner, type CliEnv, type CliRun } from './cli-runner';
 
 /**
  * The `notify` CLI as users get it: compiled like `npm run build` (tsc + tsc-alias), run as a
  * separate node process against the real API, checked by its output and exit status.
  */
 describe('notify CLI (the built binary)', () => {
-  let build: Build;
+  let cli: CliRunner;
   let bin: string;
   let platform: TestPlatform;
   const sink = new WebhookSink();
@@ -28,12 +23,11 @@ describe('notify CLI (the built binary)', () => {
   let failingEndpoint: string;
 
   beforeAll(async () => {
-    [build] = await Promise.all([buildProject('apps/cli/tsconfig.app.json'), sink.start()]);
-    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'));
-    // The package's bin points into dist/; the test build mirrors dist/ in its own directory.
-    bin = join(build.outDir, pkg.bin.notify.replace(/^dist\//, ''));
+    [cli] = await Promise.all([CliRunner.build(), sink.start()]);
+    bin = cli.bin;
     platform = await TestPlatform.start();
     ({ apiKey } = await platform.createApp('cli'));
+    cli.env = { NOTIFY_URL: platform.baseUrl, NOTIFY_API_KEY: apiKey };
     okEndpoint = (await createEndpoint({ url: sink.url('/ok'), eventTypes: ['order.*'] })).id;
     sink.on('/fail', () => ({ status: 500, body: 'nope' }));
     failingEndpoint = (
@@ -48,7 +42,7 @@ describe('notify CLI (the built binary)', () => {
   afterAll(async () => {
     await platform?.stop();
     await sink.stop();
-    await build?.remove();
+    await cli?.remove();
   });
 
   async function createEndpoint(body: Record<string, unknown>): Promise<{ id: string }> {
@@ -61,29 +55,12 @@ describe('notify CLI (the built binary)', () => {
   }
 
   /** Runs `notify <args>` with the platform's URL and key in the environment (unless overridden). */
-  function notify(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
-    const child = spawnCli(args, env);
-    return new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout: child.out(), stderr: child.err() }));
-    });
+  function notify(args: string[], env: CliEnv = {}): Promise<CliRun> {
+    return cli.run(args, env);
   }
 
-  function spawnCli(args: string[], env: Record<string, string | undefined> = {}) {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NOTIFY_URL: platform.baseUrl,
-        NOTIFY_API_KEY: apiKey,
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return Object.assign(child, { out: () => stdout, err: () => stderr });
+  function spawnCli(args: string[], env: CliEnv = {}) {
+    return cli.spawn(args, env);
   }
 
   async function publishedAndSettled(eventType = 'order.paid'): Promise<string> {
@@ -102,13 +79,23 @@ describe('notify CLI (the built binary)', () => {
     expect(text.startsWith('#!/usr/bin/env node\n')).toBe(true);
     const help = await notify(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['publish', 'status', 'attempts', 'redeliver', 'recover', 'tail']) {
+    for (const command of [
+      'publish',
+      'status',
+      'attempts',
+      'redeliver',
+      'recover',
+      'tail',
+      'apps',
+      'endpoints',
+      'listen',
+    ]) {
       expect(help.stdout).toContain(command);
     }
   });
 
   it('ships an SDK (libs/client) that loads without Nest', async () => {
-    const sdk = join(build.outDir, 'libs/client/src/index.js');
+    const sdk = join(cli.build.outDir, 'libs/client/src/index.js');
     const probe = `const sdk = require(${JSON.stringify(sdk)});
       const nest = Object.keys(require.cache).filter((path) => path.includes('@nestjs'));
       console.log(JSON.stringify({ nest, exports: Object.keys(sdk) }));`;

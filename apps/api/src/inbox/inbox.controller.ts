@@ -32,7 +32,7 @@ export class InboxController {
   @ApiOperation({
     summary: 'Messages addressed to this endpoint, oldest first (recipient token)',
     description:
-      'Keep the last non-null nextCursor and pass it as ?after= later: you get exactly what reached the inbox since, never missing one, even across outages of yours or ours. status=all (the default) is the walk that guarantees it; a status filter shows the matching ones at the time of the request.',
+      'Keep the last non-null nextCursor and pass it as ?after= later: you get exactly what reached the inbox since, never missing one, even across outages of yours or ours. status=all (the default) is the walk that guarantees it; a status filter shows the matching ones at the time of the request. since keeps only what reached the endpoint at or after that time (a recent window: notify listen starts with it).',
   })
   @ApiJsonQuery(inboxQuerySchema)
   @ApiJsonResponse(200, 'A page of the inbox', inboxPageSchema, {

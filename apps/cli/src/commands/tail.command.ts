@@ -1,7 +1,8 @@
-import { NotifyApiError, NotifyConnectionError, sleep, type NotifyClient } from '@app/client';
+import { NotifyApiError, type NotifyClient } from '@app/client';
 import type { MessageDetail, MessageSummary } from '@app/contracts';
 import { parseDurationArg, parseTimeArg } from '../args';
 import { printJsonLine, printLine, truncate, type Io } from '../output';
+import { pollUntilAborted } from '../poll-loop';
 import { DeliveryTracker, type TailEvent } from '../tail/delivery-tracker';
 
 export interface TailOptions {
@@ -36,21 +37,9 @@ export async function tailCommand(
       `following deliveries of messages created since ${start.toISOString()} (Ctrl-C to stop)\n`,
     );
   }
-  let first = true;
-  let failures = 0;
-  while (!signal.aborted) {
-    try {
-      for (const event of await poll(client, tracker, options)) print(io, event, options.json);
-      failures = 0;
-    } catch (error) {
-      // The first look must work (wrong URL or key: exit 1); later a blip is reported and retried.
-      if (first || !(error instanceof NotifyConnectionError || isServerError(error))) throw error;
-      failures += 1;
-      io.stderr.write(`tail: ${(error as Error).message} (retrying)\n`);
-    }
-    first = false;
-    await sleep(intervalMs * Math.min(2 ** failures, 30), signal);
-  }
+  await pollUntilAborted(io, 'tail', intervalMs, signal, async () => {
+    for (const event of await poll(client, tracker, options)) print(io, event, options.json);
+  });
 }
 
 async function poll(
@@ -125,10 +114,6 @@ function print(io: Io, event: TailEvent, json: boolean | undefined): void {
     parts.push(`next=${event.nextAttemptAt}`);
   if (event.lastError !== null) parts.push(`error="${truncate(event.lastError, 80)}"`);
   printLine(io, parts.join('  '));
-}
-
-function isServerError(error: unknown): boolean {
-  return error instanceof NotifyApiError && (error.status >= 500 || error.status === 429);
 }
 
 async function mapConcurrently<T, R>(

@@ -3,6 +3,7 @@ import {
   decodeWebhookSecret,
   generateWebhookSecret,
   signatureHeader,
+  signedWebhookHeaders,
   signWebhook,
   verifyWebhook,
   WEBHOOK_HEADERS,
@@ -293,5 +294,25 @@ describe('verifyWebhook', () => {
       timestamp: 'webhook-timestamp',
       signature: 'webhook-signature',
     });
+  });
+});
+
+describe('signedWebhookHeaders', () => {
+  it('sends the body as JSON with the id, the timestamp and the signatures of every secret', () => {
+    const headers = signedWebhookHeaders(
+      [VECTOR.secret, OTHER_SECRET],
+      VECTOR.id,
+      VECTOR.timestamp,
+      VECTOR.body,
+    );
+    expect(headers).toEqual({
+      'content-type': 'application/json',
+      'webhook-id': VECTOR.id,
+      'webhook-timestamp': String(VECTOR.timestamp),
+      'webhook-signature': expect.any(String),
+    });
+    const signatures = headers['webhook-signature']!.split(' ');
+    expect(signatures).toHaveLength(2);
+    expect(signatures[0]).toBe(VECTOR.signature);
   });
 });

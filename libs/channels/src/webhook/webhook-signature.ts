@@ -73,6 +73,24 @@ export function signatureHeader(
 }
 
 /**
+ * The headers that make a body a signed Standard Webhooks request: what every attempt sends, and
+ * what `notify listen` sends when it forwards an inbox item to a local receiver.
+ */
+export function signedWebhookHeaders(
+  secrets: readonly string[],
+  id: string,
+  timestamp: number,
+  body: string | Uint8Array,
+): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    [WEBHOOK_HEADERS.id]: id,
+    [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+    [WEBHOOK_HEADERS.signature]: signatureHeader(secrets, id, timestamp, body),
+  };
+}
+
+/**
  * True when the timestamp is within the tolerance of `now` and any `v1` signature in the header
  * was made with any of the secrets. Signatures of other versions (`v1a`) are skipped.
  * Throws WebhookSecretError for a malformed secret: that is a setup mistake, not a forgery.

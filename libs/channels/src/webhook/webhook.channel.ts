@@ -10,12 +10,13 @@ import {
   type NotificationChannel,
 } from '../channel';
 import { TargetGuard, TargetRefusedError } from './target-guard';
-import { signatureHeader, WebhookSecretError } from './webhook-signature';
+import { signedWebhookHeaders, WebhookSecretError } from './webhook-signature';
 
 /** Enough of a response to find a `successBody` marker; the rest is never read. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-export function webhookBody(job: DeliveryJob): string {
+/** The webhook body (CONTRACT.md "Outbound webhook"), also what `notify listen` forwards. */
+export function webhookBody(job: Pick<DeliveryJob, 'eventType' | 'createdAt' | 'payload'>): string {
   return JSON.stringify({
     type: job.eventType,
     timestamp: job.createdAt.toISOString(),
@@ -85,11 +86,8 @@ export class WebhookChannel implements NotificationChannel {
     const headers = {
       'user-agent': 'notify-platform',
       ...job.endpoint.headers,
-      'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(body)),
-      'webhook-id': job.messageId,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(job.endpoint.secrets, job.messageId, timestamp, body),
+      ...signedWebhookHeaders(job.endpoint.secrets, job.messageId, timestamp, body),
     };
     const target = new URL(url);
     const secure = target.protocol === 'https:';

@@ -101,7 +101,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** fetch hides the reason (ECONNREFUSED, ENOTFOUND, timeout) in `cause`. */
-function describeFetchError(error: unknown): string {
+export function describeFetchError(error: unknown): string {
   if (error instanceof Error && error.name === 'TimeoutError') return 'no answer in time';
   const cause =
     error instanceof Error ? (error.cause as { code?: unknown; message?: unknown }) : undefined;

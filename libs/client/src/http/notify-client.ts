@@ -1,5 +1,8 @@
 import type {
   AttemptView,
+  CreatedEndpoint,
+  CreateEndpoint,
+  EndpointDetail,
   InboxItem,
   InboxPage,
   InboxStatus,
@@ -10,9 +13,12 @@ import type {
   PublishMessage,
   RecoverResult,
   RedeliveredMessage,
+  RotatedSecret,
+  UpdateEndpoint,
 } from '@app/contracts';
 import { validateMessage } from '../message-id';
 import { HttpTransport, type HttpClientOptions } from './http-transport';
+import { allPages, type PageQuery } from './pages';
 
 export interface AcceptedMessage {
   id: string;
@@ -68,28 +74,18 @@ export class NotifyClient {
   }
 
   /** GET /v1/messages/:id/attempts, one page, oldest first. */
-  listAttempts(
-    messageId: string,
-    page: { limit?: number; cursor?: string } = {},
-  ): Promise<Page<AttemptView>> {
+  listAttempts(messageId: string, page: PageQuery = {}): Promise<Page<AttemptView>> {
     return this.http.request(
       'GET',
       `/v1/messages/${encodeURIComponent(messageId)}/attempts`,
       undefined,
-      page,
+      { ...page },
     );
   }
 
   /** Every attempt of a message, walking all pages. */
-  async allAttempts(messageId: string): Promise<AttemptView[]> {
-    const attempts: AttemptView[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.listAttempts(messageId, { limit: 500, cursor });
-      attempts.push(...page.data);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
-    return attempts;
+  allAttempts(messageId: string): Promise<AttemptView[]> {
+    return allPages((cursor) => this.listAttempts(messageId, { limit: 500, cursor }));
   }
 
   /** POST /v1/messages/:id/redeliver: every delivery again now, with a fresh schedule. */
@@ -102,9 +98,44 @@ export class NotifyClient {
     await this.http.request('POST', `/v1/deliveries/${encodeURIComponent(deliveryId)}/redeliver`);
   }
 
+  /** POST /v1/endpoints: the secret and the recipient token are in this answer only. */
+  createEndpoint(endpoint: CreateEndpoint): Promise<CreatedEndpoint> {
+    return this.http.request('POST', '/v1/endpoints', endpoint);
+  }
+
+  /** GET /v1/endpoints, one page, newest first. */
+  listEndpoints(page: PageQuery = {}): Promise<Page<EndpointDetail>> {
+    return this.http.request('GET', '/v1/endpoints', undefined, { ...page });
+  }
+
+  /** Every endpoint of the app, walking all pages. */
+  allEndpoints(): Promise<EndpointDetail[]> {
+    return allPages((cursor) => this.listEndpoints({ limit: 500, cursor }));
+  }
+
+  /** GET /v1/endpoints/:id. */
+  getEndpoint(endpointId: string): Promise<EndpointDetail> {
+    return this.http.request('GET', endpointPath(endpointId));
+  }
+
+  /** PATCH /v1/endpoints/:id: fields left out stay, null clears an optional one. */
+  updateEndpoint(endpointId: string, changes: UpdateEndpoint): Promise<EndpointDetail> {
+    return this.http.request('PATCH', endpointPath(endpointId), changes);
+  }
+
+  /** DELETE /v1/endpoints/:id: its pending deliveries are cancelled. */
+  async deleteEndpoint(endpointId: string): Promise<void> {
+    await this.http.request('DELETE', endpointPath(endpointId));
+  }
+
+  /** POST /v1/endpoints/:id/rotate-secret: the previous secret keeps signing for 24 h. */
+  rotateSecret(endpointId: string): Promise<RotatedSecret> {
+    return this.http.request('POST', `${endpointPath(endpointId)}/rotate-secret`);
+  }
+
   /** POST /v1/endpoints/:id/recover: deliveries that ended failed in the window, again now. */
   recoverEndpoint(endpointId: string, request: RecoverRequest): Promise<RecoverResult> {
-    return this.http.request('POST', `/v1/endpoints/${encodeURIComponent(endpointId)}/recover`, {
+    return this.http.request('POST', `${endpointPath(endpointId)}/recover`, {
       since: toIso(request.since),
       ...(request.until === undefined ? {} : { until: toIso(request.until) }),
       ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
@@ -117,6 +148,8 @@ export interface InboxQuery {
   /** A `nextCursor` from an earlier page: only what reached the inbox after it. */
   after?: string;
   limit?: number;
+  /** Only what reached the endpoint at or after this time. */
+  since?: Date | string;
 }
 
 /** The recipient side: one endpoint's inbox, with its recipient token. */
@@ -129,7 +162,10 @@ export class InboxClient {
 
   /** GET /v1/inbox, oldest first. */
   list(query: InboxQuery = {}): Promise<InboxPage> {
-    return this.http.request('GET', '/v1/inbox', undefined, { ...query });
+    return this.http.request('GET', '/v1/inbox', undefined, {
+      ...query,
+      since: toIso(query.since),
+    });
   }
 
   /** GET /v1/inbox/:messageId. */
@@ -141,6 +177,10 @@ export class InboxClient {
   ack(messageId: string): Promise<InboxItem> {
     return this.http.request('POST', `/v1/inbox/${encodeURIComponent(messageId)}/ack`);
   }
+}
+
+function endpointPath(endpointId: string): string {
+  return `/v1/endpoints/${encodeURIComponent(endpointId)}`;
 }
 
 function toIso(time: Date | string | undefined): string | undefined {

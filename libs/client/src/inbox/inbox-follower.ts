@@ -22,6 +22,8 @@ export interface InboxFollowerOptions {
   dedupeTtlMs?: number;
   /** How long the follower's own claim on an id lasts while its handler runs; default 10 min. */
   claimTtlMs?: number;
+  /** Only items that reached the endpoint at or after this time (`GET /v1/inbox?since=`). */
+  since?: Date;
   /** Items per page; default 100. */
   pageSize?: number;
   /** Between catch-ups in `start()`; default 5 s. */
@@ -76,6 +78,7 @@ export class InboxFollower {
         status: 'all' satisfies InboxStatus,
         limit: this.pageSize,
         ...(after === undefined ? {} : { after }),
+        ...(this.options.since === undefined ? {} : { since: this.options.since }),
       });
       result.pages += 1;
       for (const item of page.data) {

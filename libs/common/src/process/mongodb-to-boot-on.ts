@@ -14,3 +14,15 @@ export async function mongodbToBootOn(configuredUri: string | undefined): Promis
   const { ensureLocalMongo } = await import('@app/local-mongodb');
   return ensureLocalMongo();
 }
+
+/**
+ * Where the data is, known before anything starts (the banner of `npm start`): the server of
+ * MONGODB_URI (its password masked), or the local MongoDB's directory.
+ */
+export async function mongoDataLocation(configuredUri: string | undefined): Promise<string> {
+  if (configuredUri !== undefined) {
+    return `kept by the server of MONGODB_URI, ${configuredUri.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}`;
+  }
+  const { localDataLocation } = await import('@app/local-mongodb');
+  return localDataLocation();
+}

@@ -50,6 +50,13 @@ deliverySchema.index({ endpointId: 1, status: 1, updatedAt: 1 });
 deliverySchema.index({ endpointId: 1, inboxSeq: 1, createdAt: 1, _id: 1 });
 // GET /v1/inbox?status=: the same walk restricted to one delivery status.
 deliverySchema.index({ endpointId: 1, status: 1, inboxSeq: 1 });
+// GET /v1/inbox?since= (notify listen): an endpoint's inbox deliveries created since a time,
+// sorted by inboxSeq in memory (a short recent window). Partial on a position: a delivery enters
+// it when an inbox reader gives it one, so deliveries nobody reads from an inbox cost nothing.
+deliverySchema.index(
+  { endpointId: 1, createdAt: 1, inboxSeq: 1 },
+  { partialFilterExpression: { inboxSeq: { $gt: 0 } }, name: 'inbox_since' },
+);
 // The status repair: ended deliveries whose message's status was not recomputed, oldest first.
 // Partial: a delivery is in it only between its last outcome and its message's refresh.
 deliverySchema.index(

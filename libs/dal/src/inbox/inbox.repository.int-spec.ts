@@ -134,6 +134,24 @@ describe('InboxRepository (real MongoDB)', () => {
     expect(ids(failed)).toEqual(['m1100']);
   });
 
+  it('walks only what was created since a time, the late commits included, with any cursor', async () => {
+    const owner = { appId: 'app_1', endpointId: 'ep_since' };
+    await deliveries.insertMany([delivery('s1', 10, owner), delivery('s2', 20, owner)]);
+    // A reader gave both a position before the window was asked for.
+    await inbox.page(owner, { afterSeq: 0, limit: 10 });
+    await deliveries.insertMany([delivery('s3', 30, owner), delivery('s4', 40, owner)]);
+    const since = new Date(T0.getTime() + 20);
+    const first = await inbox.page(owner, { afterSeq: 0, limit: 2, since });
+    expect(ids(first)).toEqual(['s2', 's3']);
+    // Committed late: one stamped before the window stays out, one inside comes after the cursor.
+    await deliveries.insertMany([delivery('s0', 5, owner), delivery('s5', 25, owner)]);
+    const next = await inbox.page(owner, { afterSeq: lastSeq(first), limit: 10, since });
+    expect(ids(next)).toEqual(['s4', 's5']);
+    expect(await inbox.page(owner, { afterSeq: lastSeq(next), limit: 10, since })).toEqual([]);
+    const all = await inbox.page(owner, { afterSeq: 0, limit: 10 });
+    expect(ids(all)).toEqual(['s1', 's2', 's3', 's4', 's0', 's5']);
+  });
+
   it('keeps endpoints and apps apart', async () => {
     const other = { appId: 'app_2', endpointId: 'ep_1' };
     await deliveries.insertMany([delivery('x', 0, other)]);

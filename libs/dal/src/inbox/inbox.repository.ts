@@ -15,10 +15,14 @@ export interface InboxPageRequest {
   afterSeq: number;
   limit: number;
   status?: DeliveryStatus;
+  /** Only deliveries created (the message stored for this endpoint) at or after this time. */
+  since?: Date;
 }
 
 /** Deliveries given positions per transaction: enough to fill the largest page. */
 const ASSIGN_BATCH = 1_000;
+/** The deliveries index of GET /v1/inbox?since= (delivery.schema.ts). */
+const INBOX_SINCE_INDEX = 'inbox_since';
 
 /**
  * An endpoint's inbox, in the order its deliveries became visible to inbox readers.
@@ -47,17 +51,20 @@ export class InboxRepository {
   async page(owner: InboxOwner, request: InboxPageRequest): Promise<DeliveryEntity[]> {
     for (;;) {
       const assigned = await this.assignPositions(owner);
-      const items = await this.deliveries
+      const query = this.deliveries
         .find({
           appId: owner.appId,
           endpointId: owner.endpointId,
           inboxSeq: { $gt: request.afterSeq },
           ...(request.status === undefined ? {} : { status: request.status }),
+          ...(request.since === undefined ? {} : { createdAt: { $gte: request.since } }),
         })
         .sort({ inboxSeq: 1 })
-        .limit(request.limit)
-        .lean<DeliveryEntity[]>()
-        .exec();
+        .limit(request.limit);
+      // A recent `since` is a few keys of inbox_since; the inboxSeq walk would read every
+      // position after the cursor to find them (all of them on a reader's first page).
+      if (request.since !== undefined) query.hint(INBOX_SINCE_INDEX);
+      const items = await query.lean<DeliveryEntity[]>().exec();
       // A full assignment batch may have left more behind: fill the page from them too.
       if (items.length === request.limit || assigned < ASSIGN_BATCH) return items;
     }

@@ -402,6 +402,10 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       'inbox.page by status',
       () => repo.inbox.page(OWNER, { afterSeq: 0, limit: 50, status: 'failed' }),
     ],
+    [
+      'inbox.page since a time',
+      () => repo.inbox.page(OWNER, { afterSeq: 0, limit: 50, since: at(-1_000) }),
+    ],
     ['inbox.findByMessage', () => repo.inbox.findByMessage(OWNER, 'msg_5')],
     ['inbox.acknowledge', () => repo.inbox.acknowledge(OWNER, 'msg_6', at(3_000))],
     [

@@ -28,6 +28,7 @@ export class ListInboxUseCase {
       afterSeq,
       limit: query.limit,
       ...(query.status === 'all' ? {} : { status: query.status }),
+      ...(query.since === undefined ? {} : { since: query.since }),
     });
     const messages = new Map(
       (

@@ -22,7 +22,10 @@ export const publishMessageSchema = z.object({
     )
     .refine((eventType) => !isPlatformEventType(eventType), {
       message: `is reserved for the platform's own events (${PLATFORM_EVENT_TYPES.join(', ')}): producers may not publish it`,
-    }),
+    })
+    .describe(
+      `The event type, e.g. "order.paid". The platform's own event types (${PLATFORM_EVENT_TYPES.join(', ')}) are refused: 400.`,
+    ),
   payload: z
     .record(z.string(), z.unknown(), {
       required_error: 'is required',

@@ -27,7 +27,8 @@ const MAX_APP_ID_LENGTH = 64;
  * Where intake puts what it will not store: unparseable messages, unknown apps, refused broker
  * users, messages MongoDB refuses. A copy goes to the dead-letter queue with the reason; when that
  * queue is full the refusal is written down in MongoDB instead. Either way the message is
- * acknowledged only once its copy or record is safe.
+ * acknowledged only once its copy or record is safe, and then reported to the app in its x-app-id
+ * as a message.dead_lettered platform event.
  */
 @Injectable()
 export class DeadLetters {

@@ -8,6 +8,7 @@ function planned(update: Partial<PlannedOutcome['update']>, attempt?: object): P
   const base = { attemptCount: 3, nextAttemptAt: null, lastError: null, deliveredAt: null };
   const attemptEntity = { _id: 'att_1', appId: 'app_1', ...ids, attempt: 3, startedAt: AT };
   return {
+    appId: 'app_1',
     ...ids,
     update: { status: 'pending', lastAttemptAt: AT, updatedAt: AT, ...base, ...update },
     ...(attempt === undefined

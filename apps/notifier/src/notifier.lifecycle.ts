@@ -4,6 +4,7 @@ import { OutcomeWriter } from './record-outcomes/outcome-writer';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { EndpointGate } from './isolation/endpoint-gate';
 import { DeliveryScheduler } from './claim/delivery.scheduler';
+import { PlatformEvents } from './platform-events/platform-events';
 
 /** How long shutdown waits for outcomes to be written while MongoDB does not answer. */
 const DRAIN_TIMEOUT_MS = 15_000;
@@ -25,6 +26,7 @@ export class NotifierLifecycle implements BeforeApplicationShutdown {
     private readonly dispatcher: DeliveryDispatcher,
     private readonly writer: OutcomeWriter,
     private readonly gate: EndpointGate,
+    private readonly platformEvents: PlatformEvents,
   ) {}
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -41,6 +43,9 @@ export class NotifierLifecycle implements BeforeApplicationShutdown {
       this.logger.warn(
         'MongoDB did not take the last outcomes in time: those deliveries are attempted again after their lease',
       );
+    }
+    if (!(await this.platformEvents.drain(DRAIN_TIMEOUT_MS))) {
+      this.logger.warn('MongoDB did not take the last platform events in time: they are lost');
     }
   }
 }

@@ -27,6 +27,8 @@ import { EndpointGate } from './isolation/endpoint-gate';
 import { IntakePacer } from './isolation/intake-pacer';
 import { Postponements } from './isolation/postponements';
 import { SlotAccountant } from './isolation/slot-accountant';
+import { OutcomeEvents } from './platform-events/outcome-events';
+import { PlatformEvents } from './platform-events/platform-events';
 import { MessageStatusRepair } from './housekeeping/message-status-repair.scheduler';
 import { RetentionSweeper } from './housekeeping/retention.scheduler';
 import { MetricsServer } from './metrics/metrics.server';
@@ -103,6 +105,9 @@ export class NotifierModule {
         Postponements,
         ChannelQuota,
         CircuitBreaker,
+        // platform-events/
+        PlatformEvents,
+        OutcomeEvents,
         // housekeeping/
         MessageStatusRepair,
         RetentionSweeper,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration.schema';
 import { EVENT_TYPE_FILTER_PATTERN } from './event-type';
 import { CHANNELS } from './message.contract';
+import { PLATFORM_EVENT_TYPES } from './platform-event.contract';
 import { MAX_SECTION_DEPTH, templateProblem } from './template-syntax';
 
 export const MAX_TIMEOUT_MS = 60_000;
@@ -89,7 +90,10 @@ const endpointFields = {
         ),
     )
     .min(1)
-    .max(100),
+    .max(100)
+    .describe(
+      `Which messages fan out here: "*" matches all, "order.*" matches "order.paid". The platform's own events (${PLATFORM_EVENT_TYPES.join(', ')}) come only to an endpoint that names them exactly; no wildcard matches them.`,
+    ),
   retrySchedule: z.array(durationSchema).max(50),
   timeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS),
   successBody: z.string().min(1).max(1024),

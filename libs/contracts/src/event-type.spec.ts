@@ -4,6 +4,7 @@ import {
   MATCH_ALL_EVENT_TYPES,
   matchesEventType,
 } from './event-type';
+import { PLATFORM_EVENT_TYPES } from './platform-event.contract';
 
 describe('EVENT_TYPE_PATTERN', () => {
   it.each([
@@ -171,5 +172,12 @@ describe('matchesEventType', () => {
     expect(matchesEventType([long], long)).toBe(true);
     expect(matchesEventType(['a.*'], long)).toBe(true);
     expect(matchesEventType([`${long}.*`], long)).toBe(false);
+  });
+
+  it.each(PLATFORM_EVENT_TYPES)('matches platform event %p only when a filter names it', (type) => {
+    expect(matchesEventType(['*'], type)).toBe(false);
+    expect(matchesEventType([`${type.split('.')[0]!}.*`], type)).toBe(false);
+    expect(matchesEventType(['*.*'], type)).toBe(false);
+    expect(matchesEventType(['order.paid', type], type)).toBe(true);
   });
 });

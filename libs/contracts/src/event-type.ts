@@ -1,3 +1,5 @@
+import { isPlatformEventType } from './platform-event.contract';
+
 /** Event types: dot-separated segments of `[A-Za-z0-9_-]`, 1 to 128 characters in all. */
 export const EVENT_TYPE_PATTERN = /^(?=.{1,128}$)[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 
@@ -14,8 +16,13 @@ export const MATCH_ALL_EVENT_TYPES = '*';
 
 const STAR = 42;
 
-/** Whether any of the filters selects the event type (see EVENT_TYPE_FILTER_PATTERN). */
+/**
+ * Whether any of the filters selects the event type (see EVENT_TYPE_FILTER_PATTERN). A platform
+ * event type (PLATFORM_EVENT_TYPES) is selected only by a filter that names it exactly: no
+ * wildcard matches it, so an endpoint never receives one it did not ask for.
+ */
 export function matchesEventType(filters: readonly string[], eventType: string): boolean {
+  if (isPlatformEventType(eventType)) return filters.includes(eventType);
   for (const filter of filters) {
     if (matchesFilter(filter, eventType)) return true;
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from './event-type';
 import { payloadProblem } from './payload';
+import { isPlatformEventType, PLATFORM_EVENT_TYPES } from './platform-event.contract';
 
 export const MESSAGE_STATUSES = ['pending', 'delivered', 'failed', 'no_endpoints'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
@@ -18,6 +19,12 @@ export const publishMessageSchema = z.object({
     .regex(
       EVENT_TYPE_PATTERN,
       'must be 1-128 characters of dot-separated segments of letters, digits, "_" or "-" (e.g. "order.paid")',
+    )
+    .refine((eventType) => !isPlatformEventType(eventType), {
+      message: `is reserved for the platform's own events (${PLATFORM_EVENT_TYPES.join(', ')}): producers may not publish it`,
+    })
+    .describe(
+      `The event type, e.g. "order.paid". The platform's own event types (${PLATFORM_EVENT_TYPES.join(', ')}) are refused: 400.`,
     ),
   payload: z
     .record(z.string(), z.unknown(), {

@@ -131,7 +131,7 @@ describe('structured logs', () => {
     expect(deadLettered).toEqual([
       expect.objectContaining({
         level: 'warn',
-        context: 'IntakeConsumer',
+        context: 'DeadLetters',
         messageId: refusedId,
         reason: expect.stringMatching(/^the body is not JSON/),
       }),

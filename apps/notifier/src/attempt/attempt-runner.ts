@@ -9,6 +9,7 @@ import {
   planOutcome,
   planPoison,
   planSettlement,
+  type AttemptContext,
   type PlannedOutcome,
 } from '../record-outcomes/plan-outcome';
 import type { Poisoned } from './attempt-starts';
@@ -30,6 +31,25 @@ export class AttemptRunner {
   ) {}
 
   async attempt(
+    delivery: DeliveryEntity,
+    endpoint: EndpointEntity | undefined,
+    message: MessageEntity | undefined,
+    poisoned: Poisoned | undefined,
+  ): Promise<{ outcome: PlannedOutcome; result?: AttemptResult }> {
+    const attempted = await this.plan(delivery, endpoint, message, poisoned);
+    if (endpoint === undefined || message === undefined) return attempted;
+    const context: AttemptContext = {
+      eventType: message.eventType,
+      endpointUpdatedAt: endpoint.updatedAt,
+      consecutiveFailures: endpoint.consecutiveFailures,
+      ...(endpoint.circuitOpenUntil === undefined
+        ? {}
+        : { circuitOpenUntil: endpoint.circuitOpenUntil }),
+    };
+    return { ...attempted, outcome: { ...attempted.outcome, context } };
+  }
+
+  private async plan(
     delivery: DeliveryEntity,
     endpoint: EndpointEntity | undefined,
     message: MessageEntity | undefined,

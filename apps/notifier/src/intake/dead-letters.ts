@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '@app/common';
 import {
@@ -8,6 +9,7 @@ import {
 } from '@app/contracts';
 import { RefusedDeadLetterRepository } from '@app/dal';
 import { ConfirmPublisher, PublishError } from '@app/messaging';
+import { PlatformEvents } from '../platform-events/platform-events';
 import { assignedMessageId } from './parse-intake-message';
 import { ack, propertiesOf, type Received } from './received';
 
@@ -18,12 +20,15 @@ const MAX_REASON_LENGTH = 1_000;
  * a hostile producer's huge bodies cost the broker (and the dead-letter queue's bound) nothing.
  */
 const DEAD_LETTER_EXCERPT_BYTES = 4 * 1024;
+/** An x-app-id longer than any app id names no app: no platform event is looked up for it. */
+const MAX_APP_ID_LENGTH = 64;
 
 /**
  * Where intake puts what it will not store: unparseable messages, unknown apps, refused broker
  * users, messages MongoDB refuses. A copy goes to the dead-letter queue with the reason; when that
  * queue is full the refusal is written down in MongoDB instead. Either way the message is
- * acknowledged only once its copy or record is safe.
+ * acknowledged only once its copy or record is safe, and then reported to the app in its x-app-id
+ * as a message.dead_lettered platform event.
  */
 @Injectable()
 export class DeadLetters {
@@ -34,6 +39,7 @@ export class DeadLetters {
     private readonly publisher: ConfirmPublisher,
     private readonly refusedDeadLetters: RefusedDeadLetterRepository,
     private readonly clock: Clock,
+    private readonly platformEvents: PlatformEvents,
   ) {}
 
   /**
@@ -76,6 +82,7 @@ export class DeadLetters {
       }
       ack(received);
       this.logger.warn({ ...fields, reason }, `message dead-lettered: ${reason}`);
+      this.raiseEvent(received, reason, fields);
     } catch (error) {
       if (error instanceof PublishError && error.refused) {
         await this.recordRefused(received, reason, fields);
@@ -121,5 +128,37 @@ export class DeadLetters {
       { ...fields, reason },
       `${DEAD_LETTER_QUEUE} is full: refused message recorded in refused_dead_letters`,
     );
+    this.raiseEvent(received, reason, fields);
+  }
+
+  /**
+   * message.dead_lettered for the app in x-app-id, once the message is dead-lettered: stored only
+   * if that app exists and one of its endpoints names the event (PlatformEvents).
+   */
+  private raiseEvent(received: Received, reason: string, fields: { messageId?: string }): void {
+    const { message } = received;
+    const properties = propertiesOf(message);
+    const appId: unknown = properties.headers?.[HEADER_APP_ID];
+    if (typeof appId !== 'string' || appId.length === 0 || appId.length > MAX_APP_ID_LENGTH) return;
+    this.platformEvents.raise([
+      {
+        appId,
+        key: `message.dead_lettered:${randomUUID()}`,
+        event: {
+          eventType: 'message.dead_lettered',
+          payload: {
+            messageId: fields.messageId ?? null,
+            amqpMessageId:
+              typeof properties.messageId === 'string'
+                ? properties.messageId.slice(0, MAX_REASON_LENGTH)
+                : null,
+            reason,
+            routingKey: message.fields.routingKey.slice(0, MAX_REASON_LENGTH),
+            size: message.content.length,
+            deadLetteredAt: this.clock.now().toISOString(),
+          },
+        },
+      },
+    ]);
   }
 }

@@ -1,5 +1,6 @@
 import type { ConsumeMessage } from 'amqplib';
 import { idempotentMessageId, newAppMessageId } from '@app/common';
+import { PLATFORM_EVENT_TYPES } from '@app/contracts';
 import { parseIntakeMessage } from './parse-intake-message';
 
 const APP_ID = 'app_0192f0c4a1b27c3d8e9f00112233aabb';
@@ -111,6 +112,11 @@ describe('parseIntakeMessage', () => {
     expect(reason).toMatch(/^the body does not match the contract: /);
     expect(reason).toContain('eventType: must be 1-128 characters');
     expect(reason).toContain('payload: must be a JSON object');
+  });
+
+  it.each(PLATFORM_EVENT_TYPES)('refuses the reserved platform event type %p', (eventType) => {
+    const reason = reasonFor({ body: JSON.stringify({ eventType, payload: {} }) });
+    expect(reason).toContain("eventType: is reserved for the platform's own events");
   });
 
   it('names missing fields', () => {

@@ -5,6 +5,12 @@ import { DeliveryRepository, EndpointCircuitRepository } from '@app/dal';
 import { planCircuit, type CircuitTransition, type EndpointHealthChange } from './circuit-rules';
 import { spreadFor } from './endpoint-admission';
 
+/** A circuit a success closed, with the cool-down end it had. */
+export interface ClosedCircuit {
+  endpointId: string;
+  openUntil: Date;
+}
+
 /**
  * Runs after a batch of outcomes (and the endpoints' health) is written: an endpoint whose latest
  * attempt failed may have to open its circuit or be disabled (planCircuit). When a
@@ -23,13 +29,18 @@ export class CircuitBreaker {
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
   ) {}
 
-  /** Never throws: the circuit is re-evaluated with the endpoint's next failure anyway. */
-  async afterOutcomes(changes: readonly EndpointHealthChange[]): Promise<void> {
+  /**
+   * Returns the transitions made (for platform-events). Never throws: the circuit is re-evaluated
+   * with the endpoint's next failure anyway.
+   */
+  async afterOutcomes(changes: readonly EndpointHealthChange[]): Promise<CircuitTransition[]> {
     const failing = endpointsEndingInFailure(changes);
-    if (failing.length === 0) return;
+    if (failing.length === 0) return [];
     const now = this.clock.now();
+    const made: CircuitTransition[] = [];
     try {
       for (const transition of await this.changeCircuits(failing, now)) {
+        made.push(transition);
         circuitTransitions.inc({ transition: transition.kind });
         if (transition.kind === 'disabled') {
           this.logger.warn(
@@ -54,6 +65,19 @@ export class CircuitBreaker {
         `updating endpoint circuits failed (retried with the next failure): ${String(error)}`,
       );
     }
+    return made;
+  }
+
+  /**
+   * Closes the open circuits of these endpoints, each of which has a success to write: what the
+   * health write does anyway, done first to learn which circuits it closes (platform-events).
+   */
+  async closeBeforeSuccesses(endpointIds: readonly string[]): Promise<ClosedCircuit[]> {
+    const closed = await this.circuits.closeOpen(endpointIds);
+    for (const { endpointId } of closed) {
+      this.logger.log({ endpointId }, `endpoint ${endpointId}: circuit closed by a success`);
+    }
+    return closed;
   }
 
   /** One read, and one write when anything changes. Returns what changed. */

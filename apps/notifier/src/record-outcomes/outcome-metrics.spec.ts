@@ -7,6 +7,7 @@ const AT = new Date('2026-11-26T08:00:00.000Z');
 
 function outcome(status: DeliveryUpdate['status'], durationMs?: number): PlannedOutcome {
   return {
+    appId: 'app_1',
     deliveryId: 'dlv_1',
     messageId: 'msg_1',
     endpointId: 'ep_1',

@@ -15,6 +15,10 @@ import {
   type MessageEntity,
 } from '@app/dal';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
+import { OutcomeEvents } from '../platform-events/outcome-events';
+import { PlatformEvents } from '../platform-events/platform-events';
+import { EndpointCache } from '../store-messages/endpoint-cache';
+import type { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { FallbackDeliveries } from './fallback-deliveries';
 import { OutcomeWriter } from './outcome-writer';
 import type { PlannedOutcome } from './plan-outcome';
@@ -61,6 +65,17 @@ describe('OutcomeWriter: a batch written again after a partial write (real Mongo
         disableAfterMs: 86_400_000,
       },
     } as NotifierConfig;
+    const circuit = new CircuitBreaker(
+      new EndpointCircuitRepository(endpointModel),
+      deliveries,
+      clock,
+      config,
+    );
+    // Its outcomes carry no attempt context, so they raise no platform event: nothing is stored.
+    const platformEvents = new PlatformEvents(
+      new EndpointCache(endpoints),
+      {} as StoreMessagesUseCase,
+    );
     writer = new OutcomeWriter(
       deliveries,
       new AttemptsFailingOnce(
@@ -70,7 +85,8 @@ describe('OutcomeWriter: a batch written again after a partial write (real Mongo
       endpoints,
       messages,
       new FallbackDeliveries(deliveries, endpoints, messages, clock),
-      new CircuitBreaker(new EndpointCircuitRepository(endpointModel), deliveries, clock, config),
+      circuit,
+      new OutcomeEvents(circuit, platformEvents),
     );
   });
   afterAll(async () => {
@@ -105,6 +121,7 @@ describe('OutcomeWriter: a batch written again after a partial write (real Mongo
     } as never);
     const at = new Date();
     const outcome: PlannedOutcome = {
+      appId: 'app_1',
       deliveryId: 'dlv_1',
       messageId: 'msg_1',
       endpointId: 'ep_1',

@@ -8,6 +8,7 @@ import {
   MessageRepository,
 } from '@app/dal';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
+import { OutcomeEvents } from '../platform-events/outcome-events';
 import { healthUpdates } from '../isolation/circuit-rules';
 import { FallbackDeliveries } from './fallback-deliveries';
 import { outcomeBatchFields, outcomeLogFields } from '../log-fields';
@@ -68,6 +69,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
     private readonly messages: MessageRepository,
     private readonly fallbacks: FallbackDeliveries,
     private readonly circuit: CircuitBreaker,
+    private readonly events: OutcomeEvents,
   ) {}
 
   /** Outcomes added and not written yet. */
@@ -167,6 +169,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
   }
 
   private async write({ number, outcomes: batch }: OutcomeBatch): Promise<void> {
+    await this.events.beforeWrite(batch);
     await Promise.all([
       this.attempts.insertMany(batch.flatMap((outcome) => outcome.attempt ?? [])),
       this.deliveries.recordOutcomes(
@@ -182,7 +185,11 @@ export class OutcomeWriter implements OnApplicationShutdown {
       }),
     ]);
     // After the health it reads: open or disable the circuits of endpoints failing hard.
-    await this.circuit.afterOutcomes(batch.flatMap((outcome) => outcome.health ?? []));
+    const transitions = await this.circuit.afterOutcomes(
+      batch.flatMap((outcome) => outcome.health ?? []),
+    );
+    // Raised now: on a batch written again the breaker finds nothing left to decide.
+    this.events.afterWrite(batch, transitions);
     // Before the statuses: a message whose delivery failed over to a fallback is still pending.
     await this.fallbacks.createFor(
       batch.filter((o) => o.update.status === 'failed').map((o) => o.deliveryId),

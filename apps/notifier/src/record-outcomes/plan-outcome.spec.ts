@@ -195,6 +195,7 @@ describe('planSettlement', () => {
       NOW,
     );
     expect(planned).toEqual({
+      appId: 'app_1',
       deliveryId: 'dlv_1',
       messageId: 'msg_1',
       endpointId: 'ep_1',

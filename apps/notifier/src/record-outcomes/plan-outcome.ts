@@ -13,7 +13,20 @@ export interface OutcomeInput {
   random: () => number;
 }
 
+/**
+ * What the attempt knew of its message and endpoint, as loaded for it: what the platform events
+ * about the outcome need (platform-events/plan-platform-events). Absent when either was gone.
+ */
+export interface AttemptContext {
+  eventType: string;
+  /** The endpoint's version (its updatedAt): one 410 disables one version once. */
+  endpointUpdatedAt: Date;
+  consecutiveFailures: number;
+  circuitOpenUntil?: Date;
+}
+
 export interface PlannedOutcome {
+  appId: string;
   deliveryId: string;
   messageId: string;
   endpointId: string;
@@ -23,6 +36,7 @@ export interface PlannedOutcome {
   health?: EndpointHealthChange;
   /** The delivery reached a final state: its message's status must be recomputed. */
   terminal: boolean;
+  context?: AttemptContext;
 }
 
 /** A delivery that ends without an attempt: its endpoint is gone or disabled. */
@@ -33,6 +47,7 @@ export function planSettlement(
   now: Date,
 ): PlannedOutcome {
   return {
+    appId: delivery.appId,
     deliveryId: delivery._id,
     messageId: delivery.messageId,
     endpointId: delivery.endpointId,
@@ -63,6 +78,7 @@ export function planPoison(
 ): PlannedOutcome {
   const attemptNumber = delivery.attemptCount + 1;
   return {
+    appId: delivery.appId,
     deliveryId: delivery._id,
     messageId: delivery.messageId,
     endpointId: delivery.endpointId,
@@ -109,6 +125,7 @@ export function planOutcome(input: OutcomeInput): PlannedOutcome {
       : null;
   const status = delivered ? 'succeeded' : retryAt === null ? 'failed' : 'pending';
   return {
+    appId: delivery.appId,
     deliveryId: delivery._id,
     messageId: delivery.messageId,
     endpointId: delivery.endpointId,

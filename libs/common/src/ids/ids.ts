@@ -17,6 +17,16 @@ export function idempotentMessageId(appId: string, idempotencyKey: string): stri
   return `msg_${digest.slice(0, 32)}`;
 }
 
+/**
+ * A platform event's message id, derived from (app, what it reports): raising the same event
+ * again (a batch written twice, two notifiers deciding alike) stores it once. The leading \u0002
+ * keeps these apart from idempotentMessageId's, so no producer key can take one.
+ */
+export function platformEventMessageId(appId: string, eventKey: string): string {
+  const digest = createHash('sha256').update(`\u0002${appId}\u0000${eventKey}`).digest('hex');
+  return `msg_${digest.slice(0, 32)}`;
+}
+
 const APP_MESSAGE_ID = /^msg_([0-9a-f]{20})([0-9a-f]{12})$/;
 
 /**

@@ -119,6 +119,31 @@ export class EndpointCircuitRepository {
   }
 
   /**
+   * Closes these endpoints' circuits where one is open, as a success does (the health write closes
+   * it too: this only comes first, to learn which it closes). Returns those closed here, each with
+   * the cool-down end it had: of two notifiers closing one circuit at once, one closes it. One
+   * round trip per endpoint: for the few successes that may close a circuit, not for every one.
+   */
+  async closeOpen(
+    endpointIds: readonly string[],
+  ): Promise<{ endpointId: string; openUntil: Date }[]> {
+    const closed = await Promise.all(
+      [...new Set(endpointIds)].map((endpointId) =>
+        this.collection.findOneAndUpdate(
+          { _id: endpointId, circuitOpenUntil: { $exists: true } },
+          { $unset: CIRCUIT_FIELDS },
+          { projection: { circuitOpenUntil: 1 }, returnDocument: 'before' },
+        ),
+      ),
+    );
+    return closed.flatMap((before) =>
+      before?.circuitOpenUntil === undefined
+        ? []
+        : [{ endpointId: before._id, openUntil: before.circuitOpenUntil }],
+    );
+  }
+
+  /**
    * Half-open: takes the single probe attempt of an endpoint whose cool-down is over, holding the
    * circuit until `holdUntil` (the probe's attempt must end by then). True for exactly one caller
    * among every notifier; if the prober dies, the hold simply runs out and another one probes.

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { openConnection } from '../connection';
 import type { EndpointEntity } from './endpoint.entity';
+import { EndpointCircuitRepository } from './endpoint-circuit.repository';
 import { EndpointRepository, type EndpointHealthUpdate } from './endpoint.repository';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
@@ -117,5 +118,63 @@ describe('recording endpoint health (real MongoDB)', () => {
     expect(endpoint?.consecutiveFailures).toBe(40);
     expect(endpoint?.healthWrites?.length).toBeLessThanOrEqual(32);
     expect(endpoint?.healthWrites?.at(-1)).toEqual({ writer: 'w_39', batch: 1 });
+  });
+});
+
+describe('closing circuits before a success is written (real MongoDB)', () => {
+  let connection: Connection;
+  let endpoints: Model<EndpointEntity>;
+  let circuits: EndpointCircuitRepository;
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_circuit_close_${randomBytes(4).toString('hex')}`;
+    connection = await openConnection(url.toString());
+    endpoints = connection.model<EndpointEntity>('Endpoint');
+    circuits = new EndpointCircuitRepository(endpoints);
+  });
+  afterAll(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  it('closes only open circuits, each once, and says which with the cool-down end it had', async () => {
+    const base = { appId: 'app_1', channel: 'webhook', enabled: true, consecutiveFailures: 3 };
+    await endpoints.collection.insertMany([
+      {
+        _id: 'ep_open',
+        ...base,
+        recipientTokenHash: 'h1',
+        circuitOpenUntil: at(30_000),
+        circuitOpenings: 2,
+      },
+      {
+        _id: 'ep_probing',
+        ...base,
+        recipientTokenHash: 'h2',
+        circuitOpenUntil: at(5_000),
+        circuitProbing: true,
+      },
+      { _id: 'ep_closed', ...base, recipientTokenHash: 'h3' },
+    ] as never[]);
+
+    // Two notifiers close at once: each circuit is reported by one of them.
+    const [first, second] = await Promise.all([
+      circuits.closeOpen(['ep_open', 'ep_probing', 'ep_closed', 'ep_open']),
+      circuits.closeOpen(['ep_open', 'ep_probing']),
+    ]);
+    const closed = [...first, ...second].sort((a, b) => a.endpointId.localeCompare(b.endpointId));
+    expect(closed).toEqual([
+      { endpointId: 'ep_open', openUntil: at(30_000) },
+      { endpointId: 'ep_probing', openUntil: at(5_000) },
+    ]);
+    const stored = await endpoints.find().lean<EndpointEntity[]>().exec();
+    for (const endpoint of stored) {
+      expect(endpoint).not.toHaveProperty('circuitOpenUntil');
+      expect(endpoint).not.toHaveProperty('circuitOpenings');
+      expect(endpoint).not.toHaveProperty('circuitProbing');
+    }
+    expect(await circuits.closeOpen(['ep_open'])).toEqual([]);
   });
 });

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { isoTimeView } from './time.schema';
+
+/**
+ * Operational ("platform") events: messages the platform itself sends as the app, about its
+ * endpoints, deliveries and intake (CONTRACT.md "Platform events", docs/api.md). Reserved: a
+ * producer may not publish them, and only an endpoint whose `eventTypes` names one exactly
+ * receives it (no wildcard matches them, see matchesEventType).
+ */
+export const PLATFORM_EVENT_TYPES = [
+  'endpoint.disabled',
+  'endpoint.circuit_opened',
+  'endpoint.circuit_closed',
+  'delivery.failed',
+  'message.dead_lettered',
+] as const;
+export type PlatformEventType = (typeof PLATFORM_EVENT_TYPES)[number];
+
+const RESERVED: ReadonlySet<string> = new Set(PLATFORM_EVENT_TYPES);
+
+export function isPlatformEventType(eventType: string): eventType is PlatformEventType {
+  return RESERVED.has(eventType);
+}
+
+const endpointId = z.string().describe('The endpoint concerned');
+
+export const endpointDisabledPayloadSchema = z.object({
+  endpointId,
+  reason: z.string().describe('Why: its 410 Gone answer, or the circuit breaker’s disable limit'),
+  disabledAt: isoTimeView,
+});
+
+export const endpointCircuitOpenedPayloadSchema = z.object({
+  endpointId,
+  reason: z.string(),
+  consecutiveFailures: z.number().int(),
+  openUntil: isoTimeView.describe('No attempts before then; then one probe attempt decides'),
+  cooldownMs: z.number().int(),
+});
+
+export const endpointCircuitClosedPayloadSchema = z.object({
+  endpointId,
+  reason: z.string(),
+  deliveryId: z.string().describe('The delivery whose successful attempt closed the circuit'),
+  closedAt: isoTimeView,
+});
+
+export const deliveryFailedPayloadSchema = z.object({
+  deliveryId: z.string(),
+  messageId: z.string(),
+  endpointId,
+  eventType: z.string().describe('The event type of the message that was not delivered'),
+  attemptCount: z.number().int(),
+  reason: z.string().describe('The last error'),
+  failedAt: isoTimeView,
+});
+
+export const messageDeadLetteredPayloadSchema = z.object({
+  messageId: z
+    .string()
+    .nullable()
+    .describe('The id the HTTP API answered with, for a message it published; else null'),
+  amqpMessageId: z.string().nullable().describe('The AMQP messageId property, if any'),
+  reason: z.string().describe('Why intake refused it (its x-error)'),
+  routingKey: z.string(),
+  size: z.number().int().describe('The body size in bytes'),
+  deadLetteredAt: isoTimeView,
+});
+
+/** The payload of each platform event type. */
+export const platformEventPayloadSchemas = {
+  'endpoint.disabled': endpointDisabledPayloadSchema,
+  'endpoint.circuit_opened': endpointCircuitOpenedPayloadSchema,
+  'endpoint.circuit_closed': endpointCircuitClosedPayloadSchema,
+  'delivery.failed': deliveryFailedPayloadSchema,
+  'message.dead_lettered': messageDeadLetteredPayloadSchema,
+} as const satisfies Record<PlatformEventType, z.ZodTypeAny>;
+
+/** One platform event: its type and the payload that type has. */
+export type PlatformEvent = {
+  [T in PlatformEventType]: {
+    eventType: T;
+    payload: z.infer<(typeof platformEventPayloadSchemas)[T]>;
+  };
+}[PlatformEventType];

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, newId } from '@app/common';
+import { byId, Clock, newId } from '@app/common';
 import {
   DeliveryRepository,
   EndpointRepository,
@@ -85,6 +85,6 @@ export class FallbackDeliveries {
   private async endpointsById(ids: readonly string[]): Promise<Map<string, EndpointEntity>> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return new Map();
-    return new Map((await this.endpoints.findByIds(unique)).map((e) => [e._id, e]));
+    return byId(await this.endpoints.findByIds(unique));
   }
 }

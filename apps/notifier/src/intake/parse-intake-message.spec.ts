@@ -1,5 +1,5 @@
 import type { ConsumeMessage } from 'amqplib';
-import { idempotentMessageId, newAppMessageId } from '@app/common';
+import { idempotentMessageId, newAppMessageId } from '@app/contracts';
 import { parseIntakeMessage } from './parse-intake-message';
 
 const APP_ID = 'app_0192f0c4a1b27c3d8e9f00112233aabb';

@@ -186,6 +186,7 @@ export const healthSchema = z.object({
 
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 export type AppView = z.infer<typeof appViewSchema>;
+export type EndpointView = z.infer<typeof endpointViewSchema>;
 export type MessageSummary = z.infer<typeof messageSummarySchema>;
 export type DeliveryView = z.infer<typeof deliveryViewSchema>;
 export type MessageDetail = z.infer<typeof messageDetailSchema>;

@@ -417,17 +417,6 @@ export class DeliveryRepository {
     return result.modifiedCount;
   }
 
-  /** Hands claimed but unattempted deliveries back (graceful shutdown): due again now. */
-  async release(deliveryIds: readonly string[], claimToken: string, now: Date): Promise<void> {
-    if (deliveryIds.length === 0) return;
-    await this.model
-      .updateMany(
-        { _id: { $in: deliveryIds }, claimToken, status: 'pending' },
-        { $set: { claimToken: null, nextAttemptAt: now } },
-      )
-      .exec();
-  }
-
   /** Cancels an endpoint's pending deliveries; returns the messages they belong to. */
   async cancelPendingForEndpoint(appId: string, endpointId: string, now: Date): Promise<string[]> {
     const filter = { appId, endpointId, status: 'pending' } as const;

@@ -59,5 +59,23 @@ export default tseslint.config(
     files: ['apps/console/**/*.{ts,tsx,mts}'],
     ...reactHooks.configs.flat.recommended,
   },
+  {
+    // It takes the API's types from the contracts, but no values: those would bundle zod and more.
+    files: ['apps/console/**/*.{ts,tsx,mts}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@app/*'],
+              allowTypeImports: true,
+              message: 'The console imports only types from the libs (`import type`).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

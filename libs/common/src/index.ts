@@ -1,3 +1,4 @@
+export * from './collections/group-by';
 export * from './crypto/secret-box';
 export * from './crypto/secrets-key';
 export * from './errors/app-error';

@@ -7,6 +7,14 @@ import { metricsConfig, metricsEnv } from './metrics.config';
 import { tracingEnv } from './tracing.config';
 import { securityConfig, securityEnv } from './security.config';
 
+/**
+ * An attempt must end this long before its claim's lease does, or another worker could claim and
+ * start the same delivery: an attempt's timeout is cut to LEASE_DURATION minus this (ADR 0001).
+ */
+export const LEASE_MARGIN_MS = 10_000;
+/** The shortest an attempt may be given under the shortest lease allowed. */
+const MIN_ATTEMPT_MS = 5_000;
+
 export const SMS_PROVIDERS = ['http', 'twilio'] as const;
 export type SmsProviderName = (typeof SMS_PROVIDERS)[number];
 
@@ -83,9 +91,9 @@ export const notifierConfigSchema = z
     path: ['INTAKE_MAX_MESSAGE_BYTES'],
     message: `must be at least ${MAX_MESSAGE_BYTES} (256 KiB, the largest body the HTTP API accepts)`,
   })
-  .refine((vars) => vars.LEASE_DURATION >= 15_000, {
+  .refine((vars) => vars.LEASE_DURATION >= LEASE_MARGIN_MS + MIN_ATTEMPT_MS, {
     path: ['LEASE_DURATION'],
-    message: 'must be at least 15s: an attempt may take the lease minus 10s before it is cut off',
+    message: `must be at least ${(LEASE_MARGIN_MS + MIN_ATTEMPT_MS) / 1000}s: an attempt may take the lease minus ${LEASE_MARGIN_MS / 1000}s before it is cut off`,
   })
   .refine((vars) => vars.CIRCUIT_BREAKER_MAX_COOLDOWN >= vars.CIRCUIT_BREAKER_COOLDOWN, {
     path: ['CIRCUIT_BREAKER_MAX_COOLDOWN'],

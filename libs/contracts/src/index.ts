@@ -7,6 +7,7 @@ export * from './event-type';
 export * from './inbox.contract';
 export * from './list.contract';
 export * from './message.contract';
+export * from './message-id';
 export * from './message-query.contract';
 export * from './payload';
 export * from './platform-event.contract';

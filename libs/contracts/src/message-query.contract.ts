@@ -21,6 +21,8 @@ export const listMessagesQuerySchema = listQuerySchema
   .superRefine(checkWindow);
 
 export type ListMessagesQuery = z.output<typeof listMessagesQuerySchema>;
+/** What a client sends: times as ISO strings. */
+export type ListMessagesParams = z.input<typeof listMessagesQuerySchema>;
 
 /** `since` must come before `until` when both are given. */
 export function checkWindow(

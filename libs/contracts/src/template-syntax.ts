@@ -1,4 +1,4 @@
-import { Writer } from 'mustache';
+import mustache from 'mustache';
 
 /**
  * How deep sections (`{{#name}}` and `{{^name}}`) may nest. Each level can repeat everything
@@ -21,7 +21,7 @@ type Token = [string, string, number, number, Token[]?, ...unknown[]];
 export function templateProblem(template: string): string | undefined {
   let tokens: Token[];
   try {
-    tokens = new Writer().parse(template) as Token[];
+    tokens = new mustache.Writer().parse(template) as Token[];
   } catch (error) {
     return `is not a valid Mustache template: ${error instanceof Error ? error.message : String(error)}`;
   }

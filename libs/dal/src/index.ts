@@ -8,6 +8,7 @@ export * from './dead-letters/refused-dead-letter.entity';
 export * from './dead-letters/refused-dead-letter.repository';
 export * from './deliveries/delivery.entity';
 export * from './deliveries/delivery.repository';
+export * from './deliveries/new-delivery';
 export * from './endpoints/endpoint.entity';
 export type { EndpointChange, EndpointChangeListener } from './endpoints/endpoint-changes';
 export * from './endpoints/endpoint-circuit.repository';

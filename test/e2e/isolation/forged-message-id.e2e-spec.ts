@@ -1,5 +1,4 @@
-import { idempotentMessageId } from '@app/common';
-import { HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contracts';
+import { HEADER_APP_ID, HEADER_MESSAGE_ID, idempotentMessageId } from '@app/contracts';
 import { eventually } from '../../support/eventually';
 import { TestPlatform } from '../../support/platform';
 import { WebhookSink } from '../../support/webhook-sink';

@@ -1,5 +1,4 @@
-import { newAppMessageId } from '@app/common';
-import { HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contracts';
+import { HEADER_APP_ID, HEADER_MESSAGE_ID, newAppMessageId } from '@app/contracts';
 import { buildProject, type Build } from '../../support/build-ts';
 import { freePort } from '../../support/free-port';
 import { ADMIN_KEY, SECRETS_KEY, TestPlatform } from '../../support/platform';

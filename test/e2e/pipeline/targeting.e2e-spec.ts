@@ -1,4 +1,4 @@
-import { idempotentMessageId } from '@app/common';
+import { idempotentMessageId } from '@app/contracts';
 import { TestPlatform } from '../../support/platform';
 import { WebhookSink } from '../../support/webhook-sink';
 import { createEndpoint, messageWithStatus, publish } from './pipeline-helpers';

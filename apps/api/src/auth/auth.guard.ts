@@ -27,11 +27,6 @@ export function Auth(...kinds: PrincipalKind[]) {
   return applyDecorators(SetMetadata(ALLOWED, kinds), UseGuards(AuthGuard), ApiBearerAuth());
 }
 
-export const CurrentPrincipal = createParamDecorator(
-  (_: unknown, context: ExecutionContext): Principal =>
-    context.switchToHttp().getRequest<AuthenticatedRequest>().principal!,
-);
-
 /** The calling app's id, on routes open to app keys only. */
 export const CurrentAppId = createParamDecorator(
   (_: unknown, context: ExecutionContext): string => {

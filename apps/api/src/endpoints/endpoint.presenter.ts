@@ -1,15 +1,11 @@
+import type { EndpointView } from '@app/contracts';
 import type { EndpointEntity } from '@app/dal';
 
-export interface EndpointHealthView {
-  enabled: boolean;
-  disabledReason: string | null;
-  consecutiveFailures: number;
-  lastSuccessAt: string | null;
-  lastFailureAt: string | null;
-}
-
-export function presentEndpoint(endpoint: EndpointEntity, defaultSchedule: readonly number[]) {
-  const health: EndpointHealthView = {
+export function presentEndpoint(
+  endpoint: EndpointEntity,
+  defaultSchedule: readonly number[],
+): EndpointView {
+  const health: EndpointView['health'] = {
     enabled: endpoint.enabled,
     disabledReason: endpoint.disabledReason ?? null,
     consecutiveFailures: endpoint.consecutiveFailures,
@@ -36,5 +32,3 @@ export function presentEndpoint(endpoint: EndpointEntity, defaultSchedule: reado
     updatedAt: endpoint.updatedAt.toISOString(),
   };
 }
-
-export type EndpointView = ReturnType<typeof presentEndpoint>;

@@ -12,6 +12,7 @@ import {
   rotatedSecretSchema,
   updateEndpointSchema,
   type CreateEndpoint,
+  type EndpointView,
   type Page,
   type RecoverEndpoint,
   type RecoverResult,
@@ -31,7 +32,6 @@ import {
 import { ZodPipe } from '../shared/zod.pipe';
 import { CreateEndpointUseCase } from './create-endpoint/create-endpoint.usecase';
 import { DeleteEndpointUseCase } from './delete-endpoint/delete-endpoint.usecase';
-import type { EndpointView } from './endpoint.presenter';
 import { GetEndpointUseCase } from './get-endpoint/get-endpoint.usecase';
 import { ListEndpointsUseCase } from './list-endpoints/list-endpoints.usecase';
 import { RecoverEndpointUseCase } from './recover-endpoint/recover-endpoint.usecase';

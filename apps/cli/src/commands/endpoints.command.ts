@@ -1,5 +1,5 @@
 import type { NotifyClient } from '@app/client';
-import type { CreatedEndpoint, EndpointDetail } from '@app/contracts';
+import type { CreatedEndpoint, EndpointView } from '@app/contracts';
 import { formatDuration } from '@app/retry-policy';
 import {
   buildCreateEndpoint,
@@ -116,16 +116,16 @@ export async function rotateSecretCommand(
   );
 }
 
-function printEndpoint(io: Io, endpoint: EndpointDetail, options: Json): void {
+function printEndpoint(io: Io, endpoint: EndpointView, options: Json): void {
   if (options.json) printJson(io, endpoint);
   else printLine(io, renderEndpoint(endpoint));
 }
 
-export function renderEndpoint(endpoint: EndpointDetail): string {
+export function renderEndpoint(endpoint: EndpointView): string {
   return renderFields(endpointRows(endpoint));
 }
 
-function endpointRows(endpoint: EndpointDetail): [string, string][] {
+function endpointRows(endpoint: EndpointView): [string, string][] {
   return [
     ['endpoint', endpoint.id],
     ['channel', endpoint.channel],
@@ -155,10 +155,10 @@ function renderCreated(created: CreatedEndpoint): string {
   return `${fields}\n\nthe secret and the recipient token are shown only now: keep them`;
 }
 
-function reasonOf(endpoint: EndpointDetail): string {
+function reasonOf(endpoint: EndpointView): string {
   return endpoint.disabledReason === null ? '' : ` (${endpoint.disabledReason})`;
 }
 
-function targetOf(endpoint: EndpointDetail): string {
+function targetOf(endpoint: EndpointView): string {
   return orDash(endpoint.url ?? endpoint.to);
 }

@@ -1,13 +1,16 @@
 import type {
-  Attempt,
-  Delivery,
-  Endpoint,
+  AttemptView,
+  DeliveryView,
+  EndpointView,
   ErrorBody,
+  ListMessagesParams,
   MessageDetail,
-  MessageFilters,
   MessageSummary,
   Page,
-} from './types';
+} from '@app/contracts';
+
+/** GET /v1/messages filters (times as ISO strings); the page is asked for apart. */
+export type MessageFilters = Omit<ListMessagesParams, 'cursor' | 'limit'>;
 
 /** A refused call, with the API's error code and message (CONTRACT.md "Errors"). */
 export class ApiError extends Error {
@@ -38,15 +41,15 @@ export class ApiClient {
     private readonly onUnauthorized: () => void = () => undefined,
   ) {}
 
-  listEndpoints(cursor?: string, limit = 100): Promise<Page<Endpoint>> {
+  listEndpoints(cursor?: string, limit = 100): Promise<Page<EndpointView>> {
     return this.call('GET', '/v1/endpoints', { query: { cursor, limit } });
   }
 
-  getEndpoint(id: string): Promise<Endpoint> {
+  getEndpoint(id: string): Promise<EndpointView> {
     return this.call('GET', `/v1/endpoints/${encodeURIComponent(id)}`);
   }
 
-  setEndpointEnabled(id: string, enabled: boolean): Promise<Endpoint> {
+  setEndpointEnabled(id: string, enabled: boolean): Promise<EndpointView> {
     return this.call('PATCH', `/v1/endpoints/${encodeURIComponent(id)}`, { body: { enabled } });
   }
 
@@ -74,11 +77,11 @@ export class ApiClient {
   }
 
   /** Every attempt of a message, oldest first (all pages). */
-  async listAttempts(messageId: string): Promise<Attempt[]> {
-    const attempts: Attempt[] = [];
+  async listAttempts(messageId: string): Promise<AttemptView[]> {
+    const attempts: AttemptView[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.call<Page<Attempt>>(
+      const page = await this.call<Page<AttemptView>>(
         'GET',
         `/v1/messages/${encodeURIComponent(messageId)}/attempts`,
         { query: { cursor, limit: 500 } },
@@ -93,7 +96,7 @@ export class ApiClient {
     return this.call('POST', `/v1/messages/${encodeURIComponent(id)}/redeliver`);
   }
 
-  redeliverDelivery(id: string): Promise<Delivery> {
+  redeliverDelivery(id: string): Promise<DeliveryView> {
     return this.call('POST', `/v1/deliveries/${encodeURIComponent(id)}/redeliver`);
   }
 

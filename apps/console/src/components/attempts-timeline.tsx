@@ -1,9 +1,9 @@
-import type { Attempt } from '../api/types';
+import type { AttemptView } from '@app/contracts';
 import { formatDuration, formatTime, relativeTime } from '../lib/format';
 import { Badge } from './status-badge';
 
 /** One delivery's attempts, oldest first, as a vertical timeline. */
-export function AttemptsTimeline({ attempts }: { attempts: Attempt[] }) {
+export function AttemptsTimeline({ attempts }: { attempts: AttemptView[] }) {
   if (attempts.length === 0) {
     return <p className="muted small">No attempt yet.</p>;
   }

@@ -1,4 +1,4 @@
-import type { DeliveryStatus, MessageStatus } from '../api/types';
+import type { DeliveryStatus, MessageStatus } from '@app/contracts';
 
 const LABELS: Record<MessageStatus | DeliveryStatus, string> = {
   pending: 'pending',

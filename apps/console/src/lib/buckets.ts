@@ -1,4 +1,4 @@
-import type { AttemptOutcome } from '../api/types';
+import type { AttemptView } from '@app/contracts';
 
 export interface OutcomeBucket {
   /** Start of the bucket, epoch ms. */
@@ -48,7 +48,7 @@ const STEPS = [
  * to multiples of it, from the first attempt's bucket to the last one's (empty ones included).
  */
 export function bucketByOutcome(
-  attempts: readonly { startedAt: string; outcome: AttemptOutcome }[],
+  attempts: readonly Pick<AttemptView, 'startedAt' | 'outcome'>[],
   maxBuckets = 30,
 ): OutcomeSeries {
   const times = attempts.map((a) => new Date(a.startedAt).getTime()).filter(Number.isFinite);

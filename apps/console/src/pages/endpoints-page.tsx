@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'react';
 import { mapLimited } from '../api/client';
 import { useApi } from '../api/context';
-import type { Endpoint, Page } from '../api/types';
+import type { EndpointView, Page } from '@app/contracts';
 import {
   CopyButton,
   Empty,
@@ -28,13 +28,13 @@ const RATE_SAMPLE = 10;
 
 export function EndpointsPage() {
   const api = useApi();
-  const [pages, setPages] = useState<Page<Endpoint>[]>([]);
+  const [pages, setPages] = useState<Page<EndpointView>[]>([]);
   /** Endpoints as changed by an action here, until the next refresh. */
-  const [changed, setChanged] = useState<ReadonlyMap<string, Endpoint>>(new Map());
+  const [changed, setChanged] = useState<ReadonlyMap<string, EndpointView>>(new Map());
   const loadFirst = useCallback(() => api.listEndpoints(undefined, 50), [api]);
   const first = useLoad(loadFirst);
   const [moreError, setMoreError] = useState<unknown>();
-  const all = [first.data, ...pages].filter((p): p is Page<Endpoint> => p !== undefined);
+  const all = [first.data, ...pages].filter((p): p is Page<EndpointView> => p !== undefined);
   const endpoints = all.flatMap((p) => p.data).map((e) => changed.get(e.id) ?? e);
   const nextCursor = all.at(-1)?.nextCursor ?? null;
 
@@ -53,7 +53,7 @@ export function EndpointsPage() {
     setMoreError(undefined);
     first.reload();
   };
-  const replace = (endpoint: Endpoint) =>
+  const replace = (endpoint: EndpointView) =>
     setChanged((map) => new Map(map).set(endpoint.id, endpoint));
 
   return (
@@ -91,8 +91,8 @@ function EndpointCard({
   endpoint,
   onChanged,
 }: {
-  endpoint: Endpoint;
-  onChanged: (endpoint: Endpoint) => void;
+  endpoint: EndpointView;
+  onChanged: (endpoint: EndpointView) => void;
 }) {
   const api = useApi();
   const toast = useToast();
@@ -238,7 +238,7 @@ function SuccessRate({ endpointId }: { endpointId: string }) {
   );
 }
 
-function RecoverDialog({ endpoint, onClose }: { endpoint: Endpoint; onClose: () => void }) {
+function RecoverDialog({ endpoint, onClose }: { endpoint: EndpointView; onClose: () => void }) {
   const api = useApi();
   const toast = useToast();
   const [since, setSince] = useState(() => toLocalInput(new Date(Date.now() - 24 * 3_600_000)));
@@ -333,7 +333,13 @@ function RecoverDialog({ endpoint, onClose }: { endpoint: Endpoint; onClose: () 
   );
 }
 
-function RotateSecretDialog({ endpoint, onClose }: { endpoint: Endpoint; onClose: () => void }) {
+function RotateSecretDialog({
+  endpoint,
+  onClose,
+}: {
+  endpoint: EndpointView;
+  onClose: () => void;
+}) {
   const api = useApi();
   const [secret, setSecret] = useState<string>();
   const [error, setError] = useState<unknown>();

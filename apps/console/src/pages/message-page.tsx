@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError } from '../api/client';
 import { useApi } from '../api/context';
-import type { Attempt, Delivery, Endpoint } from '../api/types';
+import type { AttemptView, DeliveryView, EndpointView } from '@app/contracts';
 import { AttemptsTimeline } from '../components/attempts-timeline';
 import { CopyButton, ErrorBanner, Spinner, describeError } from '../components/feedback';
 import { StatusBadge } from '../components/status-badge';
@@ -33,7 +33,7 @@ export function MessagePage({ id }: { id: string }) {
     const found = await Promise.all(
       ids.map((endpointId) => api.getEndpoint(endpointId).catch(() => null)),
     );
-    return new Map(found.filter((e): e is Endpoint => e !== null).map((e) => [e.id, e]));
+    return new Map(found.filter((e): e is EndpointView => e !== null).map((e) => [e.id, e]));
   }, [api, endpointIds]);
   const endpoints = useLoad(loadEndpoints);
 
@@ -188,9 +188,9 @@ function DeliveryCard({
   busy,
   onRedeliver,
 }: {
-  delivery: Delivery;
-  endpoint: Endpoint | undefined;
-  attempts: Attempt[];
+  delivery: DeliveryView;
+  endpoint: EndpointView | undefined;
+  attempts: AttemptView[];
   busy: boolean;
   onRedeliver: () => void;
 }) {

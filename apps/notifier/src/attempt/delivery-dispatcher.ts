@@ -1,12 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock } from '@app/common';
+import { Clock, groupBy } from '@app/common';
 import {
   MessageRepository,
   type DeliveryEntity,
   type EndpointEntity,
   type MessageEntity,
 } from '@app/dal';
-import { groupBy } from '../group-by';
 import { EndpointGate } from '../isolation/endpoint-gate';
 import { EndpointCache } from '../store-messages/endpoint-cache';
 import type { AttemptObservation } from '../isolation/endpoint-limits';

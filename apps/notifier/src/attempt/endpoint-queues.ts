@@ -1,7 +1,7 @@
 import type { Clock } from '@app/common';
 import type { DeliveryEntity, EndpointEntity, MessageEntity } from '@app/dal';
 import type { EndpointGate } from '../isolation/endpoint-gate';
-import { LEASE_MARGIN_MS, type SlotAccountant } from '../isolation/slot-accountant';
+import type { SlotAccountant } from '../isolation/slot-accountant';
 
 /** A claimed delivery on its way to an attempt, with what the attempt needs. */
 export interface Waiting {
@@ -95,12 +95,10 @@ export class EndpointQueues {
     );
     const next = queue.splice(0, Math.max(room, queue.length - waitable));
     if (queue.length === 0) this.waiting.delete(endpointId);
-    const nowMs = this.clock.now().getTime();
-    const timeoutMs = this.slots.timeoutFor(endpointId);
-    const inTime = next.filter((item) => {
-      const leaseUntil = item.delivery.nextAttemptAt?.getTime() ?? 0;
-      return leaseUntil - nowMs >= timeoutMs + LEASE_MARGIN_MS;
-    });
+    const now = this.clock.now();
+    const inTime = next.filter((item) =>
+      this.slots.startsInTime(endpointId, item.delivery.nextAttemptAt, now),
+    );
     const late = next.filter((item) => !inTime.includes(item)).map((item) => item.delivery);
     return { inTime, late };
   }

@@ -1,3 +1,4 @@
+import { byId } from '@app/common';
 import type { DeliveryEntity, EndpointEntity, MessageEntity, MessageRepository } from '@app/dal';
 import type { EndpointCache } from '../store-messages/endpoint-cache';
 
@@ -20,8 +21,4 @@ export async function lookUp(
       .then(byId),
   ]);
   return { endpoints, messages };
-}
-
-function byId<T extends { _id: string }>(items: readonly T[]): Map<string, T> {
-  return new Map(items.map((item) => [item._id, item]));
 }

@@ -1,6 +1,5 @@
 import type { ConsumeMessage } from 'amqplib';
-import { idempotentMessageId, newAppMessageId } from '@app/common';
-import { PLATFORM_EVENT_TYPES } from '@app/contracts';
+import { idempotentMessageId, newAppMessageId, PLATFORM_EVENT_TYPES } from '@app/contracts';
 import { parseIntakeMessage } from './parse-intake-message';
 
 const APP_ID = 'app_0192f0c4a1b27c3d8e9f00112233aabb';

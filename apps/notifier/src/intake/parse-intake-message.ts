@@ -1,6 +1,11 @@
-import { HEADER_APP_ID, HEADER_MESSAGE_ID, publishMessageSchema } from '@app/contracts';
+import {
+  HEADER_APP_ID,
+  HEADER_MESSAGE_ID,
+  isAppMessageId,
+  publishMessageSchema,
+} from '@app/contracts';
 import type { ConsumeMessage } from 'amqplib';
-import { isAppMessageId, newId } from '@app/common';
+import { newId } from '@app/common';
 import type { IncomingMessage } from '../store-messages/store-messages.command';
 
 export type ParsedIntake =

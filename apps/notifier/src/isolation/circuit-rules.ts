@@ -1,3 +1,4 @@
+import { groupBy } from '@app/common';
 import type { CircuitState, CircuitWrite, EndpointHealthUpdate } from '@app/dal';
 
 /** One attempt's outcome, as it bears on its endpoint's health. */
@@ -49,12 +50,7 @@ export interface CircuitChange {
  * The health updates that a batch's outcomes make, one per endpoint (healthUpdate).
  */
 export function healthUpdates(changes: readonly EndpointHealthChange[]): EndpointHealthUpdate[] {
-  const byEndpoint = new Map<string, EndpointHealthChange[]>();
-  for (const change of changes) {
-    const group = byEndpoint.get(change.endpointId);
-    if (group === undefined) byEndpoint.set(change.endpointId, [change]);
-    else group.push(change);
-  }
+  const byEndpoint = groupBy(changes, (change) => change.endpointId);
   return [...byEndpoint.values()].map(healthUpdate);
 }
 

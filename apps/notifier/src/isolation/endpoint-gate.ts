@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '@app/common';
+import { Clock, groupBy } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import {
   DeliveryRepository,
@@ -8,7 +8,6 @@ import {
   type DeliveryEntity,
   type EndpointEntity,
 } from '@app/dal';
-import { groupBy } from '../group-by';
 import { deliveryFields } from '../log-fields';
 import { BlockedEndpoints } from './blocked-endpoints';
 import { ChannelQuota, nextHour } from './channel-quota';

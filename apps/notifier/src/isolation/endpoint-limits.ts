@@ -1,3 +1,5 @@
+import { MAX_TIMEOUT_MS } from '@app/contracts';
+
 /** Attempts in flight a newly seen (or forgotten) endpoint starts with; it earns more. */
 export const INITIAL_ENDPOINT_LIMIT = 2;
 /** An attempt this close to its timeout was cut off by it: the endpoint hangs. */
@@ -9,8 +11,6 @@ const TIMED_OUT_RATIO = 0.9;
  */
 const SLOWDOWN_FACTOR = 5;
 const SLOW_FLOOR_MS = 2_000;
-/** The longest attempt timeout an endpoint may have (CONTRACT.md): assumed until one is known. */
-export const MAX_TIMEOUT_MS = 60_000;
 /** Endpoints whose state is remembered while they hold nothing (the most recent ones). */
 const ENDPOINT_MEMORY = 10_000;
 

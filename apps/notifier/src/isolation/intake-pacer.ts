@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { groupBy } from '@app/common';
 import { AppQuotaReader, RateLimitRepository } from '@app/dal';
 
 /**
@@ -37,17 +38,13 @@ export class IntakePacer {
     messages: readonly { _id: string; appId: string }[],
     now: Date,
   ): Promise<Map<string, Date>> {
-    const byApp = new Map<string, string[]>();
-    for (const message of messages) {
-      const ids = byApp.get(message.appId);
-      if (ids === undefined) byApp.set(message.appId, [message._id]);
-      else ids.push(message._id);
-    }
+    const byApp = groupBy(messages, (message) => message.appId);
     if (byApp.size === 0) return new Map();
     const quotas = await this.quotas.quotasOfMany([...byApp.keys()]);
     const deferred = new Map<string, Date>();
     await Promise.all(
-      [...byApp].map(async ([appId, ids]) => {
+      [...byApp].map(async ([appId, group]) => {
+        const ids = group.map((message) => message._id);
         const perSecond = quotas.get(appId)!.messagesPerSecond;
         const start = await this.rateLimits.pace(`intake:${appId}`, perSecond, ids.length, now);
         for (const [messageId, due] of deferredSlots(ids, start, perSecond, now)) {

@@ -1,3 +1,4 @@
+import { LEASE_MARGIN_MS } from '@app/config';
 import { INITIAL_ENDPOINT_LIMIT } from './endpoint-limits';
 import { SlotAccountant } from './slot-accountant';
 
@@ -163,5 +164,26 @@ describe('SlotAccountant: endpoints (AIMD)', () => {
     for (let i = 0; i < 3; i++) slots.take('a', 'hanging');
     expect(slots.roomForEndpoint('hanging')).toBe(0);
     expect(slots.tryTake('a', 'hanging')).toBe(false);
+  });
+});
+
+describe('SlotAccountant: attempts inside their lease', () => {
+  const now = new Date(1_000_000);
+  const inMs = (ms: number) => new Date(now.getTime() + ms);
+
+  it('cuts an attempt timeout to the lease minus LEASE_MARGIN_MS', () => {
+    const slots = new SlotAccountant({ ...config, leaseMs: 15_000 });
+    expect(slots.attemptTimeoutMs(60_000)).toBe(15_000 - LEASE_MARGIN_MS);
+    expect(slots.attemptTimeoutMs(3_000)).toBe(3_000);
+  });
+
+  it('starts an attempt only if its timeout ends LEASE_MARGIN_MS before the lease', () => {
+    const slots = new SlotAccountant(config);
+    slots.noteTimeout('ep', 20_000);
+    expect(slots.startsInTime('ep', inMs(20_000 + LEASE_MARGIN_MS), now)).toBe(true);
+    expect(slots.startsInTime('ep', inMs(20_000 + LEASE_MARGIN_MS - 1), now)).toBe(false);
+    expect(slots.startsInTime('ep', null, now)).toBe(false);
+    // An endpoint not seen yet may have the longest timeout there is.
+    expect(slots.startsInTime('new', inMs(20_000 + LEASE_MARGIN_MS), now)).toBe(false);
   });
 });

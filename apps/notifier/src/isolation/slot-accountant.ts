@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
+import { LEASE_MARGIN_MS, NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
+import { MAX_TIMEOUT_MS } from '@app/contracts';
 import {
   adaptLimit,
   EndpointStates,
   INITIAL_ENDPOINT_LIMIT,
-  MAX_TIMEOUT_MS,
   type AttemptObservation,
 } from './endpoint-limits';
 
@@ -15,8 +15,6 @@ import {
 export const RESERVE_SHARE = 0.1;
 /** An app holding fewer slots than this (a quarter of the reserve, at least 1) may use the reserve. */
 const NEWCOMER_SHARE = 0.25;
-/** An attempt must end well inside its lease, or another worker could start the same one. */
-export const LEASE_MARGIN_MS = 10_000;
 /**
  * About how long a claimed delivery may wait in the notifier for its endpoint, judged by how long
  * the endpoint's attempts take: a fast endpoint gets a few rounds waiting, a slow or hanging one
@@ -157,8 +155,7 @@ export class SlotAccountant {
    */
   allowanceFor(endpointId: string): number {
     const state = this.endpoints.get(endpointId);
-    const timeoutMs = state?.timeoutMs ?? MAX_TIMEOUT_MS;
-    const leaseRounds = Math.floor((this.config.leaseMs - LEASE_MARGIN_MS) / timeoutMs);
+    const leaseRounds = Math.floor(this.longestAttemptMs / this.timeoutFor(endpointId));
     const paceMs = state?.paceMs;
     const waitRounds =
       paceMs === undefined
@@ -184,11 +181,23 @@ export class SlotAccountant {
 
   /** An attempt's timeout: the endpoint's, cut so the attempt ends well inside its lease. */
   attemptTimeoutMs(endpointTimeoutMs: number): number {
-    return Math.min(endpointTimeoutMs, this.config.leaseMs - LEASE_MARGIN_MS);
+    return Math.min(endpointTimeoutMs, this.longestAttemptMs);
   }
 
+  /** The endpoint's attempt timeout as last noted; the longest an endpoint may have until then. */
   timeoutFor(endpointId: string): number {
     return this.endpoints.get(endpointId)?.timeoutMs ?? MAX_TIMEOUT_MS;
+  }
+
+  /** Whether an attempt to the endpoint started now would end LEASE_MARGIN_MS before the lease. */
+  startsInTime(endpointId: string, leaseUntil: Date | null, now: Date): boolean {
+    const leftMs = (leaseUntil?.getTime() ?? 0) - now.getTime();
+    return leftMs >= this.timeoutFor(endpointId) + LEASE_MARGIN_MS;
+  }
+
+  /** The longest an attempt may take: it must end LEASE_MARGIN_MS before its lease ends. */
+  private get longestAttemptMs(): number {
+    return this.config.leaseMs - LEASE_MARGIN_MS;
   }
 
   /** Takes one slot for a delivery of this app and endpoint if both have room; says whether. */

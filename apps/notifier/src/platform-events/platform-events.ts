@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { platformEventMessageId } from '@app/common';
-import { isPlatformEventType } from '@app/contracts';
+import { isPlatformEventType, platformEventMessageId } from '@app/contracts';
 import type { EndpointEntity } from '@app/dal';
 import { EndpointCache } from '../store-messages/endpoint-cache';
 import type { DeliverySlots, IncomingMessage } from '../store-messages/store-messages.command';

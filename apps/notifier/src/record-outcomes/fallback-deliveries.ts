@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, newId } from '@app/common';
+import { byId, Clock } from '@app/common';
 import {
   DeliveryRepository,
   EndpointRepository,
   MessageRepository,
+  newDelivery,
   type DeliveryEntity,
   type EndpointEntity,
 } from '@app/dal';
@@ -30,24 +31,17 @@ export function planFallbacks(
     const fallback = fallbackId === undefined ? undefined : endpoints.get(fallbackId);
     if (fallback === undefined || fallback._id === delivery.endpointId) continue;
     if (fallback.appId !== delivery.appId) continue;
-    planned.push({
-      _id: newId('dlv'),
-      appId: delivery.appId,
-      messageId: delivery.messageId,
-      endpointId: fallback._id,
-      channel: fallback.channel,
-      status: 'pending',
-      attemptCount: 0,
-      nextAttemptAt: now,
-      lastAttemptAt: null,
-      lastError: null,
-      deliveredAt: null,
-      claimToken: null,
-      fallbackFor: delivery._id,
-      fallbackDepth: depth,
-      createdAt: now,
-      updatedAt: now,
-    });
+    planned.push(
+      newDelivery(
+        {
+          appId: delivery.appId,
+          messageId: delivery.messageId,
+          endpoint: fallback,
+          fallback: { for: delivery._id, depth },
+        },
+        now,
+      ),
+    );
   }
   return planned;
 }
@@ -85,6 +79,6 @@ export class FallbackDeliveries {
   private async endpointsById(ids: readonly string[]): Promise<Map<string, EndpointEntity>> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return new Map();
-    return new Map((await this.endpoints.findByIds(unique)).map((e) => [e._id, e]));
+    return byId(await this.endpoints.findByIds(unique));
   }
 }

@@ -1,5 +1,9 @@
-import { newId } from '@app/common';
-import type { DeliveryEntity, EndpointEntity, MessageEntity } from '@app/dal';
+import {
+  newDelivery,
+  type DeliveryEntity,
+  type EndpointEntity,
+  type MessageEntity,
+} from '@app/dal';
 import type { DeliverySlots } from './store-messages.command';
 
 /**
@@ -51,21 +55,21 @@ export class FanOut {
       message.targetEndpointIds.flatMap((endpointId) => {
         const endpoint = this.endpoints.get(endpointId);
         if (endpoint === undefined || endpoint.appId !== message.appId) return [];
+        const of = { appId: message.appId, messageId: message._id, endpoint };
         const dueAt = this.dueAtByMessage.get(message._id);
-        if (dueAt !== undefined)
-          return [newDelivery(message, endpoint, this.now, undefined, dueAt)];
+        if (dueAt !== undefined) return [newDelivery({ ...of, dueAt }, this.now)];
         const claimed =
           claim &&
           endpoint.circuitOpenUntil === undefined &&
           this.slots.tryTake(message.appId, endpoint._id, endpoint.timeoutMs);
-        if (!claimed) return [newDelivery(message, endpoint, this.now, undefined)];
+        if (!claimed) return [newDelivery(of, this.now)];
         const starting = this.startingAt.get(endpoint._id) ?? 0;
         const startsAtOnce = this.slots.startsAtOnce(endpoint._id, starting);
         if (startsAtOnce) this.startingAt.set(endpoint._id, starting + 1);
-        const delivery = newDelivery(message, endpoint, this.now, {
-          ...this.lease,
-          startedAt: startsAtOnce ? this.now : null,
-        });
+        const delivery = newDelivery(
+          { ...of, claim: { ...this.lease, startedAt: startsAtOnce ? this.now : null } },
+          this.now,
+        );
         this.taken.push(delivery);
         return [delivery];
       }),
@@ -79,32 +83,4 @@ export class FanOut {
       if (!keep.has(delivery)) this.slots.giveBack(delivery.appId, delivery.endpointId);
     }
   }
-}
-
-function newDelivery(
-  message: MessageEntity,
-  endpoint: EndpointEntity,
-  now: Date,
-  claim: { claimToken: string; leaseUntil: Date; startedAt: Date | null } | undefined,
-  dueAt: Date = now,
-): DeliveryEntity {
-  return {
-    _id: newId('dlv'),
-    appId: message.appId,
-    messageId: message._id,
-    endpointId: endpoint._id,
-    channel: endpoint.channel,
-    status: 'pending',
-    attemptCount: 0,
-    nextAttemptAt: claim?.leaseUntil ?? dueAt,
-    lastAttemptAt: null,
-    lastError: null,
-    deliveredAt: null,
-    claimToken: claim?.claimToken ?? null,
-    ...(claim === undefined
-      ? {}
-      : { readyClaim: claim.claimToken, attemptStartedAt: claim.startedAt }),
-    createdAt: now,
-    updatedAt: now,
-  };
 }

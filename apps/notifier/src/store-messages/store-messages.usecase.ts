@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '@app/common';
+import { byId, Clock, groupBy } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { groupBy } from '../group-by';
 import {
   AppRepository,
   DeliveryRepository,
@@ -50,7 +49,7 @@ export class StoreMessagesUseCase {
     // Endpoints held are checked beside the insert (EndpointCache.forIntake).
     const { byApp, check } = await this.endpoints.forIntake([...appIds]);
     check?.catch(() => undefined);
-    let endpointsById = endpointsByIdOf(byApp);
+    let endpointsById = byId([...byApp.values()].flat());
 
     const results: StoreResult[] = [];
     const docs: MessageEntity[] = [];
@@ -85,7 +84,7 @@ export class StoreMessagesUseCase {
       let fresh = docs.filter((doc) => !duplicateIds.has(doc._id));
       if (check !== undefined) {
         const current = await check;
-        endpointsById = endpointsByIdOf(current);
+        endpointsById = byId([...current.values()].flat());
         fanOut.use(endpointsById);
         // Planned from endpoints that had just changed: stored again as they are, planned anew.
         const mended = await this.mend(fresh, current, incoming, early, claimToken, now);
@@ -127,7 +126,7 @@ export class StoreMessagesUseCase {
         unclaimed: written.filter((d) => d.claimToken !== claimToken && !deferred.has(d.messageId))
           .length,
         endpoints: endpointsById,
-        messages: new Map([...fresh, ...replayed].map((message) => [message._id, message])),
+        messages: byId([...fresh, ...replayed]),
       };
     } catch (error) {
       fanOut.giveBackAllBut([]);
@@ -185,10 +184,8 @@ export class StoreMessagesUseCase {
     if (duplicateIds.size === 0) return [];
     const duplicates = docs.filter((candidate) => duplicateIds.has(candidate._id));
     // Not found among the app's own: the id is another app's.
-    const stored = new Map(
-      (
-        await this.messages.findByIds(duplicates.map((doc) => ({ appId: doc.appId, id: doc._id })))
-      ).map((m) => [m._id, m]),
+    const stored = byId(
+      await this.messages.findByIds(duplicates.map((doc) => ({ appId: doc.appId, id: doc._id }))),
     );
     const sameApp: MessageEntity[] = [];
     for (const doc of duplicates) {
@@ -210,12 +207,6 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   if (first.status === 'rejected') throw first.reason;
   if (second.status === 'rejected') throw second.reason;
   return [first.value, second.value];
-}
-
-function endpointsByIdOf(
-  byApp: ReadonlyMap<string, readonly EndpointEntity[]>,
-): Map<string, EndpointEntity> {
-  return new Map([...byApp.values()].flat().map((endpoint) => [endpoint._id, endpoint]));
 }
 
 function sameTargets(a: MessageEntity, b: MessageEntity): boolean {

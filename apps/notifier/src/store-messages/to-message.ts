@@ -1,5 +1,5 @@
-import { idempotentMessageId, newId } from '@app/common';
-import { matchesEventType } from '@app/contracts';
+import { newId } from '@app/common';
+import { idempotentMessageId, matchesEventType } from '@app/contracts';
 import type { EndpointEntity, MessageEntity } from '@app/dal';
 import type { IncomingMessage } from './store-messages.command';
 

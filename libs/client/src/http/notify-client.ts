@@ -2,7 +2,7 @@ import type {
   AttemptView,
   CreatedEndpoint,
   CreateEndpoint,
-  EndpointDetail,
+  EndpointView,
   InboxItem,
   InboxPage,
   InboxStatus,
@@ -104,22 +104,22 @@ export class NotifyClient {
   }
 
   /** GET /v1/endpoints, one page, newest first. */
-  listEndpoints(page: PageQuery = {}): Promise<Page<EndpointDetail>> {
+  listEndpoints(page: PageQuery = {}): Promise<Page<EndpointView>> {
     return this.http.request('GET', '/v1/endpoints', undefined, { ...page });
   }
 
   /** Every endpoint of the app, walking all pages. */
-  allEndpoints(): Promise<EndpointDetail[]> {
+  allEndpoints(): Promise<EndpointView[]> {
     return allPages((cursor) => this.listEndpoints({ limit: 500, cursor }));
   }
 
   /** GET /v1/endpoints/:id. */
-  getEndpoint(endpointId: string): Promise<EndpointDetail> {
+  getEndpoint(endpointId: string): Promise<EndpointView> {
     return this.http.request('GET', endpointPath(endpointId));
   }
 
   /** PATCH /v1/endpoints/:id: fields left out stay, null clears an optional one. */
-  updateEndpoint(endpointId: string, changes: UpdateEndpoint): Promise<EndpointDetail> {
+  updateEndpoint(endpointId: string, changes: UpdateEndpoint): Promise<EndpointView> {
     return this.http.request('PATCH', endpointPath(endpointId), changes);
   }
 

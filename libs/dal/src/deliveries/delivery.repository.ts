@@ -1,3 +1,4 @@
+import { groupBy } from '@app/common';
 import type { Model, mongo, PipelineStage } from 'mongoose';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
 import { valueForId } from '../shared/per-document';
@@ -232,12 +233,7 @@ export class DeliveryRepository {
         { sort: { appId: 1, nextAttemptAt: 1 }, limit: request.limit, hint: DUE_BY_APP_INDEX },
       )
       .toArray();
-    const byApp = new Map<string, DeliveryEntity[]>();
-    for (const delivery of read) {
-      const list = byApp.get(delivery.appId);
-      if (list === undefined) byApp.set(delivery.appId, [delivery]);
-      else list.push(delivery);
-    }
+    const byApp = groupBy(read, (delivery) => delivery.appId);
     // Only the last app's read can have been cut short by the limit.
     const last = read.at(-1)?.appId;
     return [...byApp].map(([appId, list]) => ({
@@ -304,12 +300,7 @@ export class DeliveryRepository {
     outcomes: readonly { deliveryId: string; claimToken: string; update: DeliveryUpdate }[],
   ): Promise<void> {
     if (outcomes.length === 0) return;
-    const byClaim = new Map<string, (typeof outcomes)[number][]>();
-    for (const outcome of outcomes) {
-      const group = byClaim.get(outcome.claimToken);
-      if (group === undefined) byClaim.set(outcome.claimToken, [outcome]);
-      else group.push(outcome);
-    }
+    const byClaim = groupBy(outcomes, (outcome) => outcome.claimToken);
     const operations: mongo.AnyBulkWriteOperation<DeliveryEntity>[] = [...byClaim].map(
       ([claimToken, group]) => {
         const ids = group.map((outcome) => outcome.deliveryId);
@@ -424,17 +415,6 @@ export class DeliveryRepository {
       ],
     );
     return result.modifiedCount;
-  }
-
-  /** Hands claimed but unattempted deliveries back (graceful shutdown): due again now. */
-  async release(deliveryIds: readonly string[], claimToken: string, now: Date): Promise<void> {
-    if (deliveryIds.length === 0) return;
-    await this.model
-      .updateMany(
-        { _id: { $in: deliveryIds }, claimToken, status: 'pending' },
-        { $set: { claimToken: null, nextAttemptAt: now } },
-      )
-      .exec();
   }
 
   /** Cancels an endpoint's pending deliveries; returns the messages they belong to. */

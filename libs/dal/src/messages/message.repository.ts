@@ -16,16 +16,13 @@ export interface MessageFilters {
   until?: Date;
 }
 
-export function messageStatusOf(counts: Partial<Record<DeliveryStatus, number>>): MessageStatus {
-  if ((counts.pending ?? 0) > 0) return 'pending';
-  if ((counts.failed ?? 0) > 0) return 'failed';
-  if ((counts.succeeded ?? 0) > 0 || (counts.cancelled ?? 0) > 0) return 'delivered';
-  return 'no_endpoints';
-}
-
 const has = (status: DeliveryStatus) => ({ $in: [status, '$statuses'] });
 
-/** messageStatusOf as an aggregation expression over `statuses`, a message's delivery statuses. */
+/**
+ * A message's status from `statuses`, its deliveries' statuses (an aggregation expression):
+ * pending while any is pending, else failed if any failed, else delivered if it had any, else
+ * no_endpoints.
+ */
 const MESSAGE_STATUS_OF_STATUSES = {
   $switch: {
     branches: [
@@ -99,17 +96,6 @@ export class MessageRepository {
       .lean<MessageEntity[]>()
       .exec();
     return paginate(items, page.limit, (message) => message.createdAt);
-  }
-
-  /** A duplicate idempotency key that reached us without our derived id (AMQP messageId). */
-  findByIdempotencyKeys(
-    keys: readonly { appId: string; idempotencyKey: string }[],
-  ): Promise<MessageEntity[]> {
-    if (keys.length === 0) return Promise.resolve([]);
-    return this.model
-      .find({ $or: keys.map((key) => ({ appId: key.appId, idempotencyKey: key.idempotencyKey })) })
-      .lean<MessageEntity[]>()
-      .exec();
   }
 
   /**

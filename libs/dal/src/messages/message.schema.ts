@@ -27,8 +27,8 @@ messageSchema.index({ appId: 1, status: 1, createdAt: -1, _id: -1 });
 messageSchema.index({ appId: 1, targetEndpointIds: 1, createdAt: -1, _id: -1 });
 // RETENTION (RetentionRepository.removeEnded): ended messages older than a cutoff, oldest first.
 messageSchema.index({ status: 1, createdAt: 1, _id: 1 });
-// Idempotency: one message per (app, key). Message ids derive from the key too; this index is the
-// guard for keys that reach us through the AMQP messageId property.
+// Idempotency: one message per (app, key). No query reads through it: a keyed message's id derives
+// from (app, key) (ADR 0002), so _id keeps it single; this guards that for any other write path.
 messageSchema.index(
   { appId: 1, idempotencyKey: 1 },
   { unique: true, partialFilterExpression: { idempotencyKey: { $type: 'string' } } },

@@ -272,10 +272,6 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
           { appId: 'app_other', id: 'msg_2' },
         ]),
     ],
-    [
-      'messages.findByIdempotencyKeys',
-      () => repo.messages.findByIdempotencyKeys([{ appId: APP, idempotencyKey: 'key_3' }]),
-    ],
     ['messages.list', () => repo.messages.list(APP, {}, { limit: 50 })],
     [
       'messages.list by eventType',
@@ -358,7 +354,6 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       'deliveries.postpone',
       () => repo.deliveries.postpone([{ deliveryId: 'dlv_3_0', dueAt: at(5_000) }], 'claim_1'),
     ],
-    ['deliveries.release', () => repo.deliveries.release(['dlv_3_1'], 'claim_1', at(1_000))],
     [
       'deliveries.postponeDueForEndpoint',
       () => repo.deliveries.postponeDueForEndpoint('ep_1', at(10_000), 1_000),

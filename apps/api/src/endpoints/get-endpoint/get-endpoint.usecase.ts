@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
+import type { EndpointView } from '@app/contracts';
 import { EndpointRepository } from '@app/dal';
-import { presentEndpoint, type EndpointView } from '../endpoint.presenter';
+import { presentEndpoint } from '../endpoint.presenter';
 import type { GetEndpointCommand } from './get-endpoint.command';
 
 /** An endpoint with its health (enabled, disabledReason, failure streak, last success/failure). */

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
-import type { Page } from '@app/contracts';
+import type { EndpointView, Page } from '@app/contracts';
 import { EndpointRepository } from '@app/dal';
-import { presentEndpoint, type EndpointView } from '../endpoint.presenter';
+import { presentEndpoint } from '../endpoint.presenter';
 import type { ListEndpointsCommand } from './list-endpoints.command';
 
 @Injectable()

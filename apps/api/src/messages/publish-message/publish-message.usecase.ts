@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  AppError,
-  Clock,
-  ErrorCode,
-  idempotentMessageId,
-  messagesAccepted,
-  newAppMessageId,
-} from '@app/common';
+import { AppError, Clock, ErrorCode, messagesAccepted } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
-import { EVENTS_EXCHANGE, HEADER_APP_ID, HEADER_MESSAGE_ID } from '@app/contracts';
+import {
+  EVENTS_EXCHANGE,
+  HEADER_APP_ID,
+  HEADER_MESSAGE_ID,
+  idempotentMessageId,
+  newAppMessageId,
+} from '@app/contracts';
 import { EndpointRepository } from '@app/dal';
 import { ConfirmPublisher, PublishError } from '@app/messaging';
 import { PinoLogger } from 'nestjs-pino';

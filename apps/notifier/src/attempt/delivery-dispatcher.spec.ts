@@ -64,6 +64,8 @@ function claimed(id: string): DeliveryEntity {
 /** The gate as far as the dispatcher sees it: the endpoint's limit, the rest postponed. */
 class FakeGate {
   readonly postponed: string[] = [];
+  /** Its MongoDB write fails (the rate limit's count, the postponements). */
+  failing = false;
 
   constructor(private readonly slots: SlotAccountant) {}
 
@@ -76,6 +78,7 @@ class FakeGate {
   }
 
   admit(deliveries: readonly DeliveryEntity[]): Promise<DeliveryEntity[]> {
+    if (this.failing) return Promise.reject(new Error('MongoNetworkError: connection reset'));
     const admitted = deliveries.slice(0, this.roomFor());
     this.slots.startAttempts('ep_1', admitted.length);
     for (let i = admitted.length; i < deliveries.length; i++) this.slots.attemptEnded('ep_1');
@@ -248,5 +251,29 @@ describe('DeliveryDispatcher: a busy endpoint’s deliveries', () => {
     channel.finishOne();
     channel.finishOne();
     await idle;
+  });
+});
+
+describe('DeliveryDispatcher: when what it reads or writes fails', () => {
+  it('attempts nothing the gate could not decide about, and gives their slots back', async () => {
+    const { gate, channel, marked, dispatch, slots } = setup();
+    gate.failing = true;
+    await dispatch(['a', 'b']);
+    await settle();
+    // Left claimed: their leases bring them back, to any notifier.
+    expect(channel.started).toEqual([]);
+    expect(marked).toEqual([]);
+    expect(slots.total).toBe(0);
+  });
+
+  it('gives the slots back when the look-up fails, and says so', async () => {
+    const { channel, dispatcher, slots } = setup();
+    slots.take('app_1', 'ep_1');
+    const failed = dispatcher.dispatch([claimed('a')], 'claim_1', {
+      preloaded: Promise.reject(new Error('MongoNetworkError: connection reset')),
+    });
+    await expect(failed).rejects.toThrow('connection reset');
+    expect(channel.started).toEqual([]);
+    expect(slots.total).toBe(0);
   });
 });

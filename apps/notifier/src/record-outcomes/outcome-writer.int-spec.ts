@@ -38,7 +38,46 @@ class AttemptsFailingOnce extends AttemptRepository {
   }
 }
 
-describe('OutcomeWriter: a batch written again after a partial write (real MongoDB)', () => {
+/** A writer on `connection` with its real collaborators, writing the attempt log with `attempts`. */
+function writerOn(connection: Connection, attempts: AttemptRepository): OutcomeWriter {
+  const deliveryModel = connection.model<DeliveryEntity>('Delivery');
+  const endpointModel = connection.model<EndpointEntity>('Endpoint');
+  const deliveries = new DeliveryRepository(deliveryModel);
+  const endpoints = new EndpointRepository(endpointModel);
+  const messages = new MessageRepository(connection.model<MessageEntity>('Message'), deliveryModel);
+  const clock = new SystemClock();
+  const config = {
+    circuitBreaker: {
+      openAfterFailures: 1_000,
+      cooldownMs: 30_000,
+      maxCooldownMs: 60_000,
+      disableAfterFailures: 1_000,
+      disableAfterMs: 86_400_000,
+    },
+  } as NotifierConfig;
+  const circuit = new CircuitBreaker(
+    new EndpointCircuitRepository(endpointModel),
+    deliveries,
+    clock,
+    config,
+  );
+  // Its outcomes carry no attempt context, so they raise no platform event: nothing is stored.
+  const platformEvents = new PlatformEvents(
+    new EndpointCache(endpoints),
+    {} as StoreMessagesUseCase,
+  );
+  return new OutcomeWriter(
+    deliveries,
+    attempts,
+    endpoints,
+    messages,
+    new FallbackDeliveries(deliveries, endpoints, messages, clock),
+    circuit,
+    new OutcomeEvents(circuit, platformEvents),
+  );
+}
+
+describe('OutcomeWriter (real MongoDB)', () => {
   let connection: Connection;
   let writer: OutcomeWriter;
 
@@ -47,46 +86,12 @@ describe('OutcomeWriter: a batch written again after a partial write (real Mongo
     const url = new URL(process.env.MONGODB_URI!);
     url.pathname = `/test_outcomes_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
-    const deliveryModel = connection.model<DeliveryEntity>('Delivery');
-    const endpointModel = connection.model<EndpointEntity>('Endpoint');
-    const deliveries = new DeliveryRepository(deliveryModel);
-    const endpoints = new EndpointRepository(endpointModel);
-    const messages = new MessageRepository(
-      connection.model<MessageEntity>('Message'),
-      deliveryModel,
-    );
-    const clock = new SystemClock();
-    const config = {
-      circuitBreaker: {
-        openAfterFailures: 1_000,
-        cooldownMs: 30_000,
-        maxCooldownMs: 60_000,
-        disableAfterFailures: 1_000,
-        disableAfterMs: 86_400_000,
-      },
-    } as NotifierConfig;
-    const circuit = new CircuitBreaker(
-      new EndpointCircuitRepository(endpointModel),
-      deliveries,
-      clock,
-      config,
-    );
-    // Its outcomes carry no attempt context, so they raise no platform event: nothing is stored.
-    const platformEvents = new PlatformEvents(
-      new EndpointCache(endpoints),
-      {} as StoreMessagesUseCase,
-    );
-    writer = new OutcomeWriter(
-      deliveries,
+    writer = writerOn(
+      connection,
       new AttemptsFailingOnce(
         connection.model<AttemptEntity>('Attempt'),
         connection.model<MessageEntity>('Message'),
       ),
-      endpoints,
-      messages,
-      new FallbackDeliveries(deliveries, endpoints, messages, clock),
-      circuit,
-      new OutcomeEvents(circuit, platformEvents),
     );
   });
   afterAll(async () => {
@@ -94,7 +99,7 @@ describe('OutcomeWriter: a batch written again after a partial write (real Mongo
     await connection.close();
   });
 
-  it('counts the failed attempt once in the endpoint health', async () => {
+  it('counts the failed attempt once in the endpoint health, after a partial write', async () => {
     await connection.collection('endpoints').insertOne({
       _id: 'ep_1',
       appId: 'app_1',
@@ -167,4 +172,160 @@ describe('OutcomeWriter: a batch written again after a partial write (real Mongo
       failingSince: at,
     });
   });
+
+  it('writes what ends a delivery through to its message: a fallback first, then the status; a lost claim changes nothing', async () => {
+    const healthy = writerOn(
+      connection,
+      new AttemptRepository(
+        connection.model<AttemptEntity>('Attempt'),
+        connection.model<MessageEntity>('Message'),
+      ),
+    );
+    await connection
+      .collection('endpoints')
+      .insertMany([
+        { ...webhook('ep_primary'), fallbackEndpointId: 'ep_backup' },
+        webhook('ep_backup'),
+        webhook('ep_other'),
+      ] as never[]);
+    await connection
+      .collection('messages')
+      .insertMany([
+        message('msg_a', 'ep_primary'),
+        message('msg_b', 'ep_other'),
+        message('msg_c', 'ep_other'),
+      ] as never[]);
+    await connection.collection('deliveries').insertMany([
+      claimedDelivery('dlv_a', 'msg_a', 'ep_primary', 'claim_2'),
+      claimedDelivery('dlv_b', 'msg_b', 'ep_other', 'claim_2'),
+      // Its lease expired during the attempt and another notifier claimed it: not ours to end.
+      claimedDelivery('dlv_c', 'msg_c', 'ep_other', 'claim_newer'),
+    ] as never[]);
+
+    healthy.add(ending('dlv_a', 'msg_a', 'ep_primary', 'failed'), 'claim_2');
+    healthy.add(ending('dlv_b', 'msg_b', 'ep_other', 'succeeded'), 'claim_2');
+    healthy.add(ending('dlv_c', 'msg_c', 'ep_other', 'succeeded'), 'claim_2');
+    expect(await healthy.drain(10_000)).toBe(true);
+
+    const deliveries = connection.collection('deliveries');
+    const messages = connection.collection('messages');
+    expect(await deliveries.findOne({ _id: 'dlv_a' as never })).toMatchObject({
+      status: 'failed',
+      claimToken: null,
+    });
+    // The failed one's fallback is due now, and keeps its message pending.
+    const fallback = await deliveries.findOne({ fallbackFor: 'dlv_a' });
+    expect(fallback).toMatchObject({
+      endpointId: 'ep_backup',
+      status: 'pending',
+      claimToken: null,
+    });
+    expect(fallback!.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await messages.findOne({ _id: 'msg_a' as never })).toMatchObject({
+      status: 'pending',
+      targetEndpointIds: ['ep_primary', 'ep_backup'],
+    });
+    expect(await messages.findOne({ _id: 'msg_b' as never })).toMatchObject({
+      status: 'delivered',
+    });
+    expect(await deliveries.findOne({ _id: 'dlv_b' as never })).not.toHaveProperty(
+      'messageStatusStale',
+    );
+    // The newer claim's state stands.
+    expect(await deliveries.findOne({ _id: 'dlv_c' as never })).toMatchObject({
+      status: 'pending',
+      claimToken: 'claim_newer',
+      attemptCount: 0,
+    });
+    expect(await messages.findOne({ _id: 'msg_c' as never })).toMatchObject({ status: 'pending' });
+  });
 });
+
+function webhook(id: string): Partial<EndpointEntity> {
+  return {
+    _id: id,
+    appId: 'app_1',
+    channel: 'webhook',
+    url: `https://shop.test/${id}`,
+    enabled: true,
+    consecutiveFailures: 0,
+    recipientTokenHash: `hash_${id}`,
+  };
+}
+
+function message(id: string, endpointId: string): MessageEntity {
+  return {
+    _id: id,
+    appId: 'app_1',
+    eventType: 'order.paid',
+    payload: {},
+    targetEndpointIds: [endpointId],
+    status: 'pending',
+    createdAt: T0,
+  };
+}
+
+function claimedDelivery(
+  id: string,
+  messageId: string,
+  endpointId: string,
+  claimToken: string,
+): DeliveryEntity {
+  return {
+    _id: id,
+    appId: 'app_1',
+    messageId,
+    endpointId,
+    channel: 'webhook',
+    status: 'pending',
+    attemptCount: 0,
+    nextAttemptAt: new Date(Date.now() + 90_000),
+    lastAttemptAt: null,
+    lastError: null,
+    deliveredAt: null,
+    claimToken,
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+/** The last attempt of a delivery: it ends `status`. */
+function ending(
+  deliveryId: string,
+  messageId: string,
+  endpointId: string,
+  status: 'succeeded' | 'failed',
+): PlannedOutcome {
+  const at = new Date();
+  const failed = status === 'failed';
+  return {
+    appId: 'app_1',
+    deliveryId,
+    messageId,
+    endpointId,
+    update: {
+      status,
+      attemptCount: 1,
+      nextAttemptAt: null,
+      lastAttemptAt: at,
+      lastError: failed ? 'HTTP 410' : null,
+      deliveredAt: failed ? null : at,
+      updatedAt: at,
+    },
+    attempt: {
+      _id: `att_${deliveryId}`,
+      appId: 'app_1',
+      messageId,
+      deliveryId,
+      endpointId,
+      attempt: 1,
+      startedAt: at,
+      durationMs: 5,
+      outcome: failed ? 'failed' : 'succeeded',
+      statusCode: failed ? 410 : 200,
+      error: failed ? 'HTTP 410' : undefined,
+    },
+    health: { endpointId, at, succeeded: !failed },
+    terminal: true,
+  };
+}

@@ -1,0 +1,415 @@
+import { randomBytes } from 'node:crypto';
+import {
+  connect,
+  type ChannelModel,
+  type ConfirmChannel,
+  type GetMessage,
+  type Options,
+} from 'amqplib';
+import type { Connection } from 'mongoose';
+import { SystemClock } from '@app/common';
+import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
+import {
+  DEAD_LETTER_QUEUE,
+  EVENTS_EXCHANGE,
+  HEADER_APP_ID,
+  HEADER_ERROR,
+  HEADER_ORIGINAL_SIZE,
+  INTAKE_QUEUE,
+} from '@app/contracts';
+import {
+  AppQuotaReader,
+  AppRepository,
+  DeliveryRepository,
+  EndpointRepository,
+  MessageRepository,
+  openConnection,
+  RateLimitRepository,
+  RefusedDeadLetterRepository,
+  type AppEntity,
+  type DeliveryEntity,
+  type EndpointEntity,
+  type MessageEntity,
+  type RefusedDeadLetterEntity,
+} from '@app/dal';
+import { AmqpConnection, assertTopology, ConfirmPublisher } from '@app/messaging';
+import { eventually } from '../../../../test/support/eventually';
+import { createVhost, type Vhost } from '../../../../test/support/rabbit-vhost';
+import type { DeliveryDispatcher, DispatchOptions } from '../attempt/delivery-dispatcher';
+import type { DeliveryScheduler } from '../claim/delivery.scheduler';
+import { IntakePacer } from '../isolation/intake-pacer';
+import { SlotAccountant } from '../isolation/slot-accountant';
+import { EndpointCache } from '../store-messages/endpoint-cache';
+import type { DeliverySlots } from '../store-messages/store-messages.command';
+import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
+import { BrokerUserBinding } from './broker-user-binding';
+import { PlatformEvents } from '../platform-events/platform-events';
+import { DeadLetters } from './dead-letters';
+import { IntakeConsumer } from './intake.consumer';
+
+const T0 = new Date('2026-11-26T08:00:00.000Z');
+/** Over INTAKE_MAX_MESSAGE_BYTES (256 KiB by default). */
+const OVERSIZED_BYTES = 300_000;
+
+/** rate-window.schema.ts's entity, which the DAL keeps to itself. */
+type RateWindow = { _id: string; count: number; expiresAt: Date };
+
+/**
+ * The dispatcher as intake sees it: its slots (a real SlotAccountant: an endpoint may hold two
+ * here at first), and what it was handed to attempt, recorded, never attempted.
+ */
+class RecordingDispatcher implements DeliverySlots {
+  readonly dispatched: {
+    claimToken: string;
+    deliveries: DeliveryEntity[];
+    /** The ids of the endpoints and messages handed on with them (what their attempts need). */
+    preloaded: { endpoints: string[]; messages: string[] };
+  }[] = [];
+
+  constructor(private readonly slots: SlotAccountant) {}
+
+  tryTake(appId: string, endpointId: string): boolean {
+    return this.slots.tryTake(appId, endpointId);
+  }
+
+  startsAtOnce(): boolean {
+    return true;
+  }
+
+  giveBack(appId: string, endpointId: string): void {
+    this.slots.giveBack(appId, endpointId);
+  }
+
+  async dispatch(
+    deliveries: readonly DeliveryEntity[],
+    claimToken: string,
+    options: DispatchOptions = {},
+  ): Promise<void> {
+    if (deliveries.length === 0) return;
+    const preloaded = await options.preloaded;
+    this.dispatched.push({
+      claimToken,
+      deliveries: [...deliveries],
+      preloaded: {
+        endpoints: [...(preloaded?.endpoints.keys() ?? [])],
+        messages: [...(preloaded?.messages.keys() ?? [])],
+      },
+    });
+  }
+}
+
+/** The real repository, counting its writes (to see that intake tried, and tried again). */
+class CountingMessages extends MessageRepository {
+  inserts = 0;
+
+  override insertMany(messages: MessageEntity[]): Promise<Set<string>> {
+    this.inserts += 1;
+    return super.insertMany(messages);
+  }
+}
+
+interface Intake {
+  dispatcher: RecordingDispatcher;
+  kicks: () => number;
+  messages: CountingMessages;
+  /** Graceful shutdown, as the notifier's: stops consuming, finishes the batch, disconnects. */
+  stop(): Promise<void>;
+}
+
+describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ and MongoDB)', () => {
+  let vhost: Vhost;
+  let mongo: Connection;
+  /** Opened and closed again: MongoDB as a notifier sees it when it went away. */
+  let down: Connection;
+  let config: NotifierConfig;
+  let producer: ChannelModel;
+  let publishing: ConfirmChannel;
+  const running: Intake[] = [];
+
+  async function stopIntake(intake: Intake): Promise<void> {
+    running.splice(running.indexOf(intake), 1);
+    await intake.stop();
+  }
+
+  beforeAll(async () => {
+    vhost = await createVhost();
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new URL(process.env.MONGODB_URI!);
+    url.pathname = `/test_intake_${randomBytes(4).toString('hex')}`;
+    mongo = await openConnection(url.toString());
+    down = await openConnection(url.toString());
+    await down.close();
+    config = loadConfig(notifierConfigSchema, {
+      AMQP_URL: vhost.url,
+      // The producers here publish as guest, which is then not the API's broker user.
+      API_BROKER_USER: 'notify-api',
+      DELIVERY_CONCURRENCY: '20',
+    });
+    producer = await connect(vhost.url);
+    await assertTopology(producer);
+    publishing = await producer.createConfirmChannel();
+    await mongo.collection('apps').insertMany([
+      app('app_shop'),
+      // Bound: only this broker user may publish for it (the API aside).
+      { ...app('app_bound'), brokerUser: 'bound-publisher' },
+    ] as never[]);
+    await mongo.collection('endpoints').insertOne(endpoint('ep_shop', 'app_shop') as never);
+  });
+  afterAll(async () => {
+    await producer?.close();
+    await mongo?.dropDatabase();
+    await mongo?.close();
+    await vhost?.remove();
+  });
+  afterEach(async () => {
+    for (const intake of running.splice(0)) await intake.stop();
+    await mongo.collection('messages').deleteMany({});
+    await mongo.collection('deliveries').deleteMany({});
+    await publishing.purgeQueue(DEAD_LETTER_QUEUE);
+  });
+
+  /** A notifier's intake, built from its real collaborators; `db` is where it stores messages. */
+  async function startIntake(db: Connection = mongo): Promise<Intake> {
+    const amqp = new AmqpConnection(vhost.url, 'intake-int-spec');
+    const publisher = new ConfirmPublisher(amqp, 10_000);
+    const clock = new SystemClock();
+    const apps = new AppRepository(mongo.model<AppEntity>('App'));
+    const rateLimits = new RateLimitRepository(mongo.model<RateWindow>('RateWindow'));
+    const messages = new CountingMessages(
+      db.model<MessageEntity>('Message'),
+      db.model<DeliveryEntity>('Delivery'),
+    );
+    const endpoints = new EndpointCache(
+      new EndpointRepository(mongo.model<EndpointEntity>('Endpoint')),
+    );
+    const store = new StoreMessagesUseCase(
+      apps,
+      endpoints,
+      messages,
+      new DeliveryRepository(db.model<DeliveryEntity>('Delivery')),
+      clock,
+      config,
+      new IntakePacer(new AppQuotaReader(apps, config.quotas), rateLimits),
+    );
+    const dispatcher = new RecordingDispatcher(new SlotAccountant(config));
+    let kicks = 0;
+    const scheduler = { kick: () => (kicks += 1) };
+    const consumer = new IntakeConsumer(
+      amqp,
+      store,
+      dispatcher as unknown as DeliveryDispatcher,
+      config,
+      scheduler as unknown as DeliveryScheduler,
+      new BrokerUserBinding(apps, clock, config),
+      new DeadLetters(
+        publisher,
+        new RefusedDeadLetterRepository(mongo.model<RefusedDeadLetterEntity>('RefusedDeadLetter')),
+        clock,
+        new PlatformEvents(endpoints, store),
+      ),
+    );
+    await consumer.onApplicationBootstrap();
+    await amqp.start();
+    const intake: Intake = {
+      dispatcher,
+      kicks: () => kicks,
+      messages,
+      stop: async () => {
+        await consumer.stop();
+        await amqp.close();
+      },
+    };
+    running.push(intake);
+    return intake;
+  }
+
+  async function publish(body: unknown, options: Options.Publish = {}): Promise<void> {
+    const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    publishing.publish(EVENTS_EXCHANGE, 'order.paid', content, { persistent: true, ...options });
+    await publishing.waitForConfirms();
+  }
+
+  const fromShop = (extra: Options.Publish = {}): Options.Publish => ({
+    ...extra,
+    headers: { [HEADER_APP_ID]: 'app_shop', ...extra.headers },
+  });
+
+  const storedKeys = async () =>
+    (await mongo.collection('messages').find({}).toArray()).map((m) => m.idempotencyKey).sort();
+
+  it('stores a batch, then acknowledges it; the claimed deliveries go to the dispatcher, the rest to the scheduler', async () => {
+    for (let i = 0; i < 5; i++) {
+      await publish(
+        { eventType: 'order.paid', payload: { n: i }, idempotencyKey: `k${i}` },
+        fromShop(),
+      );
+    }
+    const intake = await startIntake();
+
+    await eventually(async () => ((await storedKeys()).length === 5 ? true : undefined), {
+      what: 'five messages stored',
+    });
+    expect(await storedKeys()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
+    await stopIntake(intake);
+    expect(await leftInIntake()).toEqual([]);
+
+    // The endpoint may hold two here at first: two claimed at insert and handed on with what
+    // their attempts need, three left due for the scheduler, which was told at once.
+    const handedOn = intake.dispatcher.dispatched.flatMap((d) => d.deliveries);
+    expect(handedOn).toHaveLength(2);
+    expect(intake.kicks()).toBeGreaterThan(0);
+    const deliveries = await mongo.collection('deliveries').find({}).toArray();
+    expect(deliveries).toHaveLength(5);
+    for (const { claimToken, deliveries: claimed, preloaded } of intake.dispatcher.dispatched) {
+      const ids = claimed.map((d) => d._id);
+      expect(
+        deliveries
+          .filter((d) => d.claimToken === claimToken)
+          .map((d) => d._id)
+          .sort(),
+      ).toEqual(ids.sort());
+      expect(preloaded.endpoints).toEqual(['ep_shop']);
+      expect(preloaded.messages).toEqual(expect.arrayContaining(claimed.map((d) => d.messageId)));
+    }
+    const unclaimed = deliveries.filter((d) => d.claimToken === null);
+    expect(unclaimed).toHaveLength(3);
+    for (const d of unclaimed) expect(d.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('dead-letters what it will not take with x-error, and stores and acknowledges the rest of the batch', async () => {
+    await publish({ eventType: 'order.paid', payload: {}, idempotencyKey: 'ok-1' }, fromShop());
+    await publish(Buffer.from('not json {'), fromShop({ messageId: 'garbage' }));
+    await publish({ payload: {} }, fromShop({ messageId: 'no-event-type' }));
+    await publish({ eventType: 'order.paid', payload: {} }, { messageId: 'no-app' });
+    await publish(
+      { eventType: 'order.paid', payload: {} },
+      { messageId: 'unknown-app', headers: { [HEADER_APP_ID]: 'app_nobody' } },
+    );
+    await publish(
+      Buffer.from(`{"eventType":"order.paid","payload":"${'x'.repeat(OVERSIZED_BYTES)}"}`),
+      fromShop({ messageId: 'oversized' }),
+    );
+    // Another tenant's broker user publishing for an app bound to its own.
+    await publish(
+      { eventType: 'order.paid', payload: {} },
+      { messageId: 'impostor', userId: 'guest', headers: { [HEADER_APP_ID]: 'app_bound' } },
+    );
+    await publish({ eventType: 'order.paid', payload: {}, idempotencyKey: 'ok-2' }, fromShop());
+    const intake = await startIntake();
+
+    const dead: GetMessage[] = [];
+    await eventually(
+      async () => {
+        dead.push(...(await drainDeadLetters()));
+        return dead.length >= 6 ? true : undefined;
+      },
+      { what: 'six dead-letter copies' },
+    );
+    const reasons = Object.fromEntries(
+      dead.map((copy) => [
+        copy.properties.messageId,
+        String(copy.properties.headers?.[HEADER_ERROR]),
+      ]),
+    );
+    expect(reasons).toEqual({
+      garbage: expect.stringMatching(/^the body is not JSON/),
+      'no-event-type': expect.stringMatching(/^the body does not match the contract: eventType/),
+      'no-app': "header x-app-id is required (the app's id)",
+      'unknown-app': 'unknown app app_nobody (header x-app-id)',
+      oversized: expect.stringMatching(
+        /^the body is \d+ bytes, more than the 262144 bytes accepted$/,
+      ),
+      impostor: expect.stringMatching(
+        /^app app_bound accepts AMQP messages only from broker user "bound-publisher"/,
+      ),
+    });
+    // The oversized copy keeps its first 4 KiB and says how large it was; the others are whole.
+    const oversized = dead.find((copy) => copy.properties.messageId === 'oversized')!;
+    expect(oversized.content).toHaveLength(4 * 1024);
+    expect(oversized.properties.headers?.[HEADER_ORIGINAL_SIZE]).toBeGreaterThan(OVERSIZED_BYTES);
+    expect(dead.find((copy) => copy.properties.messageId === 'garbage')!.content.toString()).toBe(
+      'not json {',
+    );
+
+    await eventually(async () => ((await storedKeys()).length === 2 ? true : undefined));
+    expect(await storedKeys()).toEqual(['ok-1', 'ok-2']);
+    await stopIntake(intake);
+    expect(await leftInIntake()).toEqual([]);
+  });
+
+  it('acknowledges nothing while MongoDB refuses the write; the broker redelivers it all, then it is stored', async () => {
+    for (let i = 0; i < 3; i++) {
+      await publish({ eventType: 'order.paid', payload: {}, idempotencyKey: `r${i}` }, fromShop());
+    }
+    const failing = await startIntake(down);
+
+    // Tried, failed, tried again: the batch is in hand, and nothing is stored or handed on.
+    await eventually(() => (failing.messages.inserts >= 2 ? true : undefined), {
+      what: 'a second try to store',
+    });
+    expect(await storedKeys()).toEqual([]);
+    expect(failing.dispatcher.dispatched).toEqual([]);
+
+    // Shut down while MongoDB is away: none was acknowledged, so the broker delivers all three
+    // again, to the next intake, which stores them. None was dead-lettered.
+    await stopIntake(failing);
+    const healthy = await startIntake();
+    await eventually(async () => ((await storedKeys()).length === 3 ? true : undefined), {
+      what: 'the redelivered messages stored',
+    });
+    expect(await storedKeys()).toEqual(['r0', 'r1', 'r2']);
+    expect(await drainDeadLetters()).toEqual([]);
+    await stopIntake(healthy);
+    expect(await leftInIntake()).toEqual([]);
+  });
+
+  /**
+   * What is left in the intake queue once no intake runs: a message delivered and not
+   * acknowledged is back in it by then, ahead of a marker published now (RabbitMQ serves what
+   * returns before newer messages), so whatever comes before the marker was never acknowledged.
+   */
+  async function leftInIntake(): Promise<string[]> {
+    const marker = `marker-${randomBytes(4).toString('hex')}`;
+    await publish({}, { messageId: marker });
+    const left: string[] = [];
+    for (;;) {
+      const message = await eventually(async () => {
+        const got = await publishing.get(INTAKE_QUEUE, { noAck: true });
+        return got === false ? undefined : got;
+      });
+      if (message.properties.messageId === marker) return left;
+      left.push(message.content.toString().slice(0, 100));
+    }
+  }
+
+  async function drainDeadLetters(): Promise<GetMessage[]> {
+    const copies: GetMessage[] = [];
+    for (;;) {
+      const copy = await publishing.get(DEAD_LETTER_QUEUE, { noAck: true });
+      if (copy === false) return copies;
+      copies.push(copy);
+    }
+  }
+});
+
+function app(id: string): AppEntity {
+  return { _id: id, name: id, apiKeyHash: `hash_${id}`, createdAt: T0 };
+}
+
+function endpoint(id: string, appId: string): EndpointEntity {
+  return {
+    _id: id,
+    appId,
+    channel: 'webhook',
+    url: `https://shop.test/${id}`,
+    eventTypes: ['*'],
+    timeoutMs: 10_000,
+    headers: {},
+    enabled: true,
+    consecutiveFailures: 0,
+    secrets: [{ secret: 'whsec_test' }],
+    recipientTokenHash: `hash_${id}`,
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}

@@ -29,7 +29,7 @@ describe('openApiSchema', () => {
     });
     const inbox = openApiSchema(inboxQuerySchema, 'input');
     expect(Object.keys(inbox.properties ?? {}).sort()).toEqual(
-      ['after', 'cursor', 'limit', 'status'].sort(),
+      ['after', 'cursor', 'limit', 'since', 'status'].sort(),
     );
   });
 

@@ -130,7 +130,7 @@ describe('structured logs', () => {
     expect(deadLettered).toEqual([
       expect.objectContaining({
         level: 'warn',
-        context: 'DeadLetters',
+        context: 'IntakeConsumer',
         messageId: refusedId,
         reason: expect.stringMatching(/^the body is not JSON/),
       }),

@@ -74,8 +74,8 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Each app's endpoints for intake's fan-out: read now for apps not held; for apps held, at once,
-   * with `check`, the same apps read again beside intake's insert. Intake plans from what it
+   * Each app's endpoints for intake's fan-out: read now unless every app is held; when they all
+   * are, at once, with `check`, the same apps read again beside intake's insert. Intake plans from what it
    * gets and mends the few messages whose targets the check shows were planned from endpoints
    * that had just changed (StoreMessagesUseCase), so a message gets its app's endpoints as they
    * were when it was stored, as without a cache, at the cost of no round trip before its insert.
@@ -85,7 +85,8 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
     check?: Promise<Map<string, readonly EndpointEntity[]>>;
   }> {
     const apps = [...new Set(appIds)];
-    if (!apps.every((appId) => this.byApp.has(appId))) return { byApp: await this.ofApps(apps) };
+    // One read of them all: what is held is no more current than what a read returns.
+    if (!apps.every((appId) => this.byApp.has(appId))) return { byApp: await this.read(apps) };
     const byApp = await this.ofApps(apps);
     return { byApp, check: this.read(apps) };
   }

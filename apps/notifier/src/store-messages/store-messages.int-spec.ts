@@ -67,8 +67,8 @@ const slots: DeliverySlots = {
   giveBack: () => undefined,
 };
 
-const message = (n: number): IncomingMessage => ({
-  appId: 'app_1',
+const message = (n: number, appId = 'app_1'): IncomingMessage => ({
+  appId,
   eventType: 'order.paid',
   payload: { n },
   mintedId: `msg_${randomBytes(16).toString('hex')}`,
@@ -85,6 +85,7 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
   let deliveries: DeliveryRepository;
   let messages: MessageRepository;
   let cache: LaggingCache;
+  let apps: AppRepository;
   let useCase: StoreMessagesUseCase;
 
   beforeAll(async () => {
@@ -93,7 +94,7 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
     url.pathname = `/test_store_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     const deliveryModel = connection.model<DeliveryEntity>('Delivery');
-    const apps = new AppRepository(connection.model<AppEntity>('App'));
+    apps = new AppRepository(connection.model<AppEntity>('App'));
     endpoints = new EndpointRepository(connection.model<EndpointEntity>('Endpoint'));
     deliveries = new DeliveryRepository(deliveryModel);
     messages = new MessageRepository(connection.model<MessageEntity>('Message'), deliveryModel);
@@ -152,5 +153,16 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
     }
     expect(stored.claimed.map((d) => d.endpointId)).toEqual(['ep_2', 'ep_2']);
     expect(stored.endpoints.get('ep_1')?.eventTypes).toEqual(['invoice.*']);
+  });
+
+  it('reads every app again when a batch mixes held apps with others', async () => {
+    await apps.create({ _id: 'app_2', name: 'other', apiKeyHash: 'hash_2', createdAt: T0 });
+    await endpoints.create(endpoint('ep_3'));
+    const stored = await useCase.execute({ messages: [message(3), message(4, 'app_2')], slots });
+
+    const [held] = stored.results;
+    if (held?.stored !== true) throw new Error('not stored');
+    expect(await targetsOf(held.messageId)).toEqual(['ep_2', 'ep_3']);
+    expect(await endpointsOf(held.messageId)).toEqual(['ep_2', 'ep_3']);
   });
 });

@@ -34,14 +34,14 @@ export class EndpointQueues {
   }
 
   /**
-   * Whether a delivery of this endpoint would start at once (queueOrStart's rule: nothing of the
-   * endpoint waits here and its limit has room), after `starting` others start.
+   * Whether a delivery of this endpoint goes to the gate at once rather than wait here, after
+   * `starting` others of its batch do: it waits behind others already waiting, or over the
+   * endpoint's limit while some of it runs (queueOrStart also sends it on past the allowance).
    */
   startsAtOnce(endpointId: string, starting: number): boolean {
-    if (this.waiting.has(endpointId)) return false;
-    return (
-      this.slots.runningAt(endpointId) + starting === 0 || starting < this.gate.roomFor(endpointId)
-    );
+    const active = this.slots.runningAt(endpointId) + starting;
+    const waiting = this.waiting.get(endpointId)?.length ?? 0;
+    return active === 0 || (waiting === 0 && starting < this.gate.roomFor(endpointId));
   }
 
   /** Queues the items that must wait for their endpoint; returns those to start now. */
@@ -54,14 +54,11 @@ export class EndpointQueues {
         this.slots.noteTimeout(id, item.endpoint.timeoutMs);
       }
       const starting = startingNow.get(id) ?? 0;
-      const active = this.slots.runningAt(id) + starting;
       const queue = this.waiting.get(id) ?? [];
-      // Behind others already waiting, or over the endpoint's limit while some of it runs: wait
-      // here. Otherwise the gate decides (and postpones what it does not admit).
+      // Otherwise the gate decides (and postpones what it does not admit).
       const wait =
-        active > 0 &&
-        (queue.length > 0 || starting >= this.gate.roomFor(id)) &&
-        active + queue.length < this.slots.allowanceFor(id);
+        !this.startsAtOnce(id, starting) &&
+        this.slots.runningAt(id) + starting + queue.length < this.slots.allowanceFor(id);
       if (wait) {
         queue.push(item);
         this.waiting.set(id, queue);

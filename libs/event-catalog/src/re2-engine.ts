@@ -1,4 +1,4 @@
-import type { RegExpEngine } from 'ajv/dist/2020';
+import type { RegExpEngine } from 'ajv/dist/types';
 import { RE2 } from 're2-wasm';
 
 /** What re2-wasm keeps outside the JavaScript heap: freed only by delete(), never by the GC. */

@@ -50,6 +50,10 @@ describe('MongoDB outage', () => {
       return response.status === 503 ? response.body : undefined;
     });
     expect(health.checks).toEqual({ mongodb: 'down', rabbitmq: 'up' });
+    // Not ready (no primary), but alive: an orchestrator must not restart it for this.
+    const ready = await platform.request('GET', '/health/ready');
+    expect(ready).toMatchObject({ status: 503, body: { error: 'mongodb down' } });
+    expect((await platform.request('GET', '/health/live')).status).toBe(200);
     const read = await platform.request('GET', '/v1/messages/msg_missing', apiKey);
     expect(read.status).toBe(503);
     expect(read.body.error.code).toBe('dependency_unavailable');

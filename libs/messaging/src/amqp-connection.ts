@@ -8,6 +8,8 @@ const MIN_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
 /** A broker that neither accepts nor refuses (a dead host, a dropped packet) is skipped after this. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/** For this long after a connection dropped, a reconnect to another broker is under way. */
+const FAILOVER_MS = 10_000;
 
 /**
  * One AMQP connection that comes back by itself, to one of the brokers of `urls` (AMQP_URL: the
@@ -26,6 +28,7 @@ export class AmqpConnection {
   private backoffMs = MIN_BACKOFF_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private connectedTo: number | undefined;
+  private lostAt: number | undefined;
 
   constructor(
     urls: string | readonly string[],
@@ -37,6 +40,14 @@ export class AmqpConnection {
 
   get isConnected(): boolean {
     return this.connection !== undefined;
+  }
+
+  /**
+   * The connection dropped moments ago and another broker (or the same one, back) is being tried:
+   * worth waiting for, unlike a broker that has been unreachable for a while or never was.
+   */
+  get isFailingOver(): boolean {
+    return this.lostAt !== undefined && Date.now() - this.lostAt < FAILOVER_MS;
   }
 
   /** `host:port` of the broker in use (no credentials), for health answers and logs. */
@@ -98,6 +109,7 @@ export class AmqpConnection {
       // Published only once set up, so nobody sees a connection without its topology.
       this.connection = connection;
       this.connectedTo = index;
+      this.lostAt = undefined;
     } catch (error) {
       this.logger.error(`setting up after connect to ${host} failed: ${(error as Error).message}`);
       await connection.close().catch(() => undefined);
@@ -113,6 +125,7 @@ export class AmqpConnection {
     this.connection = undefined;
     this.connectedTo = undefined;
     if (this.closing) return;
+    this.lostAt = Date.now();
     this.logger.warn(`connection to RabbitMQ at ${hostOf(this.urls[index]!)} lost; reconnecting`);
     this.scheduleReconnect(index);
   }

@@ -1,10 +1,11 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
-import { INTAKE_QUEUE } from '@app/contracts';
+import { INTAKE_QUEUE, parseBrokerUrls } from '@app/contracts';
 import { startLocalMongo } from '@app/local-mongodb';
 import { assertTopology } from '@app/messaging';
 import { spawnNode, type BenchProcess } from './processes';
@@ -30,7 +31,7 @@ export async function ensureBenchMongo(runId: string, log: (line: string) => voi
   if (configured !== undefined && configured !== '') {
     return {
       uri: withDatabase(configured, `bench_${runId}`),
-      description: `MONGODB_URI (${new URL(configured).host})`,
+      description: `MONGODB_URI (${new ConnectionString(configured).hosts.join(',')})`,
       stop: () => Promise.resolve(),
     };
   }
@@ -47,7 +48,9 @@ export async function ensureBenchMongo(runId: string, log: (line: string) => voi
 export async function createBenchVhost(
   runId: string,
 ): Promise<{ url: string; remove(): Promise<void> }> {
-  const base = new URL(process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
+  // AMQP_URL may list a cluster's nodes: the vhost is the cluster's, reached through the first.
+  const list = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+  const base = new URL(parseBrokerUrls(list)[0]!);
   const name = `notify-bench-${runId}`;
   await run('rabbitmqctl', ['-q', 'add_vhost', name]);
   const user = decodeURIComponent(base.username || 'guest');
@@ -222,7 +225,7 @@ function freePort(): Promise<number> {
 }
 
 function withDatabase(uri: string, database: string): string {
-  const url = new URL(uri);
+  const url = new ConnectionString(uri);
   url.pathname = `/${database}`;
   return url.toString();
 }

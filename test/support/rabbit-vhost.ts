@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { parseBrokerUrls } from '@app/contracts';
 
 const run = promisify(execFile);
 
@@ -18,9 +19,10 @@ export interface Vhost {
  */
 export async function createVhost(
   baseUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+  name = `notify-test-${randomBytes(4).toString('hex')}`,
 ): Promise<Vhost> {
-  const name = `notify-test-${randomBytes(4).toString('hex')}`;
-  const url = new URL(baseUrl);
+  // AMQP_URL may list a cluster's nodes: the vhost is the cluster's, reached through the first.
+  const url = new URL(parseBrokerUrls(baseUrl)[0]!);
   await run('rabbitmqctl', ['-q', 'add_vhost', name]);
   await run('rabbitmqctl', [
     '-q',

@@ -3,7 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppErrorFilter, Clock, LOG_PARAMS, SystemClock } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
-import { AppQuotaReader, AppRepository, DalModule } from '@app/dal';
+import { AppQuotaReader, AppRepository, DalModule, MongoHealth } from '@app/dal';
 import { EventTypeCatalog } from '@app/event-catalog';
 import { MessagingModule } from '@app/messaging';
 import { AppsController } from './apps/apps.controller';
@@ -66,7 +66,7 @@ export class ApiModule {
         LoggerModule.forRoot(LOG_PARAMS),
         DalModule.forRoot({ uri: config.mongodbUri, secretsKey: config.secretsKey }),
         MessagingModule.forRoot({
-          url: config.amqpUrl,
+          urls: config.amqpUrls,
           name: 'api',
           publishTimeoutMs: config.publishTimeoutMs,
         }),
@@ -96,8 +96,9 @@ export class ApiModule {
         UpdateAppUseCase,
         {
           provide: AppQuotaReader,
-          useFactory: (apps: AppRepository) => new AppQuotaReader(apps, config.quotas),
-          inject: [AppRepository],
+          useFactory: (apps: AppRepository, mongo: MongoHealth) =>
+            new AppQuotaReader(apps, config.quotas, Date.now, () => mongo.isReadable),
+          inject: [AppRepository, MongoHealth],
         },
         RotateAppKeyUseCase,
         BacklogSource,

@@ -16,4 +16,5 @@ export * from './recover.contract';
 export * from './routing';
 export * from './time.schema';
 export * from './views.contract';
+export * from './broker-urls';
 export * from './event-type.contract';

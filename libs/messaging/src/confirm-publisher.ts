@@ -19,13 +19,16 @@ export class PublishError extends Error {
 /**
  * Publishes on a confirm channel: `publish` resolves only once the broker has taken
  * responsibility for the message, and rejects (PublishError) when it did not, so a caller never
- * reports an unconfirmed message as sent.
+ * reports an unconfirmed message as sent. A publish made while the connection is failing over to
+ * another broker waits for it, within the same timeout, instead of failing at once.
  */
 export class ConfirmPublisher {
   private channel: ConfirmChannel | undefined;
+  /** Publishes waiting for the channel of the next connection. */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
-    connection: AmqpConnection,
+    private readonly connection: AmqpConnection,
     private readonly timeoutMs: number,
   ) {
     void connection.onConnected(async (model) => {
@@ -35,6 +38,7 @@ export class ConfirmPublisher {
         if (this.channel === channel) this.channel = undefined;
       });
       this.channel = channel;
+      for (const wake of this.waiting) wake();
     });
   }
 
@@ -42,20 +46,22 @@ export class ConfirmPublisher {
     return this.channel !== undefined;
   }
 
-  publish(
+  async publish(
     exchange: string,
     routingKey: string,
     content: Buffer,
     options: Options.Publish,
   ): Promise<void> {
-    const channel = this.channel;
-    if (channel === undefined) {
-      return Promise.reject(new PublishError('not connected to RabbitMQ'));
-    }
+    const deadline = Date.now() + this.timeoutMs;
+    const channel =
+      this.channel ??
+      (this.connection.isFailingOver ? await this.nextChannel(this.timeoutMs) : undefined);
+    if (channel === undefined) throw new PublishError('not connected to RabbitMQ');
+    const timeoutMs = Math.max(0, deadline - Date.now());
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new PublishError(`no broker confirm within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
+        timeoutMs,
       );
       const settle = (error: unknown) => {
         clearTimeout(timer);
@@ -68,6 +74,19 @@ export class ConfirmPublisher {
         clearTimeout(timer);
         reject(new PublishError(`publish failed: ${(error as Error).message}`));
       }
+    });
+  }
+
+  /** The channel of the next connection, or undefined if there is none within `timeoutMs`. */
+  private nextChannel(timeoutMs: number): Promise<ConfirmChannel | undefined> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiting.delete(wake);
+        resolve(this.channel);
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      this.waiting.add(wake);
     });
   }
 }

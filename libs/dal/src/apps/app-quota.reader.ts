@@ -1,4 +1,5 @@
 import { effectiveQuotas, type AppQuotas } from '@app/contracts';
+import { isDatabaseUnreachable } from '../shared/mongo-errors';
 import type { AppRepository } from './app.repository';
 
 /** How long a process keeps an app's quotas: a PATCH takes effect everywhere within this. */
@@ -14,9 +15,11 @@ export interface AppLimitsInForce {
 }
 
 /**
- * The quotas in force for apps, and whether they accept only registered event types, read from
+* The quotas in force for apps, and whether they accept only registered event types, read from
  * MongoDB at most once per QUOTA_CACHE_MS per app, so that checking them on a hot path (every
  * publish, every intake batch) costs no extra round trip. An unknown app gets the defaults.
+ * While no member of the replica set can be read, what was last read is used however old (an
+ * app this process never read: the error, a 503).
  */
 export class AppQuotaReader {
   private readonly cache = new Map<string, { limits: AppLimitsInForce; until: number }>();
@@ -25,6 +28,8 @@ export class AppQuotaReader {
     private readonly apps: AppRepository,
     private readonly defaults: AppQuotas,
     private readonly now: () => number = Date.now,
+    /** Whether any member answers reads now (MongoHealth.isReadable): else do not wait for one. */
+    private readonly readable: () => boolean = () => true,
   ) {}
 
   async quotasOf(appId: string): Promise<AppQuotas> {
@@ -46,7 +51,15 @@ export class AppQuotaReader {
       else missing.push(appId);
     }
     if (missing.length === 0) return result;
-    const own = await this.apps.findLimits(missing);
+    // No member answers: what was last read, rather than wait out the server selection timeout.
+    if (!this.readable() && this.lastRead(missing, result)) return result;
+    let own: Awaited<ReturnType<AppRepository['findLimits']>>;
+    try {
+      own = await this.apps.findLimits(missing);
+    } catch (error) {
+      if (isDatabaseUnreachable(error) && this.lastRead(missing, result)) return result;
+      throw error;
+    }
     for (const appId of missing) {
       const stored = own.get(appId);
       const limits = {
@@ -62,6 +75,13 @@ export class AppQuotaReader {
   /** This process changed the app's settings: it sees the change at once. */
   forget(appId: string): void {
     this.cache.delete(appId);
+  }
+
+  /** Fills `result` with what was last read of each app, if every one was read once. */
+  private lastRead(appIds: readonly string[], result: Map<string, AppLimitsInForce>): boolean {
+    if (!appIds.every((appId) => this.cache.has(appId))) return false;
+    for (const appId of appIds) result.set(appId, this.cache.get(appId)!.limits);
+    return true;
   }
 
   private remember(appId: string, limits: AppLimitsInForce, until: number): void {

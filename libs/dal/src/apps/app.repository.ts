@@ -30,6 +30,8 @@ export class AppRepository {
   async findLimits(ids: readonly string[]): Promise<Map<string, AppLimits>> {
     const found = await this.model
       .find({ _id: { $in: ids } }, { quotas: 1, requireRegisteredEventTypes: 1 })
+      // Rarely changed settings: a secondary answers them during an election.
+      .read('primaryPreferred')
       .lean<(AppLimits & { _id: string })[]>()
       .exec();
     return new Map(found.map(({ _id, ...limits }) => [_id, limits]));
@@ -55,7 +57,12 @@ export class AppRepository {
       .exec();
   }
 
-  /** The app whose current key, or whose previous key still in its grace period at `now`, this is. */
+  /**
+   * The app whose current key, or whose previous key still in its grace period at `now`, this is.
+   * From the primary; from a secondary while there is none (an election), so that producers keep
+   * being authenticated: a key changed within the replication lag (milliseconds) before the
+   * primary was lost may be read as it was.
+   */
   findByApiKeyHash(apiKeyHash: string, now: Date): Promise<AppEntity | null> {
     return this.model
       .findOne({
@@ -64,6 +71,7 @@ export class AppRepository {
           { previousApiKeyHash: apiKeyHash, previousApiKeyExpiresAt: { $gt: now } },
         ],
       })
+      .read('primaryPreferred')
       .lean<AppEntity>()
       .exec();
   }

@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { createConnection, type ConnectOptions, type Connection } from 'mongoose';
 import { appSchema } from './apps/app.schema';
 import { attemptSchema } from './attempts/attempt.schema';
@@ -43,14 +44,28 @@ const SERVER_SELECTION_TIMEOUT_MS = 15_000;
  *   down or vanished primary is retried once on the new one, within the server selection timeout.
  * - a socket timeout: an operation on a connection to a host that vanished without a reset (a
  *   network cut) fails after it instead of waiting forever; far above any query of ours.
+ * An option MONGODB_URI sets itself wins (an operator's tuning), except `w` and `journal`: the
+ * platform's guarantees rest on majority writes (a `wtimeoutMS` given there is kept).
  */
 const ELECTION_SAFE: ConnectOptions = {
   writeConcern: { w: 'majority', journal: true },
+  // Also as its own option: a `journal` in the connection string would override the one above.
+  journal: true,
   retryWrites: true,
   retryReads: true,
   serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS,
   socketTimeoutMS: 60_000,
 };
+
+const ENFORCED = new Set(['writeConcern', 'journal']);
+
+/** ELECTION_SAFE, less what the connection string sets itself (the write concern aside). */
+export function driverSettings(uri: string): ConnectOptions {
+  const given = new ConnectionString(uri).typedSearchParams<Record<string, unknown>>();
+  return Object.fromEntries(
+    Object.entries(ELECTION_SAFE).filter(([name]) => ENFORCED.has(name) || !given.has(name)),
+  );
+}
 
 /**
  * Connects, registers every model, and creates the collections and their indexes one at a time.
@@ -63,7 +78,7 @@ export async function openConnection(
   options: Pick<ConnectOptions, 'monitorCommands'> = {},
 ): Promise<Connection> {
   const connection = createConnection(uri, {
-    ...ELECTION_SAFE,
+    ...driverSettings(uri),
     ...options,
     // Fail fast instead of queueing: callers answer 503 or stop acknowledging intake.
     bufferCommands: false,

@@ -27,7 +27,6 @@ export class AmqpConnection {
   private closing = false;
   private backoffMs = MIN_BACKOFF_MS;
   private retryTimer: NodeJS.Timeout | undefined;
-  private connectedTo: number | undefined;
   private lostAt: number | undefined;
 
   constructor(
@@ -48,11 +47,6 @@ export class AmqpConnection {
    */
   get isFailingOver(): boolean {
     return this.lostAt !== undefined && Date.now() - this.lostAt < FAILOVER_MS;
-  }
-
-  /** `host:port` of the broker in use (no credentials), for health answers and logs. */
-  get broker(): string | undefined {
-    return this.connectedTo === undefined ? undefined : hostOf(this.urls[this.connectedTo]!);
   }
 
   /** Registers a handler for every (re)connection; runs it now if already connected. */
@@ -108,7 +102,6 @@ export class AmqpConnection {
       for (const handler of this.handlers) await handler(connection);
       // Published only once set up, so nobody sees a connection without its topology.
       this.connection = connection;
-      this.connectedTo = index;
       this.lostAt = undefined;
     } catch (error) {
       this.logger.error(`setting up after connect to ${host} failed: ${(error as Error).message}`);
@@ -123,7 +116,6 @@ export class AmqpConnection {
   private onClosed(connection: ChannelModel, index: number): void {
     if (this.connection !== connection) return;
     this.connection = undefined;
-    this.connectedTo = undefined;
     if (this.closing) return;
     this.lostAt = Date.now();
     this.logger.warn(`connection to RabbitMQ at ${hostOf(this.urls[index]!)} lost; reconnecting`);

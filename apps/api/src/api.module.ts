@@ -22,6 +22,9 @@ import { DeleteEndpointUseCase } from './endpoints/delete-endpoint/delete-endpoi
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { GetEndpointUseCase } from './endpoints/get-endpoint/get-endpoint.usecase';
 import { ListEndpointsUseCase } from './endpoints/list-endpoints/list-endpoints.usecase';
+import { ListOrderingKeysUseCase } from './ordering-keys/list-ordering-keys/list-ordering-keys.usecase';
+import { OrderingKeysController } from './ordering-keys/ordering-keys.controller';
+import { SkipOrderingKeyUseCase } from './ordering-keys/skip-ordering-key/skip-ordering-key.usecase';
 import { RecoverEndpointUseCase } from './endpoints/recover-endpoint/recover-endpoint.usecase';
 import { RotateRecipientTokenUseCase } from './endpoints/rotate-recipient-token/rotate-recipient-token.usecase';
 import { RotateSecretUseCase } from './endpoints/rotate-secret/rotate-secret.usecase';
@@ -67,6 +70,7 @@ export class ApiModule {
       controllers: [
         AppsController,
         EndpointsController,
+        OrderingKeysController,
         MessagesController,
         DeliveriesController,
         InboxController,
@@ -101,6 +105,8 @@ export class ApiModule {
         RotateSecretUseCase,
         RotateRecipientTokenUseCase,
         RecoverEndpointUseCase,
+        ListOrderingKeysUseCase,
+        SkipOrderingKeyUseCase,
         MessageRateLimiter,
         PublishMessageUseCase,
         ListMessagesUseCase,

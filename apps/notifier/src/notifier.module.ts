@@ -12,6 +12,9 @@ import { DeadLetters } from './intake/dead-letters';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { EndpointCache } from './store-messages/endpoint-cache';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
+import { OrderedDeliveries } from './store-messages/ordered-deliveries';
+import { KeyHandOff } from './record-outcomes/key-hand-off';
+import { OrderingRepair } from './housekeeping/ordering-repair.scheduler';
 import { ClockSync } from './claim/clock-sync.scheduler';
 import { DeliveryScheduler } from './claim/delivery.scheduler';
 import { AttemptRunner } from './attempt/attempt-runner';
@@ -89,6 +92,7 @@ export class NotifierModule {
         // store-messages/
         EndpointCache,
         StoreMessagesUseCase,
+        OrderedDeliveries,
         // claim/
         DeliveryScheduler,
         // attempt/
@@ -98,6 +102,7 @@ export class NotifierModule {
         // record-outcomes/
         OutcomeWriter,
         FallbackDeliveries,
+        KeyHandOff,
         // isolation/
         SlotAccountant,
         IntakePacer,
@@ -110,6 +115,7 @@ export class NotifierModule {
         OutcomeEvents,
         // housekeeping/
         MessageStatusRepair,
+        OrderingRepair,
         RetentionSweeper,
         NotifierLifecycle,
         MetricsServer,

@@ -6,6 +6,7 @@ import { deliverySchema } from './deliveries/delivery.schema';
 import { endpointSchema } from './endpoints/endpoint.schema';
 import { inboxSequenceSchema } from './inbox/inbox-sequence.schema';
 import { messageSchema } from './messages/message.schema';
+import { orderingKeySchema } from './ordering/ordering-key.schema';
 import { rateWindowSchema } from './rate-limits/rate-window.schema';
 import { isNamespaceExists } from './shared/mongo-errors';
 
@@ -19,6 +20,7 @@ const MODELS = [
   ['InboxSequence', inboxSequenceSchema, 'inbox_sequences'],
   ['RateWindow', rateWindowSchema, 'rate_windows'],
   ['RefusedDeadLetter', refusedDeadLetterSchema, 'refused_dead_letters'],
+  ['OrderingKey', orderingKeySchema, 'ordering_keys'],
 ] as const;
 
 /**

@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -30,7 +31,7 @@ export async function ensureBenchMongo(runId: string, log: (line: string) => voi
   if (configured !== undefined && configured !== '') {
     return {
       uri: withDatabase(configured, `bench_${runId}`),
-      description: `MONGODB_URI (${new URL(configured).host})`,
+      description: `MONGODB_URI (${new ConnectionString(configured).hosts.join(',')})`,
       stop: () => Promise.resolve(),
     };
   }
@@ -221,7 +222,7 @@ function freePort(): Promise<number> {
 }
 
 function withDatabase(uri: string, database: string): string {
-  const url = new URL(uri);
+  const url = new ConnectionString(uri);
   url.pathname = `/${database}`;
   return url.toString();
 }

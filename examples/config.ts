@@ -48,17 +48,14 @@ export function loadShopConfig() {
   return loadConfig(
     z
       .object({
-        AMQP_URL: env.url(['amqp:', 'amqps:'], 'amqp://guest:guest@127.0.0.1:5672'),
+        AMQP_URL: env.brokerUrls('amqp://guest:guest@127.0.0.1:5672'),
         NOTIFY_APP_ID: required("the shop's app id on the platform"),
-        SHOP_MONGODB_URI: env.url(
-          ['mongodb:', 'mongodb+srv:'],
-          'mongodb://127.0.0.1:27027/shop?replicaSet=rs0',
-        ),
+        SHOP_MONGODB_URI: env.mongodbUri().default('mongodb://127.0.0.1:27027/shop?replicaSet=rs0'),
         SHOP_PORT: env.port(4100),
         SHOP_DEMO_INTERVAL: env.duration('5s'),
       })
       .transform((vars) => ({
-        amqpUrl: vars.AMQP_URL,
+        amqpUrls: vars.AMQP_URL,
         appId: vars.NOTIFY_APP_ID,
         mongodbUri: vars.SHOP_MONGODB_URI,
         port: vars.SHOP_PORT,

@@ -6,7 +6,7 @@ import { AmqpPublisher, Outbox, OutboxRelay, type SdkLogger } from '@app/client'
 
 export interface ShopConfig {
   mongodbUri: string;
-  amqpUrl: string;
+  amqpUrls: readonly string[];
   appId: string;
   /** HTTP port for POST /orders; 0 picks a free one. */
   port: number;
@@ -56,7 +56,7 @@ export async function startShop(
 
   const logger: SdkLogger = { warn: (message) => log(`[relay] ${message}`) };
   const publisher = new AmqpPublisher({
-    url: config.amqpUrl,
+    url: config.amqpUrls,
     appId: config.appId,
     connectionName: 'example-shop',
     logger,

@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -200,7 +201,7 @@ export class TestPlatform {
 }
 
 function withDatabase(uri: string, database: string): string {
-  const url = new URL(uri);
+  const url = new ConnectionString(uri);
   url.pathname = `/${database}`;
   return url.toString();
 }

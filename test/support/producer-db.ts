@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 
@@ -13,7 +14,7 @@ export interface ProducerDb {
  * transactions work), as a service using the outbox would have.
  */
 export async function producerDb(prefix = 'producer'): Promise<ProducerDb> {
-  const url = new URL(process.env.MONGODB_URI!);
+  const url = new ConnectionString(process.env.MONGODB_URI!);
   url.pathname = `/${prefix}_${randomBytes(4).toString('hex')}`;
   const uri = url.toString();
   const client = await MongoClient.connect(uri);

@@ -18,8 +18,8 @@ export interface Vhost {
  */
 export async function createVhost(
   baseUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+  name = `notify-test-${randomBytes(4).toString('hex')}`,
 ): Promise<Vhost> {
-  const name = `notify-test-${randomBytes(4).toString('hex')}`;
   const url = new URL(baseUrl);
   await run('rabbitmqctl', ['-q', 'add_vhost', name]);
   await run('rabbitmqctl', [

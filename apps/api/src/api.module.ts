@@ -59,7 +59,7 @@ export class ApiModule {
         LoggerModule.forRoot(LOG_PARAMS),
         DalModule.forRoot({ uri: config.mongodbUri, secretsKey: config.secretsKey }),
         MessagingModule.forRoot({
-          url: config.amqpUrl,
+          urls: config.amqpUrls,
           name: 'api',
           publishTimeoutMs: config.publishTimeoutMs,
         }),

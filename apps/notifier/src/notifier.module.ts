@@ -53,7 +53,7 @@ export class NotifierModule {
         ScheduleModule.forRoot(),
         DalModule.forRoot({ uri: config.mongodbUri, secretsKey: config.secretsKey }),
         MessagingModule.forRoot({
-          url: config.amqpUrl,
+          urls: config.amqpUrls,
           name: 'notifier',
           publishTimeoutMs: 10_000,
         }),

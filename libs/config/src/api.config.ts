@@ -45,7 +45,7 @@ export const apiConfigSchema = z
   .transform((vars) => ({
     port: vars.PORT,
     mongodbUri: vars.MONGODB_URI,
-    amqpUrl: vars.AMQP_URL,
+    amqpUrls: vars.AMQP_URL,
     /** Set as the user-id of every message the API publishes (docs/operations.md). */
     brokerUser: brokerUserOf(vars.AMQP_URL),
     adminApiKey: vars.ADMIN_API_KEY,

@@ -1,7 +1,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseBrokerUrls } from '@app/contracts';
 import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseDurationList } from '@app/retry-policy';
 import { logLevel } from './log-level.config';
+import { parseMongodbUri } from './mongodb-uri';
 
 export interface Cidr {
   address: string;
@@ -63,12 +65,16 @@ export const env = {
   url: (protocols: readonly string[], fallback: string) => urlWith(protocols).default(fallback),
   retrySchedule: () => parsed(parseDurationList).default(DEFAULT_RETRY_SCHEDULE),
   cidrList: () => parsed(parseCidrList).default(''),
+  /** Any connection string the MongoDB driver accepts: a replica set's hosts, SRV, options. */
+  mongodbUri: () => parsed(parseMongodbUri),
+  /** One or several brokers of one cluster, comma separated, tried in order (libs/messaging). */
+  brokerUrls: (fallback: string) => parsed(parseBrokerUrls).default(fallback),
 };
 
 /** What the API and the notifier both read: their dependencies, the schedule, the logs. */
 export const dependencyEnv = {
-  MONGODB_URI: env.optionalUrl(['mongodb:', 'mongodb+srv:']),
-  AMQP_URL: env.url(['amqp:', 'amqps:'], 'amqp://guest:guest@127.0.0.1:5672'),
+  MONGODB_URI: env.mongodbUri().optional(),
+  AMQP_URL: env.brokerUrls('amqp://guest:guest@127.0.0.1:5672'),
   RETRY_SCHEDULE: env.retrySchedule(),
   TARGET_ALLOWLIST: env.cidrList(),
   LOG_LEVEL: logLevel,

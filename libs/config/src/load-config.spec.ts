@@ -33,7 +33,7 @@ describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
     expect(loadConfig(apiConfigSchema, {})).toEqual({
       port: 3000,
       mongodbUri: undefined,
-      amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+      amqpUrls: ['amqp://guest:guest@127.0.0.1:5672'],
       brokerUser: 'guest',
       adminApiKey: undefined,
       retrySchedule: DEFAULT_SCHEDULE_MS,
@@ -53,7 +53,7 @@ describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
   it('gives the notifier its defaults from an empty environment', () => {
     expect(loadConfig(notifierConfigSchema, {})).toMatchObject({
       mongodbUri: undefined,
-      amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+      amqpUrls: ['amqp://guest:guest@127.0.0.1:5672'],
       retrySchedule: DEFAULT_SCHEDULE_MS,
       targetAllowlist: [],
       smtpUrl: undefined,
@@ -73,7 +73,7 @@ describe('loadConfig defaults (CONTRACT.md "Running it")', () => {
   it('treats an empty variable as unset', () => {
     const config = loadConfig(apiConfigSchema, { PORT: '', AMQP_URL: '', RETRY_SCHEDULE: '' });
     expect(config.port).toBe(3000);
-    expect(config.amqpUrl).toBe('amqp://guest:guest@127.0.0.1:5672');
+    expect(config.amqpUrls).toEqual(['amqp://guest:guest@127.0.0.1:5672']);
     expect(config.retrySchedule).toEqual(DEFAULT_SCHEDULE_MS);
   });
 });
@@ -91,7 +91,7 @@ describe('loadConfig with values', () => {
     expect(config).toEqual({
       port: 8080,
       mongodbUri: 'mongodb://127.0.0.1:27017/notify',
-      amqpUrl: 'amqps://user:pass@broker.example.com:5671/prod',
+      amqpUrls: ['amqps://user:pass@broker.example.com:5671/prod'],
       brokerUser: 'user',
       adminApiKey: 'a-long-enough-admin-key',
       retrySchedule: [500, 15_000, 60_000],
@@ -150,7 +150,7 @@ describe('loadConfig refusals', () => {
     ['PORT', '70000', /^PORT: Number must be less than or equal to 65535/],
     ['PORT', '80.5', /^PORT: must be a whole number/],
     ['AMQP_URL', 'not a url', /^AMQP_URL: is not a URL \(got "not a url"\)$/],
-    ['MONGODB_URI', 'postgres://db', /^MONGODB_URI: must start with mongodb: or mongodb\+srv:/],
+    ['MONGODB_URI', 'postgres://db', /^MONGODB_URI: Invalid scheme, expected .* "mongodb:\/\/"/],
     ['RETRY_SCHEDULE', '15s,,1m', /^RETRY_SCHEDULE: entry 2 of "15s,,1m" is empty/],
     ['RETRY_SCHEDULE', '15', /^RETRY_SCHEDULE: entry 1: "15" has no unit/],
     ['TARGET_ALLOWLIST', '10.0.0.0/33', /^TARGET_ALLOWLIST: "10.0.0.0\/33" has a bad prefix/],
@@ -191,5 +191,89 @@ describe('loadConfig refusals', () => {
   it('does not let a malformed URL escape as an unnamed error', () => {
     expect(() => loadConfig(notifierConfigSchema, { AMQP_URL: '::' })).toThrow(ConfigError);
     expect(() => loadConfig(apiConfigSchema, { MONGODB_URI: 'nope' })).toThrow(ConfigError);
+  });
+});
+
+describe('MONGODB_URI: every connection string the MongoDB driver accepts', () => {
+  it.each([
+    'mongodb://127.0.0.1:27311,127.0.0.1:27312,127.0.0.1:27313/db?replicaSet=rs',
+    'mongodb+srv://notify:s3cret@cluster0.example.net/notify?retryWrites=true&w=majority',
+    'mongodb://notify:p%40ss@db1.example.net:27017,db2.example.net/notify?authSource=admin&tls=true',
+    'mongodb://[::1]:27017/notify',
+  ])('boots the API and the notifier on %s', (uri) => {
+    expect(loadConfig(apiConfigSchema, { MONGODB_URI: uri }).mongodbUri).toBe(uri);
+    expect(loadConfig(notifierConfigSchema, { MONGODB_URI: uri }).mongodbUri).toBe(uri);
+  });
+
+  it.each([
+    [
+      'nope',
+      /^MONGODB_URI: Invalid scheme, expected connection string to start with "mongodb:\/\/"/,
+    ],
+    ['postgres://db', /^MONGODB_URI: Invalid scheme/],
+    ['mongodb://db/?w=majority&wtimeoutMS=soon', /^MONGODB_URI: .*wtimeoutMS/],
+    [
+      'mongodb://db/?replicaset=rs&frobnicate=1',
+      /^MONGODB_URI: option frobnicate is not supported/,
+    ],
+    [
+      'mongodb+srv://a.example.net,b.example.net/db',
+      /^MONGODB_URI: mongodb\+srv URI cannot have multiple service names/,
+    ],
+    ['mongodb://db:99999/notify', /^MONGODB_URI: /],
+  ])('stops boot on %s with a message naming the variable', (uri, expected) => {
+    expect(problemsOf(() => loadConfig(apiConfigSchema, { MONGODB_URI: uri }))).toEqual([
+      expect.stringMatching(expected),
+    ]);
+  });
+
+  it('never repeats the password of a refused string', () => {
+    const [problem] = problemsOf(() =>
+      loadConfig(apiConfigSchema, { MONGODB_URI: 'mongodb://notify:s3cret@db/?frobnicate=1' }),
+    );
+    expect(problem).not.toContain('s3cret');
+    expect(problem).toContain('MONGODB_URI');
+  });
+});
+
+describe('AMQP_URL: the brokers of one cluster, comma separated', () => {
+  const three =
+    'amqp://notify:pw@rabbit-1:5672/prod, amqp://notify:pw@rabbit-2:5672/prod,amqps://notify:pw@rabbit-3:5671/prod';
+
+  it('keeps every broker, in order, for the API and the notifier', () => {
+    const expected = [
+      'amqp://notify:pw@rabbit-1:5672/prod',
+      'amqp://notify:pw@rabbit-2:5672/prod',
+      'amqps://notify:pw@rabbit-3:5671/prod',
+    ];
+    const api = loadConfig(apiConfigSchema, { AMQP_URL: three });
+    expect(api.amqpUrls).toEqual(expected);
+    expect(api.brokerUser).toBe('notify');
+    expect(loadConfig(notifierConfigSchema, { AMQP_URL: three }).amqpUrls).toEqual(expected);
+  });
+
+  it.each([
+    ['amqp://a:pw@r1,not a url', /^AMQP_URL: entry 2: is not a URL/],
+    ['amqp://a:pw@r1,,amqp://a:pw@r3', /^AMQP_URL: entry 2: is empty/],
+    ['amqp://a:pw@r1,http://r2', /^AMQP_URL: entry 2: must start with amqp: or amqps:/],
+    ['amqp://a:pw@r1,amqp://b:pw@r2', /^AMQP_URL: entry 2: names another user than entry 1/],
+    ['amqp://r1/prod,amqp://r2/test', /^AMQP_URL: entry 2: names another vhost than entry 1/],
+  ])('stops boot on %s naming the variable and the entry', (list, expected) => {
+    expect(problemsOf(() => loadConfig(notifierConfigSchema, { AMQP_URL: list }))).toEqual([
+      expect.stringMatching(expected),
+    ]);
+  });
+
+  it('takes the default user and vhost as written out or left out', () => {
+    const list = 'amqp://r1,amqp://guest@r2/,amqp://guest:guest@r3';
+    expect(loadConfig(apiConfigSchema, { AMQP_URL: list }).amqpUrls).toHaveLength(3);
+  });
+
+  it('masks the password of every entry it shows', () => {
+    const [problem] = problemsOf(() =>
+      loadConfig(apiConfigSchema, { AMQP_URL: 'amqp://u:first@r1,amqp://u:second@r2,ftp://x' }),
+    );
+    expect(problem).toMatch(/^AMQP_URL: entry 3: /);
+    expect(problem).not.toMatch(/first|second/);
   });
 });

@@ -30,10 +30,13 @@ export function loadConfig<S extends z.ZodTypeAny>(
 /** Variables whose values are credentials: a refusal names them without repeating the value. */
 const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD/i;
 
-/** A bad value as a boot error shows it: never a credential, never a URL's password. */
+/**
+ * A bad value as a boot error shows it: never a credential, never a URL's password (of any URL in
+ * a comma-separated list such as AMQP_URL).
+ */
 function shown(name: string, value: string): string {
   if (SECRET_NAME.test(name) && !name.endsWith('_FILE')) {
     return `${value.length} characters, not shown`;
   }
-  return `"${value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')}"`;
+  return `"${value.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@,]*):[^@/]*@/gi, '$1:***@')}"`;
 }

@@ -84,7 +84,7 @@ describe('notifier config: intake', () => {
       apiBrokerUser: 'guest',
     });
     const config = loadConfig(notifierConfigSchema, {
-      AMQP_URL: 'amqp://notify%2Dapi:pw@rabbit:5672/prod,amqp://other:pw@rabbit-2:5672/prod',
+      AMQP_URL: 'amqp://notify%2Dapi:pw@rabbit:5672/prod,amqp://notify-api:pw@rabbit-2:5672/prod',
     });
     expect(config.apiBrokerUser).toBe('notify-api');
     expect(loadConfig(notifierConfigSchema, { API_BROKER_USER: 'api' }).apiBrokerUser).toBe('api');

@@ -121,7 +121,7 @@ export const notifierConfigSchema = z
   })
   .transform((vars) => ({
     mongodbUri: vars.MONGODB_URI,
-    amqpUrl: vars.AMQP_URL,
+    amqpUrls: vars.AMQP_URL,
     retrySchedule: vars.RETRY_SCHEDULE,
     targetAllowlist: vars.TARGET_ALLOWLIST,
     logLevel: vars.LOG_LEVEL,

@@ -4,7 +4,8 @@ import { ConfirmPublisher } from './confirm-publisher';
 import { assertTopology } from './topology';
 
 export interface MessagingOptions {
-  url: string;
+  /** AMQP_URL: the brokers of one cluster, tried in order (AmqpConnection). */
+  urls: readonly string[];
   /** Names the connection in the broker's UI and in logs. */
   name: string;
   publishTimeoutMs: number;
@@ -34,7 +35,7 @@ export class MessagingModule {
         {
           provide: AmqpConnection,
           useFactory: async () => {
-            const connection = new AmqpConnection(options.url, options.name);
+            const connection = new AmqpConnection(options.urls, options.name);
             await connection.onConnected(assertTopology);
             void connection.start();
             return connection;

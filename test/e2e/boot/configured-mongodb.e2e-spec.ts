@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,7 +48,7 @@ describe('a process with MONGODB_URI set', () => {
   });
 
   async function modulesLoadedBy(service: Service, readyLog: string): Promise<string[]> {
-    const mongodbUri = new URL(process.env.MONGODB_URI!);
+    const mongodbUri = new ConnectionString(process.env.MONGODB_URI!);
     mongodbUri.pathname = `/test_${randomBytes(4).toString('hex')}`;
     const file = join(hookDir, `${service}.txt`);
     const child = ServiceProcess.start(build, service, {

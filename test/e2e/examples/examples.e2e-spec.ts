@@ -38,7 +38,7 @@ describe('examples: shop (outbox) and receiver (webhook + inbox)', () => {
     shop = await startShop(
       {
         mongodbUri: shopDb.uri,
-        amqpUrl: platform.amqpUrl,
+        amqpUrls: [platform.amqpUrl],
         appId: state.appId,
         port: 0,
         demoIntervalMs: 0,

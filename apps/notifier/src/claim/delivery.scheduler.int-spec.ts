@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Connection } from 'mongoose';
@@ -129,7 +130,7 @@ describe('DeliveryScheduler: claims due deliveries fairly and hands them on (rea
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_scheduler_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     deliveries = new DeliveryRepository(connection.model<DeliveryEntity>('Delivery'));

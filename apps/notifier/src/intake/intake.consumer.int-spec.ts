@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import {
   connect,
@@ -134,7 +135,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
   beforeAll(async () => {
     vhost = await createVhost();
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_intake_${randomBytes(4).toString('hex')}`;
     mongo = await openConnection(url.toString());
     down = await openConnection(url.toString());

@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { Clock } from '@app/common';
@@ -91,7 +92,7 @@ describe('EndpointGate: what it does not admit is written back due later (real M
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_endpoint_gate_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     config = loadConfig(notifierConfigSchema, {

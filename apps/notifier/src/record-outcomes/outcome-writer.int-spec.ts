@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { SystemClock } from '@app/common';
@@ -83,7 +84,7 @@ describe('OutcomeWriter (real MongoDB)', () => {
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_outcomes_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     writer = writerOn(

@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { EndpointRepository, openConnection, type EndpointEntity } from '@app/dal';
@@ -41,7 +42,7 @@ describe('EndpointCache: kept between batches, dropped by the change stream (rea
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_endpoint_cache_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     endpoints = new CountingEndpoints(connection.model<EndpointEntity>('Endpoint'));

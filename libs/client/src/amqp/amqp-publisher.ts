@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
-import { EVENTS_EXCHANGE, HEADER_APP_ID, type PublishMessage } from '@app/contracts';
+import {
+  brokersToTry,
+  EVENTS_EXCHANGE,
+  HEADER_APP_ID,
+  parseBrokerUrls,
+  type PublishMessage,
+} from '@app/contracts';
 import { backoffDelay, consoleLogger, sleep, type SdkLogger } from '../backoff';
 import { UnconfirmedPublishError } from '../errors';
 import { platformMessageId, validateMessage } from '../message-id';
 
 export interface AmqpPublisherOptions {
-  /** e.g. `amqp://guest:guest@127.0.0.1:5672`. */
-  url: string;
+  /**
+   * e.g. `amqp://guest:guest@127.0.0.1:5672`; or the nodes of a cluster, as a list or a
+   * comma-separated string like the platform's AMQP_URL: the first that answers is used, the
+   * others when its connection drops (one user and vhost for all).
+   */
+  url: string | readonly string[];
   /** Your app's id on the platform (the `x-app-id` header). */
   appId: string;
   /** How long to wait for the broker's confirm of one publish (or one batch); default 10 s. */
@@ -51,7 +61,10 @@ export class AmqpPublisher {
   private readonly attempts: number;
   private readonly backoff: { initialDelayMs: number; maxDelayMs: number };
   private readonly logger: SdkLogger;
+  private readonly urls: readonly string[];
   private connection: ChannelModel | undefined;
+  /** The broker whose connection dropped last: the next connect tries it last. */
+  private lost: number | undefined;
   private channel: ConfirmChannel | undefined;
   private opening: Promise<ConfirmChannel> | undefined;
   /** Per channel: message ids the broker returned as unroutable. */
@@ -66,6 +79,11 @@ export class AmqpPublisher {
       maxDelayMs: options.maxDelayMs ?? 5_000,
     };
     this.logger = options.logger ?? consoleLogger;
+    try {
+      this.urls = parseBrokerUrls(options.url);
+    } catch (error) {
+      throw new Error(`AmqpPublisher url: ${(error as Error).message}`);
+    }
   }
 
   get appId(): string {
@@ -209,23 +227,7 @@ export class AmqpPublisher {
   }
 
   private async openChannel(): Promise<ConfirmChannel> {
-    if (this.connection === undefined) {
-      const connection = await connect(this.options.url, {
-        // Detects a dead TCP connection (a silent network cut) within ~20 s.
-        heartbeat: 10,
-        clientProperties: { connection_name: this.options.connectionName ?? 'notify-client' },
-      });
-      connection.on('error', (error: Error) =>
-        this.logger.warn(`AMQP connection error: ${error.message}`),
-      );
-      connection.on('close', () => {
-        if (this.connection === connection) {
-          this.connection = undefined;
-          this.channel = undefined;
-        }
-      });
-      this.connection = connection;
-    }
+    this.connection ??= await this.connectToFirst();
     const channel = await this.connection.createConfirmChannel();
     // A channel error (e.g. the exchange does not exist) closes it; pending confirms then fail.
     channel.on('error', (error: Error) => this.logger.warn(`AMQP channel error: ${error.message}`));
@@ -240,6 +242,41 @@ export class AmqpPublisher {
     this.returned.set(channel, returned);
     this.channel = channel;
     return channel;
+  }
+
+  /** The first broker that answers, the one whose connection dropped last tried last. */
+  private async connectToFirst(): Promise<ChannelModel> {
+    let lastError: unknown;
+    for (const index of brokersToTry(this.urls, this.lost)) {
+      let connection: ChannelModel;
+      try {
+        connection = await connect(this.urls[index]!, {
+          // Detects a dead TCP connection (a silent network cut) within ~20 s.
+          heartbeat: 10,
+          // A broker that neither accepts nor refuses is skipped after this.
+          timeout: 5_000,
+          clientProperties: { connection_name: this.options.connectionName ?? 'notify-client' },
+        });
+      } catch (error) {
+        lastError = error;
+        this.logger.warn(
+          `AMQP: cannot connect to ${new URL(this.urls[index]!).host}: ${asError(error).message}`,
+        );
+        continue;
+      }
+      connection.on('error', (error: Error) =>
+        this.logger.warn(`AMQP connection error: ${error.message}`),
+      );
+      connection.on('close', () => {
+        if (this.connection === connection) {
+          this.connection = undefined;
+          this.channel = undefined;
+          this.lost = index;
+        }
+      });
+      return connection;
+    }
+    throw asError(lastError);
   }
 
   private dropChannel(channel: ConfirmChannel): void {

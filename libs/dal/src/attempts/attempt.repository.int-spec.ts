@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import { openConnection } from '../connection';
 import type { MessageEntity } from '../messages/message.entity';
@@ -41,7 +42,7 @@ describe('walking a message attempts while notifiers write them (real MongoDB)',
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_attempts_${randomBytes(4).toString('hex')}`;
     api = await processOn(url.toString());
     notifiers = [await processOn(url.toString()), await processOn(url.toString())];

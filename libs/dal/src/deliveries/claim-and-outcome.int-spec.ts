@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { openConnection } from '../connection';
@@ -48,7 +49,7 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_claims_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     deliveries = connection.model<DeliveryEntity>('Delivery');

@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { openConnection } from '../connection';
@@ -22,7 +23,7 @@ describe('recording endpoint health (real MongoDB)', () => {
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_health_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     endpoints = connection.model<EndpointEntity>('Endpoint');
@@ -128,7 +129,7 @@ describe('closing circuits before a success is written (real MongoDB)', () => {
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_circuit_close_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     endpoints = connection.model<EndpointEntity>('Endpoint');

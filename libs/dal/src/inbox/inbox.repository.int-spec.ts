@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { openConnection } from '../connection';
@@ -36,7 +37,7 @@ describe('InboxRepository (real MongoDB)', () => {
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_inbox_${randomBytes(4).toString('hex')}`;
     uri = url.toString();
     connection = await openConnection(uri);

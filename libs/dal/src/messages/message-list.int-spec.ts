@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { openConnection } from '../connection';
@@ -45,7 +46,7 @@ describe('walking the messages list while two notifiers store messages (real Mon
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_message_list_${randomBytes(4).toString('hex')}`;
     api = await processOn(url.toString());
     notifiers = [await processOn(url.toString()), await processOn(url.toString())];

@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { openConnection } from '../connection';
@@ -70,7 +71,7 @@ describe('message status written by two notifiers at once (real MongoDB)', () =>
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_status_${randomBytes(4).toString('hex')}`;
     a = await notifier(url.toString());
     b = await notifier(url.toString());

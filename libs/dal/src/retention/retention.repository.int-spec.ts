@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { DeliveryStatus, MessageStatus } from '@app/contracts';
 import type { Connection } from 'mongoose';
@@ -17,7 +18,7 @@ describe('RetentionRepository.removeEnded (real MongoDB)', () => {
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_retention_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     retention = new RetentionRepository(

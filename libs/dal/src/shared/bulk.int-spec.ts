@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import { createConnection, Schema, type Connection, type Model } from 'mongoose';
 import { insertManyIgnoringDuplicates } from './bulk';
@@ -14,7 +15,7 @@ describe('insertManyIgnoringDuplicates (real MongoDB)', () => {
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_bulk_${randomBytes(4).toString('hex')}`;
     // No auto-create: the collection is made once, below (see openConnection on why).
     connection = await createConnection(url.toString(), {

@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { DeliveryStatus } from '@app/contracts';
 import type { CommandStartedEvent, Document } from 'mongodb';
@@ -176,7 +177,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_plans_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString(), { monitorCommands: true });
     repo = repositories();

@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import { Clock } from '@app/common';
 import type { Connection } from 'mongoose';
@@ -44,7 +45,7 @@ describe('ServerClock (real MongoDB)', () => {
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_server_clock_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
   });
@@ -84,7 +85,7 @@ describe('two notifiers with skewed clocks claiming deliveries (real MongoDB)', 
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
+    const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_clock_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     deliveries = new DeliveryRepository(connection.model<DeliveryEntity>('Delivery'));

@@ -3,7 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppErrorFilter, Clock, LOG_PARAMS, SystemClock } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
-import { AppQuotaReader, AppRepository, DalModule } from '@app/dal';
+import { AppQuotaReader, AppRepository, DalModule, MongoHealth } from '@app/dal';
 import { MessagingModule } from '@app/messaging';
 import { AppsController } from './apps/apps.controller';
 import { CreateAppUseCase } from './apps/create-app/create-app.usecase';
@@ -88,8 +88,9 @@ export class ApiModule {
         UpdateAppUseCase,
         {
           provide: AppQuotaReader,
-          useFactory: (apps: AppRepository) => new AppQuotaReader(apps, config.quotas),
-          inject: [AppRepository],
+          useFactory: (apps: AppRepository, mongo: MongoHealth) =>
+            new AppQuotaReader(apps, config.quotas, Date.now, () => mongo.isReadable),
+          inject: [AppRepository, MongoHealth],
         },
         RotateAppKeyUseCase,
         BacklogSource,

@@ -184,6 +184,24 @@ export const healthSchema = z.object({
   error: z.string().optional(),
 });
 
+/** GET /health/live: the process answers (its event loop turns). */
+export const liveSchema = z.object({ status: z.literal('ok') });
+
+/** The body of GET /health and GET /health/ready for these checks; 503 when one is down. */
+export function healthView(up: { mongodb: boolean; rabbitmq: boolean }): {
+  httpStatus: 200 | 503;
+  body: z.infer<typeof healthSchema>;
+} {
+  const checks = {
+    mongodb: up.mongodb ? ('up' as const) : ('down' as const),
+    rabbitmq: up.rabbitmq ? ('up' as const) : ('down' as const),
+  };
+  const down = Object.entries(checks).filter(([, state]) => state === 'down');
+  if (down.length === 0) return { httpStatus: 200, body: { status: 'ok', checks } };
+  const error = `${down.map(([name]) => name).join(', ')} down`;
+  return { httpStatus: 503, body: { status: 'error', checks, error } };
+}
+
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 export type AppView = z.infer<typeof appViewSchema>;
 export type CreatedApp = z.infer<typeof createdAppSchema>;

@@ -22,6 +22,35 @@ const MODELS = [
 ] as const;
 
 /**
+ * How long an operation waits for a server it may use (the primary, for a write) before failing:
+ * longer than a replica set election (10-12 s from the primary's loss to a new one), so a write
+ * issued during an election lands on the new primary instead of failing, yet bounded, so the API
+ * answers 503 (and intake leaves the batch unacknowledged, for redelivery) rather than hanging.
+ */
+const SERVER_SELECTION_TIMEOUT_MS = 15_000;
+
+/**
+ * Driver settings that survive elections and node failures (docs/scaling.md, "Failover"):
+ * - `w: 'majority'` (journaled): a write is acknowledged only once a majority holds it, so a
+ *   failover cannot roll back what we acknowledged on (an intake batch acked to the broker, a 2xx
+ *   answered, a claim or an outcome recorded). Every correctness decision of the platform is a
+ *   write (claims, outcomes, intake's insert) whose filter re-checks what it read, so reads keep
+ *   the default `local` concern on the primary; the endpoint change stream sees majority-committed
+ *   changes only, by construction.
+ * - retryable writes and reads (the drivers' defaults, stated): an operation that meets a stepped
+ *   down or vanished primary is retried once on the new one, within the server selection timeout.
+ * - a socket timeout: an operation on a connection to a host that vanished without a reset (a
+ *   network cut) fails after it instead of waiting forever; far above any query of ours.
+ */
+const ELECTION_SAFE: ConnectOptions = {
+  writeConcern: { w: 'majority', journal: true },
+  retryWrites: true,
+  retryReads: true,
+  serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS,
+  socketTimeoutMS: 60_000,
+};
+
+/**
  * Connects, registers every model, and creates the collections and their indexes one at a time.
  * Everything that opens the platform's database goes through here: mongod under wine (the local
  * fallback, ADR 0003) can deadlock when one collection is created by two operations at once,
@@ -32,10 +61,10 @@ export async function openConnection(
   options: Pick<ConnectOptions, 'monitorCommands'> = {},
 ): Promise<Connection> {
   const connection = createConnection(uri, {
+    ...ELECTION_SAFE,
     ...options,
     // Fail fast instead of queueing: callers answer 503 or stop acknowledging intake.
     bufferCommands: false,
-    serverSelectionTimeoutMS: 5_000,
     maxPoolSize: 50,
     autoCreate: false,
     autoIndex: false,

@@ -67,7 +67,34 @@ async function checkSecretsKey(connection: Connection, box: SecretBox): Promise<
 
 @Injectable()
 export class MongoHealth implements OnApplicationShutdown {
-  constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection) {}
+  /** Connected means a primary answered moments ago (the indexes were built); then the driver says. */
+  private primaryKnown = true;
+  private readableKnown = true;
+
+  constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection) {
+    // The driver's own monitoring: no round trip, and it knows of an election as soon as a
+    // member or an operation reports one (within heartbeatFrequencyMS, 10 s, when silent).
+    connection.getClient().on('topologyDescriptionChanged', ({ newDescription }) => {
+      const servers = [...newDescription.servers.values()];
+      this.primaryKnown = servers.some((server) => server.isWritable);
+      this.readableKnown = servers.some((server) => server.isReadable);
+    });
+  }
+
+  /** A primary (or a standalone server) is known: writes go through without waiting. */
+  get hasPrimary(): boolean {
+    return this.primaryKnown;
+  }
+
+  /** Some member (a primary or a secondary) answers reads that allow a secondary. */
+  get isReadable(): boolean {
+    return this.readableKnown;
+  }
+
+  /** Ready to serve: a primary is known and answers a ping within `timeoutMs`. */
+  async isReady(timeoutMs?: number): Promise<boolean> {
+    return this.primaryKnown && (await this.isUp(timeoutMs));
+  }
 
   /** Answers within `timeoutMs` even when the server is unreachable (the driver would wait 5 s). */
   async isUp(timeoutMs = 1_500): Promise<boolean> {

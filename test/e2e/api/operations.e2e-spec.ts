@@ -211,5 +211,18 @@ describe('operations: OpenAPI and metrics', () => {
       expect(text).toContain('notify_delivery_backlog');
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
     });
+
+    it("serves the notifier's liveness and readiness beside its metrics", async () => {
+      const port = platform.notifiers[0]!.get(MetricsServer).port;
+      const live = await fetch(`http://127.0.0.1:${port}/health/live`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({
+        status: 'ok',
+        checks: { mongodb: 'up', rabbitmq: 'up' },
+      });
+    });
   });
 });

@@ -18,6 +18,11 @@ describe('pipeline: health', () => {
       const { status, body } = await platform.request('GET', '/health');
       expect(status).toBe(200);
       expect(body).toEqual({ status: 'ok', checks: { mongodb: 'up', rabbitmq: 'up' } });
+      const ready = await platform.request('GET', '/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body).toEqual({ status: 'ok', checks: { mongodb: 'up', rabbitmq: 'up' } });
+      const live = await platform.request('GET', '/health/live');
+      expect(live).toMatchObject({ status: 200, body: { status: 'ok' } });
     } finally {
       await platform.stop();
     }
@@ -42,6 +47,18 @@ describe('pipeline: health', () => {
       expect(body.checks).toEqual({ mongodb: 'up', rabbitmq: 'down' });
       expect(body.status).not.toBe('ok');
       expect(JSON.stringify(body)).toMatch(/rabbitmq/);
+    });
+
+    it('is alive but not ready, naming rabbitmq', async () => {
+      const ready = await platform.request('GET', '/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toEqual({
+        status: 'error',
+        checks: { mongodb: 'up', rabbitmq: 'down' },
+        error: 'rabbitmq down',
+      });
+      const live = await platform.request('GET', '/health/live');
+      expect(live).toMatchObject({ status: 200, body: { status: 'ok' } });
     });
 
     it('answers POST /v1/messages with 503 at once, not a 500 or a hang', async () => {

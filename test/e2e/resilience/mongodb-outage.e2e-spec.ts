@@ -8,8 +8,9 @@ import { WebhookSink } from '../../support/webhook-sink';
 
 /**
  * MongoDB goes away under a running platform: intake stops acknowledging (the broker keeps the
- * messages), /health names mongodb, and once the same database is back every message published
- * during the outage is stored and delivered.
+ * messages), /health names mongodb, producers the API authenticated before keep publishing over
+ * HTTP, and once the same database is back every message published during the outage is stored
+ * and delivered.
  */
 describe('MongoDB outage', () => {
   let dataDir: string;
@@ -50,9 +51,28 @@ describe('MongoDB outage', () => {
       return response.status === 503 ? response.body : undefined;
     });
     expect(health.checks).toEqual({ mongodb: 'down', rabbitmq: 'up' });
+    // Not ready (no primary), but alive: an orchestrator must not restart it for this.
+    const ready = await platform.request('GET', '/health/ready');
+    expect(ready).toMatchObject({ status: 503, body: { error: 'mongodb down' } });
+    expect((await platform.request('GET', '/health/live')).status).toBe(200);
     const read = await platform.request('GET', '/v1/messages/msg_missing', apiKey);
     expect(read.status).toBe(503);
     expect(read.body.error.code).toBe('dependency_unavailable');
+
+    // A key this API checked before the outage still publishes (over the broker, which keeps it),
+    // at once rather than after the driver's server selection timeout; one it never saw gets 503.
+    const startedAt = Date.now();
+    const httpPublish = await platform.request('POST', '/v1/messages', apiKey, {
+      eventType: 'order.paid',
+      payload: { n: 'http' },
+    });
+    expect(httpPublish.status).toBe(202);
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    const stranger = await platform.request('POST', '/v1/messages', 'ak_never_seen_before', {
+      eventType: 'order.paid',
+      payload: { n: 'stranger' },
+    });
+    expect(stranger.status).toBe(503);
 
     const published = 20;
     for (let i = 0; i < published; i++) {
@@ -69,7 +89,7 @@ describe('MongoDB outage', () => {
     await eventually(
       () => {
         const seen = new Set(sink.requestsTo('/outage').map((r) => JSON.parse(r.body).data.n));
-        return seen.size === published ? seen : undefined;
+        return seen.size === published + 1 ? seen : undefined;
       },
       { what: 'every message published during the outage to arrive', timeoutMs: 60_000 },
     );

@@ -14,8 +14,9 @@ import { ApiBearerAuth } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AppError, Clock, ErrorCode, hashToken } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
-import { AppRepository, EndpointRepository } from '@app/dal';
+import { AppRepository, EndpointRepository, isDatabaseUnreachable, MongoHealth } from '@app/dal';
 import { AuthFailureLimiter, clientKey } from './auth-failure-limiter';
+import { KnownCredentials } from './known-credentials';
 import { RECIPIENT_TOKEN_PREFIX, type Principal, type PrincipalKind } from './principal';
 
 const ALLOWED = 'auth:allowed';
@@ -50,6 +51,7 @@ export const CurrentRecipient = createParamDecorator(
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly adminKeyDigest: Buffer | undefined;
+  private readonly known = new KnownCredentials();
 
   constructor(
     private readonly reflector: Reflector,
@@ -57,6 +59,7 @@ export class AuthGuard implements CanActivate {
     private readonly endpoints: EndpointRepository,
     private readonly failures: AuthFailureLimiter,
     private readonly clock: Clock,
+    private readonly mongo: MongoHealth,
     @Inject(API_CONFIG) config: ApiConfig,
   ) {
     this.adminKeyDigest = config.adminApiKey === undefined ? undefined : sha256(config.adminApiKey);
@@ -99,15 +102,48 @@ export class AuthGuard implements CanActivate {
     if (this.adminKeyDigest !== undefined && timingSafeEqual(sha256(token), this.adminKeyDigest)) {
       return { kind: 'admin' };
     }
+    const hash = hashToken(token);
+    const now = this.clock.now();
+    // No member can be read (the driver would wait out its server selection timeout first):
+    // what this process checked lately, else 503, never a 401 for a key MongoDB may well know.
+    if (!this.mongo.isReadable) return this.recall(hash, now);
+    let found: { principal: Principal; expiresAt?: Date } | undefined;
+    try {
+      found = await this.lookUp(token, hash, now);
+    } catch (error) {
+      if (isDatabaseUnreachable(error)) return this.recall(hash, now);
+      throw error;
+    }
+    if (found === undefined) this.known.forget(hash);
+    else this.known.remember(hash, found.principal, now.getTime(), found.expiresAt);
+    return found?.principal;
+  }
+
+  private async lookUp(
+    token: string,
+    hash: string,
+    now: Date,
+  ): Promise<{ principal: Principal; expiresAt?: Date } | undefined> {
     if (token.startsWith(`${RECIPIENT_TOKEN_PREFIX}_`)) {
-      const endpoint = await this.endpoints.findByRecipientTokenHash(hashToken(token));
+      const endpoint = await this.endpoints.findByRecipientTokenHash(hash);
       return endpoint === null
         ? undefined
-        : { kind: 'recipient', appId: endpoint.appId, endpointId: endpoint._id };
+        : { principal: { kind: 'recipient', appId: endpoint.appId, endpointId: endpoint._id } };
     }
     // The app's current key, or the one a rotation replaced during its grace period.
-    const app = await this.apps.findByApiKeyHash(hashToken(token), this.clock.now());
-    return app === null ? undefined : { kind: 'app', appId: app._id };
+    const app = await this.apps.findByApiKeyHash(hash, now);
+    if (app === null) return undefined;
+    const previous = app.apiKeyHash !== hash;
+    return {
+      principal: { kind: 'app', appId: app._id },
+      expiresAt: previous ? (app.previousApiKeyExpiresAt ?? undefined) : undefined,
+    };
+  }
+
+  private recall(hash: string, now: Date): Principal {
+    const principal = this.known.recall(hash, now.getTime());
+    if (principal !== undefined) return principal;
+    throw AppError.unavailable('MongoDB', 'the credentials cannot be checked');
   }
 }
 

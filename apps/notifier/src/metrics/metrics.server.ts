@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   Inject,
@@ -16,12 +16,16 @@ import {
   registerBacklogSource,
 } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DeliveryRepository } from '@app/dal';
+import { healthView } from '@app/contracts';
+import { DeliveryRepository, MongoHealth } from '@app/dal';
+import { AmqpConnection } from '@app/messaging';
 
 /**
  * Feeds the backlog gauge from this notifier's database and, when METRICS_PORT is set, serves
- * GET /metrics on a listener of its own: a standalone notifier has no API to serve it (under
- * `npm start` the API's /metrics shows the same registry).
+ * GET /metrics, GET /health/live and GET /health/ready on a listener of its own: a standalone
+ * notifier has no API to serve them (under `npm start` the API's show the same process).
+ * The health probes need no METRICS_TOKEN: an orchestrator calls them, and they tell nothing
+ * beyond up or down.
  */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,6 +36,8 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly clock: Clock,
+    private readonly mongo: MongoHealth,
+    private readonly amqp: AmqpConnection,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
   ) {}
 
@@ -49,32 +55,47 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       ),
     );
     if (this.config.metricsPort === undefined) return;
-    const server = createServer((request, response) => {
-      if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
-        response.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
-        return;
-      }
-      if (!bearerMatches(request.headers.authorization, this.config.metrics.token)) {
-        response
-          .writeHead(401, { 'content-type': 'text/plain' })
-          .end('GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"\n');
-        return;
-      }
-      metricsRegistry.metrics().then(
-        (text) =>
-          response.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(text),
-        (error: unknown) => {
-          this.logger.error(`collecting metrics failed: ${String(error)}`);
-          response.writeHead(500).end();
-        },
-      );
-    });
+    const server = createServer((request, response) => this.serve(request, response));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.metricsPort, () => resolve());
     });
     this.server = server;
     this.logger.log(`metrics on http://127.0.0.1:${this.port}/metrics`);
+  }
+
+  private serve(request: IncomingMessage, response: ServerResponse): void {
+    const path = request.method === 'GET' ? request.url?.split('?')[0] : undefined;
+    if (path === '/health/live') {
+      json(response, 200, { status: 'ok' });
+      return;
+    }
+    if (path === '/health/ready') {
+      void this.mongo.isReady().then((mongodb) => {
+        const { httpStatus, body } = healthView({ mongodb, rabbitmq: this.amqp.isConnected });
+        json(response, httpStatus, body);
+      });
+      return;
+    }
+    if (path !== '/metrics') {
+      response
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end('only GET /metrics, /health/live and /health/ready here\n');
+      return;
+    }
+    if (!bearerMatches(request.headers.authorization, this.config.metrics.token)) {
+      response
+        .writeHead(401, { 'content-type': 'text/plain' })
+        .end('GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"\n');
+      return;
+    }
+    metricsRegistry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(text),
+      (error: unknown) => {
+        this.logger.error(`collecting metrics failed: ${String(error)}`);
+        response.writeHead(500).end();
+      },
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -85,4 +106,8 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }

@@ -133,6 +133,46 @@ describe('EndpointCache: kept between batches, dropped by the change stream (rea
     expect(endpoints.reads).toBe(before + 1);
   });
 
+  /** Kills the server's cursor of the cache's change stream, as a failover may end it. */
+  async function killChangeStream(): Promise<void> {
+    const admin = connection.getClient().db('admin');
+    const namespace = `${connection.db!.databaseName}.endpoints`;
+    const cursorId = await eventually(async () => {
+      const ops = await admin
+        .aggregate([
+          { $currentOp: { idleCursors: true } },
+          {
+            $match: {
+              ns: namespace,
+              'cursor.originatingCommand.pipeline.0.$changeStream': { $exists: true },
+            },
+          },
+        ])
+        .toArray();
+      return ops[0]?.cursor?.cursorId;
+    });
+    const killed = await connection.db!.command({ killCursors: 'endpoints', cursors: [cursorId] });
+    expect(killed.cursorsKilled).toHaveLength(1);
+  }
+
+  it('follows changes again after its change stream was ended under it', async () => {
+    await cached('app_b');
+    await killChangeStream();
+    const move = (url: string) =>
+      endpoints.updateSettings('app_b', 'ep_b1', { url }, { now: T0, freshHealth: false });
+    // While the stream is down, nothing is kept: the change is read.
+    await move('https://example.com/while-down');
+    await eventually(async () =>
+      (await urlsOf('app_b')).includes('https://example.com/while-down') ? true : undefined,
+    );
+    // Reopened, it holds the app again, and drops it on the next change.
+    await cached('app_b');
+    await move('https://example.com/after-reopen');
+    await eventually(async () =>
+      (await urlsOf('app_b')).includes('https://example.com/after-reopen') ? true : undefined,
+    );
+  });
+
   it('finds endpoints by id within the apps of the deliveries', async () => {
     const found = await cache.byIds([
       { appId: 'app_a', endpointId: 'ep_a1' },

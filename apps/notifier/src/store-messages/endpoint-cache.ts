@@ -141,6 +141,8 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
     this.stream = this.endpoints.watchChanges({
       ready: () => {
         this.open = true;
+        // A read that began before the stream opened may predate a change it will never report.
+        this.generation++;
         this.reopenAfterMs = REOPEN_AFTER_MS[0];
       },
       changed: (change) => this.changed(change),

@@ -12,7 +12,7 @@ import {
 import { traceLogMixin } from '@app/tracing';
 
 /** Polled by probes and scrapers: a line for each would drown everything else. */
-const QUIET_PATHS = new Set(['/health', '/metrics']);
+const QUIET_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
 
 /**
  * Where the root logger writes: stdout as JSON lines, unless usePrettyLogs() put pino-pretty in

@@ -58,3 +58,36 @@ describe('AppQuotaReader', () => {
     expect((await reader.quotasOf('app_a')).endpoints).toBe(4);
   });
 });
+
+describe('AppQuotaReader while MongoDB cannot be read', () => {
+  const unreachable = Object.assign(new Error('no server'), { name: 'MongoServerSelectionError' });
+
+  it('uses the quotas last read, however old, and fails for an app never read', async () => {
+    const stored = new Map([['app_a', { messagesPerSecond: 5 }]]);
+    const { apps } = fakeApps(stored);
+    let now = 0;
+    const reader = new AppQuotaReader(apps, DEFAULTS, () => now);
+    await reader.quotasOf('app_a');
+    now += 10 * QUOTA_CACHE_MS;
+    apps.findQuotas = () => Promise.reject(unreachable);
+    expect((await reader.quotasOf('app_a')).messagesPerSecond).toBe(5);
+    await expect(reader.quotasOf('app_b')).rejects.toBe(unreachable);
+  });
+
+  it('does not wait for a read when no member answers and it read the app before', async () => {
+    const { apps, reads } = fakeApps(new Map());
+    let now = 0;
+    let readable = true;
+    const reader = new AppQuotaReader(
+      apps,
+      DEFAULTS,
+      () => now,
+      () => readable,
+    );
+    await reader.quotasOf('app_a');
+    now += 10 * QUOTA_CACHE_MS;
+    readable = false;
+    expect(await reader.quotasOf('app_a')).toEqual(DEFAULTS);
+    expect(reads).toHaveLength(1);
+  });
+});

@@ -26,6 +26,8 @@ export class AppRepository {
   async findQuotas(ids: readonly string[]): Promise<Map<string, AppEntity['quotas']>> {
     const found = await this.model
       .find({ _id: { $in: ids } }, { quotas: 1 })
+      // Rarely changed settings: a secondary answers them during an election.
+      .read('primaryPreferred')
       .lean<Pick<AppEntity, '_id' | 'quotas'>[]>()
       .exec();
     return new Map(found.map((app) => [app._id, app.quotas]));
@@ -49,7 +51,12 @@ export class AppRepository {
       .exec();
   }
 
-  /** The app whose current key, or whose previous key still in its grace period at `now`, this is. */
+  /**
+   * The app whose current key, or whose previous key still in its grace period at `now`, this is.
+   * From the primary; from a secondary while there is none (an election), so that producers keep
+   * being authenticated: a key changed within the replication lag (milliseconds) before the
+   * primary was lost may be read as it was.
+   */
   findByApiKeyHash(apiKeyHash: string, now: Date): Promise<AppEntity | null> {
     return this.model
       .findOne({
@@ -58,6 +65,7 @@ export class AppRepository {
           { previousApiKeyHash: apiKeyHash, previousApiKeyExpiresAt: { $gt: now } },
         ],
       })
+      .read('primaryPreferred')
       .lean<AppEntity>()
       .exec();
   }

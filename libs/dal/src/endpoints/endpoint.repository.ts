@@ -85,9 +85,11 @@ export class EndpointRepository {
       .then(this.openMany);
   }
 
+  /** From a secondary while there is no primary, as AppRepository.findByApiKeyHash. */
   findByRecipientTokenHash(recipientTokenHash: string): Promise<EndpointEntity | null> {
     return this.model
       .findOne({ recipientTokenHash })
+      .read('primaryPreferred')
       .lean<EndpointEntity>()
       .exec()
       .then(this.openOne);

@@ -57,4 +57,13 @@ describe('isDatabaseUnreachable', () => {
       isDatabaseUnreachable(Object.assign(new Error('x'), { name: 'MongoServerError', code: 2 })),
     ).toBe(false);
   });
+
+  it.each([
+    ['NotWritablePrimary', 'MongoServerError', 10107],
+    ['PrimarySteppedDown', 'MongoServerError', 189],
+    ['InterruptedDueToReplStateChange', 'MongoServerError', 11602],
+    ['a majority write cut short by a shutdown', 'MongoWriteConcernError', 91],
+  ])('is an election under way: %s', (_what, name, code) => {
+    expect(isDatabaseUnreachable(Object.assign(new Error('x'), { name, code }))).toBe(true);
+  });
 });

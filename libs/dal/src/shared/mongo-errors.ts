@@ -92,7 +92,21 @@ export function isPermanentStoreError(error: unknown): boolean {
   return (writeErrorsOf(error) ?? []).some((writeError) => permanent(codeOf(writeError)));
 }
 
-/** MongoDB cannot be reached at all (as opposed to refusing a query). */
+/**
+ * The server's answers for "no primary here right now" (an election, a step-down, a shutdown),
+ * left when the driver's one retry met the same: HostUnreachable, HostNotFound, NetworkTimeout,
+ * ShutdownInProgress, PrimarySteppedDown, InterruptedAtShutdown, InterruptedDueToReplStateChange,
+ * NotWritablePrimary, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary, SocketException.
+ */
+const NO_PRIMARY_CODES = new Set([6, 7, 89, 91, 189, 11600, 11602, 10107, 13435, 13436, 9001]);
+
+/**
+ * MongoDB cannot be reached, or has no primary for now (as opposed to refusing a query): the
+ * caller may try again shortly (the API answers 503).
+ */
 export function isDatabaseUnreachable(error: unknown): boolean {
-  return error instanceof Error && UNREACHABLE_NAMES.has(error.name);
+  if (!(error instanceof Error)) return false;
+  if (UNREACHABLE_NAMES.has(error.name)) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'number' && NO_PRIMARY_CODES.has(code);
 }

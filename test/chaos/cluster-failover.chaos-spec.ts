@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionString } from 'mongodb-connection-string-url';
@@ -25,6 +25,7 @@ const DOWN_MS = 20_000;
 const HTTP_GIVE_UP_MS = 120_000;
 const AMQP_TRIES = 5;
 const MONGO_DIR = join(tmpdir(), 'chaos-cluster-mongo');
+const LOCK_FILE = join(tmpdir(), 'chaos-cluster.pid');
 /** Marks the platform processes of this run, so a later run can stop those a killed one left. */
 const RUN_MARK = 'CHAOS_CLUSTER_RUN=1';
 
@@ -42,17 +43,24 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
   const recipient = new Recipient();
   const processes: ServiceProcess[] = [];
 
+  let locked = false;
+
   afterAll(async () => {
+    if (!locked) return;
     await keepLogsAndKill(processes, 'chaos-cluster-logs');
     await recipient.stop();
     await mongoSet?.stop();
     await rm(MONGO_DIR, { recursive: true, force: true });
     await rabbit?.close();
     await build?.remove();
+    await rm(LOCK_FILE, { force: true });
   });
 
   it('delivers every confirmed or 202-accepted message through elections and dead nodes', async () => {
     const suiteStart = Date.now();
+    // Its clusters have fixed names, ports and folders: a second run would tear down the first's.
+    await lockRun();
+    locked = true;
     await stopLeftoverServices();
     const dbPaths = [1, 2, 3].map((n) => join(MONGO_DIR, `member-${n}`));
     [build, mongoSet, rabbit] = await Promise.all([
@@ -213,18 +221,23 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       }
     })();
 
-    // The operator's view, every second: /health's answer and the backlog in /metrics.
+    // The operator's view, every second: the API's /health and /health/ready answers, and the
+    // backlog in /metrics.
     const healthLog: string[] = [];
     const backlog: { at: number; value: number }[] = [];
-    let lastHealth = '';
+    const lastHealth = new Map<string, string>();
     let producing = true;
     const watchDone = (async () => {
       while (producing) {
-        const answer = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5_000) })
-          .then(async (r) => `${r.status} ${JSON.stringify(await r.json())}`)
-          .catch((error: Error) => `no answer (${error.name})`);
-        if (answer !== lastHealth) healthLog.push(`${since(Date.now())}: /health ${answer}`);
-        lastHealth = answer;
+        for (const path of ['/health', '/health/ready']) {
+          const answer = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(5_000) })
+            .then(async (r) => `${r.status} ${JSON.stringify(await r.json())}`)
+            .catch((error: Error) => `no answer (${error.name})`);
+          if (answer !== lastHealth.get(path)) {
+            healthLog.push(`${since(Date.now())}: ${path} ${answer}`);
+          }
+          lastHealth.set(path, answer);
+        }
         const metrics = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
           .then((r) => r.text())
           .catch(() => '');
@@ -412,5 +425,22 @@ async function stopLeftoverServices(): Promise<void> {
     } catch {
       // already gone
     }
+  }
+}
+
+async function lockRun(): Promise<void> {
+  const holder = Number(await readFile(LOCK_FILE, 'utf8').catch(() => ''));
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+    throw new Error(`another fault run (pid ${holder}, ${LOCK_FILE}) is running`);
+  }
+  await writeFile(LOCK_FILE, String(process.pid));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionString } from 'mongodb-connection-string-url';
@@ -24,10 +24,12 @@ const DOWN_MS = 20_000;
 /** HTTP publishes of one message are retried this long; AMQP ones this many times. */
 const HTTP_GIVE_UP_MS = 120_000;
 const AMQP_TRIES = 5;
-const MONGO_DIR = join(tmpdir(), 'chaos-cluster-mongo');
 const LOCK_FILE = join(tmpdir(), 'chaos-cluster.pid');
-/** Marks the platform processes of this run, so a later run can stop those a killed one left. */
-const RUN_MARK = 'CHAOS_CLUSTER_RUN=1';
+/**
+ * Set in this process's environment, so every process the run starts inherits it (mongods, the
+ * build, the API and notifiers): a later run stops those that a killed one left.
+ */
+const RUN_MARK = 'CHAOS_CLUSTER_RUN';
 
 /**
  * The fault run (issue 13): the API and two notifiers against a three-member MongoDB replica set
@@ -38,19 +40,25 @@ const RUN_MARK = 'CHAOS_CLUSTER_RUN=1';
  */
 describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses nothing', () => {
   let build: Build | undefined;
+  let mongoDir: string | undefined;
   let mongoSet: LocalReplicaSet | undefined;
   let rabbit: RabbitCluster | undefined;
   const recipient = new Recipient();
   const processes: ServiceProcess[] = [];
 
   let locked = false;
+  /** Cleared when the run ends, passed or failed: the producers and watchers stop. */
+  let running = true;
+  let publisher: AmqpPublisher | undefined;
 
   afterAll(async () => {
+    running = false;
+    await publisher?.close();
     if (!locked) return;
     await keepLogsAndKill(processes, 'chaos-cluster-logs');
     await recipient.stop();
     await mongoSet?.stop();
-    await rm(MONGO_DIR, { recursive: true, force: true });
+    if (mongoDir !== undefined) await rm(mongoDir, { recursive: true, force: true });
     await rabbit?.close();
     await build?.remove();
     await rm(LOCK_FILE, { force: true });
@@ -61,23 +69,22 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
     // Its clusters have fixed names, ports and folders: a second run would tear down the first's.
     await lockRun();
     locked = true;
-    await stopLeftoverServices();
-    const dbPaths = [1, 2, 3].map((n) => join(MONGO_DIR, `member-${n}`));
-    [build, mongoSet, rabbit] = await Promise.all([
-      buildProject('tsconfig.build.json'),
-      // A killed run's mongods still hold these folders: stopped first, then the data is fresh.
-      startLocalReplicaSet({ dbPaths, log }).catch(async () => {
-        await rm(MONGO_DIR, { recursive: true, force: true });
-        return startLocalReplicaSet({ dbPaths, log });
-      }),
-      RabbitCluster.start(3, log),
+    await stopLeftoverProcesses();
+    process.env[RUN_MARK] = String(process.pid);
+    mongoDir = await mkdtemp(join(tmpdir(), 'chaos-cluster-mongo-'));
+    const dbPaths = [1, 2, 3].map((n) => join(mongoDir!, `member-${n}`));
+    // Each kept as soon as it is up, so that afterAll stops it even when another one failed.
+    const setUp = await Promise.allSettled([
+      buildProject('tsconfig.build.json').then((done) => (build = done)),
+      startLocalReplicaSet({ dbPaths, log }).then((done) => (mongoSet = done)),
+      RabbitCluster.start(3, log).then((done) => (rabbit = done)),
       recipient.start(),
     ]);
-    const set = mongoSet;
-    const cluster = rabbit;
+    for (const outcome of setUp) if (outcome.status === 'rejected') throw outcome.reason;
+    const set = mongoSet!;
+    const cluster = rabbit!;
     const mongoUri = withDatabase(set.uri, 'chaos-cluster');
     const port = await freePort();
-    const [markName, markValue] = RUN_MARK.split('=') as [string, string];
     const env = {
       MONGODB_URI: mongoUri,
       AMQP_URL: cluster.urls.join(','),
@@ -87,7 +94,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       LEASE_DURATION: '15s',
       SCHEDULER_INTERVAL: '100ms',
       PORT: String(port),
-      [markName]: markValue,
+      [RUN_MARK]: String(process.pid),
     };
     const start = (service: 'api' | 'notifier', name: string) => {
       const child = ServiceProcess.start(build!, service, env, name);
@@ -141,7 +148,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
     };
     let nextHttp = 0;
     const httpWorker = async () => {
-      for (let i = nextHttp++; i < half; i = nextHttp++) {
+      for (let i = nextHttp++; i < half && running; i = nextHttp++) {
         const wait = dueAt(i, half) - Date.now();
         if (wait > 0) await sleep(wait);
         const firstTry = Date.now();
@@ -165,7 +172,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
             answer = `no answer (${(error as Error).name})`;
           }
           http.answers.set(answer, (http.answers.get(answer) ?? 0) + 1);
-          if (answer === '202') break;
+          if (answer === '202' || !running) break;
           if (Date.now() - firstTry > HTTP_GIVE_UP_MS) {
             http.notSent += 1;
             break;
@@ -179,7 +186,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
     // AMQP: the SDK's publisher over the broker list; what is due every 100 ms, one confirm
     // per batch. Unconfirmed items are tried again; never confirmed = not sent, not lost.
     const amqpWarnings: string[] = [];
-    const publisher = new AmqpPublisher({
+    publisher = new AmqpPublisher({
       url: cluster.urls,
       appId: app.id,
       confirmTimeoutMs: 10_000,
@@ -228,7 +235,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
     const lastHealth = new Map<string, string>();
     let producing = true;
     const watchDone = (async () => {
-      while (producing) {
+      while (producing && running) {
         for (const path of ['/health', '/health/ready']) {
           const answer = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(5_000) })
             .then(async (r) => `${r.status} ${JSON.stringify(await r.json())}`)
@@ -260,25 +267,34 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       const steppedDown = await set.stepDown();
       mark(`MongoDB primary (member ${steppedDown + 1}) stepped down`);
 
+      // Each comes back 20 s after it went, while the next faults keep their schedule.
       await at(0.35);
       const primary = await set.primary();
       await set.kill(primary);
       mark(`MongoDB primary (member ${primary + 1}) SIGKILLed`);
-      await sleep(DOWN_MS);
-      await set.restart(primary);
-      log(`MongoDB member ${primary + 1} restarted at ${since(Date.now())}`);
+      const mongoBack = sleep(DOWN_MS).then(async () => {
+        log(`MongoDB member ${primary + 1} restarting at ${since(Date.now())}`);
+        await set.restart(primary);
+        log(`MongoDB member ${primary + 1} up again at ${since(Date.now())}`);
+      });
+      mongoBack.catch(() => undefined);
 
       await at(0.6);
       const { leader } = await cluster.quorum(INTAKE_QUEUE);
       await cluster.stopNode(leader);
       mark(`RabbitMQ node ${leader + 1} (intake queue leader) stopped`);
-      await sleep(DOWN_MS);
-      await cluster.restartNode(leader);
-      log(`RabbitMQ node ${leader + 1} restarted at ${since(Date.now())}`);
+      const rabbitBack = sleep(DOWN_MS).then(async () => {
+        log(`RabbitMQ node ${leader + 1} restarting at ${since(Date.now())}`);
+        await cluster.restartNode(leader);
+        log(`RabbitMQ node ${leader + 1} up again at ${since(Date.now())}`);
+      });
+      rabbitBack.catch(() => undefined);
 
       await at(0.8);
       await notifiers[0]!.stop('SIGKILL');
       mark('notifier-1 SIGKILLed');
+      // Awaited here; a failure to come back fails the run then, not as an unhandled rejection.
+      await Promise.all([mongoBack, rabbitBack]);
     })();
 
     await Promise.all([httpDone, amqpDone, chaos]);
@@ -413,12 +429,12 @@ function withDatabase(uri: string, database: string): string {
   return url.toString();
 }
 
-/** A run killed before its afterAll leaves its API and notifiers running: stop them. */
-async function stopLeftoverServices(): Promise<void> {
+/** A run killed before its afterAll leaves its processes running (mongods, API, notifiers): stop them. */
+async function stopLeftoverProcesses(): Promise<void> {
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
-    if (!environ.split('\0').includes(RUN_MARK)) continue;
+    if (!environ.split('\0').some((variable) => variable.startsWith(`${RUN_MARK}=`))) continue;
     try {
       process.kill(Number(entry), 'SIGKILL');
       log(`stopped pid ${entry}, left running by an earlier run`);

@@ -48,12 +48,22 @@ const STEP_DOWN_SECONDS = 60;
  * member is slow to answer a heartbeat, as under wine on a busy machine.
  */
 const ELECTION_TIMEOUT_MS = 10_000;
+/**
+ * Several members starting at once, or one killed with SIGKILL recovering its data before it
+ * listens: under wine on a busy machine (the fault run's) that took from 65 s to over 90 s, the
+ * single local MongoDB's launch timeout.
+ */
+const LAUNCH_TIMEOUT_MS = 300_000;
 
 export async function startLocalReplicaSet(
   options: LocalReplicaSetOptions,
 ): Promise<LocalReplicaSet> {
   const log = options.log ?? (() => undefined);
-  const binary = await resolveBinary(options.cacheDir ?? defaultCacheDir(), log);
+  const resolved = await resolveBinary(options.cacheDir ?? defaultCacheDir(), log);
+  const binary = {
+    ...resolved,
+    launchTimeoutMs: Math.max(resolved.launchTimeoutMs, LAUNCH_TIMEOUT_MS),
+  };
   const dbPaths = options.dbPaths.map((path) => resolve(path));
   for (const dbPath of dbPaths) {
     await mkdir(dbPath, { recursive: true });
@@ -112,7 +122,9 @@ export async function startLocalReplicaSet(
     },
     async restart(member) {
       const instance = server(member).instanceInfo?.instance;
-      if (instance?.mongodProcess !== undefined) throw new Error(`member ${member} is running`);
+      if (instance === undefined || instance.mongodProcess !== undefined) {
+        throw new Error(`member ${member} is running`);
+      }
       await server(member).stop({ doCleanup: false });
       await server(member).start(true);
     },

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
@@ -11,6 +11,7 @@ import { freePort } from '../support/free-port';
 import { Recipient } from '../support/recipient';
 import { ServiceProcess } from '../support/service-process';
 import { PrivateRabbit } from './private-rabbit';
+import { ADMIN_KEY, apiClient, keepLogsAndKill, log, SECRETS_KEY, sleep } from './run-support';
 
 /** Scale: CHAOS_MESSAGES=600 while developing, thousands for the figures. */
 const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 3_000);
@@ -18,11 +19,6 @@ const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 3_000);
 const PRODUCE_MS = Number(process.env.CHAOS_PRODUCE_SECONDS ?? 60) * 1_000;
 const GARBAGE = Number(process.env.CHAOS_GARBAGE ?? 500);
 const DRAIN_TIMEOUT_MS = 240_000;
-const ADMIN_KEY = 'chaos-admin-key-0123456789';
-const SECRETS_KEY = Buffer.alloc(32, 9).toString('base64');
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const log = (line: string) => process.stdout.write(`chaos: ${line}\n`);
 
 /** What the HTTP producer saw: it retries until 202, like a producer that must not lose one. */
 interface HttpStats {
@@ -153,13 +149,7 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
   const processes: ServiceProcess[] = [];
 
   afterAll(async () => {
-    const logDir = join(tmpdir(), 'chaos-logs');
-    await mkdir(logDir, { recursive: true });
-    for (const child of processes) {
-      await writeFile(join(logDir, `${child.name}.log`), child.logs);
-      await child.stop('SIGKILL');
-    }
-    log(`process logs in ${logDir}`);
+    await keepLogsAndKill(processes, 'chaos-logs');
     await recipient.stop();
     await database?.stop();
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
@@ -210,15 +200,7 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
       `set up in ${((Date.now() - suiteStart) / 1000).toFixed(1)} s (build, RabbitMQ node, MongoDB, 3 processes)`,
     );
 
-    const request = async (method: string, path: string, token: string, body?: unknown) => {
-      const response = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(15_000),
-      });
-      return { status: response.status, body: (await response.json()) as any };
-    };
+    const request = apiClient(baseUrl);
     const app = (await request('POST', '/v1/apps', ADMIN_KEY, { name: 'chaos' })).body;
     const fast = { retrySchedule: ['1s', '2s', '3s', '5s', '5s', '5s', '5s', '5s', '5s', '5s'] };
     const endpoints = {

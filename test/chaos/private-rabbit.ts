@@ -42,13 +42,8 @@ export class PrivateRabbit {
     let startedHere = false;
     if (!(await reachable(where))) {
       log(`starting a private RabbitMQ node ${where.node} on port ${where.port}`);
-      await launch(where);
       startedHere = true;
-      // -detached returns at once; the node registers with epmd a few seconds later.
-      for (let waited = 0; !(await reachable(where)); waited += 500) {
-        if (waited > 60_000) throw new Error(`${where.node} did not come up`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
+      await launch(where);
     }
     try {
       await ctl('await_startup', '--timeout', '120');
@@ -107,18 +102,19 @@ export class PrivateRabbit {
   }
 }
 
-function reachable(where: RabbitNode): Promise<boolean> {
+export function reachable(where: RabbitNode): Promise<boolean> {
   return ctlOn(where)('ping').then(
     () => true,
     () => false,
   );
 }
 
-function ctlOn(where: RabbitNode) {
+export function ctlOn(where: RabbitNode) {
   return (...args: string[]) => run('rabbitmqctl', ['-q', '-n', where.node, ...args]);
 }
 
-async function launch(where: RabbitNode): Promise<void> {
+/** Starts the node and waits until it answers (not until RabbitMQ in it has started). */
+export async function launch(where: RabbitNode): Promise<void> {
   const base = where.dir;
   await mkdir(join(base, 'mnesia'), { recursive: true });
   await mkdir(join(base, 'log'), { recursive: true });
@@ -139,4 +135,9 @@ async function launch(where: RabbitNode): Promise<void> {
       RABBITMQ_PID_FILE: join(base, 'pid'),
     },
   });
+  // -detached returns at once; the node registers with epmd a few seconds later.
+  for (let waited = 0; !(await reachable(where)); waited += 500) {
+    if (waited > 60_000) throw new Error(`${where.node} did not come up`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

@@ -21,7 +21,9 @@ export class Recipient {
       const path = req.url ?? '/';
       req.resume();
       req.on('end', () => {
-        this.arrivals.set(path, [...(this.arrivals.get(path) ?? []), Date.now()]);
+        const arrivals = this.arrivals.get(path) ?? [];
+        arrivals.push(Date.now());
+        this.arrivals.set(path, arrivals);
         const id = req.headers['webhook-id'];
         if (typeof id === 'string') {
           const ids = this.seen.get(path) ?? new Map<string, number>();

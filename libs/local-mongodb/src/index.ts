@@ -1,2 +1,3 @@
 export * from './ensure-local-mongo';
 export * from './local-mongodb';
+export * from './local-replica-set';

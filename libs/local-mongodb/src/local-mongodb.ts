@@ -58,6 +58,7 @@ export async function startLocalMongo(options: LocalMongoOptions = {}): Promise<
   };
 }
 
-function defaultCacheDir(): string {
+/** Where mongod.exe, its wine prefix and wrapper are kept between launches. */
+export function defaultCacheDir(): string {
   return join(homedir(), '.cache', 'notify-platform', `mongodb-${MONGODB_VERSION}`);
 }

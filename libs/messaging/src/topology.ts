@@ -6,20 +6,24 @@ import {
 } from '@app/contracts';
 import type { ChannelModel } from 'amqplib';
 
+const SINGLE_ACTIVE_CONSUMER = { 'x-single-active-consumer': true };
+
 /**
  * Declares the exchange producers publish to, the notifier's intake queue and the dead-letter
- * queue. Idempotent; run on every (re)connect. The intake queue is a quorum queue (replicated,
- * poison-message aware) where the broker supports it, else a classic durable one; either way with
- * a single active consumer, so one notifier at a time takes intake in the broker's order (ADR
- * 0013). The intake queue of earlier versions, if there is one, is unbound from the exchange: it
- * gets nothing new, and LegacyIntake drains and deletes it.
+ * queue. Idempotent; run on every (re)connect. Both queues are quorum queues (replicated on the
+ * cluster's nodes, poison-message aware) where the broker supports it, else classic durable ones.
+ * Both must be: a classic queue lives on one node, and while that node is down redeclaring it
+ * fails (404 "home node ... is down"), which would stop every process from reconnecting to the
+ * nodes that are up. The intake queue has a single active consumer, so one notifier at a time
+ * takes intake in the broker's order (ADR 0013). The intake queue of earlier versions, if there is
+ * one, is unbound from the exchange: it gets nothing new, and LegacyIntake drains and deletes it.
  */
 export async function assertTopology(connection: ChannelModel): Promise<void> {
   const channel = await connection.createChannel();
   try {
     await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
-    await channel.assertQueue(DEAD_LETTER_QUEUE, { durable: true });
-    await assertIntakeQueue(connection);
+    await assertReplicatedQueue(connection, DEAD_LETTER_QUEUE);
+    await assertReplicatedQueue(connection, INTAKE_QUEUE, SINGLE_ACTIVE_CONSUMER);
     await channel.bindQueue(INTAKE_QUEUE, EVENTS_EXCHANGE, '#');
   } finally {
     await channel.close().catch(() => undefined);
@@ -27,21 +31,23 @@ export async function assertTopology(connection: ChannelModel): Promise<void> {
   await unbindLegacyIntake(connection);
 }
 
-const SINGLE_ACTIVE_CONSUMER = { 'x-single-active-consumer': true };
-
-async function assertIntakeQueue(connection: ChannelModel): Promise<void> {
+async function assertReplicatedQueue(
+  connection: ChannelModel,
+  queue: string,
+  args: Record<string, unknown> = {},
+): Promise<void> {
   const quorum = await connection.createChannel();
   quorum.on('error', () => undefined);
   try {
-    await quorum.assertQueue(INTAKE_QUEUE, {
+    await quorum.assertQueue(queue, {
       durable: true,
-      arguments: { 'x-queue-type': 'quorum', ...SINGLE_ACTIVE_CONSUMER },
+      arguments: { 'x-queue-type': 'quorum', ...args },
     });
     await quorum.close();
   } catch {
     // A broker without quorum queues, or an existing classic queue of that name: keep it as is.
     const classic = await connection.createChannel();
-    await classic.assertQueue(INTAKE_QUEUE, { durable: true, arguments: SINGLE_ACTIVE_CONSUMER });
+    await classic.assertQueue(queue, { durable: true, arguments: args });
     await classic.close();
   }
 }

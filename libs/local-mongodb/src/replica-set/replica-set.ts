@@ -12,6 +12,11 @@ export interface Member {
   dbPath?: string;
 }
 
+/** The replica set config's `settings` (mongodb-memory-server's default election timeout: 500 ms). */
+export interface ReplicaSetSettings {
+  electionTimeoutMillis?: number;
+}
+
 /**
  * Starts a mongod per member and initiates the replica set over them (mongodb-memory-server does
  * the `replSetInitiate` and waits for a primary), so transactions and change streams work.
@@ -19,10 +24,16 @@ export interface Member {
 export async function startReplicaSet(
   binary: MongodBinary,
   members: readonly Member[],
+  settings: ReplicaSetSettings = {},
 ): Promise<MongoMemoryReplSet> {
   const replSet = new MongoMemoryReplSet({
     binary: binaryOptions(binary),
-    replSet: { name: REPLICA_SET, count: members.length, storageEngine: 'wiredTiger' },
+    replSet: {
+      name: REPLICA_SET,
+      count: members.length,
+      storageEngine: 'wiredTiger',
+      configSettings: settings,
+    },
     instanceOpts: members.map(({ port, dbPath }) => ({
       port,
       dbPath,

@@ -11,6 +11,7 @@ export * from './message-id';
 export * from './message-query.contract';
 export * from './payload';
 export * from './platform-event.contract';
+export * from './platform-event-types';
 export * from './quota.contract';
 export * from './recover.contract';
 export * from './routing';

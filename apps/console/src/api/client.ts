@@ -9,6 +9,37 @@ import type {
   Page,
 } from '@app/contracts';
 
+// Until the catalog and ordering branches land their views in libs/contracts (CONTRACT.md, last
+// section): the shapes the console reads.
+export interface EventTypeView {
+  name: string;
+  description: string | null;
+  schema: Record<string, unknown> | null;
+  examples: Record<string, unknown>[];
+  deprecated: boolean;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface OrderingKeyView {
+  key: string;
+  endpointId: string;
+  lastSequence: number;
+  blocked: {
+    deliveryId: string;
+    messageId: string;
+    sequence: number;
+    reason: string;
+    since: string;
+  } | null;
+  updatedAt: string;
+}
+export interface SchemaFailure {
+  pointer: string;
+  keyword: string;
+  message: string;
+}
+
 /** GET /v1/messages filters (times as ISO strings); the page is asked for apart. */
 export type MessageFilters = Omit<ListMessagesParams, 'cursor' | 'limit'>;
 
@@ -45,6 +76,11 @@ export class ApiClient {
     return this.call('GET', '/v1/endpoints', { query: { cursor, limit } });
   }
 
+  /** Every endpoint of the app (all pages). */
+  allEndpoints(): Promise<EndpointView[]> {
+    return this.everyPage('/v1/endpoints', 500);
+  }
+
   getEndpoint(id: string): Promise<EndpointView> {
     return this.call('GET', `/v1/endpoints/${encodeURIComponent(id)}`);
   }
@@ -64,6 +100,38 @@ export class ApiClient {
     return this.call('POST', `/v1/endpoints/${encodeURIComponent(id)}/recover`, { body: window });
   }
 
+  listOrderingKeys(endpointId: string, cursor?: string): Promise<Page<OrderingKeyView>> {
+    return this.call('GET', `/v1/endpoints/${encodeURIComponent(endpointId)}/ordering-keys`, {
+      query: { blocked: 'true', cursor, limit: 50 },
+    });
+  }
+
+  skipOrderingKey(endpointId: string, key: string): Promise<OrderingKeyView> {
+    return this.call(
+      'POST',
+      `/v1/endpoints/${encodeURIComponent(endpointId)}/ordering-keys/${encodeURIComponent(key)}/skip`,
+    );
+  }
+
+  listEventTypes(cursor?: string, limit = 50): Promise<Page<EventTypeView>> {
+    return this.call('GET', '/v1/event-types', { query: { cursor, limit } });
+  }
+
+  /** Checks a payload against the event type's schema without publishing it. */
+  async validatePayload(
+    name: string,
+    payload: unknown,
+  ): Promise<{ valid: true } | { valid: false; failures: SchemaFailure[] }> {
+    try {
+      return await this.call('POST', `/v1/event-types/${encodeURIComponent(name)}/validate`, {
+        body: { payload },
+      });
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'payload_schema_mismatch') throw error;
+      return { valid: false, failures: error.details as unknown as SchemaFailure[] };
+    }
+  }
+
   listMessages(
     filters: MessageFilters,
     cursor?: string,
@@ -77,19 +145,8 @@ export class ApiClient {
   }
 
   /** Every attempt of a message, oldest first (all pages). */
-  async listAttempts(messageId: string): Promise<AttemptView[]> {
-    const attempts: AttemptView[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.call<Page<AttemptView>>(
-        'GET',
-        `/v1/messages/${encodeURIComponent(messageId)}/attempts`,
-        { query: { cursor, limit: 500 } },
-      );
-      attempts.push(...page.data);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
-    return attempts;
+  listAttempts(messageId: string): Promise<AttemptView[]> {
+    return this.everyPage(`/v1/messages/${encodeURIComponent(messageId)}/attempts`, 500);
   }
 
   redeliverMessage(id: string): Promise<{ deliveries: number }> {
@@ -98,6 +155,18 @@ export class ApiClient {
 
   redeliverDelivery(id: string): Promise<DeliveryView> {
     return this.call('POST', `/v1/deliveries/${encodeURIComponent(id)}/redeliver`);
+  }
+
+  /** Follows the cursor of a list to its end. */
+  private async everyPage<T>(path: string, limit: number): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.call<Page<T>>('GET', path, { query: { cursor, limit } });
+      items.push(...page.data);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return items;
   }
 
   private async call<T>(

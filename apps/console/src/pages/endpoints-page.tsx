@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'react';
 import { mapLimited } from '../api/client';
 import { useApi } from '../api/context';
-import type { EndpointView, Page } from '@app/contracts';
+import type { EndpointView } from '@app/contracts';
 import {
   CopyButton,
   Empty,
@@ -21,6 +21,7 @@ import {
   toLocalInput,
 } from '../lib/format';
 import { Link } from '../lib/router';
+import { useCursorList } from '../lib/use-cursor-list';
 import { useLoad } from '../lib/use-load';
 
 /** How many of an endpoint's latest messages the success rate is read from. */
@@ -28,30 +29,15 @@ const RATE_SAMPLE = 10;
 
 export function EndpointsPage() {
   const api = useApi();
-  const [pages, setPages] = useState<Page<EndpointView>[]>([]);
+  const loadPage = useCallback((cursor?: string) => api.listEndpoints(cursor, 50), [api]);
+  const list = useCursorList(loadPage);
   /** Endpoints as changed by an action here, until the next refresh. */
   const [changed, setChanged] = useState<ReadonlyMap<string, EndpointView>>(new Map());
-  const loadFirst = useCallback(() => api.listEndpoints(undefined, 50), [api]);
-  const first = useLoad(loadFirst);
-  const [moreError, setMoreError] = useState<unknown>();
-  const all = [first.data, ...pages].filter((p): p is Page<EndpointView> => p !== undefined);
-  const endpoints = all.flatMap((p) => p.data).map((e) => changed.get(e.id) ?? e);
-  const nextCursor = all.at(-1)?.nextCursor ?? null;
+  const endpoints = list.items.map((e) => changed.get(e.id) ?? e);
 
-  const loadMore = async () => {
-    if (nextCursor === null) return;
-    try {
-      const page = await api.listEndpoints(nextCursor, 50);
-      setPages((list) => [...list, page]);
-    } catch (error) {
-      setMoreError(error);
-    }
-  };
   const refresh = () => {
-    setPages([]);
     setChanged(new Map());
-    setMoreError(undefined);
-    first.reload();
+    list.refresh();
   };
   const replace = (endpoint: EndpointView) =>
     setChanged((map) => new Map(map).set(endpoint.id, endpoint));
@@ -61,14 +47,14 @@ export function EndpointsPage() {
       <div className="page-head">
         <h1>Endpoints</h1>
         <span className="spacer" />
-        {first.loading ? <Spinner /> : null}
+        {list.loading ? <Spinner /> : null}
         <button type="button" className="btn btn-ghost btn-small" onClick={refresh}>
           Refresh
         </button>
       </div>
-      <ErrorBanner error={first.error} title="Could not list endpoints" />
-      <ErrorBanner error={moreError} title="Could not list more endpoints" />
-      {first.data && endpoints.length === 0 ? (
+      <ErrorBanner error={list.error} title="Could not list endpoints" />
+      <ErrorBanner error={list.moreError} title="Could not list more endpoints" />
+      {list.loaded && endpoints.length === 0 ? (
         <Empty>
           This app has no endpoint yet. Create one with <code>POST /v1/endpoints</code>.
         </Empty>
@@ -76,9 +62,9 @@ export function EndpointsPage() {
       {endpoints.map((endpoint) => (
         <EndpointCard key={endpoint.id} endpoint={endpoint} onChanged={replace} />
       ))}
-      {nextCursor !== null ? (
+      {list.hasMore ? (
         <div className="pager">
-          <button type="button" className="btn" onClick={() => void loadMore()}>
+          <button type="button" className="btn" onClick={() => void list.loadMore()}>
             More endpoints
           </button>
         </div>

@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import { mapLimited } from '../api/client';
+import { mapLimited, type OrderingKeyView } from '../api/client';
 import { useApi } from '../api/context';
 import type { EndpointView } from '@app/contracts';
 import {
@@ -84,6 +84,10 @@ function EndpointCard({
   const toast = useToast();
   const [dialog, setDialog] = useState<'recover' | 'rotate'>();
   const [busy, setBusy] = useState(false);
+  const ordering = endpoint as EndpointView & {
+    ordered?: boolean;
+    orderedBlockOnFailure?: boolean;
+  };
 
   const toggle = async () => {
     setBusy(true);
@@ -161,8 +165,17 @@ function EndpointCard({
             : endpoint.retrySchedule.map(formatDuration).join(', ')}
         </span>
         <span>Timeout: {formatDuration(endpoint.timeoutMs)}</span>
+        <span>
+          Ordering:{' '}
+          {!ordering.ordered
+            ? 'none'
+            : ordering.orderedBlockOnFailure
+              ? 'per key; a failed delivery holds its key'
+              : 'per key; a failed delivery lets the next go'}
+        </span>
         <span className="mono">{endpoint.id}</span>
       </div>
+      {ordering.ordered ? <BlockedKeys endpoint={endpoint} /> : null}
       <div className="actions">
         <button type="button" className="btn" disabled={busy} onClick={() => void toggle()}>
           {endpoint.enabled ? 'Disable' : 'Enable'}
@@ -183,6 +196,155 @@ function EndpointCard({
         <RotateSecretDialog endpoint={endpoint} onClose={() => setDialog(undefined)} />
       ) : null}
     </section>
+  );
+}
+
+/**
+ * The keys of an ordered endpoint that a failed delivery holds (orderedBlockOnFailure): nothing
+ * more of such a key is delivered here until its message is redelivered or the key is skipped.
+ */
+function BlockedKeys({ endpoint }: { endpoint: EndpointView }) {
+  const api = useApi();
+  const loadPage = useCallback(
+    (cursor?: string) => api.listOrderingKeys(endpoint.id, cursor),
+    [api, endpoint.id],
+  );
+  const list = useCursorList(loadPage);
+  const [skipping, setSkipping] = useState<BlockedKey>();
+  const blocked = list.items.flatMap(({ key, lastSequence, blocked: block }) =>
+    block === null ? [] : [{ key, lastSequence, block }],
+  );
+
+  return (
+    <div className="blocked-keys">
+      <div className="card-head">
+        <h3>Blocked ordering keys</h3>
+        {list.loading ? <Spinner label="Loading blocked keys" /> : null}
+        <span className="spacer" />
+        <button type="button" className="btn btn-ghost btn-small" onClick={list.refresh}>
+          Refresh keys
+        </button>
+      </div>
+      <ErrorBanner error={list.error} title="Could not list blocked keys" />
+      <ErrorBanner error={list.moreError} title="Could not list more blocked keys" />
+      {list.loaded && blocked.length === 0 ? (
+        <p className="small muted">No key is held: every key proceeds.</p>
+      ) : null}
+      {blocked.length > 0 ? (
+        <table
+          className="table"
+          aria-label={`Blocked ordering keys of ${endpointTarget(endpoint)}`}
+        >
+          <thead>
+            <tr>
+              <th>Key</th>
+              <th>Held by</th>
+              <th title="Messages of the key numbered after it">Waiting</th>
+              <th>Since</th>
+              <th>Why</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {blocked.map(({ key, lastSequence, block }) => (
+              <tr key={key} data-ordering-key={key}>
+                <td className="mono">{key}</td>
+                <td>
+                  sequence {block.sequence},{' '}
+                  <Link to={`/messages/${encodeURIComponent(block.messageId)}`} className="mono">
+                    {block.messageId}
+                  </Link>
+                </td>
+                <td>{lastSequence - block.sequence}</td>
+                <td title={formatTime(block.since)}>{relativeTime(block.since)}</td>
+                <td className="small">{block.reason}</td>
+                <td>
+                  <button
+                    type="button"
+                    className="btn btn-small"
+                    onClick={() => setSkipping({ key, block })}
+                  >
+                    Skip…
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {list.hasMore ? (
+        <button type="button" className="btn btn-small" onClick={() => void list.loadMore()}>
+          More blocked keys
+        </button>
+      ) : null}
+      {skipping ? (
+        <SkipKeyDialog
+          endpoint={endpoint}
+          orderingKey={skipping}
+          onClose={() => setSkipping(undefined)}
+          onSkipped={list.refresh}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+type BlockedKey = { key: string; block: NonNullable<OrderingKeyView['blocked']> };
+
+function SkipKeyDialog({
+  endpoint,
+  orderingKey: { key, block },
+  onClose,
+  onSkipped,
+}: {
+  endpoint: EndpointView;
+  orderingKey: BlockedKey;
+  onClose: () => void;
+  onSkipped: () => void;
+}) {
+  const api = useApi();
+  const toast = useToast();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const skip = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.skipOrderingKey(endpoint.id, key);
+      toast(`Key ${key} released: its next message goes on`);
+      onSkipped();
+      onClose();
+    } catch (caught) {
+      setError(caught);
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title="Skip a blocked key" onClose={onClose}>
+      <p>
+        Release the key <code>{key}</code> at{' '}
+        <span className="mono">{endpointTarget(endpoint)}</span>?
+      </p>
+      <p className="muted">
+        The failed delivery of sequence {block.sequence} stays failed and the key&apos;s next
+        messages are delivered now, so the receiver sees a gap in <code>webhook-sequence</code>. To
+        deliver the failed message first instead, redeliver it.
+      </p>
+      <ErrorBanner error={error} />
+      <div className="actions actions-end">
+        <button type="button" className="btn" onClick={onClose}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="btn btn-primary"
+          disabled={busy}
+          onClick={() => void skip()}
+        >
+          Skip key
+        </button>
+      </div>
+    </Modal>
   );
 }
 

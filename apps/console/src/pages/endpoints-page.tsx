@@ -3,6 +3,7 @@ import { mapLimited, type OrderingKeyView } from '../api/client';
 import { useApi } from '../api/context';
 import type { EndpointView } from '@app/contracts';
 import {
+  ConfirmActions,
   CopyButton,
   Empty,
   ErrorBanner,
@@ -330,20 +331,13 @@ function SkipKeyDialog({
         messages are delivered now, so the receiver sees a gap in <code>webhook-sequence</code>. To
         deliver the failed message first instead, redeliver it.
       </p>
-      <ErrorBanner error={error} />
-      <div className="actions actions-end">
-        <button type="button" className="btn" onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="btn btn-primary"
-          disabled={busy}
-          onClick={() => void skip()}
-        >
-          Skip key
-        </button>
-      </div>
+      <ConfirmActions
+        error={error}
+        busy={busy}
+        label="Skip key"
+        onCancel={onClose}
+        onConfirm={() => void skip()}
+      />
     </Modal>
   );
 }
@@ -529,20 +523,13 @@ function RotateSecretDialog({
             A new secret starts signing now; the previous one keeps signing beside it (two
             signatures per request) for 24 hours.
           </p>
-          <ErrorBanner error={error} />
-          <div className="actions actions-end">
-            <button type="button" className="btn" onClick={onClose}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="btn btn-primary"
-              disabled={busy}
-              onClick={() => void rotate()}
-            >
-              Rotate secret
-            </button>
-          </div>
+          <ConfirmActions
+            error={error}
+            busy={busy}
+            label="Rotate secret"
+            onCancel={onClose}
+            onConfirm={() => void rotate()}
+          />
         </>
       )}
     </Modal>

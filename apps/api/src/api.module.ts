@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppErrorFilter, Clock, LOG_PARAMS, SystemClock } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
 import { AppQuotaReader, AppRepository, DalModule } from '@app/dal';
+import { EventTypeCatalog } from '@app/event-catalog';
 import { MessagingModule } from '@app/messaging';
 import { AppsController } from './apps/apps.controller';
 import { CreateAppUseCase } from './apps/create-app/create-app.usecase';
@@ -27,6 +28,12 @@ import { RotateRecipientTokenUseCase } from './endpoints/rotate-recipient-token/
 import { RotateSecretUseCase } from './endpoints/rotate-secret/rotate-secret.usecase';
 import { TargetPolicy } from './endpoints/target-policy';
 import { UpdateEndpointUseCase } from './endpoints/update-endpoint/update-endpoint.usecase';
+import { ArchiveEventTypeUseCase } from './event-types/archive-event-type/archive-event-type.usecase';
+import { EventTypesController } from './event-types/event-types.controller';
+import { GetEventTypeUseCase } from './event-types/get-event-type/get-event-type.usecase';
+import { ListEventTypesUseCase } from './event-types/list-event-types/list-event-types.usecase';
+import { PutEventTypeUseCase } from './event-types/put-event-type/put-event-type.usecase';
+import { ValidatePayloadUseCase } from './event-types/validate-payload/validate-payload.usecase';
 import { HealthController } from './health/health.controller';
 import { AckInboxItemUseCase } from './inbox/ack-inbox-item/ack-inbox-item.usecase';
 import { GetInboxItemUseCase } from './inbox/get-inbox-item/get-inbox-item.usecase';
@@ -67,6 +74,7 @@ export class ApiModule {
       controllers: [
         AppsController,
         EndpointsController,
+        EventTypesController,
         MessagesController,
         DeliveriesController,
         InboxController,
@@ -101,6 +109,12 @@ export class ApiModule {
         RotateSecretUseCase,
         RotateRecipientTokenUseCase,
         RecoverEndpointUseCase,
+        EventTypeCatalog,
+        PutEventTypeUseCase,
+        ListEventTypesUseCase,
+        GetEventTypeUseCase,
+        ArchiveEventTypeUseCase,
+        ValidatePayloadUseCase,
         MessageRateLimiter,
         PublishMessageUseCase,
         ListMessagesUseCase,

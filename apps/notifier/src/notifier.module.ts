@@ -11,6 +11,8 @@ import { BrokerUserBinding } from './intake/broker-user-binding';
 import { DeadLetters } from './intake/dead-letters';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { EndpointCache } from './store-messages/endpoint-cache';
+import { EventTypeCatalog } from '@app/event-catalog';
+import { EventTypeCheck } from './intake/event-type-check';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
 import { ClockSync } from './claim/clock-sync.scheduler';
 import { DeliveryScheduler } from './claim/delivery.scheduler';
@@ -88,6 +90,8 @@ export class NotifierModule {
         IntakeConsumer,
         // store-messages/
         EndpointCache,
+        EventTypeCatalog,
+        EventTypeCheck,
         StoreMessagesUseCase,
         // claim/
         DeliveryScheduler,

@@ -22,6 +22,11 @@ export const updateAppSchema = z
   .object({
     quotas: appQuotasPatchSchema.nullable(),
     brokerUser: brokerUserSchema.nullable(),
+    requireRegisteredEventTypes: z
+      .boolean()
+      .describe(
+        'true: messages of event types the app has not registered (PUT /v1/event-types/:name), or has archived, are refused',
+      ),
   })
   .partial()
   .strict();

@@ -17,3 +17,4 @@ export * from './recover.contract';
 export * from './routing';
 export * from './time.schema';
 export * from './views.contract';
+export * from './event-type.contract';

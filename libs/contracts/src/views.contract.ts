@@ -21,7 +21,20 @@ export const errorBodySchema = z.object({
   error: z.object({
     code: z.string().describe('snake_case, stable: branch on it'),
     message: z.string().describe('what went wrong and how to fix it'),
-    details: z.array(z.object({ field: z.string(), message: z.string() })),
+    details: z.array(
+      z.object({
+        field: z.string(),
+        message: z.string(),
+        pointer: z
+          .string()
+          .optional()
+          .describe('payload_schema_mismatch and schema refusals: JSON pointer ("/amount")'),
+        keyword: z
+          .string()
+          .optional()
+          .describe('With pointer: the JSON Schema keyword that failed'),
+      }),
+    ),
   }),
 });
 
@@ -50,6 +63,9 @@ export const appViewSchema = z.object({
     .string()
     .nullable()
     .describe('The RabbitMQ user allowed to publish for this app, if one is set'),
+  requireRegisteredEventTypes: z
+    .boolean()
+    .describe('Only event types the app registered are accepted (PATCH /v1/apps/:id)'),
 });
 
 export const createdAppSchema = appViewSchema.extend({

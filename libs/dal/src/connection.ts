@@ -4,6 +4,7 @@ import { attemptSchema } from './attempts/attempt.schema';
 import { refusedDeadLetterSchema } from './dead-letters/refused-dead-letter.schema';
 import { deliverySchema } from './deliveries/delivery.schema';
 import { endpointSchema } from './endpoints/endpoint.schema';
+import { eventTypeSchema } from './event-types/event-type.schema';
 import { inboxSequenceSchema } from './inbox/inbox-sequence.schema';
 import { messageSchema } from './messages/message.schema';
 import { rateWindowSchema } from './rate-limits/rate-window.schema';
@@ -19,6 +20,7 @@ const MODELS = [
   ['InboxSequence', inboxSequenceSchema, 'inbox_sequences'],
   ['RateWindow', rateWindowSchema, 'rate_windows'],
   ['RefusedDeadLetter', refusedDeadLetterSchema, 'refused_dead_letters'],
+  ['EventType', eventTypeSchema, 'event_types'],
 ] as const;
 
 /**

@@ -14,6 +14,8 @@ import { AttemptRepository } from './attempts/attempt.repository';
 import { DeliveryRepository } from './deliveries/delivery.repository';
 import { EndpointCircuitRepository } from './endpoints/endpoint-circuit.repository';
 import { EndpointRepository } from './endpoints/endpoint.repository';
+import type { EventTypeEntity } from './event-types/event-type.entity';
+import { EventTypeRepository } from './event-types/event-type.repository';
 import { InboxRepository } from './inbox/inbox.repository';
 import type { InboxSequenceEntity } from './inbox/inbox-sequence.schema';
 import { MessageRepository } from './messages/message.repository';
@@ -109,6 +111,10 @@ const repositories = [
   repository(
     EndpointCircuitRepository,
     (c) => new EndpointCircuitRepository(c.model<EndpointEntity>('Endpoint')),
+  ),
+  repository(
+    EventTypeRepository,
+    (c) => new EventTypeRepository(c.model<EventTypeEntity>('EventType')),
   ),
   repository(
     RateLimitRepository,

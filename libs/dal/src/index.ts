@@ -14,6 +14,9 @@ export type { EndpointChange, EndpointChangeListener } from './endpoints/endpoin
 export * from './endpoints/endpoint-circuit.repository';
 export * from './endpoints/endpoint-secrets';
 export * from './endpoints/endpoint.repository';
+export * from './event-types/event-type.entity';
+export type { EventTypeChange, EventTypeChangeListener } from './event-types/event-type-changes';
+export * from './event-types/event-type.repository';
 export * from './inbox/inbox.repository';
 export * from './messages/message.entity';
 export * from './messages/message.repository';

@@ -9,5 +9,6 @@ export function presentApp(app: AppEntity, defaults: AppQuotas): AppView {
     createdAt: app.createdAt.toISOString(),
     quotas: effectiveQuotas(app.quotas, defaults),
     brokerUser: app.brokerUser ?? null,
+    requireRegisteredEventTypes: app.requireRegisteredEventTypes === true,
   };
 }

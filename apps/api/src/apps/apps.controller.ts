@@ -80,9 +80,10 @@ export class AppsController {
 
   @Patch(':id')
   @ApiOperation({
-    summary: "Set an app's own quotas and its broker user",
+    summary:
+      "Set an app's own quotas, its broker user and whether it accepts only registered event types",
     description:
-      'Quotas left out stay as they are; a quota set to null (or `quotas: null` for all) goes back to the environment default. `brokerUser` is the RabbitMQ user allowed to publish for the app; null clears it. Other processes see a change within 5 s.',
+      'Quotas left out stay as they are; a quota set to null (or `quotas: null` for all) goes back to the environment default. `brokerUser` is the RabbitMQ user allowed to publish for the app; null clears it. `requireRegisteredEventTypes: true` refuses messages whose event type the app has not registered with PUT /v1/event-types/:name (or has archived): 400 over HTTP, dead-lettered over AMQP. Other processes see a change within 5 s.',
   })
   @ApiId('id', 'App id')
   @ApiJsonBody(updateAppSchema, updateAppExample)

@@ -27,11 +27,13 @@ export const appExample = {
     templateBytes: 65536,
   },
   brokerUser: 'shop-publisher',
+  requireRegisteredEventTypes: false,
 };
 
 export const updateAppExample = {
   quotas: { messagesPerSecond: 200, smsPerHour: null },
   brokerUser: 'shop-publisher',
+  requireRegisteredEventTypes: true,
 };
 
 export const refusedDeadLetterExample = {
@@ -153,3 +155,27 @@ export const inboxItemExample: InboxItem = {
 export const cursorExample = 'WzE3OTY4OTc2MDAwMDAsIm1zZ18wMTkzIl0';
 
 export const pageExample = <T>(item: T) => ({ data: [item], nextCursor: cursorExample });
+
+export const putEventTypeExample = {
+  description: 'An order was paid',
+  schema: {
+    type: 'object',
+    required: ['orderId', 'amount', 'currency'],
+    properties: {
+      orderId: { type: 'string' },
+      amount: { type: 'number', minimum: 0 },
+      currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+    },
+  },
+  examples: [{ orderId: 'o_1', amount: 42, currency: 'EUR' }],
+  deprecated: false,
+};
+
+export const eventTypeExample = {
+  name: 'order.paid',
+  ...putEventTypeExample,
+  version: 3,
+  archivedAt: null,
+  createdAt: at,
+  updatedAt: at,
+};

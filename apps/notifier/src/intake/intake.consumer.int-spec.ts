@@ -22,6 +22,7 @@ import {
   AppRepository,
   DeliveryRepository,
   EndpointRepository,
+  EventTypeRepository,
   MessageRepository,
   openConnection,
   RateLimitRepository,
@@ -29,9 +30,11 @@ import {
   type AppEntity,
   type DeliveryEntity,
   type EndpointEntity,
+  type EventTypeEntity,
   type MessageEntity,
   type RefusedDeadLetterEntity,
 } from '@app/dal';
+import { EventTypeCatalog } from '@app/event-catalog';
 import { AmqpConnection, assertTopology, ConfirmPublisher } from '@app/messaging';
 import { eventually } from '../../../../test/support/eventually';
 import { createVhost, type Vhost } from '../../../../test/support/rabbit-vhost';
@@ -45,6 +48,7 @@ import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { BrokerUserBinding } from './broker-user-binding';
 import { PlatformEvents } from '../platform-events/platform-events';
 import { DeadLetters } from './dead-letters';
+import { EventTypeCheck } from './event-type-check';
 import { IntakeConsumer } from './intake.consumer';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
@@ -206,6 +210,13 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
         new RefusedDeadLetterRepository(mongo.model<RefusedDeadLetterEntity>('RefusedDeadLetter')),
         clock,
         new PlatformEvents(endpoints, store),
+      ),
+      new EventTypeCheck(
+        new EventTypeCatalog(
+          new EventTypeRepository(mongo.model<EventTypeEntity>('EventType')),
+          new AppQuotaReader(apps, config.quotas),
+        ),
+        config,
       ),
     );
     await consumer.onApplicationBootstrap();

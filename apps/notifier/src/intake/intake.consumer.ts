@@ -14,6 +14,7 @@ import type {
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { BrokerUserBinding } from './broker-user-binding';
 import { DeadLetters } from './dead-letters';
+import { EventTypeCheck } from './event-type-check';
 import { parseIntakeMessage } from './parse-intake-message';
 import { ack, propertiesOf, type Received } from './received';
 import { isPermanentStoreError } from '@app/dal';
@@ -38,7 +39,7 @@ class PoisonedBatch extends Error {
 /**
  * Where a message enters the notifier. Takes messages off the intake queue in batches: parses
  * each (parse-intake-message), checks the publishing broker user may speak for its app
- * (BrokerUserBinding), stores the batch in MongoDB (StoreMessagesUseCase, which also claims the
+ * (BrokerUserBinding) and the payload its app's event catalog (EventTypeCheck), stores the batch in MongoDB (StoreMessagesUseCase, which also claims the
  * deliveries it has slots for) and only then acknowledges; then hands the claimed deliveries to
  * the DeliveryDispatcher and kicks the DeliveryScheduler for the rest. Unacceptable messages go to
  * `notify.events.dead` with `x-error` (DeadLetters). While MongoDB is down the batch is retried
@@ -62,6 +63,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     private readonly scheduler: DeliveryScheduler,
     private readonly binding: BrokerUserBinding,
     private readonly deadLetters: DeadLetters,
+    private readonly eventTypes: EventTypeCheck,
   ) {
     this.consumer = new QueueConsumer(
       connection,
@@ -122,7 +124,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       else
         deadLettering.push(this.deadLetters.deadLetter(received, parsed.reason, parsed.tooLarge));
     }
-    const refusals = await this.bindingRefusals(parsedOk);
+    const refusals = await this.refusals(parsedOk);
     if (refusals === undefined) {
       // Shutting down while MongoDB is away: left unacknowledged for the broker to redeliver.
       await Promise.all(deadLettering);
@@ -141,8 +143,8 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     }
   }
 
-  /** The broker-user check, retried while MongoDB is down (undefined: stopped meanwhile). */
-  private async bindingRefusals(
+  /** The broker-user and event-type checks, retried while MongoDB is down (undefined: stopped meanwhile). */
+  private async refusals(
     items: { received: Received; message: IncomingMessage }[],
   ): Promise<Map<number, string> | undefined> {
     const fromBroker = items.map(({ received, message }) => ({
@@ -151,10 +153,17 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     }));
     for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, MAX_STORE_BACKOFF_MS)) {
       try {
-        return await this.binding.refusals(fromBroker);
+        const [bound, checked] = await Promise.all([
+          this.binding.refusals(fromBroker),
+          this.eventTypes.refusals(
+            items.map((item) => item.message),
+            fromBroker,
+          ),
+        ]);
+        return new Map([...checked, ...bound]);
       } catch (error) {
         this.logger.warn(
-          `reading broker-user bindings failed, retrying in ${backoffMs} ms: ${String(error)}`,
+          `reading broker-user bindings or event types failed, retrying in ${backoffMs} ms: ${String(error)}`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, backoffMs));

@@ -1,6 +1,10 @@
 /** Every failure the API reports has one of these codes; the HTTP filter maps each to a status. */
 export enum ErrorCode {
   ValidationFailed = 'validation_failed',
+  /** A payload does not match its event type's schema (400); details carry JSON pointers. */
+  PayloadSchemaMismatch = 'payload_schema_mismatch',
+  /** The app accepts only registered event types (requireRegisteredEventTypes), and this is not one (400). */
+  UnregisteredEventType = 'unregistered_event_type',
   Unauthorized = 'unauthorized',
   Forbidden = 'forbidden',
   NotFound = 'not_found',
@@ -21,6 +25,10 @@ export enum ErrorCode {
 export interface ErrorDetail {
   field: string;
   message: string;
+  /** With a JSON Schema failure: the JSON pointer into the payload or schema checked ("/amount"). */
+  pointer?: string;
+  /** With a JSON Schema failure: the keyword that failed ("type", "required"). */
+  keyword?: string;
 }
 
 export class AppError extends Error {

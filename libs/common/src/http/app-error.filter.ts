@@ -16,6 +16,8 @@ interface ErrorBody {
 export function statusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.ValidationFailed:
+    case ErrorCode.PayloadSchemaMismatch:
+    case ErrorCode.UnregisteredEventType:
       return HttpStatus.BAD_REQUEST;
     case ErrorCode.Unauthorized:
       return HttpStatus.UNAUTHORIZED;

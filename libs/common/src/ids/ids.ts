@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 
-export type IdPrefix = 'app' | 'ep' | 'msg' | 'dlv' | 'att';
+export type IdPrefix = 'app' | 'ep' | 'msg' | 'dlv' | 'att' | 'evt';
 
 /**
  * Time-ordered (UUIDv7) so ids sort roughly by creation, prefixed so a stray id says what it is.

@@ -18,9 +18,9 @@ const DEFAULTS: AppQuotas = {
 function fakeApps(stored: Map<string, Partial<AppQuotas>>) {
   const reads: string[][] = [];
   const apps = {
-    findQuotas: (ids: readonly string[]) => {
+    findLimits: (ids: readonly string[]) => {
       reads.push([...ids]);
-      return Promise.resolve(new Map(ids.map((id) => [id, stored.get(id)])));
+      return Promise.resolve(new Map(ids.map((id) => [id, { quotas: stored.get(id) }])));
     },
   } as unknown as AppRepository;
   return { apps, reads };

@@ -6,13 +6,20 @@ export const QUOTA_CACHE_MS = 5_000;
 /** Apps whose quotas are kept at most; beyond, the oldest are read again. */
 const MAX_CACHED_APPS = 10_000;
 
+/** What is in force for an app, as the hot paths read it. */
+export interface AppLimitsInForce {
+  quotas: AppQuotas;
+  /** Only registered event types are accepted (PATCH /v1/apps/:id requireRegisteredEventTypes). */
+  requireRegisteredEventTypes: boolean;
+}
+
 /**
- * The quotas in force for apps, read from MongoDB at most once per QUOTA_CACHE_MS per app, so
- * that checking a quota on a hot path (every publish, every intake batch) costs no extra round
- * trip. An unknown app gets the defaults.
+ * The quotas in force for apps, and whether they accept only registered event types, read from
+ * MongoDB at most once per QUOTA_CACHE_MS per app, so that checking them on a hot path (every
+ * publish, every intake batch) costs no extra round trip. An unknown app gets the defaults.
  */
 export class AppQuotaReader {
-  private readonly cache = new Map<string, { quotas: AppQuotas; until: number }>();
+  private readonly cache = new Map<string, { limits: AppLimitsInForce; until: number }>();
 
   constructor(
     private readonly apps: AppRepository,
@@ -21,36 +28,45 @@ export class AppQuotaReader {
   ) {}
 
   async quotasOf(appId: string): Promise<AppQuotas> {
-    return (await this.quotasOfMany([appId])).get(appId)!;
+    return (await this.limitsOfMany([appId])).get(appId)!.quotas;
   }
 
   async quotasOfMany(appIds: readonly string[]): Promise<Map<string, AppQuotas>> {
+    const limits = await this.limitsOfMany(appIds);
+    return new Map([...limits].map(([appId, { quotas }]) => [appId, quotas]));
+  }
+
+  async limitsOfMany(appIds: readonly string[]): Promise<Map<string, AppLimitsInForce>> {
     const now = this.now();
-    const result = new Map<string, AppQuotas>();
+    const result = new Map<string, AppLimitsInForce>();
     const missing: string[] = [];
     for (const appId of new Set(appIds)) {
       const cached = this.cache.get(appId);
-      if (cached !== undefined && cached.until > now) result.set(appId, cached.quotas);
+      if (cached !== undefined && cached.until > now) result.set(appId, cached.limits);
       else missing.push(appId);
     }
     if (missing.length === 0) return result;
-    const own = await this.apps.findQuotas(missing);
+    const own = await this.apps.findLimits(missing);
     for (const appId of missing) {
-      const quotas = effectiveQuotas(own.get(appId), this.defaults);
-      result.set(appId, quotas);
-      this.remember(appId, quotas, now + QUOTA_CACHE_MS);
+      const stored = own.get(appId);
+      const limits = {
+        quotas: effectiveQuotas(stored?.quotas, this.defaults),
+        requireRegisteredEventTypes: stored?.requireRegisteredEventTypes === true,
+      };
+      result.set(appId, limits);
+      this.remember(appId, limits, now + QUOTA_CACHE_MS);
     }
     return result;
   }
 
-  /** This process changed the app's quotas: it sees the change at once. */
+  /** This process changed the app's settings: it sees the change at once. */
   forget(appId: string): void {
     this.cache.delete(appId);
   }
 
-  private remember(appId: string, quotas: AppQuotas, until: number): void {
+  private remember(appId: string, limits: AppLimitsInForce, until: number): void {
     this.cache.delete(appId);
-    this.cache.set(appId, { quotas, until });
+    this.cache.set(appId, { limits, until });
     if (this.cache.size > MAX_CACHED_APPS) this.cache.delete(this.cache.keys().next().value!);
   }
 }

@@ -12,4 +12,6 @@ export interface AppEntity {
   quotas?: Partial<AppQuotas>;
   /** The RabbitMQ user allowed to publish for this app (enforced at intake). */
   brokerUser?: string;
+  /** Messages of event types the app has not registered (or has archived) are refused. */
+  requireRegisteredEventTypes?: boolean;
 }

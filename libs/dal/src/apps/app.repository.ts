@@ -9,7 +9,11 @@ export interface AppSettingsChange {
   /** Null: every quota back to the environment's default. */
   quotas?: { [K in keyof AppQuotas]?: AppQuotas[K] | null } | null;
   brokerUser?: string | null;
+  requireRegisteredEventTypes?: boolean;
 }
+
+/** What the hot paths read of an app's settings (AppQuotaReader). */
+export type AppLimits = Pick<AppEntity, 'quotas' | 'requireRegisteredEventTypes'>;
 
 export class AppRepository {
   constructor(private readonly model: Model<AppEntity>) {}
@@ -22,13 +26,13 @@ export class AppRepository {
     return this.model.findById(id).lean<AppEntity>().exec();
   }
 
-  /** The quotas an admin set for each of these apps (absent: none of its own, or no such app). */
-  async findQuotas(ids: readonly string[]): Promise<Map<string, AppEntity['quotas']>> {
+  /** The quotas and event-type rule an admin set for each of these apps (absent: no such app). */
+  async findLimits(ids: readonly string[]): Promise<Map<string, AppLimits>> {
     const found = await this.model
-      .find({ _id: { $in: ids } }, { quotas: 1 })
-      .lean<Pick<AppEntity, '_id' | 'quotas'>[]>()
+      .find({ _id: { $in: ids } }, { quotas: 1, requireRegisteredEventTypes: 1 })
+      .lean<(AppLimits & { _id: string })[]>()
       .exec();
-    return new Map(found.map((app) => [app._id, app.quotas]));
+    return new Map(found.map(({ _id, ...limits }) => [_id, limits]));
   }
 
   /** Applies an admin's change of the app's settings (the app as it is when nothing changes). Null when there is no such app. */
@@ -42,6 +46,8 @@ export class AppRepository {
     }
     if (change.brokerUser === null) $unset.brokerUser = '';
     else if (change.brokerUser !== undefined) $set.brokerUser = change.brokerUser;
+    if (change.requireRegisteredEventTypes !== undefined)
+      $set.requireRegisteredEventTypes = change.requireRegisteredEventTypes;
     if (Object.keys($set).length + Object.keys($unset).length === 0) return this.findById(id);
     return this.model
       .findByIdAndUpdate(id, { $set, $unset }, { new: true })

@@ -11,6 +11,7 @@ export const appSchema = new Schema<AppEntity>(
     createdAt: { type: Date, required: true },
     quotas: { type: Schema.Types.Mixed },
     brokerUser: String,
+    requireRegisteredEventTypes: Boolean,
   },
   { versionKey: false },
 );

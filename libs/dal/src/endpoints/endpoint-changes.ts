@@ -1,4 +1,5 @@
 import type { mongo } from 'mongoose';
+import { watchChanges, type ChangeListener } from '../shared/watch-changes';
 import type { EndpointEntity } from './endpoint.entity';
 
 /**
@@ -20,49 +21,14 @@ export interface EndpointChange {
   appId?: string;
 }
 
-export interface EndpointChangeListener {
-  /** The stream is open: every change from now on is reported. */
-  ready(): void;
-  changed(change: EndpointChange): void;
-  /** The stream ended (after the driver's own resume failed): changes may be missed from now on. */
-  failed(error: unknown): void;
-}
+export type EndpointChangeListener = ChangeListener<EndpointChange>;
 
-/**
- * Follows the endpoints collection with a change stream (a replica set's; a standalone MongoDB
- * has none and fails at once). The driver resumes it by itself after an election.
- */
+/** Follows the endpoints collection (see watchChanges); health counters' updates are not reported. */
 export function watchEndpointChanges(
   collection: mongo.Collection<EndpointEntity>,
   listener: EndpointChangeListener,
 ): { close(): Promise<void> } {
-  const stream = collection.watch<EndpointEntity, mongo.ChangeStreamDocument<EndpointEntity>>([]);
-  let ready = false;
-  let ended = false;
-  const end = (error: unknown) => {
-    if (ended) return;
-    ended = true;
-    void stream.close();
-    listener.failed(error);
-  };
-  stream.on('resumeTokenChanged', () => {
-    if (ready) return;
-    ready = true;
-    listener.ready();
-  });
-  stream.on('change', (event) => {
-    const change = changeOf(event);
-    if (change !== undefined) listener.changed(change);
-  });
-  stream.on('error', end);
-  // Closed by the server (the collection was dropped or renamed: an invalidate event).
-  stream.on('close', () => end(new Error('the change stream was closed')));
-  return {
-    close: () => {
-      ended = true;
-      return stream.close();
-    },
-  };
+  return watchChanges(collection, changeOf, listener);
 }
 
 function changeOf(event: mongo.ChangeStreamDocument<EndpointEntity>): EndpointChange | undefined {

@@ -12,6 +12,7 @@ import { DeliveryRepository } from '../deliveries/delivery.repository';
 import { EndpointCircuitRepository } from '../endpoints/endpoint-circuit.repository';
 import type { EndpointEntity } from '../endpoints/endpoint.entity';
 import { EndpointRepository } from '../endpoints/endpoint.repository';
+import { EventTypeRepository } from '../event-types/event-type.repository';
 import { InboxRepository } from '../inbox/inbox.repository';
 import type { MessageEntity } from '../messages/message.entity';
 import { MessageRepository } from '../messages/message.repository';
@@ -163,6 +164,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     return {
       apps: new AppRepository(model('App')),
       endpoints: new EndpointRepository(model('Endpoint')),
+      eventTypes: new EventTypeRepository(model('EventType')),
       circuits: new EndpointCircuitRepository(model('Endpoint')),
       messages: new MessageRepository(model('Message'), deliveries),
       deliveries: new DeliveryRepository(deliveries),
@@ -409,9 +411,22 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ],
     ['endpoints.delete', () => repo.endpoints.delete(APP, 'ep_2')],
     ['apps.findById', () => repo.apps.findById(APP)],
-    ['apps.findQuotas', () => repo.apps.findQuotas([APP])],
+    ['apps.findLimits', () => repo.apps.findLimits([APP])],
     ['apps.updateSettings', () => repo.apps.updateSettings(APP, { quotas: { endpoints: 5 } })],
     ['endpoints.countOfApp', () => repo.endpoints.countOfApp(APP)],
+    ['eventTypes.put', () => repo.eventTypes.put(APP, 'order.paid', { deprecated: false }, at(0))],
+    ['eventTypes.findOne', () => repo.eventTypes.findOne(APP, 'order.paid')],
+    [
+      'eventTypes.findMany',
+      () =>
+        repo.eventTypes.findMany([
+          { appId: APP, name: 'order.paid' },
+          { appId: 'app_other', name: 'order.paid' },
+        ]),
+    ],
+    ['eventTypes.countRegistered', () => repo.eventTypes.countRegistered(APP)],
+    ['eventTypes.list', () => repo.eventTypes.list(APP, { limit: 50 })],
+    ['eventTypes.archive', () => repo.eventTypes.archive(APP, 'order.paid', at(1))],
     [
       'endpoints.countOfAppBefore',
       () => repo.endpoints.countOfAppBefore(APP, { _id: 'ep_1', createdAt: T0 }),

@@ -9,8 +9,10 @@ import {
   newAppMessageId,
 } from '@app/contracts';
 import { EndpointRepository } from '@app/dal';
+import { EventTypeCatalog } from '@app/event-catalog';
 import { ConfirmPublisher, PublishError } from '@app/messaging';
 import { PinoLogger } from 'nestjs-pino';
+import { throwIfRefused } from '../../event-types/schema-refusals';
 import { MessageRateLimiter } from './message-rate.limiter';
 import type { PublishMessageCommand } from './publish-message.command';
 
@@ -32,11 +34,17 @@ export class PublishMessageUseCase {
     private readonly logger: PinoLogger,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly rate: MessageRateLimiter,
+    private readonly catalog: EventTypeCatalog,
   ) {}
 
   async execute({ appId, message }: PublishMessageCommand): Promise<Accepted> {
     await this.rate.take(appId);
     if (message.endpointIds !== undefined) await this.checkEndpoints(appId, message.endpointIds);
+    // Checked against the event type's version current now; intake does not check it again.
+    const [verdict] = await this.catalog.check([
+      { appId, eventType: message.eventType, payload: message.payload },
+    ]);
+    throwIfRefused(message.eventType, verdict!);
     const id =
       message.idempotencyKey === undefined
         ? newAppMessageId(appId)

@@ -1,0 +1,5 @@
+export interface ValidatePayloadCommand {
+  appId: string;
+  name: string;
+  payload: Record<string, unknown>;
+}

@@ -3,24 +3,14 @@ import type {
   DeliveryView,
   EndpointView,
   ErrorBody,
+  EventTypeView,
   ListMessagesParams,
   MessageDetail,
   MessageSummary,
   Page,
 } from '@app/contracts';
 
-// Until the catalog and ordering branches land their views in libs/contracts (CONTRACT.md, last
-// section): the shapes the console reads.
-export interface EventTypeView {
-  name: string;
-  description: string | null;
-  schema: Record<string, unknown> | null;
-  examples: Record<string, unknown>[];
-  deprecated: boolean;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+// Until the ordering branch lands its view in libs/contracts (CONTRACT.md, last section).
 export interface OrderingKeyView {
   key: string;
   endpointId: string;
@@ -34,11 +24,15 @@ export interface OrderingKeyView {
   } | null;
   updatedAt: string;
 }
+/** One reason a payload does not match its event type's schema (payload_schema_mismatch). */
 export interface SchemaFailure {
+  /** JSON pointer into the payload: "/amount", "" for the whole. */
   pointer: string;
   keyword: string;
   message: string;
 }
+
+type ErrorDetail = ErrorBody['error']['details'][number];
 
 /** GET /v1/messages filters (times as ISO strings); the page is asked for apart. */
 export type MessageFilters = Omit<ListMessagesParams, 'cursor' | 'limit'>;
@@ -49,7 +43,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: { field: string; message: string }[] = [],
+    readonly details: ErrorDetail[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -117,18 +111,26 @@ export class ApiClient {
     return this.call('GET', '/v1/event-types', { query: { cursor, limit } });
   }
 
-  /** Checks a payload against the event type's schema without publishing it. */
+  /**
+   * Checks a payload against the event type's schema without publishing it: valid, or refused
+   * with the API's message (which says when failures were cut) and each failure.
+   */
   async validatePayload(
     name: string,
     payload: unknown,
-  ): Promise<{ valid: true } | { valid: false; failures: SchemaFailure[] }> {
+  ): Promise<{ valid: true } | { valid: false; message: string; failures: SchemaFailure[] }> {
     try {
       return await this.call('POST', `/v1/event-types/${encodeURIComponent(name)}/validate`, {
         body: { payload },
       });
     } catch (error) {
       if (!(error instanceof ApiError) || error.code !== 'payload_schema_mismatch') throw error;
-      return { valid: false, failures: error.details as unknown as SchemaFailure[] };
+      const failures = error.details.map(({ pointer, keyword, message }) => ({
+        pointer: pointer ?? '',
+        keyword: keyword ?? '',
+        message,
+      }));
+      return { valid: false, message: error.message, failures };
     }
   }
 

@@ -1,6 +1,6 @@
 import { useCallback, useState } from 'react';
-import type { EndpointView } from '@app/contracts';
-import type { EventTypeView, SchemaFailure } from '../api/client';
+import type { EndpointView, EventTypeView } from '@app/contracts';
+import type { SchemaFailure } from '../api/client';
 import { useApi } from '../api/context';
 import { Empty, ErrorBanner, Modal, Spinner } from '../components/feedback';
 import { Badge } from '../components/status-badge';
@@ -158,7 +158,7 @@ function Subscribers({ name, endpoints }: { name: string; endpoints: Loaded<Endp
   );
 }
 
-type Outcome = { valid: true } | { valid: false; failures: SchemaFailure[] };
+type Outcome = { valid: true } | { valid: false; message: string; failures: SchemaFailure[] };
 
 /** POST /v1/event-types/:name/validate: checks a payload against the schema, publishes nothing. */
 function ValidateDialog({ eventType, onClose }: { eventType: EventTypeView; onClose: () => void }) {
@@ -214,7 +214,7 @@ function ValidateDialog({ eventType, onClose }: { eventType: EventTypeView; onCl
       {outcome?.valid === false ? (
         <>
           <div className="alert alert-bad" role="status">
-            Refused: {outcome.failures.length} failure{outcome.failures.length === 1 ? '' : 's'}.
+            Refused: {outcome.message}
           </div>
           <table className="table" aria-label="Schema failures">
             <thead>

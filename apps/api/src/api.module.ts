@@ -23,6 +23,9 @@ import { DeleteEndpointUseCase } from './endpoints/delete-endpoint/delete-endpoi
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { GetEndpointUseCase } from './endpoints/get-endpoint/get-endpoint.usecase';
 import { ListEndpointsUseCase } from './endpoints/list-endpoints/list-endpoints.usecase';
+import { ListOrderingKeysUseCase } from './ordering-keys/list-ordering-keys/list-ordering-keys.usecase';
+import { OrderingKeysController } from './ordering-keys/ordering-keys.controller';
+import { SkipOrderingKeyUseCase } from './ordering-keys/skip-ordering-key/skip-ordering-key.usecase';
 import { RecoverEndpointUseCase } from './endpoints/recover-endpoint/recover-endpoint.usecase';
 import { RotateRecipientTokenUseCase } from './endpoints/rotate-recipient-token/rotate-recipient-token.usecase';
 import { RotateSecretUseCase } from './endpoints/rotate-secret/rotate-secret.usecase';
@@ -75,6 +78,7 @@ export class ApiModule {
         AppsController,
         EndpointsController,
         EventTypesController,
+        OrderingKeysController,
         MessagesController,
         DeliveriesController,
         InboxController,
@@ -115,6 +119,8 @@ export class ApiModule {
         GetEventTypeUseCase,
         ArchiveEventTypeUseCase,
         ValidatePayloadUseCase,
+        ListOrderingKeysUseCase,
+        SkipOrderingKeyUseCase,
         MessageRateLimiter,
         PublishMessageUseCase,
         ListMessagesUseCase,

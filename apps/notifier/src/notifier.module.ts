@@ -14,6 +14,9 @@ import { EndpointCache } from './store-messages/endpoint-cache';
 import { EventTypeCatalog } from '@app/event-catalog';
 import { EventTypeCheck } from './intake/event-type-check';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
+import { OrderedDeliveries } from './store-messages/ordered-deliveries';
+import { KeyHandOff } from './record-outcomes/key-hand-off';
+import { OrderingRepair } from './housekeeping/ordering-repair.scheduler';
 import { ClockSync } from './claim/clock-sync.scheduler';
 import { DeliveryScheduler } from './claim/delivery.scheduler';
 import { AttemptRunner } from './attempt/attempt-runner';
@@ -93,6 +96,7 @@ export class NotifierModule {
         EventTypeCatalog,
         EventTypeCheck,
         StoreMessagesUseCase,
+        OrderedDeliveries,
         // claim/
         DeliveryScheduler,
         // attempt/
@@ -102,6 +106,7 @@ export class NotifierModule {
         // record-outcomes/
         OutcomeWriter,
         FallbackDeliveries,
+        KeyHandOff,
         // isolation/
         SlotAccountant,
         IntakePacer,
@@ -114,6 +119,7 @@ export class NotifierModule {
         OutcomeEvents,
         // housekeeping/
         MessageStatusRepair,
+        OrderingRepair,
         RetentionSweeper,
         NotifierLifecycle,
         MetricsServer,

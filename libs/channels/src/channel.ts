@@ -42,6 +42,8 @@ export interface DeliveryJob {
   payload: Record<string, unknown>;
   createdAt: Date;
   endpoint: EndpointTarget;
+  /** To an ordered endpoint: the message's ordering key and its number there. */
+  ordering?: { key: string; sequence: number };
 }
 
 export interface NotificationChannel {

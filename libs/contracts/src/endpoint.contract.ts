@@ -19,6 +19,8 @@ const RESERVED_HEADERS = new Set([
   'webhook-id',
   'webhook-timestamp',
   'webhook-signature',
+  'webhook-ordering-key',
+  'webhook-sequence',
 ]);
 
 const httpUrl = z
@@ -104,6 +106,16 @@ const endpointFields = {
   fallbackEndpointId: z.string().min(1).max(64),
   description: z.string().max(1000),
   enabled: z.boolean(),
+  ordered: z
+    .boolean()
+    .describe(
+      'Messages with the same orderingKey are delivered here one at a time, in published order; each webhook carries webhook-ordering-key and webhook-sequence.',
+    ),
+  orderedBlockOnFailure: z
+    .boolean()
+    .describe(
+      'With ordered: a delivery that fails after its schedule holds its key until an operator redelivers its message or skips the key (POST /v1/endpoints/:id/ordering-keys/:key/skip); otherwise the next message goes on.',
+    ),
 };
 
 type ChannelTarget = { channel: (typeof CHANNELS)[number]; url?: string; to?: string };
@@ -148,6 +160,8 @@ export const createEndpointSchema = z
     fallbackEndpointId: endpointFields.fallbackEndpointId.optional(),
     description: endpointFields.description.optional(),
     enabled: endpointFields.enabled.default(true),
+    ordered: endpointFields.ordered.default(false),
+    orderedBlockOnFailure: endpointFields.orderedBlockOnFailure.default(false),
   })
   .superRefine(checkChannelTarget);
 
@@ -168,6 +182,8 @@ export const updateEndpointSchema = z
     fallbackEndpointId: endpointFields.fallbackEndpointId.nullable(),
     description: endpointFields.description.nullable(),
     enabled: endpointFields.enabled,
+    ordered: endpointFields.ordered,
+    orderedBlockOnFailure: endpointFields.orderedBlockOnFailure,
   })
   .partial()
   .strict();

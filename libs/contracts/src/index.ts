@@ -9,6 +9,7 @@ export * from './list.contract';
 export * from './message.contract';
 export * from './message-id';
 export * from './message-query.contract';
+export * from './ordering.contract';
 export * from './payload';
 export * from './platform-event.contract';
 export * from './platform-event-types';

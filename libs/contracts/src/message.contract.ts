@@ -6,8 +6,14 @@ import { isPlatformEventType, PLATFORM_EVENT_TYPES } from './platform-event-type
 export const MESSAGE_STATUSES = ['pending', 'delivered', 'failed', 'no_endpoints'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'cancelled'] as const;
+/**
+ * `held`: a delivery to an ordered endpoint waiting for the delivery of the previous message of its
+ * ordering key to end (docs/api.md "Ordered delivery"); it becomes `pending` then.
+ */
+export const DELIVERY_STATUSES = ['pending', 'held', 'succeeded', 'failed', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export const MAX_ORDERING_KEY_LENGTH = 256;
 
 export const CHANNELS = ['webhook', 'email', 'sms'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -38,6 +44,16 @@ export const publishMessageSchema = z.object({
       }
     }),
   idempotencyKey: z.string().min(1).max(256).optional(),
+  orderingKey: z
+    .string()
+    .min(1)
+    .max(MAX_ORDERING_KEY_LENGTH)
+    // It is sent as the webhook-ordering-key header, which carries these characters as they are.
+    .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII characters (space to ~)')
+    .optional()
+    .describe(
+      'Messages with the same key reach an endpoint created with "ordered": true one at a time, in the order they were published (docs/api.md "Ordered delivery"). Ignored by other endpoints.',
+    ),
   endpointIds: z.array(z.string().min(1).max(64)).min(1).max(100).optional(),
 });
 

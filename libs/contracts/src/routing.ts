@@ -1,7 +1,16 @@
 /** AMQP names and headers from CONTRACT.md "AMQP intake"; the queue names not fixed there are ours. */
 export const EVENTS_EXCHANGE = 'notify.events';
 export const DEAD_LETTER_QUEUE = 'notify.events.dead';
-export const INTAKE_QUEUE = 'notify.intake';
+/**
+ * The notifier's intake queue: single active consumer, so one notifier at a time takes messages
+ * in the broker's order (ADR 0013).
+ */
+export const INTAKE_QUEUE = 'notify.intake.ordered';
+/**
+ * The intake queue of versions before ordered delivery (declared without single active consumer,
+ * which a queue's arguments cannot be changed to): unbound, drained and deleted by LegacyIntake.
+ */
+export const LEGACY_INTAKE_QUEUE = 'notify.intake';
 
 export const HEADER_APP_ID = 'x-app-id';
 export const HEADER_ERROR = 'x-error';

@@ -103,6 +103,10 @@ export const endpointViewSchema = z
       .nullable()
       .describe('Gets the message when a delivery to this endpoint ends failed'),
     description: z.string().nullable(),
+    ordered: z.boolean().describe('Messages of one orderingKey arrive one at a time, in order'),
+    orderedBlockOnFailure: z
+      .boolean()
+      .describe('With ordered: a failed delivery holds its key until redelivered or skipped'),
     health: endpointHealthSchema,
     createdAt: isoTimeView,
     updatedAt: isoTimeView,
@@ -133,6 +137,7 @@ export const messageSummarySchema = z.object({
   eventType: z.string(),
   payload: z.record(z.string(), z.unknown()),
   idempotencyKey: z.string().nullable(),
+  orderingKey: z.string().nullable(),
   status: z.enum(MESSAGE_STATUSES),
   createdAt: isoTimeView,
 });
@@ -152,6 +157,11 @@ export const deliveryViewSchema = z.object({
     .string()
     .nullable()
     .describe('On a fallback delivery: the failed delivery it stands in for'),
+  sequence: z
+    .number()
+    .int()
+    .nullable()
+    .describe("To an ordered endpoint: the message's number within its orderingKey there"),
 });
 
 export const messageDetailSchema = messageSummarySchema.extend({
@@ -182,6 +192,36 @@ export const inboxItemSchema = z.object({
   createdAt: isoTimeView,
   deliveryStatus: z.enum(DELIVERY_STATUSES),
   attemptCount: z.number().int(),
+  orderingKey: z
+    .string()
+    .nullable()
+    .describe("On an ordered endpoint: the message's orderingKey (webhook-ordering-key)"),
+  sequence: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      'On an ordered endpoint: its number within the key (webhook-sequence), one more per message: a gap is a message to look for',
+    ),
+});
+
+export const orderingKeyViewSchema = z.object({
+  key: z.string(),
+  endpointId: z.string(),
+  lastSequence: z.number().int().describe('The sequence given to the last message of the key'),
+  blocked: z
+    .object({
+      deliveryId: z.string(),
+      messageId: z.string(),
+      sequence: z.number().int(),
+      reason: z.string(),
+      since: isoTimeView,
+    })
+    .nullable()
+    .describe(
+      'Set while a failed delivery holds the key (orderedBlockOnFailure): redeliver its message or skip the key',
+    ),
+  updatedAt: isoTimeView,
 });
 
 export const inboxPageSchema = z.object({
@@ -212,5 +252,6 @@ export type MessageDetail = z.infer<typeof messageDetailSchema>;
 export type AttemptView = z.infer<typeof attemptViewSchema>;
 export type InboxItem = z.infer<typeof inboxItemSchema>;
 export type InboxPage = z.infer<typeof inboxPageSchema>;
+export type OrderingKeyView = z.infer<typeof orderingKeyViewSchema>;
 export type RecoverResult = z.infer<typeof recoverResultSchema>;
 export type RedeliveredMessage = z.infer<typeof redeliveredMessageSchema>;

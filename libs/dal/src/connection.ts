@@ -7,6 +7,7 @@ import { endpointSchema } from './endpoints/endpoint.schema';
 import { eventTypeSchema } from './event-types/event-type.schema';
 import { inboxSequenceSchema } from './inbox/inbox-sequence.schema';
 import { messageSchema } from './messages/message.schema';
+import { orderingKeySchema } from './ordering/ordering-key.schema';
 import { rateWindowSchema } from './rate-limits/rate-window.schema';
 import { isNamespaceExists } from './shared/mongo-errors';
 
@@ -21,6 +22,7 @@ const MODELS = [
   ['RateWindow', rateWindowSchema, 'rate_windows'],
   ['RefusedDeadLetter', refusedDeadLetterSchema, 'refused_dead_letters'],
   ['EventType', eventTypeSchema, 'event_types'],
+  ['OrderingKey', orderingKeySchema, 'ordering_keys'],
 ] as const;
 
 /**

@@ -10,6 +10,8 @@ import type { RefusedDeadLetterEntity } from './dead-letters/refused-dead-letter
 import { RefusedDeadLetterRepository } from './dead-letters/refused-dead-letter.repository';
 import type { EndpointEntity } from './endpoints/endpoint.entity';
 import type { MessageEntity } from './messages/message.entity';
+import type { OrderingKeyEntity } from './ordering/ordering-key.entity';
+import { OrderingKeyRepository } from './ordering/ordering-key.repository';
 import { AttemptRepository } from './attempts/attempt.repository';
 import { DeliveryRepository } from './deliveries/delivery.repository';
 import { EndpointCircuitRepository } from './endpoints/endpoint-circuit.repository';
@@ -128,6 +130,14 @@ const repositories = [
   repository(
     DeliveryRepository,
     (c) => new DeliveryRepository(c.model<DeliveryEntity>('Delivery')),
+  ),
+  repository(
+    OrderingKeyRepository,
+    (c) =>
+      new OrderingKeyRepository(
+        c.model<OrderingKeyEntity>('OrderingKey'),
+        c.model<DeliveryEntity>('Delivery'),
+      ),
   ),
   repository(
     RefusedDeadLetterRepository,

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { connect, type ChannelModel } from 'amqplib';
+import { connect, type Channel, type ChannelModel } from 'amqplib';
 
 type ConnectedHandler = (connection: ChannelModel) => Promise<void>;
 
@@ -34,6 +34,25 @@ export class AmqpConnection {
   async onConnected(handler: ConnectedHandler): Promise<void> {
     this.handlers.push(handler);
     if (this.connection !== undefined) await handler(this.connection);
+  }
+
+  /**
+   * Runs `use` on a channel of its own, closed afterwards. Undefined when not connected or when
+   * the broker refused what `use` asked (which closes the channel: a missing queue, say).
+   */
+  async withChannel<T>(use: (channel: Channel) => Promise<T>): Promise<T | undefined> {
+    const connection = this.connection;
+    if (connection === undefined) return undefined;
+    const channel = await connection.createChannel().catch(() => undefined);
+    if (channel === undefined) return undefined;
+    channel.on('error', () => undefined);
+    try {
+      return await use(channel);
+    } catch {
+      return undefined;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   /** Resolves once connected for the first time; keeps retrying in the background until then. */

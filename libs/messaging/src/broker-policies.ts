@@ -1,4 +1,4 @@
-import { DEAD_LETTER_QUEUE, INTAKE_QUEUE } from '@app/contracts';
+import { DEAD_LETTER_QUEUE, INTAKE_QUEUE, LEGACY_INTAKE_QUEUE } from '@app/contracts';
 
 /**
  * The RabbitMQ policies the platform expects (docs/operations.md "Broker policies"). Policies, not
@@ -29,7 +29,10 @@ export const DEFAULT_BROKER_POLICY_LIMITS: BrokerPolicyLimits = {
   intakeDeliveryLimit: 20,
 };
 
-const exactly = (queue: string) => `^${queue.replaceAll('.', '\\.')}$`;
+const exactly = (...queues: string[]) =>
+  queues.length === 1
+    ? `^${queues[0]!.replaceAll('.', '\\.')}$`
+    : `^(${queues.map((queue) => queue.replaceAll('.', '\\.')).join('|')})$`;
 
 export function brokerPolicies(limits = DEFAULT_BROKER_POLICY_LIMITS): BrokerPolicy[] {
   return [
@@ -50,7 +53,8 @@ export function brokerPolicies(limits = DEFAULT_BROKER_POLICY_LIMITS): BrokerPol
       // quorum queue keeps it until notify.events.dead confirms it, so a full dead-letter queue
       // holds it back instead of losing it (that strategy needs overflow reject-publish here).
       name: 'notify-intake',
-      pattern: exactly(INTAKE_QUEUE),
+      // The intake queue, and the one of earlier versions while it is drained (ADR 0013).
+      pattern: exactly(INTAKE_QUEUE, LEGACY_INTAKE_QUEUE),
       definition: {
         'delivery-limit': limits.intakeDeliveryLimit,
         'dead-letter-exchange': '',

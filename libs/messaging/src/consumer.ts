@@ -50,6 +50,15 @@ export class QueueConsumer {
       await channel.cancel(tag).catch(() => undefined);
   }
 
+  /** Takes messages again after `stop`. */
+  async resume(): Promise<void> {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.channel !== undefined && this.consumerTag === undefined) {
+      await this.consume(this.channel);
+    }
+  }
+
   async close(): Promise<void> {
     await this.stop();
     await this.channel?.close().catch(() => undefined);

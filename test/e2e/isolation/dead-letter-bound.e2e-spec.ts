@@ -2,6 +2,7 @@ import { DEAD_LETTER_QUEUE, EVENTS_EXCHANGE, INTAKE_QUEUE } from '@app/contracts
 import { assertTopology } from '@app/messaging';
 import { connect } from 'amqplib';
 import { eventually } from '../../support/eventually';
+import { takeOne } from '../../support/take-one';
 import { ADMIN_KEY, TestPlatform } from '../../support/platform';
 import { createVhost, type Vhost } from '../../support/rabbit-vhost';
 import { WebhookSink } from '../../support/webhook-sink';
@@ -119,7 +120,7 @@ describe('isolation: intake delivery limit', () => {
       for (;;) {
         // A consumer that dies holding the message: its channel closes without an ack.
         const consumer = await connection.createChannel();
-        const message = await consumer.get(INTAKE_QUEUE);
+        const message = await takeOne(consumer, INTAKE_QUEUE);
         await consumer.close();
         if (message === false) break;
         deliveries += 1;

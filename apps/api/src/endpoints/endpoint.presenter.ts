@@ -26,6 +26,8 @@ export function presentEndpoint(
     template: endpoint.template ?? null,
     fallbackEndpointId: endpoint.fallbackEndpointId ?? null,
     description: endpoint.description ?? null,
+    ordered: endpoint.ordered === true,
+    orderedBlockOnFailure: endpoint.orderedBlockOnFailure === true,
     ...health,
     health,
     createdAt: endpoint.createdAt.toISOString(),

@@ -9,5 +9,7 @@ export function presentInboxItem(delivery: DeliveryEntity, message: MessageEntit
     createdAt: message.createdAt.toISOString(),
     deliveryStatus: delivery.status,
     attemptCount: delivery.attemptCount,
+    orderingKey: delivery.ordering?.key ?? null,
+    sequence: delivery.ordering?.sequence ?? null,
   };
 }

@@ -9,6 +9,7 @@ export function presentMessageSummary(message: MessageEntity): MessageSummary {
     eventType: message.eventType,
     payload: message.payload,
     idempotencyKey: message.idempotencyKey ?? null,
+    orderingKey: message.orderingKey ?? null,
     status: message.status,
     createdAt: message.createdAt.toISOString(),
   };
@@ -27,6 +28,7 @@ export function presentDelivery(delivery: DeliveryEntity): DeliveryView {
     lastError: delivery.lastError ?? null,
     deliveredAt: iso(delivery.deliveredAt),
     fallbackFor: delivery.fallbackFor ?? null,
+    sequence: delivery.ordering?.sequence ?? null,
   };
 }
 

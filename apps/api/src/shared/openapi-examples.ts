@@ -2,6 +2,7 @@ import type {
   AttemptView,
   DeliveryView,
   InboxItem,
+  OrderingKeyView,
   MessageDetail,
   MessageSummary,
 } from '@app/contracts';
@@ -80,6 +81,8 @@ export const endpointExample = {
   template: null,
   fallbackEndpointId: null,
   description: null,
+  ordered: true,
+  orderedBlockOnFailure: false,
   ...health,
   health,
   createdAt: at,
@@ -100,6 +103,7 @@ export const publishExample = {
   eventType: 'order.paid',
   payload: { orderId: 'o_1001', amount: 4200 },
   idempotencyKey: 'order-1001-paid',
+  orderingKey: 'order-1001',
 };
 
 export const messageSummaryExample: MessageSummary = {
@@ -107,6 +111,7 @@ export const messageSummaryExample: MessageSummary = {
   eventType: 'order.paid',
   payload: { orderId: 'o_1001', amount: 4200 },
   idempotencyKey: 'order-1001-paid',
+  orderingKey: 'order-1001',
   status: 'delivered',
   createdAt: at,
 };
@@ -123,6 +128,7 @@ export const deliveryExample: DeliveryView = {
   lastError: null,
   deliveredAt: later,
   fallbackFor: null,
+  sequence: 2,
 };
 
 export const messageDetailExample: MessageDetail = {
@@ -150,6 +156,22 @@ export const inboxItemExample: InboxItem = {
   createdAt: at,
   deliveryStatus: 'failed',
   attemptCount: 9,
+  orderingKey: 'order-1001',
+  sequence: 2,
+};
+
+export const orderingKeyExample: OrderingKeyView = {
+  key: 'order-1001',
+  endpointId: endpointExample.id,
+  lastSequence: 3,
+  blocked: {
+    deliveryId: deliveryExample.id,
+    messageId: messageSummaryExample.id,
+    sequence: 2,
+    reason: 'HTTP 500',
+    since: later,
+  },
+  updatedAt: later,
 };
 
 export const cursorExample = 'WzE3OTY4OTc2MDAwMDAsIm1zZ18wMTkzIl0';

@@ -17,6 +17,7 @@ function delivery(overrides: Partial<DeliveryView> = {}): DeliveryView {
     lastError: null,
     deliveredAt: null,
     fallbackFor: null,
+    sequence: null,
     ...overrides,
   };
 }
@@ -30,6 +31,7 @@ function message(
     eventType: 'order.paid',
     payload: {},
     idempotencyKey: null,
+    orderingKey: null,
     status: deliveries.some((d) => d.status === 'pending') ? 'pending' : 'delivered',
     createdAt: T0.toISOString(),
     deliveries,
@@ -42,6 +44,7 @@ const summary = ({
   eventType,
   payload,
   idempotencyKey,
+  orderingKey,
   status,
   createdAt,
 }: MessageDetail): MessageSummary => ({
@@ -49,6 +52,7 @@ const summary = ({
   eventType,
   payload,
   idempotencyKey,
+  orderingKey,
   status,
   createdAt,
 });

@@ -1,5 +1,10 @@
 import type { DeliveryJob, EndpointTarget } from '@app/channels';
-import { signingSecrets, type EndpointEntity, type MessageEntity } from '@app/dal';
+import {
+  signingSecrets,
+  type DeliveryOrdering,
+  type EndpointEntity,
+  type MessageEntity,
+} from '@app/dal';
 
 /**
  * What a channel is handed for one attempt: the message and the endpoint's target, with the
@@ -11,6 +16,7 @@ export function attemptJob(
   endpoint: EndpointEntity,
   now: Date,
   timeoutMs: number,
+  ordering: DeliveryOrdering | undefined,
 ): DeliveryJob {
   const target: EndpointTarget = {
     id: endpoint._id,
@@ -28,5 +34,6 @@ export function attemptJob(
     payload: message.payload,
     createdAt: message.createdAt,
     endpoint: target,
+    ...(ordering === undefined ? {} : { ordering }),
   };
 }

@@ -36,7 +36,20 @@ export class AttemptRunner {
     message: MessageEntity | undefined,
     poisoned: Poisoned | undefined,
   ): Promise<{ outcome: PlannedOutcome; result?: AttemptResult }> {
-    const attempted = await this.plan(delivery, endpoint, message, poisoned);
+    const planned = await this.plan(delivery, endpoint, message, poisoned);
+    const attempted =
+      delivery.ordering === undefined
+        ? planned
+        : {
+            ...planned,
+            outcome: {
+              ...planned.outcome,
+              ordering: {
+                ...delivery.ordering,
+                blockOnFailure: endpoint?.orderedBlockOnFailure === true,
+              },
+            },
+          };
     if (endpoint === undefined || message === undefined) return attempted;
     const context: AttemptContext = {
       eventType: message.eventType,
@@ -77,7 +90,13 @@ export class AttemptRunner {
           }
         : await traceAttempt({ trace: message.trace, delivery }, () =>
             channel.send(
-              attemptJob(message, endpoint, now, this.slots.attemptTimeoutMs(endpoint.timeoutMs)),
+              attemptJob(
+                message,
+                endpoint,
+                now,
+                this.slots.attemptTimeoutMs(endpoint.timeoutMs),
+                delivery.ordering,
+              ),
             ),
           );
     const outcome = planOutcome({

@@ -9,6 +9,7 @@ import type { Preloaded } from '../attempt/look-up';
 import { SlotsFreed, type SlotsFreedListener } from '../attempt/slots-freed';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import { DeliveryScheduler } from './delivery.scheduler';
+import type { KeyHandOff } from '../record-outcomes/key-hand-off';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -164,6 +165,7 @@ describe('DeliveryScheduler: claims due deliveries fairly and hands them on (rea
       slots,
       new FixedClock(),
       config,
+      { onHandedOn: () => undefined } as unknown as KeyHandOff,
     );
     if (listening) built.onApplicationBootstrap();
     started.push(built);

@@ -7,6 +7,7 @@ import { DeliveryRepository, MAX_APPS_PER_CLAIM, type DeliveryEntity } from '@ap
 import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import type { Preloaded } from '../attempt/look-up';
 import { SlotAccountant } from '../isolation/slot-accountant';
+import { KeyHandOff } from '../record-outcomes/key-hand-off';
 
 const MAX_CLAIM_BATCH = 500;
 const INTERVAL_NAME = 'claim-due-deliveries';
@@ -43,9 +44,12 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     private readonly slots: SlotAccountant,
     private readonly clock: Clock,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
+    private readonly handOff: KeyHandOff,
   ) {}
 
   onApplicationBootstrap(): void {
+    // An ordered key handed on: its next delivery is due now.
+    this.handOff.onHandedOn(() => this.kick());
     // From the interval any free slot is worth a claim: another app's due delivery may need it.
     const timer = setInterval(() => {
       if (this.running) void this.claimForNewcomers();

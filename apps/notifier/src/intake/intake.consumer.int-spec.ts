@@ -33,10 +33,13 @@ import {
   type EventTypeEntity,
   type MessageEntity,
   type RefusedDeadLetterEntity,
+  OrderingKeyRepository,
+  type OrderingKeyEntity,
 } from '@app/dal';
 import { EventTypeCatalog } from '@app/event-catalog';
 import { AmqpConnection, assertTopology, ConfirmPublisher } from '@app/messaging';
 import { eventually } from '../../../../test/support/eventually';
+import { takeOne } from '../../../../test/support/take-one';
 import { createVhost, type Vhost } from '../../../../test/support/rabbit-vhost';
 import type { DeliveryDispatcher, DispatchOptions } from '../attempt/delivery-dispatcher';
 import type { DeliveryScheduler } from '../claim/delivery.scheduler';
@@ -45,6 +48,7 @@ import { SlotAccountant } from '../isolation/slot-accountant';
 import { EndpointCache } from '../store-messages/endpoint-cache';
 import type { DeliverySlots } from '../store-messages/store-messages.command';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
+import { OrderedDeliveries } from '../store-messages/ordered-deliveries';
 import { BrokerUserBinding } from './broker-user-binding';
 import { PlatformEvents } from '../platform-events/platform-events';
 import { DeadLetters } from './dead-letters';
@@ -194,6 +198,13 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
       clock,
       config,
       new IntakePacer(new AppQuotaReader(apps, config.quotas), rateLimits),
+      new OrderedDeliveries(
+        new OrderingKeyRepository(
+          db.model<OrderingKeyEntity>('OrderingKey'),
+          db.model<DeliveryEntity>('Delivery'),
+        ),
+        new DeliveryRepository(db.model<DeliveryEntity>('Delivery')),
+      ),
     );
     const dispatcher = new RecordingDispatcher(new SlotAccountant(config));
     let kicks = 0;
@@ -385,7 +396,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     const left: string[] = [];
     for (;;) {
       const message = await eventually(async () => {
-        const got = await publishing.get(INTAKE_QUEUE, { noAck: true });
+        const got = await takeOne(publishing, INTAKE_QUEUE, { noAck: true });
         return got === false ? undefined : got;
       });
       if (message.properties.messageId === marker) return left;

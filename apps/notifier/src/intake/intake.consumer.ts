@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { INTAKE_QUEUE } from '@app/contracts';
-import { AmqpConnection, QueueConsumer } from '@app/messaging';
+import { AmqpConnection, QueueConsumer, type MessageHandler } from '@app/messaging';
 import { traceStore } from '@app/tracing';
 import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import { DeliveryScheduler } from '../claim/delivery.scheduler';
@@ -15,6 +15,7 @@ import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { BrokerUserBinding } from './broker-user-binding';
 import { DeadLetters } from './dead-letters';
 import { EventTypeCheck } from './event-type-check';
+import { LegacyIntake } from './legacy-intake';
 import { parseIntakeMessage } from './parse-intake-message';
 import { ack, propertiesOf, type Received } from './received';
 import { isPermanentStoreError } from '@app/dal';
@@ -49,11 +50,14 @@ class PoisonedBatch extends Error {
 export class IntakeConsumer implements OnApplicationBootstrap {
   private readonly logger = new Logger(IntakeConsumer.name);
   private readonly consumer: QueueConsumer;
+  private readonly legacy: LegacyIntake;
   private pending: Received[] = [];
   private batchesInFlight = 0;
   private startScheduled = false;
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
+  /** Settles when the last batch carrying ordering keys is done: the next one waits for it. */
+  private orderedTail: Promise<void> = Promise.resolve();
 
   constructor(
     connection: AmqpConnection,
@@ -65,26 +69,31 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     private readonly deadLetters: DeadLetters,
     private readonly eventTypes: EventTypeCheck,
   ) {
-    this.consumer = new QueueConsumer(
-      connection,
-      INTAKE_QUEUE,
-      config.intakePrefetch,
-      (message, channel, trace) => this.receive({ message, channel, trace }),
-    );
+    const handler: MessageHandler = (message, channel, trace) =>
+      this.receive({ message, channel, trace });
+    this.consumer = new QueueConsumer(connection, INTAKE_QUEUE, config.intakePrefetch, handler);
+    this.legacy = new LegacyIntake(connection, config.intakePrefetch, handler, () => this.idle());
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.consumer.start();
+    await this.legacy.start();
   }
 
   /** Stops taking messages and finishes the batch in hand (graceful shutdown). */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.consumer.stop();
-    if (this.batchesInFlight > 0 || this.pending.length > 0) {
-      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    }
+    await this.legacy.stop();
+    await this.idle();
+    await this.legacy.close();
     await this.consumer.close();
+  }
+
+  /** Resolves when every message taken is stored (and acknowledged) or dead-lettered. */
+  private idle(): Promise<void> {
+    if (this.batchesInFlight === 0 && this.pending.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   private receive(received: Received): void {
@@ -113,13 +122,32 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     }
   }
 
-  private async process(batch: Received[]): Promise<void> {
+  /**
+   * Batches carrying ordering keys are stored one after the other, in the order they were taken
+   * off the queue (the broker's, ADR 0013): their held deliveries are numbered in arrival order.
+   * The others are stored as soon as they come, several at once. Called in arrival order.
+   */
+  private process(batch: Received[]): Promise<void> {
+    const parsed = batch.map((received) => ({
+      received,
+      parsed: parseIntakeMessage(received.message, this.config.intakeMaxMessageBytes),
+    }));
+    if (!parsed.some((item) => item.parsed.ok && item.parsed.message.orderingKey !== undefined)) {
+      return this.store(parsed);
+    }
+    const turn = this.orderedTail.then(() => this.store(parsed));
+    this.orderedTail = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async store(
+    batch: { received: Received; parsed: ReturnType<typeof parseIntakeMessage> }[],
+  ): Promise<void> {
     const parsedOk: { received: Received; message: IncomingMessage }[] = [];
     // Refused messages go to the dead-letter queue while the valid ones are stored: a flood of
     // garbage costs the valid messages beside it no extra round trip.
     const deadLettering: Promise<void>[] = [];
-    for (const received of batch) {
-      const parsed = parseIntakeMessage(received.message, this.config.intakeMaxMessageBytes);
+    for (const { received, parsed } of batch) {
       if (parsed.ok) parsedOk.push({ received, message: parsed.message });
       else
         deadLettering.push(this.deadLetters.deadLetter(received, parsed.reason, parsed.tooLarge));

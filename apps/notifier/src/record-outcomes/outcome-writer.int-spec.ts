@@ -13,6 +13,8 @@ import {
   type DeliveryEntity,
   type EndpointEntity,
   type MessageEntity,
+  OrderingKeyRepository,
+  type OrderingKeyEntity,
 } from '@app/dal';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
 import { OutcomeEvents } from '../platform-events/outcome-events';
@@ -20,6 +22,7 @@ import { PlatformEvents } from '../platform-events/platform-events';
 import { EndpointCache } from '../store-messages/endpoint-cache';
 import type { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { FallbackDeliveries } from './fallback-deliveries';
+import { KeyHandOff } from './key-hand-off';
 import { OutcomeWriter } from './outcome-writer';
 import type { PlannedOutcome } from './plan-outcome';
 
@@ -74,6 +77,10 @@ function writerOn(connection: Connection, attempts: AttemptRepository): OutcomeW
     new FallbackDeliveries(deliveries, endpoints, messages, clock),
     circuit,
     new OutcomeEvents(circuit, platformEvents),
+    new KeyHandOff(
+      new OrderingKeyRepository(connection.model<OrderingKeyEntity>('OrderingKey'), deliveryModel),
+      clock,
+    ),
   );
 }
 

@@ -11,6 +11,7 @@ import { CircuitBreaker } from '../isolation/circuit-breaker';
 import { OutcomeEvents } from '../platform-events/outcome-events';
 import { healthUpdates } from '../isolation/circuit-rules';
 import { FallbackDeliveries } from './fallback-deliveries';
+import { KeyHandOff } from './key-hand-off';
 import { outcomeBatchFields, outcomeLogFields } from '../log-fields';
 import { recordOutcomeMetrics } from './outcome-metrics';
 import type { PlannedOutcome } from './plan-outcome';
@@ -43,7 +44,8 @@ const SHUTDOWN_DRAIN_MS = 15_000;
 
 /**
  * Collects attempt outcomes and writes them in bulk: one insertMany for the attempt log, one
- * bulkWrite each for deliveries and endpoint health, then the affected messages' statuses. If
+ * bulkWrite each for deliveries and endpoint health, then the ordering keys of ordered deliveries
+ * that ended (KeyHandOff), then the affected messages' statuses. If
  * MongoDB is down the batch is kept and written again, as it was and before any other; meanwhile
  * the leases expire and another attempt may happen, which at-least-once allows. Every write is
  * idempotent, so a batch written again after a partial write changes nothing twice: attempts and
@@ -70,6 +72,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
     private readonly fallbacks: FallbackDeliveries,
     private readonly circuit: CircuitBreaker,
     private readonly events: OutcomeEvents,
+    private readonly handOff: KeyHandOff,
   ) {}
 
   /** Outcomes added and not written yet. */
@@ -177,6 +180,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
           deliveryId: outcome.deliveryId,
           claimToken: outcome.claimToken,
           update: outcome.update,
+          ordered: outcome.ordering !== undefined,
         })),
       ),
       this.endpoints.recordHealth(healthUpdates(batch.flatMap((outcome) => outcome.health ?? [])), {
@@ -190,6 +194,8 @@ export class OutcomeWriter implements OnApplicationShutdown {
     );
     // Raised now: on a batch written again the breaker finds nothing left to decide.
     this.events.afterWrite(batch, transitions);
+    // Ordered deliveries that ended hand their keys on (or block them).
+    await this.handOff.afterOutcomes(batch);
     // Before the statuses: a message whose delivery failed over to a fallback is still pending.
     await this.fallbacks.createFor(
       batch.filter((o) => o.update.status === 'failed').map((o) => o.deliveryId),

@@ -1,6 +1,6 @@
 import type { AttemptResult } from '@app/channels';
 import { newId } from '@app/common';
-import type { AttemptEntity, DeliveryEntity, DeliveryUpdate } from '@app/dal';
+import type { AttemptEntity, DeliveryEntity, DeliveryOrdering, DeliveryUpdate } from '@app/dal';
 import { planRetry } from '@app/retry-policy';
 import type { EndpointHealthChange } from '../isolation/circuit-rules';
 
@@ -36,6 +36,11 @@ export interface PlannedOutcome {
   health?: EndpointHealthChange;
   /** The delivery reached a final state: its message's status must be recomputed. */
   terminal: boolean;
+  /**
+   * The delivery's ordering key and sequence (to an ordered endpoint): when it ends, its key is
+   * handed on to the next one, or blocked if it failed and the endpoint says so.
+   */
+  ordering?: DeliveryOrdering & { blockOnFailure: boolean };
   context?: AttemptContext;
 }
 

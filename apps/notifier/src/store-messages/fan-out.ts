@@ -12,7 +12,8 @@ import type { DeliverySlots } from './store-messages.command';
  * an endpoint's circuit is open) a delivery is stored unclaimed, due now: the scheduler takes it
  * when there is room, here or in another notifier. A message deferred by its app's pace gets its
  * deliveries unclaimed, due then (known once the pace is booked: see `defer`). A delivery claimed
- * is marked in its insert (ADR 0010): started if it starts at once, else ready to.
+ * is marked in its insert (ADR 0010): started if it starts at once, else ready to. A message with
+ * an ordering key gets its deliveries to ordered endpoints `held`, never claimed (ADR 0013).
  */
 export class FanOut {
   /** Deliveries planned claimed, each holding a slot until handed on or given back. */
@@ -57,6 +58,13 @@ export class FanOut {
         if (endpoint === undefined || endpoint.appId !== message.appId) return [];
         const of = { appId: message.appId, messageId: message._id, endpoint };
         const dueAt = this.dueAtByMessage.get(message._id);
+        if (message.orderingKey !== undefined && endpoint.ordered === true) {
+          // Numbered before it is written (OrderedDeliveries); its key hands on to it.
+          const ordering = { key: message.orderingKey, sequence: 0 };
+          return [
+            newDelivery({ ...of, ordering, ...(dueAt === undefined ? {} : { dueAt }) }, this.now),
+          ];
+        }
         if (dueAt !== undefined) return [newDelivery({ ...of, dueAt }, this.now)];
         const claimed =
           claim &&

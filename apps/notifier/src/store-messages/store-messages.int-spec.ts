@@ -16,12 +16,15 @@ import {
   type EndpointChange,
   type EndpointEntity,
   type MessageEntity,
+  OrderingKeyRepository,
+  type OrderingKeyEntity,
 } from '@app/dal';
 import { eventually } from '../../../../test/support/eventually';
 import { IntakePacer } from '../isolation/intake-pacer';
 import { EndpointCache } from './endpoint-cache';
 import type { DeliverySlots, IncomingMessage } from './store-messages.command';
 import { StoreMessagesUseCase } from './store-messages.usecase';
+import { OrderedDeliveries } from './ordered-deliveries';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
 const QUOTAS: AppQuotas = {
@@ -116,6 +119,13 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
       new SystemClock(),
       { leaseMs: 90_000 } as NotifierConfig,
       pacer,
+      new OrderedDeliveries(
+        new OrderingKeyRepository(
+          connection.model<OrderingKeyEntity>('OrderingKey'),
+          deliveryModel,
+        ),
+        deliveries,
+      ),
     );
   });
   afterAll(async () => {

@@ -13,6 +13,7 @@ import {
 import { IntakePacer } from '../isolation/intake-pacer';
 import { EndpointCache } from './endpoint-cache';
 import { FanOut } from './fan-out';
+import { OrderedDeliveries } from './ordered-deliveries';
 import type {
   IncomingMessage,
   StoreMessagesCommand,
@@ -40,6 +41,7 @@ export class StoreMessagesUseCase {
     private readonly clock: Clock,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     private readonly pacer: IntakePacer,
+    private readonly ordered: OrderedDeliveries,
   ) {}
 
   async execute(command: StoreMessagesCommand): Promise<StoreMessagesResult> {
@@ -61,7 +63,8 @@ export class StoreMessagesUseCase {
         continue;
       }
       const doc = toMessage(message, byApp.get(message.appId) ?? [], now);
-      if (doc._id === message.mintedId) minted.add(doc._id);
+      // Written beside its deliveries, unless some may be held: those are numbered first.
+      if (doc._id === message.mintedId && message.orderingKey === undefined) minted.add(doc._id);
       incoming.set(doc._id, message);
       docs.push(doc);
       results.push({ stored: true, messageId: doc._id });
@@ -106,12 +109,21 @@ export class StoreMessagesUseCase {
       );
       const replayed = await this.replayedMessages(docs, duplicateIds, results);
       // Only fresh deliveries are claimed: a replayed one may be in another worker's hands.
-      const late = [
-        ...fanOut.deferred(early.filter((d) => d.claimToken !== claimToken)),
-        ...fanOut.plan(fresh.filter((doc) => !minted.has(doc._id))),
-        ...fanOut.plan(replayed, { claim: false }),
-      ];
+      const late = await this.ordered.number(
+        [
+          ...fanOut.deferred(early.filter((d) => d.claimToken !== claimToken)),
+          ...fanOut.plan(fresh.filter((doc) => !minted.has(doc._id))),
+          ...fanOut.plan(replayed, { claim: false }),
+        ],
+        docs.map((doc) => doc._id),
+        new Set(replayed.map((doc) => doc._id)),
+        now,
+      );
       const notWritten = new Set([...earlyNotWritten, ...(await this.deliveries.insertMany(late))]);
+      await this.ordered.handOn(
+        late.filter((d) => d.ordering !== undefined),
+        now,
+      );
       // One that was not written (its message and endpoint already have one) is not ours.
       const written = [...early, ...late].filter((d) => !notWritten.has(d._id));
       const claimed = written.filter(

@@ -30,6 +30,7 @@ export function toMessage(
     eventType: message.eventType,
     payload: message.payload,
     ...(message.idempotencyKey === undefined ? {} : { idempotencyKey: message.idempotencyKey }),
+    ...(message.orderingKey === undefined ? {} : { orderingKey: message.orderingKey }),
     targetEndpointIds: targets.map((endpoint) => endpoint._id),
     status: targets.length > 0 ? 'pending' : 'no_endpoints',
     ...(message.trace === undefined ? {} : { trace: message.trace }),

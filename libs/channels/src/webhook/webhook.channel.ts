@@ -88,6 +88,12 @@ export class WebhookChannel implements NotificationChannel {
       ...job.endpoint.headers,
       'content-length': String(Buffer.byteLength(body)),
       ...signedWebhookHeaders(job.endpoint.secrets, job.messageId, timestamp, body),
+      ...(job.ordering === undefined
+        ? {}
+        : {
+            'webhook-ordering-key': job.ordering.key,
+            'webhook-sequence': String(job.ordering.sequence),
+          }),
     };
     const target = new URL(url);
     const secure = target.protocol === 'https:';

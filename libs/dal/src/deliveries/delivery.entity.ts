@@ -1,5 +1,10 @@
 import type { Channel, DeliveryStatus } from '@app/contracts';
 
+export interface DeliveryOrdering {
+  key: string;
+  sequence: number;
+}
+
 export interface DeliveryEntity {
   _id: string;
   appId: string;
@@ -52,6 +57,17 @@ export interface DeliveryEntity {
    * marks the next attempt started, before it starts (ADR 0010). Absent or null otherwise.
    */
   readyClaim?: string | null;
+  /**
+   * To an ordered endpoint, of a message with an ordering key: the key and the message's number
+   * within it at this endpoint (1, 2, ...). Such a delivery is stored `held` and becomes `pending`
+   * once the previous one of its key ended (OrderingKeyRepository).
+   */
+  ordering?: DeliveryOrdering;
+  /**
+   * Set with the outcome that ends an ordered delivery, cleared once its key was handed on to the
+   * next delivery; a notifier that dies between the two leaves it set for the ordering repair.
+   */
+  orderingHandOffStale?: boolean;
   /** Attempts that started and never reported an outcome (see attemptStartedAt). Absent means 0. */
   abandonedAttempts?: number;
   createdAt: Date;

@@ -1,4 +1,5 @@
 import { groupBy } from '@app/common';
+import type { DeliveryStatus } from '@app/contracts';
 import type { Model, mongo, PipelineStage } from 'mongoose';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
 import { valueForId } from '../shared/per-document';
@@ -88,11 +89,11 @@ export interface AttemptStartMarks {
   abandoned: readonly string[];
 }
 
-/** The state a finished attempt leaves its delivery in. */
+/** The state a finished attempt leaves its delivery in (never `held`: it was its turn). */
 export type DeliveryUpdate = Pick<
   DeliveryEntity,
-  'status' | 'attemptCount' | 'nextAttemptAt' | 'lastAttemptAt' | 'lastError' | 'deliveredAt'
-> & { updatedAt: Date };
+  'attemptCount' | 'nextAttemptAt' | 'lastAttemptAt' | 'lastError' | 'deliveredAt'
+> & { status: Exclude<DeliveryStatus, 'held'>; updatedAt: Date };
 
 export class DeliveryRepository {
   constructor(private readonly model: Model<DeliveryEntity>) {}
@@ -120,6 +121,17 @@ export class DeliveryRepository {
       .sort({ createdAt: 1, _id: 1 })
       .lean<DeliveryEntity[]>()
       .exec();
+  }
+
+  /** The (message, endpoint) pairs of these messages that have a delivery, as `messageId/endpointId`. */
+  async existingPairs(messageIds: readonly string[]): Promise<Set<string>> {
+    const found = await this.collection
+      .find(
+        { messageId: { $in: [...new Set(messageIds)] } },
+        { projection: { _id: 0, messageId: 1, endpointId: 1 } },
+      )
+      .toArray();
+    return new Set(found.map((d) => `${d.messageId}/${d.endpointId}`));
   }
 
   /** Those of these deliveries that are `failed` now (after an outcome write, which is fenced). */
@@ -297,7 +309,13 @@ export class DeliveryRepository {
    * `updateMany` per claim (a batch holds a few), each delivery getting its own values.
    */
   async recordOutcomes(
-    outcomes: readonly { deliveryId: string; claimToken: string; update: DeliveryUpdate }[],
+    outcomes: readonly {
+      deliveryId: string;
+      claimToken: string;
+      update: DeliveryUpdate;
+      /** An ordered delivery: ending it flags its key's hand-off too (OrderingKeyRepository). */
+      ordered?: boolean;
+    }[],
   ): Promise<void> {
     if (outcomes.length === 0) return;
     const byClaim = groupBy(outcomes, (outcome) => outcome.claimToken);
@@ -312,6 +330,9 @@ export class DeliveryRepository {
           attemptStartedAt: null,
           readyClaim: null,
           ...(outcome.update.status === 'pending' ? {} : { messageStatusStale: true }),
+          ...(outcome.update.status !== 'pending' && outcome.ordered === true
+            ? { orderingHandOffStale: true }
+            : {}),
         }));
         return {
           updateMany: {
@@ -417,9 +438,9 @@ export class DeliveryRepository {
     return result.modifiedCount;
   }
 
-  /** Cancels an endpoint's pending deliveries; returns the messages they belong to. */
+  /** Cancels an endpoint's pending (and held) deliveries; returns the messages they belong to. */
   async cancelPendingForEndpoint(appId: string, endpointId: string, now: Date): Promise<string[]> {
-    const filter = { appId, endpointId, status: 'pending' } as const;
+    const filter = { appId, endpointId, status: { $in: ['pending', 'held'] } };
     const messageIds: string[] = await this.model.distinct('messageId', filter).exec();
     await this.model
       .updateMany(filter, {

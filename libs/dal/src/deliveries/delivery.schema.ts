@@ -23,6 +23,8 @@ export const deliverySchema = new Schema<DeliveryEntity>(
     attemptStartedAt: Date,
     readyClaim: String,
     abandonedAttempts: Number,
+    ordering: { type: { _id: false, key: String, sequence: Number }, default: undefined },
+    orderingHandOffStale: Boolean,
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -56,6 +58,17 @@ deliverySchema.index({ endpointId: 1, status: 1, inboxSeq: 1 });
 deliverySchema.index(
   { endpointId: 1, createdAt: 1, inboxSeq: 1 },
   { partialFilterExpression: { inboxSeq: { $gt: 0 } }, name: 'inbox_since' },
+);
+// Ordered delivery (OrderingKeyRepository): a key's held deliveries, lowest sequence first.
+// Partial, so only deliveries waiting their turn cost it anything.
+deliverySchema.index(
+  { endpointId: 1, 'ordering.key': 1, 'ordering.sequence': 1 },
+  { partialFilterExpression: { status: 'held' }, name: 'held_by_key' },
+);
+// The ordering repair: ended ordered deliveries whose key was not handed on, oldest first.
+deliverySchema.index(
+  { updatedAt: 1 },
+  { partialFilterExpression: { orderingHandOffStale: true }, name: 'ordering_hand_off_stale' },
 );
 // The status repair: ended deliveries whose message's status was not recomputed, oldest first.
 // Partial: a delivery is in it only between its last outcome and its message's refresh.

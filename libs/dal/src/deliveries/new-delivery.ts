@@ -1,6 +1,6 @@
 import { newId } from '@app/common';
 import type { EndpointEntity } from '../endpoints/endpoint.entity';
-import type { DeliveryEntity } from './delivery.entity';
+import type { DeliveryEntity, DeliveryOrdering } from './delivery.entity';
 
 /** What a new delivery is of and to, and how it starts. */
 export interface NewDeliveryOf {
@@ -16,6 +16,11 @@ export interface NewDeliveryOf {
   claim?: { claimToken: string; leaseUntil: Date; startedAt: Date | null };
   /** A fallback: the failed delivery it stands in for, and its depth (1 for a first fallback). */
   fallback?: { for: string; depth: number };
+  /**
+   * To an ordered endpoint: stored `held` until its key hands on to it (its sequence is given
+   * before it is written); due then, or at `dueAt` if later.
+   */
+  ordering?: DeliveryOrdering;
 }
 
 /** A delivery not attempted yet: every new delivery (fan-out, fallback) is made here. */
@@ -26,7 +31,7 @@ export function newDelivery(of: NewDeliveryOf, now: Date): DeliveryEntity {
     messageId: of.messageId,
     endpointId: of.endpoint._id,
     channel: of.endpoint.channel,
-    status: 'pending',
+    status: of.ordering === undefined ? 'pending' : 'held',
     attemptCount: 0,
     nextAttemptAt: of.claim?.leaseUntil ?? of.dueAt ?? now,
     lastAttemptAt: null,
@@ -39,6 +44,7 @@ export function newDelivery(of: NewDeliveryOf, now: Date): DeliveryEntity {
     ...(of.fallback === undefined
       ? {}
       : { fallbackFor: of.fallback.for, fallbackDepth: of.fallback.depth }),
+    ...(of.ordering === undefined ? {} : { ordering: of.ordering }),
     createdAt: now,
     updatedAt: now,
   };

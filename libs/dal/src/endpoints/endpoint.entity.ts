@@ -30,6 +30,10 @@ export interface EndpointEntity {
   fallbackEndpointId?: string;
   description?: string;
   enabled: boolean;
+  /** Messages of one orderingKey are delivered here one at a time, in order. Absent: false. */
+  ordered?: boolean;
+  /** With `ordered`: a failed delivery holds its key until redelivered or skipped. Absent: false. */
+  orderedBlockOnFailure?: boolean;
   disabledReason?: string;
   consecutiveFailures: number;
   lastSuccessAt?: Date;

@@ -30,7 +30,17 @@ export interface EndpointHealthUpdate {
 
 /** What an app changes on its endpoint: a field given is set, an optional one given as null removed. */
 export type EndpointSettingsChange = Partial<
-  Pick<EndpointEntity, 'url' | 'to' | 'eventTypes' | 'timeoutMs' | 'headers' | 'enabled'>
+  Pick<
+    EndpointEntity,
+    | 'url'
+    | 'to'
+    | 'eventTypes'
+    | 'timeoutMs'
+    | 'headers'
+    | 'enabled'
+    | 'ordered'
+    | 'orderedBlockOnFailure'
+  >
 > & {
   [
     K in

@@ -18,6 +18,8 @@ export const endpointSchema = new Schema<EndpointEntity>(
     fallbackEndpointId: String,
     description: String,
     enabled: { type: Boolean, required: true },
+    ordered: Boolean,
+    orderedBlockOnFailure: Boolean,
     disabledReason: String,
     consecutiveFailures: { type: Number, required: true },
     lastSuccessAt: Date,

@@ -6,6 +6,8 @@ export interface MessageEntity {
   eventType: string;
   payload: Record<string, unknown>;
   idempotencyKey?: string;
+  /** Its ordering key: ordered endpoints get the messages of one key one at a time, in order. */
+  orderingKey?: string;
   /**
    * Fixed at intake, so a replayed intake recreates exactly these deliveries; a fallback endpoint
    * is added once its delivery exists (the delivery first, so a replay never creates one early).

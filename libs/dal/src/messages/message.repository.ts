@@ -20,13 +20,13 @@ const has = (status: DeliveryStatus) => ({ $in: [status, '$statuses'] });
 
 /**
  * A message's status from `statuses`, its deliveries' statuses (an aggregation expression):
- * pending while any is pending, else failed if any failed, else delivered if it had any, else
+ * pending while any is pending or held, else failed if any failed, else delivered if it had any, else
  * no_endpoints.
  */
 const MESSAGE_STATUS_OF_STATUSES = {
   $switch: {
     branches: [
-      { case: has('pending'), then: 'pending' satisfies MessageStatus },
+      { case: { $or: [has('pending'), has('held')] }, then: 'pending' satisfies MessageStatus },
       { case: has('failed'), then: 'failed' satisfies MessageStatus },
       {
         case: { $or: [has('succeeded'), has('cancelled')] },

@@ -8,6 +8,7 @@ export const messageSchema = new Schema<MessageEntity>(
     eventType: { type: String, required: true },
     payload: { type: Schema.Types.Mixed, required: true },
     idempotencyKey: String,
+    orderingKey: String,
     targetEndpointIds: { type: [String], required: true },
     status: { type: String, required: true },
     statusRefresh: String,

@@ -57,7 +57,7 @@ export class RetentionRepository {
       await this.deliveries
         .distinct<string>('messageId', {
           messageId: { $in: ids },
-          $or: [{ status: 'pending' }, { updatedAt: { $gte: cutoff } }],
+          $or: [{ status: { $in: ['pending', 'held'] } }, { updatedAt: { $gte: cutoff } }],
         })
         .exec(),
     );
@@ -66,7 +66,7 @@ export class RetentionRepository {
     if (removable.length > 0) {
       await this.attempts.deleteMany({ messageId: { $in: removable } }).exec();
       await this.deliveries
-        .deleteMany({ messageId: { $in: removable }, status: { $ne: 'pending' } })
+        .deleteMany({ messageId: { $in: removable }, status: { $nin: ['pending', 'held'] } })
         .exec();
       const result = await this.messages
         .deleteMany({ _id: { $in: removable }, status: { $in: ENDED_MESSAGE_STATUSES } })

@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, Clock } from '@app/common';
-import { DeliveryRepository, EndpointRepository, MessageRepository } from '@app/dal';
+import {
+  DeliveryRepository,
+  EndpointRepository,
+  MessageRepository,
+  OrderingKeyRepository,
+} from '@app/dal';
 import type { DeleteEndpointCommand } from './delete-endpoint.command';
 
-/** Deletes an endpoint; its pending deliveries are cancelled and their messages' statuses follow. */
+/**
+ * Deletes an endpoint; its pending and held deliveries are cancelled and their messages' statuses
+ * follow; its ordering keys are forgotten.
+ */
 @Injectable()
 export class DeleteEndpointUseCase {
   constructor(
@@ -11,17 +19,16 @@ export class DeleteEndpointUseCase {
     private readonly deliveries: DeliveryRepository,
     private readonly messages: MessageRepository,
     private readonly clock: Clock,
+    private readonly orderingKeys: OrderingKeyRepository,
   ) {}
 
   async execute({ appId, endpointId }: DeleteEndpointCommand): Promise<void> {
     if (!(await this.endpoints.delete(appId, endpointId))) {
       throw AppError.notFound('Endpoint', endpointId);
     }
-    const messageIds = await this.deliveries.cancelPendingForEndpoint(
-      appId,
-      endpointId,
-      this.clock.now(),
-    );
+    const now = this.clock.now();
+    const messageIds = await this.deliveries.cancelPendingForEndpoint(appId, endpointId, now);
+    await this.orderingKeys.forgetEndpoint(appId, endpointId, now);
     await this.messages.refreshStatus(appId, messageIds);
   }
 }

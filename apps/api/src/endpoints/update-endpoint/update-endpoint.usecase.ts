@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError, Clock, validationError } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
 import { checkChannelTarget, type EndpointView, type UpdateEndpoint } from '@app/contracts';
-import { AppQuotaReader, EndpointRepository } from '@app/dal';
+import { AppQuotaReader, EndpointRepository, OrderingKeyRepository } from '@app/dal';
 import { presentEndpoint } from '../endpoint.presenter';
 import { checkFallbackEndpoint } from '../check-fallback';
 import { checkEndpointQuotas } from '../endpoint-quotas';
@@ -23,6 +23,7 @@ export class UpdateEndpointUseCase {
     private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly quotas: AppQuotaReader,
+    private readonly orderingKeys: OrderingKeyRepository,
   ) {}
 
   async execute({ appId, endpointId, changes }: UpdateEndpointCommand): Promise<EndpointView> {
@@ -47,11 +48,17 @@ export class UpdateEndpointUseCase {
 
     // Re-enabling an endpoint clears why it was disabled, its failure streak and its circuit
     // breaker state: the next failure starts a new streak.
+    const now = this.clock.now();
     const updated = await this.endpoints.updateSettings(appId, endpointId, changes, {
-      now: this.clock.now(),
+      now,
       freshHealth: changes.enabled === true,
     });
     if (updated === null) throw AppError.notFound('Endpoint', endpointId);
+    // No longer ordered: what waited its turn is due now. No longer blocking: blocked keys go on.
+    if (changes.ordered === false) await this.orderingKeys.forgetEndpoint(appId, endpointId, now);
+    else if (changes.orderedBlockOnFailure === false) {
+      await this.orderingKeys.unblockEndpoint(appId, endpointId, now);
+    }
     return presentEndpoint(updated, this.config.retrySchedule);
   }
 }

@@ -7,23 +7,10 @@ import type {
   ListMessagesParams,
   MessageDetail,
   MessageSummary,
+  OrderingKeyView,
   Page,
 } from '@app/contracts';
 
-// Until the ordering branch lands its view in libs/contracts (CONTRACT.md, last section).
-export interface OrderingKeyView {
-  key: string;
-  endpointId: string;
-  lastSequence: number;
-  blocked: {
-    deliveryId: string;
-    messageId: string;
-    sequence: number;
-    reason: string;
-    since: string;
-  } | null;
-  updatedAt: string;
-}
 /** One reason a payload does not match its event type's schema (payload_schema_mismatch). */
 export interface SchemaFailure {
   /** JSON pointer into the payload: "/amount", "" for the whole. */

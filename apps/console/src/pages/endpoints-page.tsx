@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'react';
-import { mapLimited, type OrderingKeyView } from '../api/client';
+import { mapLimited } from '../api/client';
 import { useApi } from '../api/context';
-import type { EndpointView } from '@app/contracts';
+import type { EndpointView, OrderingKeyView } from '@app/contracts';
 import {
   ConfirmActions,
   CopyButton,
@@ -85,10 +85,6 @@ function EndpointCard({
   const toast = useToast();
   const [dialog, setDialog] = useState<'recover' | 'rotate'>();
   const [busy, setBusy] = useState(false);
-  const ordering = endpoint as EndpointView & {
-    ordered?: boolean;
-    orderedBlockOnFailure?: boolean;
-  };
 
   const toggle = async () => {
     setBusy(true);
@@ -168,15 +164,15 @@ function EndpointCard({
         <span>Timeout: {formatDuration(endpoint.timeoutMs)}</span>
         <span>
           Ordering:{' '}
-          {!ordering.ordered
+          {!endpoint.ordered
             ? 'none'
-            : ordering.orderedBlockOnFailure
+            : endpoint.orderedBlockOnFailure
               ? 'per key; a failed delivery holds its key'
               : 'per key; a failed delivery lets the next go'}
         </span>
         <span className="mono">{endpoint.id}</span>
       </div>
-      {ordering.ordered ? <BlockedKeys endpoint={endpoint} /> : null}
+      {endpoint.ordered ? <BlockedKeys endpoint={endpoint} /> : null}
       <div className="actions">
         <button type="button" className="btn" disabled={busy} onClick={() => void toggle()}>
           {endpoint.enabled ? 'Disable' : 'Enable'}

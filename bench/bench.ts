@@ -18,6 +18,7 @@ import {
 } from './phases';
 import { toMarkdown, type Report, type Row } from './report';
 import { startStack, type Stack } from './stack';
+import { schemaCost } from './schema-phase';
 import { tracingCost } from './tracing-phase';
 
 /**
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
       rows.push(await slowRecipientScaleOut(stack, sizes, options.notifierEnv));
     }
     if (wanted('tracing')) rows.push(await tracingCost(stack, sizes, stack.notifierEnv));
+    if (wanted('schemas')) rows.push(await schemaCost(stack, sizes));
     log('stopping the processes');
     await Promise.all(stack.ctx.processes.map((p) => p.stop()));
     const markdown = toMarkdown(report(stack, rows, startedAt, commit));

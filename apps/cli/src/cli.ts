@@ -12,6 +12,13 @@ import {
   rotateSecretCommand,
   updateEndpointCommand,
 } from './commands/endpoints.command';
+import {
+  deleteEventTypeCommand,
+  getEventTypeCommand,
+  listEventTypesCommand,
+  putEventTypeCommand,
+  type PutEventTypeFlags,
+} from './commands/event-types.command';
 import { listenCommand, type ListenOptions } from './commands/listen.command';
 import { publishCommand, type PublishOptions } from './commands/publish.command';
 import { recoverCommand, type RecoverOptions } from './commands/recover.command';
@@ -72,7 +79,7 @@ function configFrom(options: GlobalOptions): CliConfig {
 function buildProgram(io: Io, signal: AbortSignal): Command {
   const program = new Command('notify')
     .description(
-      'Operate the notification platform: publish, inspect, redeliver, recover, tail; manage apps and endpoints; forward an inbox to a local receiver.',
+      'Operate the notification platform: publish, inspect, redeliver, recover, tail; manage apps, endpoints and event types; forward an inbox to a local receiver.',
     )
     .addOption(
       new Option('--url <url>', 'API base URL (env NOTIFY_URL, default http://127.0.0.1:3000)'),
@@ -193,6 +200,7 @@ function buildProgram(io: Io, signal: AbortSignal): Command {
     });
 
   addEndpointCommands(program, clientFor, io);
+  addEventTypeCommands(program, clientFor, io);
 
   program
     .command('listen')
@@ -275,6 +283,54 @@ function withEndpointFlags(command: Command): Command {
       '--data <json>',
       'any other fields as a JSON object (template, successBody, ...); flags win',
     );
+}
+
+function addEventTypeCommands(program: Command, clientFor: ClientFor, io: Io): void {
+  const eventTypes = program
+    .command('event-types')
+    .description("the app's event catalog: event types and the schemas enforced on them (app key)");
+  eventTypes
+    .command('list')
+    .description('every registered event type of the app, newest first (GET /v1/event-types)')
+    .action(async (_options: unknown, command: Command) => {
+      const { client, json } = clientFor(command);
+      await listEventTypesCommand(client, io, { json });
+    });
+  eventTypes
+    .command('get')
+    .description('an event type with its schema (GET /v1/event-types/:name)')
+    .argument('<name>')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const { client, json } = clientFor(command);
+      await getEventTypeCommand(client, io, name, { json });
+    });
+  eventTypes
+    .command('put')
+    .description(
+      'register an event type or replace its whole definition (PUT /v1/event-types/:name); what is not given is removed',
+    )
+    .argument('<name>')
+    .option('--description <text>', 'what the event means')
+    .option('--schema <json|@file>', 'JSON Schema (2020-12) every payload must match')
+    .option(
+      '--examples <json|@file>',
+      'a JSON array of example payloads, each checked against the schema',
+    )
+    .option('--deprecated', 'mark it deprecated')
+    .action(async (name: string, flags: PutEventTypeFlags, command: Command) => {
+      const { client, json } = clientFor(command);
+      await putEventTypeCommand(client, io, name, { ...flags, json });
+    });
+  eventTypes
+    .command('delete')
+    .description(
+      'archive an event type: no longer registered, its schema no longer enforced (DELETE /v1/event-types/:name)',
+    )
+    .argument('<name>')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const { client, json } = clientFor(command);
+      await deleteEventTypeCommand(client, io, name, { json });
+    });
 }
 
 function addEndpointCommands(program: Command, clientFor: ClientFor, io: Io): void {

@@ -1,12 +1,23 @@
 /** Everything the SDK throws on purpose is one of these; branch with `instanceof`. */
 
+/**
+ * One detail of an API error: the field it is about and what is wrong; a JSON Schema failure
+ * (`payload_schema_mismatch`, a refused event-type schema) also has the JSON pointer and keyword.
+ */
+export interface ApiErrorDetail {
+  field: string;
+  message: string;
+  pointer?: string;
+  keyword?: string;
+}
+
 /** The API answered with an error status: `status` and the contract's `{ error: { code, message, details } }`. */
 export class NotifyApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: readonly { field: string; message: string }[] = [],
+    readonly details: readonly ApiErrorDetail[] = [],
   ) {
     super(message);
     this.name = 'NotifyApiError';

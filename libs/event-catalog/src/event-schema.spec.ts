@@ -1,6 +1,6 @@
 import { compileEventSchema, type CompiledSchema } from './event-schema';
 import { MAX_REPORTED_FAILURES } from './schema-failure';
-import { MAX_SCHEMA_BYTES, MAX_SCHEMA_DEPTH } from './tenant-schema-rules';
+import { MAX_SCHEMA_BYTES, MAX_SCHEMA_DEPTH, MAX_SCHEMA_PATTERNS } from './tenant-schema-rules';
 
 function compiled(schema: unknown): CompiledSchema {
   const result = compileEventSchema(schema);
@@ -131,6 +131,12 @@ describe('compileEventSchema', () => {
         expect.objectContaining({ pointer: '/uniqueItems', keyword: 'uniqueItems' }),
       ]);
       expect(compileEventSchema({ type: 'array', uniqueItems: true, maxItems: 100 }).ok).toBe(true);
+      const patterns = Object.fromEntries(
+        Array.from({ length: MAX_SCHEMA_PATTERNS + 1 }, (_, i) => [`p${i}`, { pattern: `^${i}` }]),
+      );
+      expect(refusal({ properties: patterns })).toEqual([
+        expect.objectContaining({ pointer: '', keyword: 'maxPatterns' }),
+      ]);
       // A property named like a data keyword is still a schema, checked like any other.
       expect(refusal({ properties: { enum: { uniqueItems: true } } })).toEqual([
         expect.objectContaining({ pointer: '/properties/enum/uniqueItems' }),

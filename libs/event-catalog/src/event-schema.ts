@@ -82,7 +82,8 @@ export function compileEventSchema(schema: unknown): CompileResult {
 /** The root `$schema` (2020-12, checked already) is left out: the per-schema instance has no meta-schemas. */
 function withoutMetaSchema(schema: unknown): object | boolean {
   if (typeof schema !== 'object' || schema === null) return schema as boolean;
-  const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
+  const rest = { ...(schema as Record<string, unknown>) };
+  delete rest.$schema;
   return rest;
 }
 

@@ -99,11 +99,27 @@ export class EventTypeCatalog implements OnModuleInit, OnModuleDestroy {
           : { ok: true };
       }
       if (eventType.schemaJson === undefined) return { ok: true };
-      const failures = this.validatorOf(eventType)?.validate(item.payload);
+      const failures = this.validate(eventType, item.payload);
       return failures === undefined
         ? { ok: true }
         : { ok: false, reason: 'schema_mismatch', version: eventType.version, failures };
     });
+  }
+
+  /**
+   * The payload's failures against the event type's schema. Should the validator throw (a bug,
+   * never a payload's doing), the message passes and the error is logged: a check that throws
+   * must not stall intake, which would retry the batch forever.
+   */
+  private validate(eventType: Held, payload: unknown): SchemaFailures | undefined {
+    try {
+      return this.validatorOf(eventType)?.validate(payload);
+    } catch (error) {
+      this.logger.error(
+        `event type ${eventType.id} version ${eventType.version}: checking a payload failed, not checked: ${String(error)}`,
+      );
+      return undefined;
+    }
   }
 
   private validatorOf(eventType: Held): CompiledSchema | null {

@@ -7,6 +7,8 @@ export const MAX_SCHEMA_BYTES = 64 * 1024;
 export const MAX_SCHEMA_DEPTH = 32;
 /** `uniqueItems` compares items pairwise: it needs a `maxItems` of at most this beside it. */
 export const MAX_UNIQUE_ITEMS = 1_000;
+/** Patterns (`pattern` and `patternProperties` keys) a schema may hold: each is an RE2 program to build. */
+export const MAX_SCHEMA_PATTERNS = 100;
 /** The only `$schema` accepted (at the root; none means it too). */
 export const JSON_SCHEMA_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
@@ -27,11 +29,13 @@ const NAMED_SCHEMAS = new Set([
  * away. A remote or relative `$ref` (only "#..." refers inside the schema; nothing is ever
  * fetched), `$id` (it would name the schema in a validator shared with other apps), a `$schema`
  * other than 2020-12, a pattern RE2 cannot run (lookaround, backreferences), `uniqueItems`
- * without a small `maxItems` (its check is quadratic), and size and depth beyond the bounds.
+ * without a small `maxItems` (its check is quadratic), more than MAX_SCHEMA_PATTERNS patterns (each
+ * is an RE2 program every process builds), and size and depth beyond the bounds.
  * Walks without recursion, so a deep schema cannot overflow the stack here.
  */
 export function tenantSchemaFailures(schema: unknown): SchemaFailure[] {
-  const failures = walkFailures(schema);
+  const seen = { patterns: 0 };
+  const failures = walkFailures(schema, seen);
   // Measured once the depth is known to be bounded: JSON.stringify recurses.
   if (failures.some((failure) => failure.keyword === 'maxDepth')) return failures;
   const size = Buffer.byteLength(JSON.stringify(schema) ?? '', 'utf8');
@@ -44,10 +48,18 @@ export function tenantSchemaFailures(schema: unknown): SchemaFailure[] {
       },
     ];
   }
+  if (seen.patterns > MAX_SCHEMA_PATTERNS) {
+    failures.push({
+      pointer: '',
+      keyword: 'maxPatterns',
+      message: `has ${seen.patterns} patterns (pattern, patternProperties), more than the ${MAX_SCHEMA_PATTERNS} accepted`,
+    });
+  }
   return failures;
 }
 
-function walkFailures(schema: unknown): SchemaFailure[] {
+/** `seen.patterns` counts the patterns met; past MAX_SCHEMA_PATTERNS they are no longer built. */
+function walkFailures(schema: unknown, seen: { patterns: number }): SchemaFailure[] {
   const failures: SchemaFailure[] = [];
   // `names`: an object of NAMED_SCHEMAS, whose keys are names (a property may be called "enum").
   const stack: { value: unknown; pointer: string; depth: number; names?: boolean }[] = [
@@ -71,7 +83,7 @@ function walkFailures(schema: unknown): SchemaFailure[] {
       continue;
     }
     const object = value as Record<string, unknown>;
-    if (!names) failures.push(...keywordFailures(object, pointer));
+    if (!names) failures.push(...keywordFailures(object, pointer, seen));
     for (const [key, item] of Object.entries(object)) {
       if (!names && DATA_KEYWORDS.has(key)) continue;
       stack.push({
@@ -85,7 +97,11 @@ function walkFailures(schema: unknown): SchemaFailure[] {
   return failures;
 }
 
-function keywordFailures(schema: Record<string, unknown>, pointer: string): SchemaFailure[] {
+function keywordFailures(
+  schema: Record<string, unknown>,
+  pointer: string,
+  seen: { patterns: number },
+): SchemaFailure[] {
   const failures: SchemaFailure[] = [];
   const at = (keyword: string) => `${pointer}/${escapePointerToken(keyword)}`;
   for (const keyword of ['$ref', '$dynamicRef']) {
@@ -114,14 +130,16 @@ function keywordFailures(schema: Record<string, unknown>, pointer: string): Sche
       message: `must be "${JSON_SCHEMA_2020_12}", at the root only (or left out)`,
     });
   }
+  const refusalOf = (pattern: string) =>
+    ++seen.patterns > MAX_SCHEMA_PATTERNS ? undefined : re2Refusal(pattern);
   if (typeof schema.pattern === 'string') {
-    const refusal = re2Refusal(schema.pattern);
+    const refusal = refusalOf(schema.pattern);
     if (refusal !== undefined) failures.push(patternFailure(at('pattern'), 'pattern', refusal));
   }
   const patternProperties = schema.patternProperties;
   if (typeof patternProperties === 'object' && patternProperties !== null) {
     for (const pattern of Object.keys(patternProperties)) {
-      const refusal = re2Refusal(pattern);
+      const refusal = refusalOf(pattern);
       if (refusal !== undefined) {
         const where = `${at('patternProperties')}/${escapePointerToken(pattern)}`;
         failures.push(patternFailure(where, 'patternProperties', refusal));

@@ -1,3 +1,4 @@
+import { NotifyApiError, NotifyClient } from '@app/client';
 import { DEAD_LETTER_QUEUE } from '@app/contracts';
 import { eventually } from '../../support/eventually';
 import { ADMIN_KEY, TestPlatform } from '../../support/platform';
@@ -358,5 +359,37 @@ describe('event catalog: schemas enforced over HTTP and AMQP', () => {
       requireRegisteredEventTypes: false,
     });
     expect((await publish({ eventType: 'never.registered', payload: {} })).status).toBe(202);
+  });
+
+  it('the SDK registers, reads, validates against and archives event types', async () => {
+    const client = new NotifyClient({ baseUrl: platform.baseUrl, apiKey: other.apiKey });
+    const registered = await client.putEventType('invoice.sent', {
+      schema: { type: 'object', required: ['invoiceId'] },
+    });
+    expect(registered).toMatchObject({ name: 'invoice.sent', version: 1 });
+    expect((await client.getEventType('invoice.sent')).schema).toEqual({
+      type: 'object',
+      required: ['invoiceId'],
+    });
+    expect((await client.allEventTypes()).map((e) => e.name)).toEqual(['invoice.sent']);
+    expect(await client.validatePayload('invoice.sent', { invoiceId: 'i' })).toEqual({
+      valid: true,
+    });
+    const refusal = await client
+      .validatePayload('invoice.sent', {})
+      .catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(NotifyApiError);
+    expect(refusal).toMatchObject({
+      status: 400,
+      code: 'payload_schema_mismatch',
+      details: [expect.objectContaining({ pointer: '/invoiceId', keyword: 'required' })],
+    });
+    const published = await client
+      .publish({ eventType: 'invoice.sent', payload: {} })
+      .catch((error: unknown) => error);
+    expect(published).toMatchObject({ code: 'payload_schema_mismatch' });
+    await client.archiveEventType('invoice.sent');
+    expect((await client.getEventType('invoice.sent')).archivedAt).not.toBeNull();
+    expect(await client.allEventTypes()).toEqual([]);
   });
 });

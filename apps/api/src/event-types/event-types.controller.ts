@@ -71,7 +71,7 @@ export class EventTypesController {
   @ApiJsonBody(putEventTypeSchema, putEventTypeExample)
   @ApiJsonResponse(201, 'Registered', eventTypeViewSchema, eventTypeExample)
   @ApiJsonResponse(200, 'Replaced', eventTypeViewSchema, eventTypeExample)
-  @ApiErrors(400, 409, 413)
+  @ApiErrors(400, 409, 413, 429)
   async put(
     @CurrentAppId() appId: string,
     @Param(NamePipe) { name }: z.output<typeof nameParam>,

@@ -1,4 +1,4 @@
-import { NotifyApiError, NotifyConnectionError } from '../errors';
+import { NotifyApiError, NotifyConnectionError, type ApiErrorDetail } from '../errors';
 
 export interface HttpClientOptions {
   /** The API's base URL, e.g. `http://127.0.0.1:3000`. */
@@ -86,11 +86,17 @@ function toApiError(status: number, json: unknown, text: string): NotifyApiError
       ? error.message
       : `the API answered ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
   const details = Array.isArray(error?.details)
-    ? error.details.filter(
-        (detail): detail is { field: string; message: string } =>
-          isRecord(detail) &&
-          typeof detail.field === 'string' &&
-          typeof detail.message === 'string',
+    ? error.details.filter(isRecord).flatMap((detail): ApiErrorDetail[] =>
+        typeof detail.field === 'string' && typeof detail.message === 'string'
+          ? [
+              {
+                field: detail.field,
+                message: detail.message,
+                ...(typeof detail.pointer === 'string' ? { pointer: detail.pointer } : {}),
+                ...(typeof detail.keyword === 'string' ? { keyword: detail.keyword } : {}),
+              },
+            ]
+          : [],
       )
     : [];
   return new NotifyApiError(status, code, message, details);

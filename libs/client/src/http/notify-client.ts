@@ -3,6 +3,7 @@ import type {
   CreatedEndpoint,
   CreateEndpoint,
   EndpointView,
+  EventTypeView,
   InboxItem,
   InboxPage,
   InboxStatus,
@@ -11,6 +12,7 @@ import type {
   MessageSummary,
   Page,
   PublishMessage,
+  PutEventType,
   RecoverResult,
   RedeliveredMessage,
   RotatedSecret,
@@ -133,6 +135,43 @@ export class NotifyClient {
     return this.http.request('POST', `${endpointPath(endpointId)}/rotate-secret`);
   }
 
+  /**
+   * PUT /v1/event-types/:name: registers the event type or replaces its whole definition. A schema
+   * that is not one the platform takes, or an example that fails it, throws NotifyApiError 400
+   * whose details point into it.
+   */
+  putEventType(name: string, definition: Partial<PutEventType> = {}): Promise<EventTypeView> {
+    return this.http.request('PUT', eventTypePath(name), definition);
+  }
+
+  /** GET /v1/event-types, one page, newest first (archived ones left out). */
+  listEventTypes(page: PageQuery = {}): Promise<Page<EventTypeView>> {
+    return this.http.request('GET', '/v1/event-types', undefined, { ...page });
+  }
+
+  /** Every registered event type of the app, walking all pages. */
+  allEventTypes(): Promise<EventTypeView[]> {
+    return allPages((cursor) => this.listEventTypes({ limit: 500, cursor }));
+  }
+
+  /** GET /v1/event-types/:name (archived ones too: archivedAt says). */
+  getEventType(name: string): Promise<EventTypeView> {
+    return this.http.request('GET', eventTypePath(name));
+  }
+
+  /** DELETE /v1/event-types/:name: archives it (no longer registered, schema no longer enforced). */
+  async archiveEventType(name: string): Promise<void> {
+    await this.http.request('DELETE', eventTypePath(name));
+  }
+
+  /**
+   * POST /v1/event-types/:name/validate: checks a payload as publishing would, without publishing.
+   * A mismatch throws NotifyApiError 400 `payload_schema_mismatch` (details: pointer, keyword).
+   */
+  validatePayload(name: string, payload: Record<string, unknown>): Promise<{ valid: true }> {
+    return this.http.request('POST', `${eventTypePath(name)}/validate`, { payload });
+  }
+
   /** POST /v1/endpoints/:id/recover: deliveries that ended failed in the window, again now. */
   recoverEndpoint(endpointId: string, request: RecoverRequest): Promise<RecoverResult> {
     return this.http.request('POST', `${endpointPath(endpointId)}/recover`, {
@@ -177,6 +216,10 @@ export class InboxClient {
   ack(messageId: string): Promise<InboxItem> {
     return this.http.request('POST', `/v1/inbox/${encodeURIComponent(messageId)}/ack`);
   }
+}
+
+function eventTypePath(name: string): string {
+  return `/v1/event-types/${encodeURIComponent(name)}`;
 }
 
 function endpointPath(endpointId: string): string {

@@ -24,7 +24,18 @@ function changeOf(event: mongo.ChangeStreamDocument<EventTypeEntity>): EventType
     case 'replace':
     case 'delete':
       return { eventTypeId: event.documentKey._id };
-    default:
+    // The collection or database went away (the stream ends after these) or changed shape.
+    case 'create':
+    case 'createIndexes':
+    case 'drop':
+    case 'dropDatabase':
+    case 'dropIndexes':
+    case 'invalidate':
+    case 'modify':
+    case 'refineCollectionShardKey':
+    case 'rename':
+    case 'reshardCollection':
+    case 'shardCollection':
       return undefined;
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, Clock, ErrorCode } from '@app/common';
 import type { EventTypeView } from '@app/contracts';
-import { EventTypeRepository } from '@app/dal';
+import { EventTypeRepository, RateLimitRepository } from '@app/dal';
 import { compileEventSchema, MAX_COMPILE_MS } from '@app/event-catalog';
 import { presentEventType } from '../event-type.presenter';
 import { exampleMismatch, schemaRefused } from '../schema-refusals';
@@ -9,6 +9,11 @@ import type { PutEventTypeCommand } from './put-event-type.command';
 
 /** Event types an app may have registered at once (archived ones do not count). */
 export const MAX_EVENT_TYPES_PER_APP = 1_000;
+/**
+ * PUTs an app may make per minute: compiling a large schema takes this process's CPU for a
+ * moment (hundreds of ms at 64 KiB), which one app must not spend in a loop.
+ */
+export const EVENT_TYPE_PUTS_PER_MINUTE = 60;
 
 /**
  * Registers an event type or replaces its definition. A schema is compiled here first, exactly as
@@ -22,12 +27,14 @@ export class PutEventTypeUseCase {
   constructor(
     private readonly eventTypes: EventTypeRepository,
     private readonly clock: Clock,
+    private readonly rateLimits: RateLimitRepository,
   ) {}
 
   async execute({ appId, name, definition }: PutEventTypeCommand): Promise<{
     eventType: EventTypeView;
     created: boolean;
   }> {
+    await this.takePut(appId);
     if (definition.schema !== undefined) this.checkSchema(definition.schema, definition.examples);
     await this.checkQuota(appId, name);
     const { eventType, created } = await this.eventTypes.put(
@@ -68,6 +75,16 @@ export class PutEventTypeUseCase {
     } finally {
       compiled.schema.dispose();
     }
+  }
+
+  private async takePut(appId: string): Promise<void> {
+    const now = this.clock.now();
+    const key = `event-type-puts:${appId}`;
+    if ((await this.rateLimits.take(key, EVENT_TYPE_PUTS_PER_MINUTE, 1, now, 60_000)) === 1) return;
+    throw AppError.rateLimited(
+      `This app may PUT event types ${EVENT_TYPE_PUTS_PER_MINUTE} times per minute: retry after the Retry-After header's seconds`,
+      60_000 - (now.getTime() % 60_000),
+    );
   }
 
   private async checkQuota(appId: string, name: string): Promise<void> {

@@ -385,6 +385,15 @@ function ensureConsoleBuilt(): void {
     expect(sink.requestsTo('/ledger')).toHaveLength(2);
 
     const operator = await signedIn(app.apiKey);
+    // The waiting message's page says why its delivery is not attempted.
+    await operator.goto(`${platform.baseUrl}/console/messages/${second}`);
+    const held = operator.locator('section.delivery');
+    await held.locator('[data-status="held"]').waitFor();
+    await held.getByText('Held: this endpoint is ordered').waitFor();
+    expect(await held.locator('.facts').textContent()).toContain('Sequence2');
+    expect(await operator.locator('.facts').first().textContent()).toContain(
+      'Ordering keycustomer/7',
+    );
     await operator.getByRole('navigation').getByRole('link', { name: 'Endpoints' }).click();
     const card = operator.locator(`[data-endpoint-id="${ordered.id}"]`);
     await card.getByText('Ordering: per key; a failed delivery holds its key').waitFor();

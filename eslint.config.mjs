@@ -61,8 +61,21 @@ export default tseslint.config(
   },
   {
     // It takes the API's types from the contracts, but no values: those would bundle zod and more.
+    // One exception: the zod-free event-type matching rule, imported by path, so the console
+    // shows which endpoints subscribe to an event type exactly as the notifier fans out.
     files: ['apps/console/**/*.{ts,tsx,mts}'],
     rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/libs/*/src/*', '!**/libs/contracts/src/event-type', '@app/*/*'],
+              message: 'Import libs through their @app/<lib> entry point.',
+            },
+          ],
+        },
+      ],
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {

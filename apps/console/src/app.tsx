@@ -3,6 +3,7 @@ import { ApiClient } from './api/client';
 import { ApiContext } from './api/context';
 import { ToastProvider } from './components/toasts';
 import { EndpointsPage } from './pages/endpoints-page';
+import { EventTypesPage } from './pages/event-types-page';
 import { MessagePage } from './pages/message-page';
 import { MessagesPage } from './pages/messages-page';
 import { SignIn } from './pages/sign-in';
@@ -50,7 +51,7 @@ export function App() {
 function Shell({ apiKey, onSignOut }: { apiKey: string; onSignOut: () => void }) {
   const { pathname, search } = useLocation();
   const route = useMemo(() => parseRoute(pathname, search), [pathname, search]);
-  const section = route.name === 'endpoints' ? 'endpoints' : 'messages';
+  const section = route.name === 'message' || route.name === 'not-found' ? 'messages' : route.name;
   return (
     <>
       <header className="topbar">
@@ -65,6 +66,9 @@ function Shell({ apiKey, onSignOut }: { apiKey: string; onSignOut: () => void })
             </Link>
             <Link to="/endpoints" className={section === 'endpoints' ? 'active' : undefined}>
               Endpoints
+            </Link>
+            <Link to="/event-types" className={section === 'event-types' ? 'active' : undefined}>
+              Event types
             </Link>
           </nav>
           <span className="spacer" />
@@ -91,13 +95,15 @@ function Page({ route }: { route: Route }) {
       return <MessagePage key={route.id} id={route.id} />;
     case 'endpoints':
       return <EndpointsPage />;
+    case 'event-types':
+      return <EventTypesPage />;
     case 'not-found':
       return (
         <div className="card">
           <h1>Nothing here</h1>
           <p className="muted">
-            This page does not exist. Go to <Link to="/messages">messages</Link> or{' '}
-            <Link to="/endpoints">endpoints</Link>.
+            This page does not exist. Go to <Link to="/messages">messages</Link>,{' '}
+            <Link to="/endpoints">endpoints</Link> or <Link to="/event-types">event types</Link>.
           </p>
         </div>
       );

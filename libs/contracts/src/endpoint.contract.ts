@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration.schema';
 import { EVENT_TYPE_FILTER_PATTERN } from './event-type';
 import { CHANNELS } from './message.contract';
-import { PLATFORM_EVENT_TYPES } from './platform-event.contract';
+import { PLATFORM_EVENT_TYPES } from './platform-event-types';
 import { MAX_SECTION_DEPTH, templateProblem } from './template-syntax';
 
 export const MAX_TIMEOUT_MS = 60_000;

@@ -4,7 +4,7 @@ import {
   MATCH_ALL_EVENT_TYPES,
   matchesEventType,
 } from './event-type';
-import { PLATFORM_EVENT_TYPES } from './platform-event.contract';
+import { PLATFORM_EVENT_TYPES } from './platform-event-types';
 
 describe('EVENT_TYPE_PATTERN', () => {
   it.each([

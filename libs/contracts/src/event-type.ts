@@ -1,4 +1,8 @@
-import { isPlatformEventType } from './platform-event.contract';
+/**
+ * Event type names and the rule that matches them to endpoints' `eventTypes`. No zod here: the
+ * console bundles this file as a value, to show which endpoints subscribe to an event type.
+ */
+import { isPlatformEventType } from './platform-event-types';
 
 /** Event types: dot-separated segments of `[A-Za-z0-9_-]`, 1 to 128 characters in all. */
 export const EVENT_TYPE_PATTERN = /^(?=.{1,128}$)[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;

@@ -12,6 +12,7 @@ export * from './message-query.contract';
 export * from './ordering.contract';
 export * from './payload';
 export * from './platform-event.contract';
+export * from './platform-event-types';
 export * from './quota.contract';
 export * from './recover.contract';
 export * from './routing';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from './event-type';
 import { payloadProblem } from './payload';
-import { isPlatformEventType, PLATFORM_EVENT_TYPES } from './platform-event.contract';
+import { isPlatformEventType, PLATFORM_EVENT_TYPES } from './platform-event-types';
 
 export const MESSAGE_STATUSES = ['pending', 'delivered', 'failed', 'no_endpoints'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { eventually } from '../../support/eventually';
 import { TestPlatform } from '../../support/platform';
 import { WebhookSink } from '../../support/webhook-sink';
@@ -9,7 +9,8 @@ import { WebhookSink } from '../../support/webhook-sink';
 /**
  * The operator console in a real headless browser (Debian's chromium, driven by playwright-core)
  * against the real platform: sign in, find the failed message, read its attempts, fix the
- * receiver, redeliver, watch it become delivered.
+ * receiver, redeliver, watch it become delivered; the event catalog with its subscribers and a
+ * payload validated; an ordered endpoint's key held by a failed delivery, then skipped.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -46,7 +47,6 @@ function ensureConsoleBuilt(): void {
 (hasChromium ? describe : describe.skip)('operator console in a browser', () => {
   let platform: TestPlatform;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   const sink = new WebhookSink();
   const pageErrors: string[] = [];
@@ -67,17 +67,32 @@ function ensureConsoleBuilt(): void {
         '--no-first-run',
       ],
     });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
+    page = await newPage();
+  }, 180_000);
+
+  /** A page of its own (a new context: its own sessionStorage, so its own app key). */
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const opened = await context.newPage();
+    opened.setDefaultTimeout(UI_TIMEOUT);
+    opened.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+    opened.on('console', (message) => {
       // A refused sign-in logs "Failed to load resource: 401" by design; anything else is a bug.
       if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
         pageErrors.push(`console error: ${message.text()}`);
       }
     });
-  }, 180_000);
+    return opened;
+  }
+
+  async function signedIn(apiKey: string): Promise<Page> {
+    const opened = await newPage();
+    await opened.goto(`${platform.baseUrl}/console/`);
+    await opened.getByLabel('App key').fill(apiKey);
+    await opened.getByRole('button', { name: 'Sign in' }).click();
+    await opened.getByRole('navigation').waitFor();
+    return opened;
+  }
 
   afterAll(async () => {
     await browser?.close();
@@ -192,6 +207,240 @@ function ensureConsoleBuilt(): void {
     );
     expect(message.status).toBe('delivered');
     expect(sink.requestsTo('/orders')).toHaveLength(5);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+  it('lists the event types with their schema, examples and subscribers, and validates a payload', async () => {
+    const app = await platform.createApp('console-catalog');
+    const put = (name: string, body: object) =>
+      platform.request('PUT', `/v1/event-types/${name}`, app.apiKey, body);
+    expect(
+      (
+        await put('order.paid', {
+          description: 'A customer paid an order',
+          schema: {
+            type: 'object',
+            required: ['orderId', 'amount'],
+            properties: {
+              orderId: { type: 'integer' },
+              amount: { type: 'string', pattern: '^[0-9]+\\.[0-9]{2}$' },
+            },
+          },
+          examples: [{ orderId: 42, amount: '19.90' }],
+        })
+      ).status,
+    ).toBe(201);
+    expect((await put('order.refunded', { deprecated: true })).status).toBe(201);
+    const endpoint = async (path: string, eventTypes: string[], enabled = true) => {
+      const { status, body } = await platform.request('POST', '/v1/endpoints', app.apiKey, {
+        channel: 'webhook',
+        url: sink.url(path),
+        eventTypes,
+        enabled,
+      });
+      expect(status).toBe(201);
+      return body.id as string;
+    };
+    const allOrders = await endpoint('/all-orders', ['order.*']);
+    const paidOnly = await endpoint('/paid', ['order.paid']);
+    const everything = await endpoint('/everything', ['*'], false);
+    await endpoint('/invoices', ['invoice.sent']); // subscribes to neither
+
+    const catalog = await signedIn(app.apiKey);
+    await catalog.getByRole('navigation').getByRole('link', { name: 'Event types' }).click();
+    expect(catalog.url()).toMatch(/\/console\/event-types$/);
+    const paid = catalog.locator('[data-event-type="order.paid"]');
+    const refunded = catalog.locator('[data-event-type="order.refunded"]');
+    await paid.getByText('A customer paid an order').waitFor();
+    expect(await paid.locator('.badge').allTextContents()).not.toContain('deprecated');
+    expect(await refunded.locator('.badge').allTextContents()).toContain('deprecated');
+    expect(await refunded.getByText('No schema: any payload object is accepted.').count()).toBe(1);
+
+    // The schema, pretty-printed and collapsed until asked for; the example too.
+    const schema = paid.getByLabel('Schema of order.paid');
+    expect(await schema.isVisible()).toBe(false);
+    await paid.getByText('Schema', { exact: true }).click();
+    expect(JSON.parse((await schema.textContent())!)).toMatchObject({
+      required: ['orderId', 'amount'],
+    });
+    expect(await schema.textContent()).toContain('\n  "type": "object"');
+    await paid.getByText('1 example').click();
+    expect(await paid.locator('pre').last().textContent()).toContain('"amount": "19.90"');
+
+    // Subscribers, by the platform's matching rule: the disabled one is flagged, invoices absent.
+    const subscribers = async (card: typeof paid) =>
+      card.locator('[data-endpoint-id]').evaluateAll((items) =>
+        items.map((item) => ({
+          id: item.dataset.endpointId,
+          text: item.textContent,
+        })),
+      );
+    await paid.locator('[data-endpoint-id]').first().waitFor();
+    const ofPaid = new Map((await subscribers(paid)).map((s) => [s.id, s.text]));
+    expect([...ofPaid.keys()].sort()).toEqual([allOrders, paidOnly, everything].sort());
+    expect(ofPaid.get(allOrders)).toContain('order.*');
+    expect(ofPaid.get(paidOnly)).toContain('order.paid');
+    expect(ofPaid.get(everything)).toContain('disabled');
+    expect(ofPaid.get(allOrders)).not.toContain('disabled');
+    expect((await subscribers(refunded)).map((s) => s.id).sort()).toEqual(
+      [allOrders, everything].sort(),
+    );
+    await catalog.screenshot({ path: join(SHOTS, 'console-event-types.png'), fullPage: true });
+
+    // Validate: the example passes; a bad payload shows each failure's pointer and keyword.
+    await paid.getByRole('button', { name: 'Validate a payload…' }).click();
+    const dialog = catalog.getByRole('dialog', { name: 'Validate a payload of order.paid' });
+    await dialog.getByRole('button', { name: 'Validate' }).click();
+    await dialog.getByText('Valid: this payload would be accepted.').waitFor();
+    await dialog.getByLabel('Payload (JSON object)').fill('{ "orderId": "42", "amount": "19.9" }');
+    await dialog.getByRole('button', { name: 'Validate' }).click();
+    const failures = dialog.getByRole('table', { name: 'Schema failures' });
+    await failures.waitFor();
+    const rows = await failures
+      .locator('tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+      );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['/orderId', 'type', expect.any(String)],
+        ['/amount', 'pattern', expect.any(String)],
+      ]),
+    );
+    await catalog.screenshot({ path: join(SHOTS, 'console-event-type-validate.png') });
+    await dialog.getByLabel('Payload (JSON object)').fill('{ "orderId": ');
+    await dialog.getByRole('button', { name: 'Validate' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'Not JSON' }).waitFor();
+    // Nothing was published by validating.
+    const { body: messages } = await platform.request('GET', '/v1/messages', app.apiKey);
+    expect(messages.data).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('follows the event types cursor', async () => {
+    const app = await platform.createApp('console-catalog-pages');
+    const names = Array.from({ length: 51 }, (_, i) => `batch.n${String(i).padStart(2, '0')}`);
+    for (const name of names) {
+      const { status } = await platform.request('PUT', `/v1/event-types/${name}`, app.apiKey, {});
+      expect(status).toBe(201);
+    }
+    const catalog = await signedIn(app.apiKey);
+    await catalog.getByRole('navigation').getByRole('link', { name: 'Event types' }).click();
+    const cards = catalog.locator('[data-event-type]');
+    await eventually(async () => ((await cards.count()) === 50 ? true : undefined), {
+      what: 'the first 50 event types',
+    });
+    await catalog.getByRole('button', { name: 'More event types' }).click();
+    await eventually(async () => ((await cards.count()) === 51 ? true : undefined), {
+      what: 'the 51st event type',
+    });
+    expect((await cards.evaluateAll((all) => all.map((c) => c.dataset.eventType))).sort()).toEqual(
+      names,
+    );
+    expect(await catalog.getByRole('button', { name: 'More event types' }).count()).toBe(0);
+  }, 120_000);
+
+  it('shows the keys a failed delivery holds on an ordered endpoint, and skips one', async () => {
+    // The receiver refuses message 1 of the key; everything else goes through. The key has a
+    // slash, as keys made of ids often do: it must survive the skip's path.
+    sink.on('/ledger', (request) =>
+      JSON.parse(request.body).data.step === 1
+        ? { status: 500, body: 'ledger rejects step 1' }
+        : { status: 200, body: 'ok' },
+    );
+    const app = await platform.createApp('console-ordering');
+    const { status, body: ordered } = await platform.request('POST', '/v1/endpoints', app.apiKey, {
+      channel: 'webhook',
+      url: sink.url('/ledger'),
+      retrySchedule: ['50ms'],
+      ordered: true,
+      orderedBlockOnFailure: true,
+    });
+    expect(status).toBe(201);
+    const { body: plain } = await platform.request('POST', '/v1/endpoints', app.apiKey, {
+      channel: 'webhook',
+      url: sink.url('/plain'),
+      eventTypes: ['audit.*'],
+    });
+    const publish = async (step: number) => {
+      const { status: code, body } = await platform.request('POST', '/v1/messages', app.apiKey, {
+        eventType: 'ledger.entry',
+        payload: { step },
+        orderingKey: 'customer/7',
+        endpointIds: [ordered.id],
+      });
+      expect(code).toBe(202);
+      return body.id as string;
+    };
+    const first = await publish(1);
+    const second = await publish(2);
+    const keysPath = `/v1/endpoints/${ordered.id}/ordering-keys?blocked=true`;
+    await eventually(
+      async () => {
+        const { body } = await platform.request('GET', keysPath, app.apiKey);
+        return body.data?.[0]?.blocked ? true : undefined;
+      },
+      { what: 'the key to be held by the failed delivery' },
+    );
+    // Held: the second message waits, not attempted.
+    expect(sink.requestsTo('/ledger')).toHaveLength(2);
+
+    const operator = await signedIn(app.apiKey);
+    // The waiting message's page says why its delivery is not attempted.
+    await operator.goto(`${platform.baseUrl}/console/messages/${second}`);
+    const held = operator.locator('section.delivery');
+    await held.locator('[data-status="held"]').waitFor();
+    await held.getByText('Held: this endpoint is ordered').waitFor();
+    expect(await held.locator('.facts').textContent()).toContain('Sequence2');
+    expect(await operator.locator('.facts').first().textContent()).toContain(
+      'Ordering keycustomer/7',
+    );
+    await operator.getByRole('navigation').getByRole('link', { name: 'Endpoints' }).click();
+    const card = operator.locator(`[data-endpoint-id="${ordered.id}"]`);
+    await card.getByText('Ordering: per key; a failed delivery holds its key').waitFor();
+    const row = card.locator('tr[data-ordering-key="customer/7"]');
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[0]).toBe('customer/7');
+    expect(cells[1]).toBe(`sequence 1, ${first}`);
+    expect(cells[2]).toBe('1');
+    expect(cells[4]).toContain('500');
+    const plainCard = operator.locator(`[data-endpoint-id="${plain.id}"]`);
+    await plainCard.getByText('Ordering: none').waitFor();
+    expect(await plainCard.getByText('Blocked ordering keys').count()).toBe(0);
+    await operator.screenshot({
+      path: join(SHOTS, 'console-endpoints-blocked.png'),
+      fullPage: true,
+    });
+
+    // Skip asks first; Cancel changes nothing.
+    await row.getByRole('button', { name: 'Skip…' }).click();
+    const dialog = operator.getByRole('dialog', { name: 'Skip a blocked key' });
+    await dialog.getByText('webhook-sequence').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await dialog.count()).toBe(0);
+    expect((await platform.request('GET', keysPath, app.apiKey)).body.data).toHaveLength(1);
+
+    await row.getByRole('button', { name: 'Skip…' }).click();
+    await dialog.getByRole('button', { name: 'Skip key' }).click();
+    await operator.getByRole('status').filter({ hasText: 'Key customer/7 released' }).waitFor();
+    await card.getByText('No key is held: every key proceeds.').waitFor();
+    expect(await row.count()).toBe(0);
+
+    // Released: the second message is delivered with its sequence; the first stays failed.
+    const delivered = await eventually(
+      async () => {
+        const { body } = await platform.request('GET', `/v1/messages/${second}`, app.apiKey);
+        return body.status === 'delivered' ? body : undefined;
+      },
+      { what: 'the second message to be delivered once the key is skipped' },
+    );
+    expect(delivered.deliveries[0].sequence).toBe(2);
+    const last = sink.requestsTo('/ledger').at(-1)!;
+    expect(last.headers['webhook-ordering-key']).toBe('customer/7');
+    expect(last.headers['webhook-sequence']).toBe('2');
+    expect((await platform.request('GET', `/v1/messages/${first}`, app.apiKey)).body.status).toBe(
+      'failed',
+    );
     expect(pageErrors).toEqual([]);
   }, 120_000);
 });

@@ -3,11 +3,23 @@ import type {
   DeliveryView,
   EndpointView,
   ErrorBody,
+  EventTypeView,
   ListMessagesParams,
   MessageDetail,
   MessageSummary,
+  OrderingKeyView,
   Page,
 } from '@app/contracts';
+
+/** One reason a payload does not match its event type's schema (payload_schema_mismatch). */
+export interface SchemaFailure {
+  /** JSON pointer into the payload: "/amount", "" for the whole. */
+  pointer: string;
+  keyword: string;
+  message: string;
+}
+
+type ErrorDetail = ErrorBody['error']['details'][number];
 
 /** GET /v1/messages filters (times as ISO strings); the page is asked for apart. */
 export type MessageFilters = Omit<ListMessagesParams, 'cursor' | 'limit'>;
@@ -18,7 +30,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: { field: string; message: string }[] = [],
+    readonly details: ErrorDetail[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -45,6 +57,11 @@ export class ApiClient {
     return this.call('GET', '/v1/endpoints', { query: { cursor, limit } });
   }
 
+  /** Every endpoint of the app (all pages). */
+  allEndpoints(): Promise<EndpointView[]> {
+    return this.everyPage('/v1/endpoints', 500);
+  }
+
   getEndpoint(id: string): Promise<EndpointView> {
     return this.call('GET', `/v1/endpoints/${encodeURIComponent(id)}`);
   }
@@ -64,6 +81,46 @@ export class ApiClient {
     return this.call('POST', `/v1/endpoints/${encodeURIComponent(id)}/recover`, { body: window });
   }
 
+  listOrderingKeys(endpointId: string, cursor?: string): Promise<Page<OrderingKeyView>> {
+    return this.call('GET', `/v1/endpoints/${encodeURIComponent(endpointId)}/ordering-keys`, {
+      query: { blocked: 'true', cursor, limit: 50 },
+    });
+  }
+
+  skipOrderingKey(endpointId: string, key: string): Promise<OrderingKeyView> {
+    return this.call(
+      'POST',
+      `/v1/endpoints/${encodeURIComponent(endpointId)}/ordering-keys/${encodeURIComponent(key)}/skip`,
+    );
+  }
+
+  listEventTypes(cursor?: string, limit = 50): Promise<Page<EventTypeView>> {
+    return this.call('GET', '/v1/event-types', { query: { cursor, limit } });
+  }
+
+  /**
+   * Checks a payload against the event type's schema without publishing it: valid, or refused
+   * with the API's message (which says when failures were cut) and each failure.
+   */
+  async validatePayload(
+    name: string,
+    payload: unknown,
+  ): Promise<{ valid: true } | { valid: false; message: string; failures: SchemaFailure[] }> {
+    try {
+      return await this.call('POST', `/v1/event-types/${encodeURIComponent(name)}/validate`, {
+        body: { payload },
+      });
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'payload_schema_mismatch') throw error;
+      const failures = error.details.map(({ pointer, keyword, message }) => ({
+        pointer: pointer ?? '',
+        keyword: keyword ?? '',
+        message,
+      }));
+      return { valid: false, message: error.message, failures };
+    }
+  }
+
   listMessages(
     filters: MessageFilters,
     cursor?: string,
@@ -77,19 +134,8 @@ export class ApiClient {
   }
 
   /** Every attempt of a message, oldest first (all pages). */
-  async listAttempts(messageId: string): Promise<AttemptView[]> {
-    const attempts: AttemptView[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.call<Page<AttemptView>>(
-        'GET',
-        `/v1/messages/${encodeURIComponent(messageId)}/attempts`,
-        { query: { cursor, limit: 500 } },
-      );
-      attempts.push(...page.data);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
-    return attempts;
+  listAttempts(messageId: string): Promise<AttemptView[]> {
+    return this.everyPage(`/v1/messages/${encodeURIComponent(messageId)}/attempts`, 500);
   }
 
   redeliverMessage(id: string): Promise<{ deliveries: number }> {
@@ -98,6 +144,18 @@ export class ApiClient {
 
   redeliverDelivery(id: string): Promise<DeliveryView> {
     return this.call('POST', `/v1/deliveries/${encodeURIComponent(id)}/redeliver`);
+  }
+
+  /** Follows the cursor of a list to its end. */
+  private async everyPage<T>(path: string, limit: number): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.call<Page<T>>('GET', path, { query: { cursor, limit } });
+      items.push(...page.data);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return items;
   }
 
   private async call<T>(

@@ -73,3 +73,32 @@ export function Modal({
     </div>
   );
 }
+
+/** A confirmation's last lines: why the action failed, if it did, then Cancel and the action. */
+export function ConfirmActions({
+  error,
+  busy,
+  label,
+  onCancel,
+  onConfirm,
+}: {
+  error: unknown;
+  busy: boolean;
+  label: string;
+  onCancel: () => void;
+  onConfirm: () => void;
+}) {
+  return (
+    <>
+      <ErrorBanner error={error} />
+      <div className="actions actions-end">
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="button" className="btn btn-primary" disabled={busy} onClick={onConfirm}>
+          {label}
+        </button>
+      </div>
+    </>
+  );
+}

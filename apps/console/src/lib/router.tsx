@@ -7,6 +7,7 @@ export type Route =
   | { name: 'messages'; query: URLSearchParams }
   | { name: 'message'; id: string }
   | { name: 'endpoints' }
+  | { name: 'event-types' }
   | { name: 'not-found' };
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -19,6 +20,7 @@ export function parseRoute(pathname: string, search: string): Route {
     return { name: 'message', id: decodeURIComponent(parts[1]!) };
   }
   if (parts.length === 1 && parts[0] === 'endpoints') return { name: 'endpoints' };
+  if (parts.length === 1 && parts[0] === 'event-types') return { name: 'event-types' };
   return { name: 'not-found' };
 }
 

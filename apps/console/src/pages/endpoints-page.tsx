@@ -1,8 +1,9 @@
 import { useCallback, useState } from 'react';
 import { mapLimited } from '../api/client';
 import { useApi } from '../api/context';
-import type { EndpointView, Page } from '@app/contracts';
+import type { EndpointView, OrderingKeyView } from '@app/contracts';
 import {
+  ConfirmActions,
   CopyButton,
   Empty,
   ErrorBanner,
@@ -21,6 +22,7 @@ import {
   toLocalInput,
 } from '../lib/format';
 import { Link } from '../lib/router';
+import { useCursorList } from '../lib/use-cursor-list';
 import { useLoad } from '../lib/use-load';
 
 /** How many of an endpoint's latest messages the success rate is read from. */
@@ -28,30 +30,15 @@ const RATE_SAMPLE = 10;
 
 export function EndpointsPage() {
   const api = useApi();
-  const [pages, setPages] = useState<Page<EndpointView>[]>([]);
+  const loadPage = useCallback((cursor?: string) => api.listEndpoints(cursor, 50), [api]);
+  const list = useCursorList(loadPage);
   /** Endpoints as changed by an action here, until the next refresh. */
   const [changed, setChanged] = useState<ReadonlyMap<string, EndpointView>>(new Map());
-  const loadFirst = useCallback(() => api.listEndpoints(undefined, 50), [api]);
-  const first = useLoad(loadFirst);
-  const [moreError, setMoreError] = useState<unknown>();
-  const all = [first.data, ...pages].filter((p): p is Page<EndpointView> => p !== undefined);
-  const endpoints = all.flatMap((p) => p.data).map((e) => changed.get(e.id) ?? e);
-  const nextCursor = all.at(-1)?.nextCursor ?? null;
+  const endpoints = list.items.map((e) => changed.get(e.id) ?? e);
 
-  const loadMore = async () => {
-    if (nextCursor === null) return;
-    try {
-      const page = await api.listEndpoints(nextCursor, 50);
-      setPages((list) => [...list, page]);
-    } catch (error) {
-      setMoreError(error);
-    }
-  };
   const refresh = () => {
-    setPages([]);
     setChanged(new Map());
-    setMoreError(undefined);
-    first.reload();
+    list.refresh();
   };
   const replace = (endpoint: EndpointView) =>
     setChanged((map) => new Map(map).set(endpoint.id, endpoint));
@@ -61,14 +48,14 @@ export function EndpointsPage() {
       <div className="page-head">
         <h1>Endpoints</h1>
         <span className="spacer" />
-        {first.loading ? <Spinner /> : null}
+        {list.loading ? <Spinner /> : null}
         <button type="button" className="btn btn-ghost btn-small" onClick={refresh}>
           Refresh
         </button>
       </div>
-      <ErrorBanner error={first.error} title="Could not list endpoints" />
-      <ErrorBanner error={moreError} title="Could not list more endpoints" />
-      {first.data && endpoints.length === 0 ? (
+      <ErrorBanner error={list.error} title="Could not list endpoints" />
+      <ErrorBanner error={list.moreError} title="Could not list more endpoints" />
+      {list.loaded && endpoints.length === 0 ? (
         <Empty>
           This app has no endpoint yet. Create one with <code>POST /v1/endpoints</code>.
         </Empty>
@@ -76,9 +63,9 @@ export function EndpointsPage() {
       {endpoints.map((endpoint) => (
         <EndpointCard key={endpoint.id} endpoint={endpoint} onChanged={replace} />
       ))}
-      {nextCursor !== null ? (
+      {list.hasMore ? (
         <div className="pager">
-          <button type="button" className="btn" onClick={() => void loadMore()}>
+          <button type="button" className="btn" onClick={() => void list.loadMore()}>
             More endpoints
           </button>
         </div>
@@ -175,8 +162,17 @@ function EndpointCard({
             : endpoint.retrySchedule.map(formatDuration).join(', ')}
         </span>
         <span>Timeout: {formatDuration(endpoint.timeoutMs)}</span>
+        <span>
+          Ordering:{' '}
+          {!endpoint.ordered
+            ? 'none'
+            : endpoint.orderedBlockOnFailure
+              ? 'per key; a failed delivery holds its key'
+              : 'per key; a failed delivery lets the next go'}
+        </span>
         <span className="mono">{endpoint.id}</span>
       </div>
+      {endpoint.ordered ? <BlockedKeys endpoint={endpoint} /> : null}
       <div className="actions">
         <button type="button" className="btn" disabled={busy} onClick={() => void toggle()}>
           {endpoint.enabled ? 'Disable' : 'Enable'}
@@ -197,6 +193,148 @@ function EndpointCard({
         <RotateSecretDialog endpoint={endpoint} onClose={() => setDialog(undefined)} />
       ) : null}
     </section>
+  );
+}
+
+/**
+ * The keys of an ordered endpoint that a failed delivery holds (orderedBlockOnFailure): nothing
+ * more of such a key is delivered here until its message is redelivered or the key is skipped.
+ */
+function BlockedKeys({ endpoint }: { endpoint: EndpointView }) {
+  const api = useApi();
+  const loadPage = useCallback(
+    (cursor?: string) => api.listOrderingKeys(endpoint.id, cursor),
+    [api, endpoint.id],
+  );
+  const list = useCursorList(loadPage);
+  const [skipping, setSkipping] = useState<BlockedKey>();
+  const blocked = list.items.flatMap(({ key, lastSequence, blocked: block }) =>
+    block === null ? [] : [{ key, lastSequence, block }],
+  );
+
+  return (
+    <div className="blocked-keys">
+      <div className="card-head">
+        <h3>Blocked ordering keys</h3>
+        {list.loading ? <Spinner label="Loading blocked keys" /> : null}
+        <span className="spacer" />
+        <button type="button" className="btn btn-ghost btn-small" onClick={list.refresh}>
+          Refresh keys
+        </button>
+      </div>
+      <ErrorBanner error={list.error} title="Could not list blocked keys" />
+      <ErrorBanner error={list.moreError} title="Could not list more blocked keys" />
+      {list.loaded && blocked.length === 0 ? (
+        <p className="small muted">No key is held: every key proceeds.</p>
+      ) : null}
+      {blocked.length > 0 ? (
+        <table
+          className="table"
+          aria-label={`Blocked ordering keys of ${endpointTarget(endpoint)}`}
+        >
+          <thead>
+            <tr>
+              <th>Key</th>
+              <th>Held by</th>
+              <th title="Messages of the key numbered after it">Waiting</th>
+              <th>Since</th>
+              <th>Why</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {blocked.map(({ key, lastSequence, block }) => (
+              <tr key={key} data-ordering-key={key}>
+                <td className="mono">{key}</td>
+                <td>
+                  sequence {block.sequence},{' '}
+                  <Link to={`/messages/${encodeURIComponent(block.messageId)}`} className="mono">
+                    {block.messageId}
+                  </Link>
+                </td>
+                <td>{lastSequence - block.sequence}</td>
+                <td title={formatTime(block.since)}>{relativeTime(block.since)}</td>
+                <td className="small">{block.reason}</td>
+                <td>
+                  <button
+                    type="button"
+                    className="btn btn-small"
+                    onClick={() => setSkipping({ key, block })}
+                  >
+                    Skip…
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {list.hasMore ? (
+        <button type="button" className="btn btn-small" onClick={() => void list.loadMore()}>
+          More blocked keys
+        </button>
+      ) : null}
+      {skipping ? (
+        <SkipKeyDialog
+          endpoint={endpoint}
+          orderingKey={skipping}
+          onClose={() => setSkipping(undefined)}
+          onSkipped={list.refresh}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+type BlockedKey = { key: string; block: NonNullable<OrderingKeyView['blocked']> };
+
+function SkipKeyDialog({
+  endpoint,
+  orderingKey: { key, block },
+  onClose,
+  onSkipped,
+}: {
+  endpoint: EndpointView;
+  orderingKey: BlockedKey;
+  onClose: () => void;
+  onSkipped: () => void;
+}) {
+  const api = useApi();
+  const toast = useToast();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const skip = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.skipOrderingKey(endpoint.id, key);
+      toast(`Key ${key} released: its next message goes on`);
+      onSkipped();
+      onClose();
+    } catch (caught) {
+      setError(caught);
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title="Skip a blocked key" onClose={onClose}>
+      <p>
+        Release the key <code>{key}</code> at{' '}
+        <span className="mono">{endpointTarget(endpoint)}</span>?
+      </p>
+      <p className="muted">
+        The failed delivery of sequence {block.sequence} stays failed and the key&apos;s next
+        messages are delivered now, so the receiver sees a gap in <code>webhook-sequence</code>. To
+        deliver the failed message first instead, redeliver it.
+      </p>
+      <ConfirmActions
+        error={error}
+        busy={busy}
+        label="Skip key"
+        onCancel={onClose}
+        onConfirm={() => void skip()}
+      />
+    </Modal>
   );
 }
 
@@ -381,20 +519,13 @@ function RotateSecretDialog({
             A new secret starts signing now; the previous one keeps signing beside it (two
             signatures per request) for 24 hours.
           </p>
-          <ErrorBanner error={error} />
-          <div className="actions actions-end">
-            <button type="button" className="btn" onClick={onClose}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="btn btn-primary"
-              disabled={busy}
-              onClick={() => void rotate()}
-            >
-              Rotate secret
-            </button>
-          </div>
+          <ConfirmActions
+            error={error}
+            busy={busy}
+            label="Rotate secret"
+            onCancel={onClose}
+            onConfirm={() => void rotate()}
+          />
         </>
       )}
     </Modal>

@@ -137,6 +137,10 @@ export function MessagePage({ id }: { id: string }) {
                 <dd className="mono">{message.idempotencyKey ?? '—'}</dd>
               </div>
               <div>
+                <dt>Ordering key</dt>
+                <dd className="mono">{message.orderingKey ?? '—'}</dd>
+              </div>
+              <div>
                 <dt>Deliveries</dt>
                 <dd>{message.deliveries.length}</dd>
               </div>
@@ -209,11 +213,23 @@ function DeliveryCard({
           Redeliver
         </button>
       </div>
+      {delivery.status === 'held' ? (
+        <div className="alert alert-info small">
+          Held: this endpoint is ordered, and the delivery of an earlier message of the same
+          ordering key has not ended yet.
+        </div>
+      ) : null}
       <dl className="facts facts-compact">
         <div>
           <dt>Attempts</dt>
           <dd>{delivery.attemptCount}</dd>
         </div>
+        {delivery.sequence !== null ? (
+          <div>
+            <dt>Sequence</dt>
+            <dd>{delivery.sequence}</dd>
+          </div>
+        ) : null}
         <div>
           <dt>Last attempt</dt>
           <dd title={formatTime(delivery.lastAttemptAt)}>{relativeTime(delivery.lastAttemptAt)}</dd>

@@ -183,7 +183,9 @@ export async function callApi<T>(
     body: JSON.stringify(body),
   });
   const text = await response.text();
-  if (response.status !== 201) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  // A PUT answers 200 when it replaced what was there.
+  const ok = response.status === 201 || (method === 'PUT' && response.status === 200);
+  if (!ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
   return JSON.parse(text) as T;
 }
 

@@ -76,6 +76,8 @@ describe('inbox API (recipient token)', () => {
       createdAt: expect.stringMatching(/Z$/),
       deliveryStatus: 'succeeded',
       attemptCount: 1,
+      orderingKey: null,
+      sequence: null,
     });
     const kept = read.cursor;
 

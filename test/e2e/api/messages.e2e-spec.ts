@@ -65,6 +65,7 @@ describe('messages API: list, filters, redelivery', () => {
         eventType: expect.stringMatching(/^walk\./),
         payload: expect.any(Object),
         idempotencyKey: null,
+        orderingKey: null,
         status: 'no_endpoints',
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });

@@ -72,7 +72,8 @@ export class LegacyIntake {
         const deleted = await this.connection.withChannel(async (channel) => {
           const again = await channel.checkQueue(LEGACY_INTAKE_QUEUE);
           if (again.messageCount > 0 || again.consumerCount > 0) return false;
-          await channel.deleteQueue(LEGACY_INTAKE_QUEUE, { ifEmpty: true, ifUnused: true });
+          // Checked just before: quorum queues refuse the if-empty and if-unused flags.
+          await channel.deleteQueue(LEGACY_INTAKE_QUEUE);
           return true;
         });
         if (deleted === true) {

@@ -175,4 +175,51 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
     expect(await targetsOf(held.messageId)).toEqual(['ep_2', 'ep_3']);
     expect(await endpointsOf(held.messageId)).toEqual(['ep_2', 'ep_3']);
   });
+  it('numbers held deliveries to an ordered endpoint in arrival order; a replay keeps its numbers', async () => {
+    await endpoints.create({ ...endpoint('ep_ordered', ['ship.*']), ordered: true });
+    const keyed = (n: number, key: string): IncomingMessage => ({
+      appId: 'app_1',
+      eventType: 'ship.moved',
+      payload: { n },
+      orderingKey: key,
+      idempotencyKey: `ship-${key}-${n}`,
+    });
+    const batch = [keyed(1, 'a'), keyed(1, 'b'), keyed(2, 'a'), keyed(3, 'a')];
+    const first = await eventually(async () => {
+      const result = await useCase.execute({ messages: batch, slots });
+      return result.results.every((r) => r.stored) ? result : undefined;
+    });
+    const ids = first.results.map((r) => (r.stored ? r.messageId : ''));
+    const sequenceOf = async (id: string) =>
+      (await deliveries.findByMessage('app_1', id)).find((d) => d.endpointId === 'ep_ordered')
+        ?.ordering;
+    expect(await Promise.all(ids.map(sequenceOf))).toEqual([
+      { key: 'a', sequence: 1 },
+      { key: 'b', sequence: 1 },
+      { key: 'a', sequence: 2 },
+      { key: 'a', sequence: 3 },
+    ]);
+    // Never claimed at intake; the first of each key was handed on, the others wait.
+    expect(first.claimed.filter((d) => d.endpointId === 'ep_ordered')).toEqual([]);
+    expect(
+      await Promise.all(
+        ids.map(async (id) => (await deliveries.findByMessage('app_1', id))[0]?.status),
+      ),
+    ).toEqual(['pending', 'pending', 'held', 'held']);
+
+    // The same batch again (a redelivery after a crash before the ack), then a new message.
+    await useCase.execute({ messages: batch, slots });
+    const next = await useCase.execute({ messages: [keyed(4, 'a')], slots });
+    expect(await Promise.all(ids.map(sequenceOf))).toEqual([
+      { key: 'a', sequence: 1 },
+      { key: 'b', sequence: 1 },
+      { key: 'a', sequence: 2 },
+      { key: 'a', sequence: 3 },
+    ]);
+    const fourth = next.results[0]!;
+    expect(fourth.stored && (await sequenceOf(fourth.messageId))).toEqual({
+      key: 'a',
+      sequence: 4,
+    });
+  });
 });

@@ -91,6 +91,19 @@ export class InboxRepository {
           lastError: null,
           deliveredAt: { $ifNull: ['$deliveredAt', now] },
           updatedAt: now,
+          // An ordered delivery acknowledged here ends: its key is to be handed on.
+          orderingHandOffStale: {
+            $cond: [
+              {
+                $and: [
+                  { $ne: ['$status', 'succeeded'] },
+                  { $ne: [{ $type: '$ordering' }, 'missing'] },
+                ],
+              },
+              true,
+              '$orderingHandOffStale',
+            ],
+          },
         },
       },
     ];

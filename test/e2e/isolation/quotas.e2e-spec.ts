@@ -90,10 +90,10 @@ describe('quotas per app', () => {
           'brokerUser',
         ]),
       );
-      // Not accepted this round (the event catalog will bring it).
-      const later = await patchApp(id, { requireRegisteredEventTypes: true });
-      expect(later.status).toBe(400);
-      expect(JSON.stringify(later.body)).toContain('requireRegisteredEventTypes');
+      // A boolean (the event catalog's rule: test/e2e/catalog).
+      const notBoolean = await patchApp(id, { requireRegisteredEventTypes: 'yes' });
+      expect(notBoolean.status).toBe(400);
+      expect(badFields(notBoolean.body)).toEqual(['requireRegisteredEventTypes']);
 
       const unknown = await patchApp('app_00000000000000000000000000000000', { quotas: {} });
       expect(unknown.status).toBe(404);

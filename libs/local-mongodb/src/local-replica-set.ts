@@ -142,7 +142,8 @@ async function isWritablePrimary(port: number): Promise<boolean> {
 async function adminCommand(port: number, command: mongo.Document): Promise<mongo.Document> {
   const client = new mongo.MongoClient(`mongodb://127.0.0.1:${port}/`, {
     directConnection: true,
-    serverSelectionTimeoutMS: 2_000,
+    // A wine mongod on a busy machine can take seconds to answer.
+    serverSelectionTimeoutMS: 15_000,
   });
   try {
     return await client.db('admin').command(command);

@@ -10,6 +10,7 @@ import { isolation } from './isolation-phase';
 import {
   defaultEndpointConcurrency,
   latency,
+  orderedThroughput,
   retryDrain,
   scaleOut,
   slowRecipientScaleOut,
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
       rows.push(await slowRecipientScaleOut(stack, sizes, options.notifierEnv));
     }
     if (wanted('tracing')) rows.push(await tracingCost(stack, sizes, stack.notifierEnv));
+    if (wanted('ordered')) rows.push(await orderedThroughput(stack, sizes));
     log('stopping the processes');
     await Promise.all(stack.ctx.processes.map((p) => p.stop()));
     const markdown = toMarkdown(report(stack, rows, startedAt, commit));

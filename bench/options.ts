@@ -21,6 +21,7 @@ export const MEASURES = [
   'scale-out',
   'isolation',
   'tracing',
+  'ordered',
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 
@@ -60,7 +61,7 @@ export const QUICK: Sizes = {
 };
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--write] [--profile] [--keep] [--only throughput,latency,retries,scale-out,isolation,tracing] [--env KEY=VALUE]... [--node-arg FLAG]...';
+  'usage: npm run bench -- [--quick] [--write] [--profile] [--keep] [--only throughput,latency,retries,scale-out,isolation,tracing,ordered] [--env KEY=VALUE]... [--node-arg FLAG]...';
 
 export function parseOptions(argv: readonly string[]): Options {
   const options: Options = {

@@ -178,9 +178,11 @@ describe('pipeline: ordered delivery per key', () => {
           published: [...published].sort((a, b) => a - b),
         });
       }
-      // Every attempt the sink saw is one the notifiers recorded, and no delivery failed early.
+      // The sink saw every attempt the notifiers recorded (and maybe a few more: an attempt
+      // whose outcome came after its lease ended is made again, which at-least-once allows), and
+      // no delivery failed before its schedule ran out.
       const attemptsRecorded = deliveries.reduce((sum, d) => sum + d.attempts, 0);
-      expect(sink.attempts).toHaveLength(attemptsRecorded);
+      expect(sink.attempts.length).toBeGreaterThanOrEqual(attemptsRecorded);
       expect(deliveries.filter((d) => d.status === 'failed' && d.attempts !== 3)).toEqual([]);
 
       const keys = byKey(sink.attempts);
@@ -196,10 +198,15 @@ describe('pipeline: ordered delivery per key', () => {
           sequences: [...new Set(sequences)].sort((a, b) => a - b),
         });
       }
-      const succeededCount = deliveries.filter((d) => d.status === 'succeeded').length;
+      // Every delivery that succeeded was answered 2xx at the sink.
+      const answered = new Set(
+        sink.attempts.filter((a) => a.ok).map((a) => `${a.key}#${a.sequence}`),
+      );
       expect(
-        new Set(sink.attempts.filter((a) => a.ok).map((a) => `${a.key}#${a.sequence}`)).size,
-      ).toBe(succeededCount);
+        deliveries
+          .filter((d) => d.status === 'succeeded' && !answered.has(`${d._id}#${d.sequence}`))
+          .map((d) => `${d._id}#${d.sequence}`),
+      ).toEqual([]);
     } finally {
       await sink.stop();
     }

@@ -2,6 +2,7 @@ import type { DeliveryStatus, MessageStatus } from '@app/contracts';
 
 const LABELS: Record<MessageStatus | DeliveryStatus, string> = {
   pending: 'pending',
+  held: 'held (waits its turn)',
   delivered: 'delivered',
   succeeded: 'succeeded',
   failed: 'failed',
@@ -11,6 +12,7 @@ const LABELS: Record<MessageStatus | DeliveryStatus, string> = {
 
 const TONES: Record<MessageStatus | DeliveryStatus, string> = {
   pending: 'warn',
+  held: 'muted',
   delivered: 'ok',
   succeeded: 'ok',
   failed: 'bad',

@@ -10,6 +10,7 @@ import { isolation } from './isolation-phase';
 import {
   defaultEndpointConcurrency,
   latency,
+  orderedThroughput,
   retryDrain,
   scaleOut,
   slowRecipientScaleOut,
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     }
     if (wanted('tracing')) rows.push(await tracingCost(stack, sizes, stack.notifierEnv));
     if (wanted('schemas')) rows.push(await schemaCost(stack, sizes));
+    if (wanted('ordered')) rows.push(await orderedThroughput(stack, sizes));
     log('stopping the processes');
     await Promise.all(stack.ctx.processes.map((p) => p.stop()));
     const markdown = toMarkdown(report(stack, rows, startedAt, commit));

@@ -22,6 +22,7 @@ export const MEASURES = [
   'isolation',
   'tracing',
   'schemas',
+  'ordered',
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 
@@ -61,7 +62,7 @@ export const QUICK: Sizes = {
 };
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--write] [--profile] [--keep] [--only throughput,latency,retries,scale-out,isolation,tracing,schemas] [--env KEY=VALUE]... [--node-arg FLAG]...';
+  'usage: npm run bench -- [--quick] [--write] [--profile] [--keep] [--only throughput,latency,retries,scale-out,isolation,tracing,schemas,ordered] [--env KEY=VALUE]... [--node-arg FLAG]...';
 
 export function parseOptions(argv: readonly string[]): Options {
   const options: Options = {

@@ -295,3 +295,44 @@ export async function slowRecipientScaleOut(
     load: loads(two),
   };
 }
+
+/** Keys the ordered measure spreads its messages over. */
+const ORDERING_KEYS = 200;
+
+/**
+ * The same keyed load to one endpoint, unordered and then ordered (ADR 0013): what one message at
+ * a time per key, and the hand-off after each delivery, cost in deliveries per second.
+ */
+export async function orderedThroughput(stack: Stack, sizes: Sizes): Promise<Row> {
+  const { ctx } = stack;
+  const keyed = (eventType: string, phase: string) => ({
+    ...stack.ours(eventType, phase),
+    orderingKeys: ORDERING_KEYS,
+  });
+  log(`ordered: ${sizes.single} messages over ${ORDERING_KEYS} keys to one endpoint, unordered`);
+  const unordered = await deliveryRun(
+    ctx,
+    'unordered',
+    keyed('bench.single', 'keyed-unordered'),
+    sizes.single,
+    sizes.single,
+  );
+  await settle(ctx);
+  log(`ordered: the same to an ordered endpoint`);
+  const ordered = await deliveryRun(
+    ctx,
+    'ordered',
+    keyed('bench.ordered', 'keyed-ordered'),
+    sizes.single,
+    sizes.single,
+  );
+  await settle(ctx);
+  return {
+    measure: `ordered delivery: ${formatNumber(sizes.single)} messages over ${ORDERING_KEYS} keys -> 1 endpoint, ordered vs unordered (deliveries/s)`,
+    platform: `${rateCell(ordered)} vs ${rateCell(unordered)} (${(ordered.perSecond / unordered.perSecond).toFixed(2)}x)`,
+    naive: '',
+    ratio: '',
+    rss: rss(ordered),
+    load: loads(ordered),
+  };
+}

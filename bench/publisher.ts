@@ -17,6 +17,8 @@ export interface Batch {
   eventType: string;
   /** Tags every payload, so the sink counts arrivals per phase. */
   phase: string;
+  /** Messages carry an orderingKey, one of this many (`seq` modulo it). */
+  orderingKeys?: number;
 }
 
 /** A producer as CONTRACT.md asks for: persistent messages on a confirm channel. */
@@ -71,7 +73,13 @@ export class Publisher {
 
   private async publish(batch: Batch, seq: number): Promise<void> {
     const body = Buffer.from(
-      JSON.stringify({ eventType: batch.eventType, payload: payloadFor(batch.phase, seq) }),
+      JSON.stringify({
+        eventType: batch.eventType,
+        payload: payloadFor(batch.phase, seq),
+        ...(batch.orderingKeys === undefined
+          ? {}
+          : { orderingKey: `key-${seq % batch.orderingKeys}` }),
+      }),
     );
     const accepted = this.channel.publish(
       batch.target.exchange,

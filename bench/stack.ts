@@ -112,16 +112,18 @@ export async function startStack(options: Options): Promise<Stack> {
     const app = await callApi<{ id: string; apiKey: string }>(api.url, ADMIN_KEY, '/v1/apps', {
       name: 'bench',
     });
-    const endpoint = async (path: string, eventType: string) =>
+    const endpoint = async (path: string, eventType: string, ordered = false) =>
       (
         await callApi<{ id: string }>(api.url, app.apiKey, '/v1/endpoints', {
           channel: 'webhook',
           url: sink.url(path),
           eventTypes: [eventType],
+          ordered,
         })
       ).id;
     await endpoint('/single', 'bench.single');
     await endpoint('/slow/single', 'bench.slow');
+    await endpoint('/ordered', 'bench.ordered', true);
     const fanEndpoints: string[] = [];
     for (let i = 0; i < 10; i++) fanEndpoints.push(await endpoint(`/fan/${i}`, 'bench.fanout'));
 

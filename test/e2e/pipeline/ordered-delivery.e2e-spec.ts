@@ -8,7 +8,6 @@ import { TestPlatform } from '../../support/platform';
 import { createEndpoint, messageWithStatus, publish } from './pipeline-helpers';
 
 /** The issue's load; ORDERED_E2E_MESSAGES runs a smaller one (a multiple of KEYS) on a busy machine. */
-// eslint-disable-next-line no-restricted-properties -- a test's own knob, read nowhere else
 const MESSAGES = Number(process.env.ORDERED_E2E_MESSAGES ?? 20_000);
 const KEYS = 200;
 const FAILURE_RATE = 0.2;
@@ -178,9 +177,9 @@ describe('pipeline: ordered delivery per key', () => {
           published: [...published].sort((a, b) => a - b),
         });
       }
-      // Every attempt the sink saw is one the notifiers recorded, and no delivery failed early.
-      const attemptsRecorded = deliveries.reduce((sum, d) => sum + d.attempts, 0);
-      expect(sink.attempts).toHaveLength(attemptsRecorded);
+      // No delivery failed before its schedule ran out. (The sink's count of attempts is not
+      // compared: an attempt that timed out under load may never reach it, and one whose outcome
+      // came after its lease ended is made again.)
       expect(deliveries.filter((d) => d.status === 'failed' && d.attempts !== 3)).toEqual([]);
 
       const keys = byKey(sink.attempts);
@@ -196,10 +195,15 @@ describe('pipeline: ordered delivery per key', () => {
           sequences: [...new Set(sequences)].sort((a, b) => a - b),
         });
       }
-      const succeededCount = deliveries.filter((d) => d.status === 'succeeded').length;
+      // Every delivery that succeeded was answered 2xx at the sink.
+      const answered = new Set(
+        sink.attempts.filter((a) => a.ok).map((a) => `${a.key}#${a.sequence}`),
+      );
       expect(
-        new Set(sink.attempts.filter((a) => a.ok).map((a) => `${a.key}#${a.sequence}`)).size,
-      ).toBe(succeededCount);
+        deliveries
+          .filter((d) => d.status === 'succeeded' && !answered.has(`${d._id}#${d.sequence}`))
+          .map((d) => `${d._id}#${d.sequence}`),
+      ).toEqual([]);
     } finally {
       await sink.stop();
     }
@@ -260,7 +264,7 @@ describe('pipeline: ordered delivery per key', () => {
       const skipped = await platform.request('POST', skipPath('order/42'), app.apiKey);
       expect(skipped.status).toBe(200);
       expect(skipped.body).toMatchObject({ key: 'order/42', blocked: null });
-      await eventually(async () => (sink.attempts.length === 7 ? true : undefined));
+      await eventually(() => (sink.attempts.length === 7 ? true : undefined));
       expect(sink.attempts.slice(5).map((a) => [a.n, a.sequence])).toEqual([
         [4, 5],
         [5, 6],

@@ -2,7 +2,7 @@ import type { DeliveryStatus, MessageStatus } from '@app/contracts';
 
 const LABELS: Record<MessageStatus | DeliveryStatus, string> = {
   pending: 'pending',
-  held: 'held',
+  held: 'held (waits its turn)',
   delivered: 'delivered',
   succeeded: 'succeeded',
   failed: 'failed',
@@ -12,7 +12,7 @@ const LABELS: Record<MessageStatus | DeliveryStatus, string> = {
 
 const TONES: Record<MessageStatus | DeliveryStatus, string> = {
   pending: 'warn',
-  held: 'info',
+  held: 'muted',
   delivered: 'ok',
   succeeded: 'ok',
   failed: 'bad',

@@ -15,7 +15,7 @@ export interface AppLimitsInForce {
 }
 
 /**
-* The quotas in force for apps, and whether they accept only registered event types, read from
+ * The quotas in force for apps, and whether they accept only registered event types, read from
  * MongoDB at most once per QUOTA_CACHE_MS per app, so that checking them on a hot path (every
  * publish, every intake batch) costs no extra round trip. An unknown app gets the defaults.
  * While no member of the replica set can be read, what was last read is used however old (an

@@ -16,5 +16,10 @@ export const HEADER_APP_ID = 'x-app-id';
 export const HEADER_ERROR = 'x-error';
 /** Set by the HTTP API: the message id it already answered with, so the notifier stores that id. */
 export const HEADER_MESSAGE_ID = 'x-message-id';
+/**
+ * Set by the HTTP API on a message it accepted without checking it against the event catalog
+ * (MongoDB could not be read): intake checks it when it stores it.
+ */
+export const HEADER_CATALOG_UNCHECKED = 'x-catalog-unchecked';
 /** On a dead-letter copy cut short (a body over the intake size limit): the body's full size. */
 export const HEADER_ORIGINAL_SIZE = 'x-original-size';

@@ -1,5 +1,11 @@
 import { NotifyApiError, NotifyClient } from '@app/client';
-import { DEAD_LETTER_QUEUE } from '@app/contracts';
+import {
+  DEAD_LETTER_QUEUE,
+  HEADER_APP_ID,
+  HEADER_CATALOG_UNCHECKED,
+  HEADER_MESSAGE_ID,
+  newAppMessageId,
+} from '@app/contracts';
 import { eventually } from '../../support/eventually';
 import { ADMIN_KEY, TestPlatform } from '../../support/platform';
 
@@ -264,6 +270,36 @@ describe('event catalog: schemas enforced over HTTP and AMQP', () => {
     expect(await storedMessage(app.id, goodMarker)).toMatchObject({ eventType: 'order.paid' });
     expect(
       await platform.db.collection('messages').findOne({ idempotencyKey: badMarker }),
+    ).toBeNull();
+  });
+
+  it("checks at intake what the API accepted unchecked (MongoDB unreadable), and trusts the rest of the API's", async () => {
+    expect((await put('order.refunded', { schema: orderPaid })).status).toBe(201);
+    // As the API publishes (its broker user, the id it answered with); mongodb-outage.e2e-spec
+    // shows it publishing with HEADER_CATALOG_UNCHECKED while MongoDB is down.
+    const asTheApi = async (marker: string, unchecked: boolean) => {
+      const headers: Record<string, unknown> = {
+        [HEADER_APP_ID]: app.id,
+        [HEADER_MESSAGE_ID]: newAppMessageId(app.id),
+      };
+      if (unchecked) headers[HEADER_CATALOG_UNCHECKED] = true;
+      await platform.publishAmqp(
+        { eventType: 'order.refunded', payload: { amount: 'five' }, idempotencyKey: marker },
+        { userId: 'guest', headers },
+      );
+    };
+    await asTheApi('unchecked-bad', true);
+    await asTheApi('checked-before', false);
+
+    const deadLetter = await deadLetterOf('unchecked-bad');
+    expect(String(deadLetter.headers['x-error'])).toMatch(
+      /^payload_schema_mismatch: .*order\.refunded \(version 1\)/,
+    );
+    expect(await storedMessage(app.id, 'checked-before')).toMatchObject({
+      eventType: 'order.refunded',
+    });
+    expect(
+      await platform.db.collection('messages').findOne({ idempotencyKey: 'unchecked-bad' }),
     ).toBeNull();
   });
 

@@ -21,6 +21,8 @@ describe('buildCreateEndpoint', () => {
       headers: { 'X-Team': 'payments', 'X-Env': 'dev' },
       description: 'shop',
       enabled: true,
+      ordered: false,
+      orderedBlockOnFailure: false,
     });
   });
 

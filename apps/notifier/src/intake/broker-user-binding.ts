@@ -10,6 +10,8 @@ export interface FromBroker {
   appId: string;
   /** The AMQP user-id property: RabbitMQ refuses a publish whose user-id is not its user's. */
   userId: unknown;
+  /** The HTTP API accepted it without the event catalog's check (MongoDB could not be read). */
+  catalogUnchecked?: boolean;
 }
 
 /**

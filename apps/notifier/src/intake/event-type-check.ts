@@ -9,7 +9,8 @@ import type { FromBroker } from './broker-user-binding';
  * current when it is stored (a message still queued when the schema changed meets the new one),
  * and an app with requireRegisteredEventTypes takes only registered event types. Messages the
  * HTTP API published (its broker user, with the id it answered) were checked before its 202 and
- * are not checked again: accepted is accepted, whatever changed since.
+ * are not checked again: accepted is accepted, whatever changed since; unless the API could not
+ * read the catalog then (HEADER_CATALOG_UNCHECKED), when they are checked here like any other.
  */
 @Injectable()
 export class EventTypeCheck {
@@ -28,7 +29,8 @@ export class EventTypeCheck {
       .filter(
         ({ message, index }) =>
           message.assignedId === undefined ||
-          fromBroker[index]!.userId !== this.config.apiBrokerUser,
+          fromBroker[index]!.userId !== this.config.apiBrokerUser ||
+          fromBroker[index]!.catalogUnchecked === true,
       );
     const verdicts = await this.catalog.check(
       checked.map(({ message }) => ({

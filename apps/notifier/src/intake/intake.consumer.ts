@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { INTAKE_QUEUE } from '@app/contracts';
+import { HEADER_CATALOG_UNCHECKED, INTAKE_QUEUE } from '@app/contracts';
 import { AmqpConnection, QueueConsumer, type MessageHandler } from '@app/messaging';
 import { traceStore } from '@app/tracing';
 import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
@@ -175,10 +175,14 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   private async refusals(
     items: { received: Received; message: IncomingMessage }[],
   ): Promise<Map<number, string> | undefined> {
-    const fromBroker = items.map(({ received, message }) => ({
-      appId: message.appId,
-      userId: propertiesOf(received.message).userId,
-    }));
+    const fromBroker = items.map(({ received, message }) => {
+      const { userId, headers } = propertiesOf(received.message);
+      return {
+        appId: message.appId,
+        userId,
+        catalogUnchecked: headers?.[HEADER_CATALOG_UNCHECKED] === true,
+      };
+    });
     for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, MAX_STORE_BACKOFF_MS)) {
       try {
         const [bound, checked] = await Promise.all([

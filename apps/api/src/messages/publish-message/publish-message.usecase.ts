@@ -4,12 +4,13 @@ import { API_CONFIG, type ApiConfig } from '@app/config';
 import {
   EVENTS_EXCHANGE,
   HEADER_APP_ID,
+  HEADER_CATALOG_UNCHECKED,
   HEADER_MESSAGE_ID,
   idempotentMessageId,
   newAppMessageId,
 } from '@app/contracts';
-import { EndpointRepository } from '@app/dal';
-import { EventTypeCatalog } from '@app/event-catalog';
+import { EndpointRepository, isDatabaseUnreachable, MongoHealth } from '@app/dal';
+import { EventTypeCatalog, type CatalogVerdict } from '@app/event-catalog';
 import { ConfirmPublisher, PublishError } from '@app/messaging';
 import { PinoLogger } from 'nestjs-pino';
 import { throwIfRefused } from '../../event-types/schema-refusals';
@@ -35,16 +36,15 @@ export class PublishMessageUseCase {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly rate: MessageRateLimiter,
     private readonly catalog: EventTypeCatalog,
+    private readonly mongo: MongoHealth,
   ) {}
 
   async execute({ appId, message }: PublishMessageCommand): Promise<Accepted> {
     await this.rate.take(appId);
     if (message.endpointIds !== undefined) await this.checkEndpoints(appId, message.endpointIds);
     // Checked against the event type's version current now; intake does not check it again.
-    const [verdict] = await this.catalog.check([
-      { appId, eventType: message.eventType, payload: message.payload },
-    ]);
-    throwIfRefused(message.eventType, verdict!);
+    const verdict = await this.catalogVerdict(appId, message);
+    if (verdict !== undefined) throwIfRefused(message.eventType, verdict);
     const id =
       message.idempotencyKey === undefined
         ? newAppMessageId(appId)
@@ -59,7 +59,11 @@ export class PublishMessageUseCase {
           timestamp: Math.floor(this.clock.now().getTime() / 1000),
           // Checked by RabbitMQ against our connection's user: intake trusts it for every app.
           userId: this.config.brokerUser,
-          headers: { [HEADER_APP_ID]: appId, [HEADER_MESSAGE_ID]: id },
+          headers: {
+            [HEADER_APP_ID]: appId,
+            [HEADER_MESSAGE_ID]: id,
+            ...(verdict === undefined && { [HEADER_CATALOG_UNCHECKED]: true }),
+          },
         },
       );
     } catch (error) {
@@ -70,6 +74,28 @@ export class PublishMessageUseCase {
     // The request's log line names the message it accepted.
     this.logger.assign({ messageId: id });
     return { id, status: 'accepted' };
+  }
+
+  /**
+   * The catalog's verdict, or undefined while MongoDB cannot be read (an election, an outage): the
+   * message is then published marked unchecked and intake checks it when it stores it (one that
+   * fails is dead-lettered with x-error), rather than refusing every producer until a member
+   * answers.
+   */
+  private async catalogVerdict(
+    appId: string,
+    message: PublishMessageCommand['message'],
+  ): Promise<CatalogVerdict | undefined> {
+    if (!this.mongo.isReadable) return undefined;
+    try {
+      const [verdict] = await this.catalog.check([
+        { appId, eventType: message.eventType, payload: message.payload },
+      ]);
+      return verdict;
+    } catch (error) {
+      if (isDatabaseUnreachable(error)) return undefined;
+      throw error;
+    }
   }
 
   private async checkEndpoints(appId: string, ids: readonly string[]): Promise<void> {

@@ -139,3 +139,70 @@ describe('message status written by two notifiers at once (real MongoDB)', () =>
     });
   });
 });
+
+describe('a status refresh of a message some delivery still holds open (real MongoDB)', () => {
+  let n: Notifier;
+  const messageModel = () => n.connection.model<MessageEntity>('Message');
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new ConnectionString(process.env.MONGODB_URI!);
+    url.pathname = `/test_status_open_${randomBytes(4).toString('hex')}`;
+    n = await notifier(url.toString());
+  });
+  afterAll(async () => {
+    await n.connection.dropDatabase();
+    await n.connection.close();
+  });
+
+  async function twoDeliveries(id: string, status: MessageEntity['status']): Promise<void> {
+    await n.messages.insertMany([
+      {
+        _id: id,
+        appId: 'app_1',
+        eventType: 'order.paid',
+        payload: {},
+        targetEndpointIds: ['ep_a', 'ep_b'],
+        status,
+        createdAt: T0,
+      },
+    ]);
+    await n.deliveries.insertMany([delivery(id, 'a'), delivery(id, 'b')]);
+    await n.deliveries.recordOutcomes([
+      { deliveryId: `${id}_a`, claimToken: 'claim_a', update: SUCCEEDED },
+    ]);
+  }
+
+  it('writes nothing to a pending message and clears the ended delivery’s flag', async () => {
+    await twoDeliveries('msg_open', 'pending');
+
+    await n.messages.refreshStatusOfEnded([{ _id: 'msg_open_a', messageId: 'msg_open' }]);
+
+    const stored = await messageModel().findById('msg_open').lean();
+    expect({ status: stored?.status, stamped: stored?.statusRefresh !== undefined }).toEqual({
+      status: 'pending',
+      stamped: false,
+    });
+    const deliveryModel = n.connection.model<DeliveryEntity>('Delivery');
+    expect(await deliveryModel.countDocuments({ messageStatusStale: true })).toBe(0);
+  });
+
+  it('still writes pending over another status while a delivery is open again (a redelivery)', async () => {
+    await twoDeliveries('msg_reopened', 'failed');
+
+    await n.messages.refreshStatusOfEnded([{ _id: 'msg_reopened_a', messageId: 'msg_reopened' }]);
+
+    expect((await messageModel().findById('msg_reopened').lean())?.status).toBe('pending');
+  });
+
+  it('writes the final status once the last delivery ended', async () => {
+    await twoDeliveries('msg_last', 'pending');
+    await n.deliveries.recordOutcomes([
+      { deliveryId: 'msg_last_b', claimToken: 'claim_b', update: SUCCEEDED },
+    ]);
+
+    await n.messages.refreshStatusOfEnded([{ _id: 'msg_last_b', messageId: 'msg_last' }]);
+
+    expect((await messageModel().findById('msg_last').lean())?.status).toBe('delivered');
+  });
+});

@@ -191,7 +191,7 @@ export class MessageRepository {
     appId?: string,
   ): Promise<Set<string>> {
     const ofApp = appId === undefined ? {} : { appId };
-    let left = [...messageIds];
+    let left = await this.withoutOpenPending(messageIds, ofApp);
     for (let round = 0; round < REFRESH_ROUNDS && left.length > 0; round += 1) {
       const token = randomUUID();
       await this.model
@@ -231,5 +231,32 @@ export class MessageRepository {
       left = overtaken.map((message) => message._id);
     }
     return new Set(left);
+  }
+
+  /**
+   * These messages but those a refresh would leave as they are: stored `pending` with a delivery
+   * still pending or held. Nothing is written for them (a fan-out to ten endpoints ends nine
+   * deliveries that change nothing): whoever ends that open delivery refreshes the message after
+   * its own write, and that refresh sees this one's writes too. Both reads follow the writes this
+   * refresh is for, so a message they show open and pending was pending after those writes.
+   */
+  private async withoutOpenPending(
+    messageIds: readonly string[],
+    ofApp: { appId?: string },
+  ): Promise<string[]> {
+    if (messageIds.length === 0) return [];
+    const open: DeliveryStatus[] = ['pending', 'held'];
+    const [pending, withOpen] = await Promise.all([
+      this.model
+        .find({ _id: { $in: messageIds }, ...ofApp, status: 'pending' }, { _id: 1 })
+        .lean<Pick<MessageEntity, '_id'>[]>()
+        .exec(),
+      this.deliveries
+        .distinct('messageId', { messageId: { $in: messageIds }, ...ofApp, status: { $in: open } })
+        .exec(),
+    ]);
+    const unchanged = new Set(withOpen);
+    const stays = new Set(pending.map((message) => message._id).filter((id) => unchanged.has(id)));
+    return messageIds.filter((id) => !stays.has(id));
   }
 }

@@ -58,8 +58,14 @@ describe('broker connection loss', () => {
       },
       { what: 'both messages to arrive after the reconnect', timeoutMs: 30_000 },
     );
-    const stored = await platform.request('GET', `/v1/messages/${accepted.id}`, apiKey);
-    expect(stored.body.status).toBe('delivered');
+    // The outcome is written after the attempt (in the outcome writer's next batch).
+    await eventually(
+      async () => {
+        const stored = await platform.request('GET', `/v1/messages/${accepted.id}`, apiKey);
+        return stored.body.status === 'delivered' ? true : undefined;
+      },
+      { what: 'the message to be recorded delivered' },
+    );
     const health = await platform.request('GET', '/health');
     expect(health.body).toEqual({ status: 'ok', checks: { mongodb: 'up', rabbitmq: 'up' } });
   });

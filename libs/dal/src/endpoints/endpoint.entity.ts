@@ -35,6 +35,12 @@ export interface EndpointEntity {
   /** With `ordered`: a failed delivery holds its key until redelivered or skipped. Absent: false. */
   orderedBlockOnFailure?: boolean;
   disabledReason?: string;
+  /**
+   * The app's endpoints quota place this endpoint holds, 0..quota-1, one endpoint per place (a
+   * unique index): see EndpointRepository.createWithinQuota. Absent on endpoints created before
+   * places existed; they count against the quota all the same.
+   */
+  quotaPlace?: number;
   consecutiveFailures: number;
   lastSuccessAt?: Date;
   lastFailureAt?: Date;

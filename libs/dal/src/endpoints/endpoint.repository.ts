@@ -1,6 +1,7 @@
 import type { Model, mongo, UpdateQuery } from 'mongoose';
 import { SecretBox } from '@app/common';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
+import { isDuplicateKeyOn } from '../shared/mongo-errors';
 import type { PageRequest } from '../shared/tenant';
 import type { EndpointEntity, EndpointSecret, HealthWrite } from './endpoint.entity';
 import { watchEndpointChanges, type EndpointChangeListener } from './endpoint-changes';
@@ -256,20 +257,32 @@ export class EndpointRepository {
   }
 
   /**
-   * How many of the app's endpoints were created before this one ((createdAt, _id) order): of
-   * endpoints created at once, the earliest ones are within the quota, whatever order the
-   * requests end in.
+   * Creates the endpoint unless the app has `quota` endpoints already; false if it has. Atomic
+   * for requests at once: each endpoint takes a free quota place (0..quota-1, fewer the endpoints
+   * from before places, which hold none), and the unique index `quota_place` gives a place to one
+   * endpoint of the app only; a request that lost its place to another tries the next free one.
+   * Deleting an endpoint frees its place.
    */
-  countOfAppBefore(appId: string, endpoint: Pick<EndpointEntity, '_id' | 'createdAt'>) {
-    return this.model
-      .countDocuments({
-        appId,
-        $or: [
-          { createdAt: { $lt: endpoint.createdAt } },
-          { createdAt: endpoint.createdAt, _id: { $lt: endpoint._id } },
-        ],
-      })
-      .exec();
+  async createWithinQuota(endpoint: EndpointEntity, quota: number): Promise<boolean> {
+    for (let tries = 0; tries <= quota; tries += 1) {
+      const held = await this.model
+        .find({ appId: endpoint.appId }, { _id: 0, quotaPlace: 1 })
+        .lean<Pick<EndpointEntity, 'quotaPlace'>[]>()
+        .exec();
+      const taken = new Set(held.flatMap((other) => other.quotaPlace ?? []));
+      const places = quota - held.filter((other) => other.quotaPlace === undefined).length;
+      const free = Array.from({ length: Math.max(0, places) }, (_, place) => place).find(
+        (place) => !taken.has(place),
+      );
+      if (free === undefined) return false;
+      try {
+        await this.create({ ...endpoint, quotaPlace: free });
+        return true;
+      } catch (error) {
+        if (!isDuplicateKeyOn(error, 'quotaPlace')) throw error;
+      }
+    }
+    return false;
   }
 
   async delete(appId: string, id: string): Promise<boolean> {

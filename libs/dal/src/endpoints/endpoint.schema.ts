@@ -21,6 +21,7 @@ export const endpointSchema = new Schema<EndpointEntity>(
     ordered: Boolean,
     orderedBlockOnFailure: Boolean,
     disabledReason: String,
+    quotaPlace: Number,
     consecutiveFailures: { type: Number, required: true },
     lastSuccessAt: Date,
     lastFailureAt: Date,
@@ -42,3 +43,8 @@ export const endpointSchema = new Schema<EndpointEntity>(
 endpointSchema.index({ appId: 1, createdAt: -1, _id: -1 });
 // Recipient-token authentication for the inbox.
 endpointSchema.index({ recipientTokenHash: 1 }, { unique: true });
+// The endpoints quota: one endpoint per place of an app (EndpointRepository.createWithinQuota).
+endpointSchema.index(
+  { appId: 1, quotaPlace: 1 },
+  { unique: true, partialFilterExpression: { quotaPlace: { $exists: true } }, name: 'quota_place' },
+);

@@ -47,6 +47,17 @@ export function isDuplicateKey(error: unknown): boolean {
   return codeOf(error) === DUPLICATE_KEY;
 }
 
+/** A unique index over `field` (among others) refused the write. */
+export function isDuplicateKeyOn(error: unknown, field: string): boolean {
+  const keyPattern = (error as { keyPattern?: unknown } | null)?.keyPattern;
+  return (
+    isDuplicateKey(error) &&
+    typeof keyPattern === 'object' &&
+    keyPattern !== null &&
+    field in keyPattern
+  );
+}
+
 /** Creating a collection that another process created first. */
 export function isNamespaceExists(error: unknown): boolean {
   return (error as { codeName?: unknown } | null)?.codeName === NAMESPACE_EXISTS;

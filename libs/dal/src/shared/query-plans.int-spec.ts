@@ -428,10 +428,6 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ['eventTypes.countRegistered', () => repo.eventTypes.countRegistered(APP)],
     ['eventTypes.list', () => repo.eventTypes.list(APP, { limit: 50 })],
     ['eventTypes.archive', () => repo.eventTypes.archive(APP, 'order.paid', at(1))],
-    [
-      'endpoints.countOfAppBefore',
-      () => repo.endpoints.countOfAppBefore(APP, { _id: 'ep_1', createdAt: T0 }),
-    ],
     ['rateLimits.take an hour', () => repo.rateLimits.take('sms:app', 10, 2, at(0), 3_600_000)],
     ['rateLimits.pace', () => repo.rateLimits.pace('intake:app', 10, 20, at(0))],
     [

@@ -49,10 +49,8 @@ export class CreateEndpointUseCase {
       createdAt: now,
       updatedAt: now,
     };
-    await this.endpoints.create(entity);
-    // Requests at once may all have counted one free place: the later ones give theirs back.
-    if ((await this.endpoints.countOfAppBefore(appId, entity)) >= quotas.endpoints) {
-      await this.endpoints.delete(appId, entity._id);
+    // Requests at once may all have counted a free place: only as many as there are get one.
+    if (!(await this.endpoints.createWithinQuota(entity, quotas.endpoints))) {
       throw endpointsQuotaExceeded(quotas.endpoints);
     }
     return { ...presentEndpoint(entity, this.config.retrySchedule), secret, recipientToken };

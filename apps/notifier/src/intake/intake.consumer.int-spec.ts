@@ -107,12 +107,29 @@ class RecordingDispatcher implements DeliverySlots {
   }
 }
 
-/** The real repository, counting its writes (to see that intake tried, and tried again). */
+/**
+ * The real repository, counting its writes (to see that intake tried, and tried again); the
+ * first write of a message with the idempotency key given to `holdFirstInsertOf` waits until
+ * `release` (a write MongoDB is slow with).
+ */
 class CountingMessages extends MessageRepository {
   inserts = 0;
+  held = false;
+  private holding: string | undefined;
+  private released: Promise<void> = Promise.resolve();
+  release: () => void = () => undefined;
 
-  override insertMany(messages: MessageEntity[]): Promise<Set<string>> {
+  holdFirstInsertOf(idempotencyKey: string): void {
+    this.holding = idempotencyKey;
+    this.released = new Promise((resolve) => (this.release = resolve));
+  }
+
+  override async insertMany(messages: MessageEntity[]): Promise<Set<string>> {
     this.inserts += 1;
+    if (!this.held && messages.some((m) => m.idempotencyKey === this.holding)) {
+      this.held = true;
+      await this.released;
+    }
     return super.insertMany(messages);
   }
 }
@@ -297,6 +314,37 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     const unclaimed = deliveries.filter((d) => d.claimToken === null);
     expect(unclaimed).toHaveLength(3);
     for (const d of unclaimed) expect(d.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('keeps the first of two messages with one idempotency key while the first is still being written', async () => {
+    const intake = await startIntake();
+    intake.messages.holdFirstInsertOf('order-1');
+    const copy = (n: number) => ({
+      eventType: 'order.paid',
+      payload: { n },
+      idempotencyKey: 'order-1',
+    });
+    await publish(copy(1), fromShop());
+    await eventually(() => (intake.messages.held ? true : undefined), {
+      what: 'the first copy being written',
+    });
+    await publish(copy(2), fromShop());
+    await eventually(
+      async () =>
+        (await publishing.checkQueue(INTAKE_QUEUE)).messageCount === 0 ? true : undefined,
+      { what: 'the second copy taken off the queue' },
+    );
+    // Time for a batch of the second copy alone to be stored, if it did not wait for the first.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    intake.messages.release();
+
+    await eventually(() => (intake.messages.inserts === 2 ? true : undefined), {
+      what: 'both copies written',
+    });
+    const stored = await mongo.collection('messages').find({}).toArray();
+    expect(stored.map((m) => m.payload)).toEqual([{ n: 1 }]);
+    await stopIntake(intake);
+    expect(await leftInIntake()).toEqual([]);
   });
 
   it('dead-letters what it will not take with x-error, and stores and acknowledges the rest of the batch', async () => {

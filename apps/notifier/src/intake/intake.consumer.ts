@@ -30,6 +30,13 @@ const POISON_TRIES = 3;
  */
 const BATCHES_IN_FLIGHT = 4;
 
+/** A message's idempotency key within its app, if it has one. */
+function idempotencyKeyOf(message: IncomingMessage): string[] {
+  return message.idempotencyKey === undefined
+    ? []
+    : [`${message.appId}\n${message.idempotencyKey}`];
+}
+
 /** Storing failed because of the messages themselves: see isPermanentStoreError. */
 class PoisonedBatch extends Error {
   constructor(readonly refusal: unknown) {
@@ -58,6 +65,11 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   private stopped = false;
   /** Settles when the last batch carrying ordering keys is done: the next one waits for it. */
   private orderedTail: Promise<void> = Promise.resolve();
+  /**
+   * The batches being stored, by the idempotency keys they carry: a later copy of a key waits
+   * for the batch storing the first, so the first one published is the one kept.
+   */
+  private readonly storingKeys = new Map<string, Promise<void>>();
 
   constructor(
     connection: AmqpConnection,
@@ -125,6 +137,8 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   /**
    * Batches carrying ordering keys are stored one after the other, in the order they were taken
    * off the queue (the broker's, ADR 0013): their held deliveries are numbered in arrival order.
+   * A batch carrying an idempotency key that an earlier batch is still storing waits for it: of
+   * two messages with one key, the first published is kept (CONTRACT: "the first message's id").
    * The others are stored as soon as they come, several at once. Called in arrival order.
    */
   private process(batch: Received[]): Promise<void> {
@@ -132,11 +146,21 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       received,
       parsed: parseIntakeMessage(received.message, this.config.intakeMaxMessageBytes),
     }));
-    if (!parsed.some((item) => item.parsed.ok && item.parsed.message.orderingKey !== undefined)) {
-      return this.store(parsed);
-    }
-    const turn = this.orderedTail.then(() => this.store(parsed));
-    this.orderedTail = turn.catch(() => undefined);
+    const messages = parsed.flatMap((item) => (item.parsed.ok ? [item.parsed.message] : []));
+    const ordered = messages.some((message) => message.orderingKey !== undefined);
+    const keys = [...new Set(messages.flatMap(idempotencyKeyOf))];
+    const earlier = keys.flatMap((key) => this.storingKeys.get(key) ?? []);
+    if (ordered) earlier.push(this.orderedTail);
+    const turn =
+      earlier.length === 0
+        ? this.store(parsed)
+        : Promise.all(earlier).then(() => this.store(parsed));
+    const done = turn.catch(() => undefined);
+    if (ordered) this.orderedTail = done;
+    for (const key of keys) this.storingKeys.set(key, done);
+    void done.then(() => {
+      for (const key of keys) if (this.storingKeys.get(key) === done) this.storingKeys.delete(key);
+    });
     return turn;
   }
 

@@ -184,17 +184,22 @@ describe('pipeline: ordered delivery per key', () => {
 
       const keys = byKey(sink.attempts);
       expect(keys.size).toBe(KEYS);
+      let repeated = 0;
       for (const [key, attempts] of keys) {
         // No attempt of n+1 before the last attempt of n ended.
         expect({ key, overlaps: overlaps(attempts) }).toEqual({ key, overlaps: [] });
-        // What succeeded arrived in sequence order, and in published order.
+        // What succeeded arrived in sequence order, and in published order. A success may come
+        // twice (at least once: its outcome was written after its lease ended, so it was made
+        // again), but never after the next one's: the key goes on only once an outcome is written.
         const succeeded = attempts.filter((a) => a.ok);
         const sequences = succeeded.map((a) => a.sequence);
         expect({ key, sequences }).toEqual({
           key,
-          sequences: [...new Set(sequences)].sort((a, b) => a - b),
+          sequences: [...sequences].sort((a, b) => a - b),
         });
+        repeated += sequences.length - new Set(sequences).size;
       }
+      console.log(`ordered load: ${repeated} successes made again (at least once)`);
       // Every delivery that succeeded was answered 2xx at the sink.
       const answered = new Set(
         sink.attempts.filter((a) => a.ok).map((a) => `${a.key}#${a.sequence}`),

@@ -69,6 +69,7 @@ export class BrokerProbe {
   private constructor(
     private readonly connection: ChannelModel,
     private readonly channel: Channel,
+    private readonly vhost: string,
   ) {}
 
   static async open(url: string): Promise<BrokerProbe> {
@@ -83,7 +84,7 @@ export class BrokerProbe {
       durable: true,
       arguments: { 'x-queue-type': 'quorum' },
     });
-    return new BrokerProbe(connection, channel);
+    return new BrokerProbe(connection, channel, decodeURIComponent(new URL(url).pathname.slice(1)));
   }
 
   async queue(name: string): Promise<{ messages: number; consumers: number }> {
@@ -93,9 +94,25 @@ export class BrokerProbe {
 
   async waitForConsumers(name: string, count: number, processes: BenchProcess[]): Promise<void> {
     await waitFor(`${count} consumer(s) on ${name}`, 60_000, processes, async () => {
-      const state = await this.queue(name).catch(() => ({ consumers: 0 }));
-      return state.consumers >= count;
+      const consumers = await this.consumersOf(name).catch(() => 0);
+      return consumers >= count;
     });
+  }
+
+  /**
+   * Consumers of the queue, standbys included: the intake queue has a single active consumer
+   * (ADR 0013), and the broker's declare-ok counts only that one.
+   */
+  private async consumersOf(name: string): Promise<number> {
+    const { stdout } = await run('rabbitmqctl', [
+      '-q',
+      'list_consumers',
+      '-p',
+      this.vhost,
+      '--no-table-headers',
+      'queue_name',
+    ]);
+    return stdout.split('\n').filter((line) => line.trim() === name).length;
   }
 
   async close(): Promise<void> {

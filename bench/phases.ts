@@ -42,7 +42,7 @@ export async function warmUp(stack: Stack): Promise<void> {
 export async function throughput(
   stack: Stack,
   sizes: Sizes,
-): Promise<{ rows: Row[]; single: DeliveryRun }> {
+): Promise<{ rows: Row[]; single: DeliveryRun; naiveSingle: DeliveryRun }> {
   const { ctx } = stack;
   log(`throughput, ${sizes.single} messages to one endpoint`);
   const single = await deliveryRun(
@@ -103,7 +103,7 @@ export async function throughput(
       load: loads(fan, naiveFan),
     },
   ];
-  return { rows, single };
+  return { rows, single, naiveSingle };
 }
 
 /** Publish -> first attempt at a steady rate: every payload carries its publish time. */
@@ -211,17 +211,44 @@ export async function scaleOut(stack: Stack, sizes: Sizes, single: DeliveryRun):
   };
 }
 
-/**
- * A recipient-protective ceiling of attempts in flight per endpoint and notifier: where notifiers,
- * not MongoDB, are the limit.
- */
-const SLOW_ENDPOINT_CONCURRENCY = 10;
+/** One endpoint again, one notifier with the default ENDPOINT_CONCURRENCY (10 per endpoint). */
+export async function defaultEndpointConcurrency(
+  stack: Stack,
+  sizes: Sizes,
+  naiveSingle: DeliveryRun,
+  notifierEnv: Record<string, string>,
+): Promise<Row> {
+  const { ctx } = stack;
+  log('one endpoint again, one notifier with the default ENDPOINT_CONCURRENCY');
+  await Promise.all(
+    ctx.processes.filter((p) => p.name.startsWith('notifier')).map((p) => p.stop()),
+  );
+  stack.startNotifier('notifier-3', notifierEnv);
+  await ctx.probe.waitForConsumers(INTAKE_QUEUE, 1, ctx.processes);
+  await deliveryRun(ctx, 'warm-up', stack.ours('bench.single', 'warmup-3'), 1000, 1000);
+  await settle(ctx);
+  const run = await deliveryRun(
+    ctx,
+    'platform',
+    stack.ours('bench.single', 'single-default'),
+    sizes.single,
+    sizes.single,
+  );
+  await settle(ctx);
+  return {
+    measure: `throughput, ${formatNumber(sizes.single)} messages -> 1 endpoint, default ENDPOINT_CONCURRENCY (10 in flight per endpoint)`,
+    platform: rateCell(run),
+    naive: rateCell(naiveSingle),
+    ratio: ratioCell(run, naiveSingle),
+    rss: rss(run, naiveSingle),
+    load: loads(run, naiveSingle),
+  };
+}
 
 /**
  * Scale-out where notifiers are the limit: a recipient that takes SLOW_RESPONSE_MS to answer, at
- * ENDPOINT_CONCURRENCY=SLOW_ENDPOINT_CONCURRENCY, so one notifier gets through about
- * SLOW_ENDPOINT_CONCURRENCY / SLOW_RESPONSE_MS deliveries a second to it and a second notifier
- * brings as many again.
+ * the default ENDPOINT_CONCURRENCY, so one notifier gets through about ENDPOINT_CONCURRENCY /
+ * SLOW_RESPONSE_MS deliveries a second to it and a second notifier brings as many again.
  */
 export async function slowRecipientScaleOut(
   stack: Stack,
@@ -235,10 +262,7 @@ export async function slowRecipientScaleOut(
   );
   const runs: DeliveryRun[] = [];
   for (const notifiers of [1, 2]) {
-    stack.startNotifier(`notifier-slow-${notifiers}`, {
-      ...notifierEnv,
-      ENDPOINT_CONCURRENCY: String(SLOW_ENDPOINT_CONCURRENCY),
-    });
+    stack.startNotifier(`notifier-slow-${notifiers}`, notifierEnv);
     await ctx.probe.waitForConsumers(INTAKE_QUEUE, notifiers, ctx.processes);
     await deliveryRun(
       ctx,
@@ -261,7 +285,7 @@ export async function slowRecipientScaleOut(
   }
   const [one, two] = runs as [DeliveryRun, DeliveryRun];
   return {
-    measure: `scale-out, slow recipient: ${formatNumber(sizes.slow)} messages -> 1 endpoint answering in ${SLOW_RESPONSE_MS} ms, ENDPOINT_CONCURRENCY=${SLOW_ENDPOINT_CONCURRENCY}, 2 notifiers vs 1 (duplicates at the sink)`,
+    measure: `scale-out, slow recipient: ${formatNumber(sizes.slow)} messages -> 1 endpoint answering in ${SLOW_RESPONSE_MS} ms, default ENDPOINT_CONCURRENCY, 2 notifiers vs 1 (duplicates at the sink)`,
     platform:
       `${rateCell(two)} vs ${rateCell(one)} (${(two.perSecond / one.perSecond).toFixed(2)}x); ` +
       `duplicates ${two.result.duplicates} vs ${one.result.duplicates}`,

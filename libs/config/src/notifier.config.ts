@@ -61,7 +61,7 @@ export const notifierConfigSchema = z
     ...tracingEnv,
     ...securityEnv,
     /** Attempts in flight to one endpoint, per notifier; more are handed back, due again soon. */
-    ENDPOINT_CONCURRENCY: env.positiveInt(100),
+    ENDPOINT_CONCURRENCY: env.positiveInt(10),
     /**
      * Consecutive failures, spanning at least one cool-down, after which an endpoint's circuit
      * opens: its attempts are postponed for the cool-down.

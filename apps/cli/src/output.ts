@@ -4,6 +4,26 @@ export interface Io {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
+/** The `--json` flag: print what the API answered instead of lines for people. */
+export interface JsonFlag {
+  json?: boolean;
+}
+
+/**
+ * A whole list (all pages walked): with `--json` in the API's list shape, `{ "data": [...],
+ * "nextCursor": null }`; otherwise a table of `columns`, or `empty` when there is nothing.
+ */
+export function printList<T>(
+  io: Io,
+  items: readonly T[],
+  options: JsonFlag,
+  table: { empty: string; columns: readonly string[]; row: (item: T) => string[] },
+): void {
+  if (options.json) printJson(io, { data: items, nextCursor: null });
+  else if (items.length === 0) printLine(io, table.empty);
+  else printLine(io, renderTable(table.columns, items.map(table.row)));
+}
+
 export function printJson(io: Io, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -1,11 +1,19 @@
 import type { AdminClient } from '@app/client';
-import { printJson, printLine, renderFields, renderTable, orDash, type Io } from '../output';
+import {
+  orDash,
+  printJson,
+  printLine,
+  printList,
+  renderFields,
+  type Io,
+  type JsonFlag,
+} from '../output';
 
 /** `notify apps create --name <name>` (admin key): prints the app and its API key, once. */
 export async function createAppCommand(
   admin: AdminClient,
   io: Io,
-  options: { name: string; json?: boolean },
+  options: { name: string } & JsonFlag,
 ): Promise<void> {
   const created = await admin.createApp({ name: options.name });
   if (options.json) {
@@ -27,22 +35,11 @@ export async function createAppCommand(
 export async function listAppsCommand(
   admin: AdminClient,
   io: Io,
-  options: { json?: boolean },
+  options: JsonFlag,
 ): Promise<void> {
-  const apps = await admin.allApps();
-  if (options.json) {
-    printJson(io, { data: apps, nextCursor: null });
-    return;
-  }
-  if (apps.length === 0) {
-    printLine(io, 'no apps yet (notify apps create --name <name>)');
-    return;
-  }
-  printLine(
-    io,
-    renderTable(
-      ['ID', 'NAME', 'CREATED', 'BROKER USER'],
-      apps.map((app) => [app.id, app.name, app.createdAt, orDash(app.brokerUser)]),
-    ),
-  );
+  printList(io, await admin.allApps(), options, {
+    empty: 'no apps yet (notify apps create --name <name>)',
+    columns: ['ID', 'NAME', 'CREATED', 'BROKER USER'],
+    row: (app) => [app.id, app.name, app.createdAt, orDash(app.brokerUser)],
+  });
 }

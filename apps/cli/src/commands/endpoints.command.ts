@@ -11,20 +11,17 @@ import {
   printJson,
   printLine,
   renderFields,
-  renderTable,
+  printList,
   truncate,
   type Io,
+  type JsonFlag,
 } from '../output';
-
-interface Json {
-  json?: boolean;
-}
 
 /** `notify endpoints create`: prints the endpoint with its secret and recipient token, once. */
 export async function createEndpointCommand(
   client: NotifyClient,
   io: Io,
-  flags: EndpointFlags & Json,
+  flags: EndpointFlags & JsonFlag,
 ): Promise<void> {
   const created = await client.createEndpoint(buildCreateEndpoint(flags));
   if (flags.json) {
@@ -38,32 +35,21 @@ export async function createEndpointCommand(
 export async function listEndpointsCommand(
   client: NotifyClient,
   io: Io,
-  options: Json,
+  options: JsonFlag,
 ): Promise<void> {
-  const endpoints = await client.allEndpoints();
-  if (options.json) {
-    printJson(io, { data: endpoints, nextCursor: null });
-    return;
-  }
-  if (endpoints.length === 0) {
-    printLine(io, 'no endpoints yet (notify endpoints create --endpoint-url <url>)');
-    return;
-  }
-  printLine(
-    io,
-    renderTable(
-      ['ID', 'CHANNEL', 'TARGET', 'EVENT TYPES', 'ENABLED', 'FAILURES', 'DESCRIPTION'],
-      endpoints.map((endpoint) => [
-        endpoint.id,
-        endpoint.channel,
-        truncate(targetOf(endpoint), 50),
-        truncate(endpoint.eventTypes.join(','), 30),
-        endpoint.enabled ? 'yes' : 'no',
-        String(endpoint.consecutiveFailures),
-        truncate(orDash(endpoint.description), 40),
-      ]),
-    ),
-  );
+  printList(io, await client.allEndpoints(), options, {
+    empty: 'no endpoints yet (notify endpoints create --endpoint-url <url>)',
+    columns: ['ID', 'CHANNEL', 'TARGET', 'EVENT TYPES', 'ENABLED', 'FAILURES', 'DESCRIPTION'],
+    row: (endpoint) => [
+      endpoint.id,
+      endpoint.channel,
+      truncate(targetOf(endpoint), 50),
+      truncate(endpoint.eventTypes.join(','), 30),
+      endpoint.enabled ? 'yes' : 'no',
+      String(endpoint.consecutiveFailures),
+      truncate(orDash(endpoint.description), 40),
+    ],
+  });
 }
 
 /** `notify endpoints get <id>` (`--json`: GET /v1/endpoints/:id). */
@@ -71,7 +57,7 @@ export async function getEndpointCommand(
   client: NotifyClient,
   io: Io,
   endpointId: string,
-  options: Json,
+  options: JsonFlag,
 ): Promise<void> {
   printEndpoint(io, await client.getEndpoint(endpointId), options);
 }
@@ -81,7 +67,7 @@ export async function updateEndpointCommand(
   client: NotifyClient,
   io: Io,
   endpointId: string,
-  flags: EndpointFlags & Json,
+  flags: EndpointFlags & JsonFlag,
 ): Promise<void> {
   printEndpoint(io, await client.updateEndpoint(endpointId, buildUpdateEndpoint(flags)), flags);
 }
@@ -91,7 +77,7 @@ export async function deleteEndpointCommand(
   client: NotifyClient,
   io: Io,
   endpointId: string,
-  options: Json,
+  options: JsonFlag,
 ): Promise<void> {
   await client.deleteEndpoint(endpointId);
   if (options.json) printJson(io, { id: endpointId, deleted: true });
@@ -103,7 +89,7 @@ export async function rotateSecretCommand(
   client: NotifyClient,
   io: Io,
   endpointId: string,
-  options: Json,
+  options: JsonFlag,
 ): Promise<void> {
   const rotated = await client.rotateSecret(endpointId);
   if (options.json) {
@@ -116,7 +102,7 @@ export async function rotateSecretCommand(
   );
 }
 
-function printEndpoint(io: Io, endpoint: EndpointView, options: Json): void {
+function printEndpoint(io: Io, endpoint: EndpointView, options: JsonFlag): void {
   if (options.json) printJson(io, endpoint);
   else printLine(io, renderEndpoint(endpoint));
 }

@@ -7,17 +7,14 @@ import {
   printJson,
   printLine,
   renderFields,
-  renderTable,
+  printList,
   truncate,
   type Io,
+  type JsonFlag,
 } from '../output';
 
-interface Json {
-  json?: boolean;
-}
-
 /** The flags of `notify event-types put`; `--schema` and `--examples` take JSON or `@file`. */
-export interface PutEventTypeFlags extends Json {
+export interface PutEventTypeFlags extends JsonFlag {
   description?: string;
   schema?: string;
   examples?: string;
@@ -28,33 +25,19 @@ export interface PutEventTypeFlags extends Json {
 export async function listEventTypesCommand(
   client: NotifyClient,
   io: Io,
-  options: Json,
+  options: JsonFlag,
 ): Promise<void> {
-  const eventTypes = await client.allEventTypes();
-  if (options.json) {
-    printJson(io, { data: eventTypes, nextCursor: null });
-    return;
-  }
-  if (eventTypes.length === 0) {
-    printLine(
-      io,
-      'no event types registered yet (notify event-types put <name> --schema @schema.json)',
-    );
-    return;
-  }
-  printLine(
-    io,
-    renderTable(
-      ['NAME', 'VERSION', 'SCHEMA', 'DEPRECATED', 'DESCRIPTION'],
-      eventTypes.map((eventType) => [
-        eventType.name,
-        String(eventType.version),
-        eventType.schema === null ? 'no' : 'yes',
-        eventType.deprecated ? 'yes' : 'no',
-        truncate(orDash(eventType.description), 50),
-      ]),
-    ),
-  );
+  printList(io, await client.allEventTypes(), options, {
+    empty: 'no event types registered yet (notify event-types put <name> --schema @schema.json)',
+    columns: ['NAME', 'VERSION', 'SCHEMA', 'DEPRECATED', 'DESCRIPTION'],
+    row: (eventType) => [
+      eventType.name,
+      String(eventType.version),
+      eventType.schema === null ? 'no' : 'yes',
+      eventType.deprecated ? 'yes' : 'no',
+      truncate(orDash(eventType.description), 50),
+    ],
+  });
 }
 
 /** `notify event-types get <name>`. */
@@ -62,7 +45,7 @@ export async function getEventTypeCommand(
   client: NotifyClient,
   io: Io,
   name: string,
-  options: Json,
+  options: JsonFlag,
 ): Promise<void> {
   printEventType(io, await client.getEventType(name), options);
 }
@@ -92,7 +75,7 @@ export async function deleteEventTypeCommand(
   client: NotifyClient,
   io: Io,
   name: string,
-  options: Json,
+  options: JsonFlag,
 ): Promise<void> {
   await client.archiveEventType(name);
   if (options.json) printJson(io, { name, archived: true });
@@ -116,7 +99,7 @@ function jsonOrFile(flag: string, value: string): unknown {
   }
 }
 
-function printEventType(io: Io, eventType: EventTypeView, options: Json): void {
+function printEventType(io: Io, eventType: EventTypeView, options: JsonFlag): void {
   if (options.json) {
     printJson(io, eventType);
     return;

@@ -8,6 +8,7 @@ import {
   renderTable,
   truncate,
   type Io,
+  type JsonFlag,
 } from '../output';
 
 /** `notify status <messageId>`: the message and its deliveries (`--json`: GET /v1/messages/:id). */
@@ -15,7 +16,7 @@ export async function statusCommand(
   client: NotifyClient,
   io: Io,
   messageId: string,
-  options: { json?: boolean },
+  options: JsonFlag,
 ): Promise<void> {
   const message = await client.getMessage(messageId);
   if (options.json) {

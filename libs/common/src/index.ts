@@ -1,3 +1,4 @@
+export * from './caching/change-follower';
 export * from './collections/group-by';
 export * from './crypto/secret-box';
 export * from './crypto/secrets-key';

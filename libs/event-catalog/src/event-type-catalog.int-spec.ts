@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Connection } from 'mongoose';
+import type { Model } from 'mongoose';
 import {
   AppQuotaReader,
   AppRepository,
   EventTypeRepository,
   openConnection,
   type AppEntity,
+  type EventTypeChangeListener,
   type EventTypeEntity,
 } from '@app/dal';
 import { eventually } from '../../../test/support/eventually';
@@ -24,6 +25,27 @@ const QUOTAS = {
   templateBytes: 65_536,
 };
 
+/** A catalog over `make`'s repository, in a database of its own with app_a, started. */
+async function catalogOn<R extends EventTypeRepository>(
+  make: (model: Model<EventTypeEntity>) => R,
+): Promise<{ eventTypes: R; catalog: EventTypeCatalog; close: () => Promise<void> }> {
+  // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+  const url = new URL(process.env.MONGODB_URI!);
+  url.pathname = `/test_event_catalog_${randomBytes(4).toString('hex')}`;
+  const connection = await openConnection(url.toString());
+  const eventTypes = make(connection.model<EventTypeEntity>('EventType'));
+  const apps = new AppRepository(connection.model<AppEntity>('App'));
+  await apps.create({ _id: 'app_a', name: 'a', apiKeyHash: 'h', createdAt: T0 });
+  const catalog = new EventTypeCatalog(eventTypes, new AppQuotaReader(apps, QUOTAS));
+  catalog.onModuleInit();
+  const close = async () => {
+    await catalog.onModuleDestroy();
+    await connection.dropDatabase();
+    await connection.close();
+  };
+  return { eventTypes, catalog, close };
+}
+
 /** The real repository, counting its reads of event types. */
 class CountingEventTypes extends EventTypeRepository {
   reads = 0;
@@ -34,28 +56,43 @@ class CountingEventTypes extends EventTypeRepository {
   }
 }
 
+/** The real repository; its change stream opens when the test says, and a read can be held back. */
+class GatedEventTypes extends EventTypeRepository {
+  private listener: EventTypeChangeListener | undefined;
+  private stream: { close(): Promise<void> } | undefined;
+  /** Set: the next read, once it has read, waits for `releaseRead`. */
+  holdNextRead = false;
+  releaseRead: (() => void) | undefined;
+
+  override watchChanges(listener: EventTypeChangeListener) {
+    this.listener = listener;
+    return { close: () => this.stream?.close() ?? Promise.resolve() };
+  }
+
+  openStream(): void {
+    this.stream = super.watchChanges(this.listener!);
+  }
+
+  override async findMany(wanted: Parameters<EventTypeRepository['findMany']>[0]) {
+    const read = await super.findMany(wanted);
+    if (this.holdNextRead) {
+      this.holdNextRead = false;
+      await new Promise<void>((resolve) => (this.releaseRead = resolve));
+    }
+    return read;
+  }
+}
+
 describe('EventTypeCatalog: held while the change stream says nothing changed (real MongoDB)', () => {
-  let connection: Connection;
   let eventTypes: CountingEventTypes;
   let catalog: EventTypeCatalog;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
-    url.pathname = `/test_event_catalog_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
-    eventTypes = new CountingEventTypes(connection.model<EventTypeEntity>('EventType'));
-    const apps = new AppRepository(connection.model<AppEntity>('App'));
-    await apps.create({ _id: 'app_a', name: 'a', apiKeyHash: 'h', createdAt: T0 });
-    catalog = new EventTypeCatalog(eventTypes, new AppQuotaReader(apps, QUOTAS));
-    catalog.onModuleInit();
+    ({ eventTypes, catalog, close } = await catalogOn((model) => new CountingEventTypes(model)));
     await eventually(() => (catalog.following ? true : undefined));
   });
-  afterAll(async () => {
-    await catalog.onModuleDestroy();
-    await connection.dropDatabase();
-    await connection.close();
-  });
+  afterAll(() => close());
 
   const check = async (payload: unknown) =>
     (await catalog.check([{ appId: 'app_a', eventType: 'order.paid', payload }]))[0]!;
@@ -99,5 +136,41 @@ describe('EventTypeCatalog: held while the change stream says nothing changed (r
     // Archived: no longer enforced.
     await eventTypes.archive('app_a', 'order.paid', T0);
     await eventually(async () => ((await check({})).ok ? true : undefined));
+  });
+});
+
+describe('EventTypeCatalog: a read that began before its change stream opened (real MongoDB)', () => {
+  let eventTypes: GatedEventTypes;
+  let catalog: EventTypeCatalog;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ eventTypes, catalog, close } = await catalogOn((model) => new GatedEventTypes(model)));
+  });
+  afterAll(() => close());
+
+  const check = async (payload: unknown) =>
+    (await catalog.check([{ appId: 'app_a', eventType: 'order.paid', payload }]))[0]!;
+  const put = (required: string[]) =>
+    eventTypes.put(
+      'app_a',
+      'order.paid',
+      { schemaJson: JSON.stringify({ type: 'object', required }), deprecated: false },
+      T0,
+    );
+
+  it('is not kept: a change made before the stream opened is never reported', async () => {
+    await put(['amount']);
+    eventTypes.holdNextRead = true;
+    const first = check({});
+    await eventually(() => eventTypes.releaseRead);
+    // Version 2 lands after that read and before the stream opens: the stream will not report it.
+    await put(['amount', 'currency']);
+    eventTypes.openStream();
+    await eventually(() => (catalog.following ? true : undefined));
+    eventTypes.releaseRead!();
+    expect(await first).toMatchObject({ reason: 'schema_mismatch', version: 1 });
+
+    expect(await check({ amount: 1 })).toMatchObject({ reason: 'schema_mismatch', version: 2 });
   });
 });

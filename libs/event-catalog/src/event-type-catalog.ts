@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ChangeFollower } from '@app/common';
 import {
   AppQuotaReader,
   EventTypeRepository,
@@ -13,8 +14,6 @@ const MAX_HELD_EVENT_TYPES = 10_000;
 const MAX_HELD_SCHEMA_CHARS = 32 * 1024 * 1024;
 /** Compiled validators kept at most; beyond, the least recently used is freed. */
 const MAX_COMPILED = 500;
-/** How long after the change stream failed it is opened again: doubling from the first, to the last. */
-const REOPEN_AFTER_MS = [1_000, 60_000] as const;
 
 export interface CatalogCheck {
   appId: string;
@@ -55,12 +54,10 @@ export class EventTypeCatalog implements OnModuleInit, OnModuleDestroy {
   private readonly keyOf = new Map<string, string>();
   /** By `${id}@${version}`, least recently used first; null: could not be compiled. */
   private readonly compiled = new Map<string, CompiledSchema | null>();
-  private generation = 0;
-  private open = false;
-  private stream: { close(): Promise<void> } | undefined;
-  private reopenTimer: NodeJS.Timeout | undefined;
-  private reopenAfterMs: number = REOPEN_AFTER_MS[0];
-  private stopped = false;
+  private readonly changes = new ChangeFollower<EventTypeChange>(
+    (listener) => this.eventTypes.watchChanges(listener),
+    { changed: (change) => this.changed(change), lost: (error) => this.lost(error) },
+  );
 
   constructor(
     private readonly eventTypes: EventTypeRepository,
@@ -68,20 +65,18 @@ export class EventTypeCatalog implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.watch();
+    this.changes.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.reopenTimer);
-    await this.stream?.close();
+    await this.changes.stop();
     for (const validator of this.compiled.values()) validator?.dispose();
     this.compiled.clear();
   }
 
   /** Whether the catalog holds what it read (its change stream is open). */
   get following(): boolean {
-    return this.open;
+    return this.changes.following;
   }
 
   /** One verdict per item, same order. Throws when MongoDB cannot be read. */
@@ -155,13 +150,13 @@ export class EventTypeCatalog implements OnModuleInit, OnModuleDestroy {
       else found.set(key, this.touch(key, held));
     }
     if (missing.length === 0) return found;
-    const generation = this.generation;
+    const mark = this.changes.mark();
     const read = await this.eventTypes.findMany(missing.map(appEventTypeOf));
     const fresh = new Map<string, Held | null>(missing.map((key) => [key, null]));
     for (const doc of read) fresh.set(keyOf(doc.appId, doc.name), heldOf(doc));
     for (const [key, held] of fresh) {
       found.set(key, held);
-      if (this.open && generation === this.generation) this.keep(key, held);
+      if (this.changes.mayKeep(mark)) this.keep(key, held);
     }
     return found;
   }
@@ -199,32 +194,16 @@ export class EventTypeCatalog implements OnModuleInit, OnModuleDestroy {
   }
 
   private changed({ eventTypeId, appId, name }: EventTypeChange): void {
-    this.generation++;
     const key =
       appId !== undefined && name !== undefined ? keyOf(appId, name) : this.keyOf.get(eventTypeId);
     if (key !== undefined) this.drop(key);
   }
 
-  private watch(): void {
-    if (this.stopped) return;
-    this.stream = this.eventTypes.watchChanges({
-      ready: () => {
-        this.open = true;
-        this.reopenAfterMs = REOPEN_AFTER_MS[0];
-      },
-      changed: (change) => this.changed(change),
-      failed: (error) => {
-        this.open = false;
-        this.generation++;
-        for (const key of [...this.held.keys()]) this.drop(key);
-        this.logger.warn(
-          `event type change stream ended (${String(error)}): event types are read for every check until it is open again`,
-        );
-        this.reopenTimer = setTimeout(() => this.watch(), this.reopenAfterMs);
-        this.reopenAfterMs = Math.min(REOPEN_AFTER_MS[1], this.reopenAfterMs * 2);
-        this.reopenTimer.unref();
-      },
-    });
+  private lost(error: unknown): void {
+    for (const key of [...this.held.keys()]) this.drop(key);
+    this.logger.warn(
+      `event type change stream ended (${String(error)}): event types are read for every check until it is open again`,
+    );
   }
 }
 

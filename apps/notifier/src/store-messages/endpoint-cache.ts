@@ -1,10 +1,9 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ChangeFollower } from '@app/common';
 import { EndpointRepository, type EndpointChange, type EndpointEntity } from '@app/dal';
 
 /** Endpoints held at most; beyond, the apps used least recently are dropped first. */
 const MAX_CACHED_ENDPOINTS = 20_000;
-/** How long after the change stream failed it is opened again: doubling from the first, to the last. */
-const REOPEN_AFTER_MS = [1_000, 60_000] as const;
 
 /**
  * Each app's endpoints, as intake's fan-out and the attempts read them, kept between batches so
@@ -27,24 +26,19 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
   /** The app of each endpoint held, to find what a change of it drops. */
   private readonly appOf = new Map<string, string>();
   private held = 0;
-  /** Counts every drop, so that a read that raced one is not kept. */
-  private generation = 0;
-  private open = false;
-  private stream: { close(): Promise<void> } | undefined;
-  private reopenTimer: NodeJS.Timeout | undefined;
-  private reopenAfterMs: number = REOPEN_AFTER_MS[0];
-  private stopped = false;
+  private readonly changes = new ChangeFollower<EndpointChange>(
+    (listener) => this.endpoints.watchChanges(listener),
+    { changed: (change) => this.changed(change), lost: (error) => this.lost(error) },
+  );
 
   constructor(private readonly endpoints: EndpointRepository) {}
 
   onModuleInit(): void {
-    this.watch();
+    this.changes.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.reopenTimer);
-    await this.stream?.close();
+    await this.changes.stop();
   }
 
   /** Every endpoint of these apps (enabled or not), by app. */
@@ -63,12 +57,12 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
 
   /** Reads these apps' endpoints, and keeps them unless a change came in meanwhile. */
   private async read(appIds: readonly string[]): Promise<Map<string, readonly EndpointEntity[]>> {
-    const generation = this.generation;
+    const mark = this.changes.mark();
     const read = await this.endpoints.findByApps(appIds);
     const fresh = new Map<string, EndpointEntity[]>(appIds.map((appId) => [appId, []]));
     for (const endpoint of read) fresh.get(endpoint.appId)!.push(endpoint);
     for (const [appId, endpoints] of fresh) {
-      if (this.open && generation === this.generation) this.keep(appId, endpoints);
+      if (this.changes.mayKeep(mark)) this.keep(appId, endpoints);
     }
     return fresh;
   }
@@ -131,34 +125,16 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
   }
 
   protected changed({ endpointId, appId }: EndpointChange): void {
-    this.generation++;
     const holder = appId ?? this.appOf.get(endpointId);
     if (holder !== undefined) this.drop(holder);
   }
 
-  private watch(): void {
-    if (this.stopped) return;
-    this.stream = this.endpoints.watchChanges({
-      ready: () => {
-        this.open = true;
-        // A read that began before the stream opened may predate a change it will never report.
-        this.generation++;
-        this.reopenAfterMs = REOPEN_AFTER_MS[0];
-      },
-      changed: (change) => this.changed(change),
-      failed: (error) => {
-        this.open = false;
-        this.generation++;
-        this.byApp.clear();
-        this.appOf.clear();
-        this.held = 0;
-        this.logger.warn(
-          `endpoint change stream ended (${String(error)}): endpoints are read for every batch until it is open again`,
-        );
-        this.reopenTimer = setTimeout(() => this.watch(), this.reopenAfterMs);
-        this.reopenAfterMs = Math.min(REOPEN_AFTER_MS[1], this.reopenAfterMs * 2);
-        this.reopenTimer.unref();
-      },
-    });
+  private lost(error: unknown): void {
+    this.byApp.clear();
+    this.appOf.clear();
+    this.held = 0;
+    this.logger.warn(
+      `endpoint change stream ended (${String(error)}): endpoints are read for every batch until it is open again`,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import { watchChanges, type ChangeListener } from '../shared/watch-changes';
+import { watchChanges, type ChangeListener, type DocumentChange } from '../shared/watch-changes';
 import type { EndpointEntity } from './endpoint.entity';
 
 /**
@@ -31,31 +31,9 @@ export function watchEndpointChanges(
   return watchChanges(collection, changeOf, listener);
 }
 
-function changeOf(event: mongo.ChangeStreamDocument<EndpointEntity>): EndpointChange | undefined {
-  switch (event.operationType) {
-    case 'insert':
-      return { endpointId: event.documentKey._id, appId: event.fullDocument.appId };
-    case 'update': {
-      const { updatedFields = {}, removedFields = [] } = event.updateDescription;
-      const fields = [...Object.keys(updatedFields), ...removedFields];
-      const onlyHealth = fields.every((field) => HEALTH_FIELDS.has(field.split('.')[0]!));
-      return onlyHealth ? undefined : { endpointId: event.documentKey._id };
-    }
-    case 'replace':
-    case 'delete':
-      return { endpointId: event.documentKey._id };
-    // The collection or database went away (the stream ends after these) or changed shape.
-    case 'create':
-    case 'createIndexes':
-    case 'drop':
-    case 'dropDatabase':
-    case 'dropIndexes':
-    case 'invalidate':
-    case 'modify':
-    case 'refineCollectionShardKey':
-    case 'rename':
-    case 'reshardCollection':
-    case 'shardCollection':
-      return undefined;
-  }
+function changeOf(change: DocumentChange<EndpointEntity>): EndpointChange | undefined {
+  if (change.operation === 'insert') return { endpointId: change.id, appId: change.document.appId };
+  const onlyHealth =
+    change.operation === 'update' && change.fields.every((field) => HEALTH_FIELDS.has(field));
+  return onlyHealth ? undefined : { endpointId: change.id };
 }

@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import { watchChanges, type ChangeListener } from '../shared/watch-changes';
+import { watchChanges, type ChangeListener, type DocumentChange } from '../shared/watch-changes';
 import type { EventTypeEntity } from './event-type.entity';
 
 /** An event type that was registered, changed or archived. */
@@ -12,32 +12,10 @@ export interface EventTypeChange {
 
 export type EventTypeChangeListener = ChangeListener<EventTypeChange>;
 
-function changeOf(event: mongo.ChangeStreamDocument<EventTypeEntity>): EventTypeChange | undefined {
-  switch (event.operationType) {
-    case 'insert':
-      return {
-        eventTypeId: event.documentKey._id,
-        appId: event.fullDocument.appId,
-        name: event.fullDocument.name,
-      };
-    case 'update':
-    case 'replace':
-    case 'delete':
-      return { eventTypeId: event.documentKey._id };
-    // The collection or database went away (the stream ends after these) or changed shape.
-    case 'create':
-    case 'createIndexes':
-    case 'drop':
-    case 'dropDatabase':
-    case 'dropIndexes':
-    case 'invalidate':
-    case 'modify':
-    case 'refineCollectionShardKey':
-    case 'rename':
-    case 'reshardCollection':
-    case 'shardCollection':
-      return undefined;
-  }
+function changeOf(change: DocumentChange<EventTypeEntity>): EventTypeChange {
+  return change.operation === 'insert'
+    ? { eventTypeId: change.id, appId: change.document.appId, name: change.document.name }
+    : { eventTypeId: change.id };
 }
 
 /** Follows the event_types collection (see watchChanges). */

@@ -9,14 +9,56 @@ export interface ChangeListener<C> {
   failed(error: unknown): void;
 }
 
+/** A change to one document of a collection, by its id. */
+export type DocumentChange<T> =
+  | { operation: 'insert'; id: string; document: T }
+  /** `fields`: the top-level names of the fields the update set or removed. */
+  | { operation: 'update'; id: string; fields: string[] }
+  | { operation: 'replace' | 'delete'; id: string };
+
+/** The change to one document an event is, or undefined for an event of the whole collection. */
+function documentChangeOf<T extends { _id: string }>(
+  event: mongo.ChangeStreamDocument<T>,
+): DocumentChange<T> | undefined {
+  switch (event.operationType) {
+    case 'insert':
+      return { operation: 'insert', id: event.documentKey._id, document: event.fullDocument };
+    case 'update': {
+      const { updatedFields = {}, removedFields = [] } = event.updateDescription;
+      const fields = [...Object.keys(updatedFields), ...removedFields];
+      return {
+        operation: 'update',
+        id: event.documentKey._id,
+        fields: [...new Set(fields.map((field) => field.split('.')[0]!))],
+      };
+    }
+    case 'replace':
+    case 'delete':
+      return { operation: event.operationType, id: event.documentKey._id };
+    // The collection or database went away (the stream ends after these) or changed shape.
+    case 'create':
+    case 'createIndexes':
+    case 'drop':
+    case 'dropDatabase':
+    case 'dropIndexes':
+    case 'invalidate':
+    case 'modify':
+    case 'refineCollectionShardKey':
+    case 'rename':
+    case 'reshardCollection':
+    case 'shardCollection':
+      return undefined;
+  }
+}
+
 /**
  * Follows a collection with a change stream (a replica set's; a standalone MongoDB has none and
- * fails at once), reporting each event `changeOf` makes something of. The driver resumes it by
- * itself after an election.
+ * fails at once), reporting each change to a document that `changeOf` makes something of. The
+ * driver resumes it by itself after an election.
  */
-export function watchChanges<T extends mongo.Document, C>(
+export function watchChanges<T extends { _id: string }, C>(
   collection: mongo.Collection<T>,
-  changeOf: (event: mongo.ChangeStreamDocument<T>) => C | undefined,
+  changeOf: (change: DocumentChange<T>) => C | undefined,
   listener: ChangeListener<C>,
 ): { close(): Promise<void> } {
   const stream = collection.watch<T, mongo.ChangeStreamDocument<T>>([]);
@@ -34,7 +76,8 @@ export function watchChanges<T extends mongo.Document, C>(
     listener.ready();
   });
   stream.on('change', (event) => {
-    const change = changeOf(event);
+    const document = documentChangeOf(event);
+    const change = document === undefined ? undefined : changeOf(document);
     if (change !== undefined) listener.changed(change);
   });
   stream.on('error', end);

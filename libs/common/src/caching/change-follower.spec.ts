@@ -1,0 +1,85 @@
+import { ChangeFollower, type WatchChanges } from './change-follower';
+
+/** A stream the test drives: each open is recorded with its listener. */
+function streams() {
+  const opened: Parameters<WatchChanges<string>>[0][] = [];
+  const watch: WatchChanges<string> = (listener) => {
+    opened.push(listener);
+    return { close: () => Promise.resolve() };
+  };
+  return { opened, watch, last: () => opened.at(-1)! };
+}
+
+describe('ChangeFollower', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('lets a read be kept only if the stream was open throughout and nothing changed', () => {
+    const { watch, last } = streams();
+    const changed: string[] = [];
+    const follower = new ChangeFollower(watch, {
+      changed: (change) => changed.push(change),
+      lost: () => undefined,
+    });
+    follower.start();
+
+    const beforeOpen = follower.mark();
+    last().ready();
+    // Begun before the stream opened: a change before that is never reported.
+    expect(follower.mayKeep(beforeOpen)).toBe(false);
+
+    const quiet = follower.mark();
+    expect(follower.mayKeep(quiet)).toBe(true);
+    last().changed('ep_1');
+    expect(changed).toEqual(['ep_1']);
+    expect(follower.mayKeep(quiet)).toBe(false);
+    expect(follower.mayKeep(follower.mark())).toBe(true);
+  });
+
+  it('keeps nothing once the stream failed, and opens it again after 1 s, doubling up to 60 s', () => {
+    jest.useFakeTimers();
+    const { opened, watch, last } = streams();
+    const lost: unknown[] = [];
+    const follower = new ChangeFollower(watch, {
+      changed: () => undefined,
+      lost: (error) => lost.push(error),
+    });
+    follower.start();
+    last().ready();
+    const mark = follower.mark();
+
+    const delays: number[] = [];
+    for (let failures = 0; failures < 8; failures++) {
+      const before = opened.length;
+      last().failed(new Error('stream closed'));
+      expect(follower.following).toBe(false);
+      let waited = 0;
+      while (opened.length === before) {
+        jest.advanceTimersByTime(1_000);
+        waited += 1_000;
+      }
+      delays.push(waited);
+    }
+    expect(lost).toHaveLength(8);
+    expect(follower.mayKeep(mark)).toBe(false);
+    expect(delays).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]);
+
+    // Open again: the wait starts from 1 s at the next failure.
+    last().ready();
+    expect(follower.following).toBe(true);
+    const before = opened.length;
+    last().failed(new Error('stream closed'));
+    jest.advanceTimersByTime(1_000);
+    expect(opened.length).toBe(before + 1);
+  });
+
+  it('opens nothing more once stopped', async () => {
+    jest.useFakeTimers();
+    const { opened, watch, last } = streams();
+    const follower = new ChangeFollower(watch, { changed: () => undefined, lost: () => undefined });
+    follower.start();
+    last().failed(new Error('stream closed'));
+    await follower.stop();
+    jest.advanceTimersByTime(120_000);
+    expect(opened).toHaveLength(1);
+  });
+});

@@ -12,6 +12,11 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
  */
 export const DELIVERY_STATUSES = ['pending', 'held', 'succeeded', 'failed', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/** A delivery in one of these is not over: it may still be attempted. The others are ended. */
+export const OPEN_DELIVERY_STATUSES = [
+  'pending',
+  'held',
+] as const satisfies readonly DeliveryStatus[];
 
 export const MAX_ORDERING_KEY_LENGTH = 256;
 

@@ -40,8 +40,7 @@ export class OrderingRepair {
         this.logger.warn(`handed on ${ended.length} ordering keys left after their delivery ended`);
       }
       const unchecked = await this.keys.findUnchecked(before, REPAIR_BATCH);
-      const now = this.clock.now();
-      for (const key of unchecked) await this.keys.handOn(key.endpointId, key.key, now);
+      await this.keys.handOnKeys(unchecked, this.clock.now());
       if (unchecked.length > 0) {
         this.logger.warn(`looked at ${unchecked.length} ordering keys left after intake stored`);
       }

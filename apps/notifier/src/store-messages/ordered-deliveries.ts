@@ -61,11 +61,11 @@ export class OrderedDeliveries {
 
   /** Hands on every key these held deliveries belong to; returns how many became pending. */
   async handOn(held: readonly DeliveryEntity[], now: Date): Promise<number> {
-    const keys = [...groupBy(held, keyOf).values()].map((group) => group[0]!);
-    const handedOn = await Promise.all(
-      keys.map((d) => this.keys.handOn(d.endpointId, d.ordering!.key, now)),
-    );
-    return handedOn.filter((id) => id !== undefined).length;
+    const keys = [...groupBy(held, keyOf).values()].map((group) => ({
+      endpointId: group[0]!.endpointId,
+      key: group[0]!.ordering!.key,
+    }));
+    return (await this.keys.handOnKeys(keys, now)).length;
   }
 }
 

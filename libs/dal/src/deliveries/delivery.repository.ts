@@ -1,5 +1,5 @@
 import { groupBy } from '@app/common';
-import type { DeliveryStatus } from '@app/contracts';
+import { OPEN_DELIVERY_STATUSES, type DeliveryStatus } from '@app/contracts';
 import type { Model, mongo, PipelineStage } from 'mongoose';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
 import { valueForId } from '../shared/per-document';
@@ -440,7 +440,7 @@ export class DeliveryRepository {
 
   /** Cancels an endpoint's pending (and held) deliveries; returns the messages they belong to. */
   async cancelPendingForEndpoint(appId: string, endpointId: string, now: Date): Promise<string[]> {
-    const filter = { appId, endpointId, status: { $in: ['pending', 'held'] } };
+    const filter = { appId, endpointId, status: { $in: [...OPEN_DELIVERY_STATUSES] } };
     const messageIds: string[] = await this.model.distinct('messageId', filter).exec();
     await this.model
       .updateMany(filter, {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DeliveryStatus, MessageStatus } from '@app/contracts';
+import { OPEN_DELIVERY_STATUSES, type DeliveryStatus, type MessageStatus } from '@app/contracts';
 import type { Model } from 'mongoose';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
@@ -245,14 +245,17 @@ export class MessageRepository {
     ofApp: { appId?: string },
   ): Promise<string[]> {
     if (messageIds.length === 0) return [];
-    const open: DeliveryStatus[] = ['pending', 'held'];
     const [pending, withOpen] = await Promise.all([
       this.model
         .find({ _id: { $in: messageIds }, ...ofApp, status: 'pending' }, { _id: 1 })
         .lean<Pick<MessageEntity, '_id'>[]>()
         .exec(),
       this.deliveries
-        .distinct('messageId', { messageId: { $in: messageIds }, ...ofApp, status: { $in: open } })
+        .distinct('messageId', {
+          messageId: { $in: messageIds },
+          ...ofApp,
+          status: { $in: [...OPEN_DELIVERY_STATUSES] },
+        })
         .exec(),
     ]);
     const unchanged = new Set(withOpen);

@@ -25,10 +25,13 @@ export interface OrderingKeyEntity {
   /** Changes with every write that numbers or hands on: hand-overs are fenced on it. */
   version: number;
   /**
-   * When deliveries were last added held and not handed on yet: the ordering repair hands on a
-   * key left so (its notifier died between the two writes). Null once handed on.
+   * When deliveries were last added held and not handed on yet, or the key was handed to a
+   * delivery not released yet: the ordering repair hands on a key left so (its notifier died
+   * between the two writes). Null once handed on and released.
    */
   checkSince: Date | null;
+  /** Set by the hand-on round that last took the key: tells it its take held (hand-on-keys.ts). */
+  handOnToken?: string;
   createdAt: Date;
   updatedAt: Date;
 }

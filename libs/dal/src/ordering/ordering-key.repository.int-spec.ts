@@ -66,25 +66,39 @@ describe('OrderingKeyRepository (real MongoDB)', () => {
     );
   const keyState = () => connection.collection<OrderingKeyEntity>('ordering_keys').findOne({});
 
+  /** The outcome writer's write of these deliveries' ends (not the hand-off that follows it). */
+  async function writeEnds(
+    ended: readonly DeliveryEntity[],
+    status: DeliveryUpdate['status'],
+    when: Date,
+  ): Promise<void> {
+    const ids = ended.map((delivery) => delivery._id);
+    await deliveryModel.updateMany({ _id: { $in: ids } }, { $set: { claimToken: 'c' } });
+    await deliveries.recordOutcomes(
+      ids.map((deliveryId) => ({
+        deliveryId,
+        claimToken: 'c',
+        ordered: true,
+        update: {
+          status,
+          attemptCount: 1,
+          nextAttemptAt: null,
+          lastAttemptAt: when,
+          lastError: status === 'failed' ? 'HTTP 500' : null,
+          deliveredAt: status === 'succeeded' ? when : null,
+          updatedAt: when,
+        },
+      })),
+    );
+  }
+
   /** What the outcome writer does when an attempt ends the delivery. */
   async function end(
     delivery: DeliveryEntity,
     status: DeliveryUpdate['status'],
     blockWith?: string,
   ): Promise<string[]> {
-    const update: DeliveryUpdate = {
-      status,
-      attemptCount: 1,
-      nextAttemptAt: null,
-      lastAttemptAt: at(10),
-      lastError: status === 'failed' ? 'HTTP 500' : null,
-      deliveredAt: null,
-      updatedAt: at(10),
-    };
-    await deliveryModel.updateOne({ _id: delivery._id }, { $set: { claimToken: 'c' } });
-    await deliveries.recordOutcomes([
-      { deliveryId: delivery._id, claimToken: 'c', update, ordered: true },
-    ]);
+    await writeEnds([delivery], status, at(10));
     return keys.ended([endedOf(delivery, blockWith)], at(10));
   }
 
@@ -121,6 +135,58 @@ describe('OrderingKeyRepository (real MongoDB)', () => {
     );
     expect(results.filter((id) => id !== undefined)).toHaveLength(1);
     expect(await deliveryModel.countDocuments({ status: 'pending' })).toBe(1);
+  });
+
+  it('hands many keys on at once, each to its own lowest held delivery', async () => {
+    const names = Array.from({ length: 30 }, (_, i) => `order-${i}`);
+    const held = new Map<string, DeliveryEntity[]>();
+    for (const key of names) held.set(key, await storeHeld(3, key));
+    const refs = names.map((key) => ({ endpointId: REF.endpointId, key }));
+
+    const first = await keys.handOnKeys(refs, T0);
+    expect(first.sort()).toEqual(names.map((key) => held.get(key)![0]!._id).sort());
+    // Every key is busy now: handing them on again changes nothing.
+    expect(await keys.handOnKeys(refs, T0)).toEqual([]);
+
+    // Their outcomes written in one batch, as the outcome writer does: each key goes on by one.
+    const firsts = names.map((key) => held.get(key)![0]!);
+    await writeEnds(firsts, 'succeeded', at(10));
+    const second = await keys.ended(
+      firsts.map((delivery) => endedOf(delivery)),
+      at(10),
+    );
+    expect(second.sort()).toEqual(names.map((key) => held.get(key)![1]!._id).sort());
+    expect(await deliveryModel.countDocuments({ status: 'pending' })).toBe(30);
+    expect(await deliveryModel.countDocuments({ 'ordering.sequence': 3, status: 'held' })).toBe(30);
+  });
+
+  it('of racing hand-ons of many keys, exactly one hands each key on', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `order-${i}`);
+    for (const key of names) await storeHeld(4, key);
+    const refs = names.map((key) => ({ endpointId: REF.endpointId, key }));
+    const results = await Promise.all(Array.from({ length: 6 }, () => keys.handOnKeys(refs, T0)));
+    expect(results.flat()).toHaveLength(8);
+    expect(new Set(results.flat()).size).toBe(8);
+    const pending = await deliveryModel.find({ status: 'pending' }).lean();
+    expect(pending.map((d) => d.ordering!.sequence)).toEqual(names.map(() => 1));
+  });
+
+  it('releases a key taken by a process that died before releasing its delivery', async () => {
+    const [first] = await storeHeld(2);
+    // The take written, the release not: the key names a delivery that is still held.
+    await connection
+      .collection<OrderingKeyEntity>('ordering_keys')
+      .updateOne({}, { $set: { active: first!._id, checkSince: T0 }, $inc: { version: 1 } });
+    // Not while the taker may still release it.
+    expect(await keys.handOn(REF.endpointId, REF.key, at(1_000))).toBeUndefined();
+    expect(await statuses()).toEqual({ 1: 'held', 2: 'held' });
+    // The repair, later: the key is found, and its delivery released.
+    expect(await keys.findUnchecked(at(10_000), 10)).toEqual([
+      { endpointId: REF.endpointId, key: REF.key },
+    ]);
+    expect(await keys.handOn(REF.endpointId, REF.key, at(10_000))).toBe(first!._id);
+    expect(await statuses()).toEqual({ 1: 'pending', 2: 'held' });
+    expect(await keyState()).toMatchObject({ active: first!._id, checkSince: null });
   });
 
   it('hands on a delivery stored after the previous one ended, at once', async () => {
@@ -195,23 +261,7 @@ describe('OrderingKeyRepository (real MongoDB)', () => {
     expect(await keys.findUnchecked(at(1), 10)).toEqual([]);
 
     // The outcome written, then the notifier died before handing on.
-    await deliveryModel.updateOne({ _id: first!._id }, { $set: { claimToken: 'c' } });
-    await deliveries.recordOutcomes([
-      {
-        deliveryId: first!._id,
-        claimToken: 'c',
-        ordered: true,
-        update: {
-          status: 'succeeded',
-          attemptCount: 1,
-          nextAttemptAt: null,
-          lastAttemptAt: at(5),
-          lastError: null,
-          deliveredAt: at(5),
-          updatedAt: at(5),
-        },
-      },
-    ]);
+    await writeEnds([first!], 'succeeded', at(5));
     expect((await keys.findStaleHandOffs(at(6), 10)).map((d) => d._id)).toEqual([first!._id]);
     expect(await keys.findStaleHandOffs(at(5), 10)).toEqual([]);
   });

@@ -2,7 +2,12 @@ import type { Model, mongo } from 'mongoose';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import type { PageRequest } from '../shared/tenant';
-import { orderingKeyId, type OrderingKeyEntity } from './ordering-key.entity';
+import { handOnKeys } from './hand-on-keys';
+import {
+  orderingKeyId,
+  type OrderingKeyBlock,
+  type OrderingKeyEntity,
+} from './ordering-key.entity';
 
 /** An ordered endpoint's key. */
 export interface KeyRef {
@@ -26,11 +31,6 @@ export interface EndedOrderedDelivery {
 export type SkipResult =
   | { skipped: true; key: OrderingKeyEntity }
   | { skipped: false; reason: 'not_found' | 'not_blocked'; key?: OrderingKeyEntity };
-
-/** The index of a key's held deliveries, lowest sequence first (delivery.schema.ts). */
-const HELD_BY_KEY_INDEX = 'held_by_key';
-/** Hand-overs tried in a row on one key before the repair is left to finish (it never should). */
-const HAND_ON_ROUNDS = 8;
 
 /**
  * Ordered delivery's storage (ADR 0013). Each (endpoint, key) has a counter that numbers its
@@ -86,58 +86,13 @@ export class OrderingKeyRepository {
    * active and due now. Returns that delivery's id, or undefined when nothing was handed on.
    */
   async handOn(endpointId: string, key: string, now: Date): Promise<string | undefined> {
-    const _id = orderingKeyId(endpointId, key);
-    for (let round = 0; round < HAND_ON_ROUNDS; round++) {
-      const state = await this.collection.findOne({ _id });
-      if (state === null) return undefined;
-      if (state.active !== null || state.blocked !== null) {
-        // Busy: the end of the active delivery (or the unblocking) hands on. Nothing to repair.
-        if (state.checkSince === null) return undefined;
-        const checked = await this.collection.updateOne(
-          { _id, version: state.version },
-          { $set: { checkSince: null }, $inc: { version: 1 } },
-        );
-        if (checked.modifiedCount === 1) return undefined;
-        continue;
-      }
-      const [next] = await this.deliveryCollection
-        .find(
-          { endpointId, 'ordering.key': key, status: 'held' },
-          {
-            sort: { 'ordering.sequence': 1 },
-            limit: 1,
-            projection: { _id: 1 },
-            hint: HELD_BY_KEY_INDEX,
-          },
-        )
-        .toArray();
-      const taken = await this.collection.updateOne(
-        { _id, version: state.version, active: null, blocked: null },
-        {
-          $set: { active: next?._id ?? null, checkSince: null, updatedAt: now },
-          $inc: { version: 1 },
-        },
-      );
-      if (taken.modifiedCount === 0) continue;
-      if (next === undefined) return undefined;
-      // Due now, or when its app's pace put it if that is later (IntakePacer).
-      const released = await this.deliveryCollection.updateOne({ _id: next._id, status: 'held' }, [
-        {
-          $set: {
-            status: 'pending',
-            nextAttemptAt: { $max: [now, '$nextAttemptAt'] },
-            updatedAt: now,
-          },
-        },
-      ]);
-      if (released.modifiedCount === 1) return next._id;
-      // Redelivered or cancelled meanwhile: it is not waiting any more; give the turn back.
-      await this.collection.updateOne(
-        { _id, active: next._id },
-        { $set: { active: null, updatedAt: now }, $inc: { version: 1 } },
-      );
-    }
-    return undefined;
+    const [handedOn] = await this.handOnKeys([{ endpointId, key }], now);
+    return handedOn;
+  }
+
+  /** `handOn` for many keys at once (hand-on-keys.ts); returns the deliveries handed on to. */
+  handOnKeys(refs: readonly Pick<KeyRef, 'endpointId' | 'key'>[], now: Date): Promise<string[]> {
+    return handOnKeys(this.collection, this.deliveryCollection, refs, now);
   }
 
   /**
@@ -157,35 +112,31 @@ export class OrderingKeyRepository {
     const written = new Set(flagged.map((delivery) => delivery._id));
     const ended = candidates.filter((delivery) => written.has(delivery.deliveryId));
     if (ended.length === 0) return [];
-    const handedOn = await Promise.all(
-      ended.map(async (delivery) => {
-        const _id = orderingKeyId(delivery.endpointId, delivery.key);
-        const blocked =
-          delivery.blockWith === undefined
-            ? null
-            : {
-                deliveryId: delivery.deliveryId,
-                messageId: delivery.messageId,
-                sequence: delivery.sequence,
-                reason: delivery.blockWith,
-                since: now,
-              };
-        const moved = await this.collection.updateOne(
-          {
-            _id,
+    await this.collection.bulkWrite(
+      ended.map((delivery) => ({
+        updateOne: {
+          filter: {
+            _id: orderingKeyId(delivery.endpointId, delivery.key),
             $or: [{ active: delivery.deliveryId }, { 'blocked.deliveryId': delivery.deliveryId }],
           },
-          { $set: { active: null, blocked, updatedAt: now }, $inc: { version: 1 } },
-        );
-        if (moved.modifiedCount === 0 || blocked !== null) return undefined;
-        return this.handOn(delivery.endpointId, delivery.key, now);
-      }),
+          update: {
+            $set: { active: null, blocked: blockOf(delivery, now), updatedAt: now },
+            $inc: { version: 1 },
+          },
+        },
+      })),
+      { ordered: false },
+    );
+    // A key another delivery holds (this one ran out of turn) is busy: handing it on does nothing.
+    const handedOn = await this.handOnKeys(
+      ended.filter((delivery) => delivery.blockWith === undefined),
+      now,
     );
     await this.deliveryCollection.updateMany(
       { _id: { $in: ended.map((delivery) => delivery.deliveryId) }, orderingHandOffStale: true },
       { $unset: { orderingHandOffStale: '' } },
     );
-    return handedOn.filter((id) => id !== undefined);
+    return handedOn;
   }
 
   /** Unblocks a blocked key and hands it on to its next delivery. */
@@ -249,7 +200,7 @@ export class OrderingKeyRepository {
     await this.collection.deleteMany({ appId, endpointId });
   }
 
-  /** Keys given held deliveries before `before` and never handed on (the ordering repair). */
+  /** Keys given held deliveries, or taken, before `before` and not handed on since (the repair). */
   findUnchecked(before: Date, limit: number): Promise<Pick<KeyRef, 'endpointId' | 'key'>[]> {
     return this.collection
       .find(
@@ -268,4 +219,17 @@ export class OrderingKeyRepository {
       )
       .toArray();
   }
+}
+
+/** The block an ended delivery puts on its key, if it failed and its endpoint blocks on failure. */
+function blockOf(delivery: EndedOrderedDelivery, now: Date): OrderingKeyBlock | null {
+  return delivery.blockWith === undefined
+    ? null
+    : {
+        deliveryId: delivery.deliveryId,
+        messageId: delivery.messageId,
+        sequence: delivery.sequence,
+        reason: delivery.blockWith,
+        since: now,
+      };
 }

@@ -12,6 +12,7 @@ export const orderingKeySchema = new Schema<OrderingKeyEntity>(
     blocked: { type: Schema.Types.Mixed },
     version: { type: Number, required: true },
     checkSince: Date,
+    handOnToken: String,
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -1,4 +1,4 @@
-import type { MessageStatus } from '@app/contracts';
+import { OPEN_DELIVERY_STATUSES, type MessageStatus } from '@app/contracts';
 import type { Model } from 'mongoose';
 import type { AttemptEntity } from '../attempts/attempt.entity';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
@@ -57,7 +57,7 @@ export class RetentionRepository {
       await this.deliveries
         .distinct<string>('messageId', {
           messageId: { $in: ids },
-          $or: [{ status: { $in: ['pending', 'held'] } }, { updatedAt: { $gte: cutoff } }],
+          $or: [{ status: { $in: [...OPEN_DELIVERY_STATUSES] } }, { updatedAt: { $gte: cutoff } }],
         })
         .exec(),
     );
@@ -66,7 +66,10 @@ export class RetentionRepository {
     if (removable.length > 0) {
       await this.attempts.deleteMany({ messageId: { $in: removable } }).exec();
       await this.deliveries
-        .deleteMany({ messageId: { $in: removable }, status: { $nin: ['pending', 'held'] } })
+        .deleteMany({
+          messageId: { $in: removable },
+          status: { $nin: [...OPEN_DELIVERY_STATUSES] },
+        })
         .exec();
       const result = await this.messages
         .deleteMany({ _id: { $in: removable }, status: { $in: ENDED_MESSAGE_STATUSES } })

@@ -17,6 +17,9 @@ import { EventTypeRepository } from '../event-types/event-type.repository';
 import { InboxRepository } from '../inbox/inbox.repository';
 import type { MessageEntity } from '../messages/message.entity';
 import { MessageRepository } from '../messages/message.repository';
+import { newDelivery } from '../deliveries/new-delivery';
+import type { OrderingKeyEntity } from '../ordering/ordering-key.entity';
+import { OrderingKeyRepository } from '../ordering/ordering-key.repository';
 import { RateLimitRepository } from '../rate-limits/rate-limit.repository';
 import { RetentionRepository } from '../retention/retention.repository';
 
@@ -173,6 +176,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       inbox: new InboxRepository(deliveries, model('InboxSequence')),
       rateLimits: new RateLimitRepository(model('RateWindow')),
       retention: new RetentionRepository(model('Message'), deliveries, model('Attempt')),
+      orderingKeys: new OrderingKeyRepository(model<OrderingKeyEntity>('OrderingKey'), deliveries),
     };
   };
   let repo: ReturnType<typeof repositories>;
@@ -197,6 +201,22 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
   });
 
   const calls: [string, () => Promise<unknown>][] = [
+    [
+      'orderingKeys.handOnKeys',
+      async () => {
+        const keys = ['order-a', 'order-b'];
+        for (const key of keys) {
+          const sequence = await repo.orderingKeys.number({ ...OWNER, key }, 1, at(0));
+          const endpoint = { _id: OWNER.endpointId, channel: 'webhook' as const };
+          const ordering = { key, sequence };
+          await repo.deliveries.insertMany([
+            newDelivery({ appId: APP, messageId: `msg_${key}`, endpoint, ordering }, at(0)),
+          ]);
+        }
+        const refs = keys.map((key) => ({ endpointId: OWNER.endpointId, key }));
+        expect(await repo.orderingKeys.handOnKeys(refs, at(1))).toHaveLength(2);
+      },
+    ],
     ['apps.findByApiKeyHash', () => repo.apps.findByApiKeyHash('hash', at(1))],
     ['apps.rotateApiKey', () => repo.apps.rotateApiKey(APP, 'hash', at(1))],
     ['apps.findExistingIds', () => repo.apps.findExistingIds([APP])],

@@ -58,6 +58,8 @@ class RecordingDispatcher {
   readonly dispatched: { claimToken: string; ids: string[] }[] = [];
   private readonly slotsFreed: SlotsFreed;
   private readonly handedOn: DeliveryEntity[] = [];
+  /** Runs inside each dispatch, that is while the scheduler's claim is still under way. */
+  whileDispatching: () => Promise<void> = () => Promise.resolve();
 
   constructor(readonly slots: SlotAccountant) {
     this.slotsFreed = new SlotsFreed(slots);
@@ -91,11 +93,11 @@ class RecordingDispatcher {
     return Promise.resolve({ endpoints: new Map(), messages: new Map() });
   }
 
-  dispatch(deliveries: readonly DeliveryEntity[], claimToken: string): Promise<void> {
-    if (deliveries.length === 0) return Promise.resolve();
+  async dispatch(deliveries: readonly DeliveryEntity[], claimToken: string): Promise<void> {
+    if (deliveries.length === 0) return;
     this.dispatched.push({ claimToken, ids: deliveries.map((d) => d._id) });
     this.handedOn.push(...deliveries);
-    return Promise.resolve();
+    await this.whileDispatching();
   }
 
   get ids(): string[] {
@@ -218,6 +220,21 @@ describe('DeliveryScheduler: claims due deliveries fairly and hands them on (rea
     expect(slots.total).toBe(3);
     await s.tick();
     expect(dispatcher.dispatched).toHaveLength(1);
+  });
+
+  it('claims again at once for a kick that came while it was claiming (an ordered key handed on)', async () => {
+    await insert([due('a', 'app_1', 'ep_1', 0)]);
+    const { scheduler: s, dispatcher } = scheduler(20);
+    dispatcher.whileDispatching = async () => {
+      dispatcher.whileDispatching = () => Promise.resolve();
+      // Made due by another writer (a key handed on) while this claim runs, and kicked.
+      await insert([due('b', 'app_1', 'ep_2', 0)]);
+      s.kick();
+    };
+
+    await s.tick();
+
+    expect(dispatcher.dispatched.map((claim) => claim.ids)).toEqual([['a'], ['b']]);
   });
 
   it('does not let one app with many due deliveries crowd out another; the reserve serves a newcomer', async () => {

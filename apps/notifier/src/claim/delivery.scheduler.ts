@@ -31,6 +31,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
   private stopped = false;
   /** The last claim filled what there was room for: more may be due. */
   private backlog = false;
+  /** Deliveries were made due while a claim ran (kick): the claim that follows may not wait. */
+  private kicked = false;
   /** Endpoints the last claim had no (more) room for: some of their deliveries may be due. */
   private leftBehind = new Set<string>();
   /** Where the next claim starts visiting apps (round robin when more are due than one visits). */
@@ -89,6 +91,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
   /** Claims now, not at the next interval: deliveries were just left due (intake had no room). */
   kick(): void {
     this.backlog = true;
+    this.kicked = true;
     void this.tick(1);
   }
 
@@ -100,7 +103,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
-      for (let minClaim = firstMinClaim; ; minClaim = this.minClaim) {
+      for (let minClaim = firstMinClaim; ; minClaim = this.kicked ? 1 : this.minClaim) {
         if (this.stopped) return;
         const limit = Math.min(this.dispatcher.freeSlots, MAX_CLAIM_BATCH);
         if (limit < minClaim) {
@@ -108,9 +111,12 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
           this.backlog = true;
           return;
         }
+        // A kick from now on may have made due what this claim does not see: it claims again.
+        this.kicked = false;
         const { claimed, more } = await this.claim(limit);
-        this.backlog = more;
+        this.backlog = more || this.kicked;
         // All it read was for endpoints or apps without room: wait for slots or the interval.
+        if (this.kicked) continue;
         if (!more || claimed === 0) return;
       }
     } catch (error) {

@@ -101,17 +101,21 @@ describe('endpoint isolation: rateLimitPerSecond holds across notifiers', () => 
       what: 'all 24 messages to arrive at 4 per second',
       timeoutMs: 20_000,
     });
+    // The limit counts per second of the notifiers' clock when an attempt is admitted; a request
+    // lands some milliseconds later, so arrivals near a second's end fall into the next one. What
+    // holds whatever that delay (under a second): a second's arrivals come from at most two
+    // windows, 2 x 4. The exact count per window across notifiers is EndpointGate's int spec.
+    const arrivals = recipient.arrivals.get('/limited')!;
     const perSecond = new Map<number, number>();
-    for (const at of recipient.arrivals.get('/limited')!) {
+    for (const at of arrivals) {
       const second = Math.floor(at / 1000);
       perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
     }
-    // The limit counts when a notifier admits an attempt; the request lands a few milliseconds
-    // later, and one admitted at the very end of a second may arrive in the next: allow one.
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(5);
-    // 24 at 4 per second take six seconds: at least 4 s from the first arrival to the last.
-    const arrivals = recipient.arrivals.get('/limited')!;
-    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(4_000);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(8);
+    // 24 at 4 per second take six windows: over 4 s from the first admission to the last. At 8
+    // per second (a limit each notifier counted alone) they would take three, under 3 s. Half a
+    // second either side for the delay to arrive.
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(3_500);
 
     await eventually(async () => {
       const deliveries = await deliveriesOf(client, ids);

@@ -61,6 +61,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
     await publisher?.close();
     if (!locked) return;
     await keepLogsAndKill(processes, 'chaos-cluster-logs');
+    await rabbit?.keepLogs(join(tmpdir(), 'chaos-cluster-logs'));
     await recipient.stop();
     await mongoSet?.stop();
     if (mongoDir !== undefined) await rm(mongoDir, { recursive: true, force: true });
@@ -265,6 +266,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       const at = (fraction: number) =>
         sleep(Math.max(0, productionStart + fraction * PRODUCE_MS - Date.now()));
       const faults: { what: string; at: number }[] = [];
+      let rabbitStoppingAt = Number.POSITIVE_INFINITY;
       const mark = (what: string) => {
         faults.push({ what, at: Date.now() });
         log(`${what} at ${since(Date.now())}`);
@@ -288,6 +290,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
 
         await at(0.6);
         const { leader } = await cluster.quorum(INTAKE_QUEUE);
+        rabbitStoppingAt = Date.now();
         await cluster.stopNode(leader);
         mark(`RabbitMQ node ${leader + 1} (intake queue leader) stopped`);
         const rabbitBack = sleep(DOWN_MS).then(async () => {
@@ -395,6 +398,12 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
         `AMQP: ${amqp.batches} batches, ${amqp.unconfirmed} unconfirmed tries, publisher warnings: ${amqpWarnings.slice(0, 8).join(' | ')}`,
       );
       for (const line of perFault) log(line);
+      const elections = await cluster.leaderChanges(INTAKE_QUEUE, rabbitStoppingAt);
+      log(
+        `intake queue leaders seen after the node's stop began: ${
+          elections.map(({ node, at }) => `node ${node + 1} at ${since(at)}`).join(', ') || 'none'
+        }`,
+      );
       for (const [reason, count] of http.reasons5xx) log(`${count} x ${reason}`);
       for (const line of healthLog) log(line);
       log(

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ctlOn, launch, reachable, type RabbitNode } from './private-rabbit';
 
@@ -74,6 +74,33 @@ export class RabbitCluster {
     throw new Error(`no node lists the queue ${queue}`);
   }
 
+  /**
+   * When the surviving nodes saw a new leader of `queue` after `since` (from their logs; Ra writes
+   * "detected a new leader" or "candidate -> leader" on each election): what the broker did,
+   * beside what the platform did, when a fault run's publishes are refused.
+   */
+  async leaderChanges(queue: string, since: number): Promise<{ node: number; at: number }[]> {
+    const changes: { node: number; at: number }[] = [];
+    for (const [index, node] of this.nodes.entries()) {
+      const text = await readFile(logFile(node), 'utf8').catch(() => '');
+      for (const line of text.split('\n')) {
+        if (!line.includes(`queue '${queue}'`)) continue;
+        if (!/detected a new leader|candidate -> leader/.test(line)) continue;
+        const at = Date.parse(line.slice(0, 32).replace(' ', 'T'));
+        if (at >= since) changes.push({ node: index, at });
+      }
+    }
+    return changes.sort((a, b) => a.at - b.at);
+  }
+
+  /** Copies each node's log into `dir` (as rabbit-<node>.log), for a failed run's post-mortem. */
+  async keepLogs(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    for (const node of this.nodes) {
+      await copyFile(logFile(node), join(dir, `rabbit-${node.node}.log`)).catch(() => undefined);
+    }
+  }
+
   /** The whole node exits (not only the RabbitMQ application): as a machine going away. */
   async stopNode(index: number): Promise<void> {
     await ctlOn(this.nodes[index]!)('stop');
@@ -94,6 +121,10 @@ export class RabbitCluster {
     );
     await rm(BASE_DIR, { recursive: true, force: true });
   }
+}
+
+function logFile(node: RabbitNode): string {
+  return join(node.dir, 'log', `${node.node}.log`);
 }
 
 async function awaitStartup(node: RabbitNode): Promise<void> {

@@ -10,6 +10,8 @@ export interface Vhost {
   url: string;
   /** Closes every client connection in this vhost, as a broker restart would. */
   dropConnections(): Promise<number>;
+  /** How many channels are open in this vhost, as the broker lists them. */
+  openChannels(): Promise<number>;
   remove(): Promise<void>;
 }
 
@@ -51,6 +53,11 @@ export async function createVhost(
         await run('rabbitmqctl', ['-q', 'close_connection', pid, 'test: simulated broker restart']);
       }
       return pids.length;
+    },
+    openChannels: async () => {
+      // list_channels takes no vhost either.
+      const { stdout } = await run('rabbitmqctl', ['-q', 'list_channels', 'vhost']);
+      return stdout.split('\n').filter((line) => line.trim() === name).length;
     },
     remove: async () => {
       await run('rabbitmqctl', ['-q', 'delete_vhost', name]).catch(() => undefined);

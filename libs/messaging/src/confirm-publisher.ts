@@ -1,5 +1,11 @@
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import type { AmqpConnection } from './amqp-connection';
+
+/**
+ * A channel is replaced after a nack at most this often: a queue that refuses everything (a full
+ * dead-letter queue, filled by an app's garbage) must not cost a channel per refused message.
+ */
+const RENEW_INTERVAL_MS = 1_000;
 
 export class PublishError extends Error {
   /**
@@ -21,9 +27,16 @@ export class PublishError extends Error {
  * responsibility for the message, and rejects (PublishError) when it did not, so a caller never
  * reports an unconfirmed message as sent. A publish made while the connection is failing over to
  * another broker waits for it, within the same timeout, instead of failing at once.
+ *
+ * After a nack the channel is replaced: RabbitMQ 3.10's quorum-queue client on a channel that
+ * first publishes while the queue's leader node is down keeps asking that node, and refuses
+ * every publish on that channel until the node is back, though the queue has a new leader; a
+ * fresh channel finds the new leader (test/chaos/stale-leader.chaos-spec.ts).
  */
 export class ConfirmPublisher {
   private channel: ConfirmChannel | undefined;
+  private model: ChannelModel | undefined;
+  private renewedAt = Number.NEGATIVE_INFINITY;
   /** Publishes waiting for the channel of the next connection. */
   private readonly waiting = new Set<() => void>();
 
@@ -32,14 +45,42 @@ export class ConfirmPublisher {
     private readonly timeoutMs: number,
   ) {
     void connection.onConnected(async (model) => {
-      const channel = await model.createConfirmChannel();
-      channel.on('error', () => undefined);
-      channel.on('close', () => {
-        if (this.channel === channel) this.channel = undefined;
-      });
-      this.channel = channel;
+      this.model = model;
+      this.channel = await this.open(model);
       for (const wake of this.waiting) wake();
     });
+  }
+
+  private async open(model: ChannelModel): Promise<ConfirmChannel> {
+    const channel = await model.createConfirmChannel();
+    channel.on('error', () => undefined);
+    channel.on('close', () => {
+      if (this.channel === channel) this.channel = undefined;
+    });
+    return channel;
+  }
+
+  /**
+   * Publishes go on a fresh channel of the same connection from now on; the refused one is
+   * closed once the publishes still waiting on it are settled, or had their time.
+   */
+  private renew(refused: ConfirmChannel): void {
+    const model = this.model;
+    const now = Date.now();
+    if (this.channel !== refused || model === undefined) return;
+    if (now - this.renewedAt < RENEW_INTERVAL_MS) return;
+    this.renewedAt = now;
+    this.open(model)
+      .then((fresh) => {
+        if (this.channel === refused) this.channel = fresh;
+        else void fresh.close().catch(() => undefined);
+        const waited = new Promise((resolve) => setTimeout(resolve, this.timeoutMs).unref());
+        void Promise.race([refused.waitForConfirms().catch(() => undefined), waited]).then(() =>
+          refused.close().catch(() => undefined),
+        );
+      })
+      // The connection is going: its replacement brings a channel of its own.
+      .catch(() => undefined);
   }
 
   get isReady(): boolean {
@@ -65,8 +106,10 @@ export class ConfirmPublisher {
       );
       const settle = (error: unknown) => {
         clearTimeout(timer);
-        if (error) reject(new PublishError('the broker refused the message (nack)', true));
-        else resolve();
+        if (error) {
+          this.renew(channel);
+          reject(new PublishError('the broker refused the message (nack)', true));
+        } else resolve();
       };
       try {
         channel.publish(exchange, routingKey, content, { persistent: true, ...options }, settle);

@@ -106,5 +106,32 @@ describe('SDK: AMQP publisher', () => {
       await expect(unbound.publish({ eventType: 'a', payload: {} })).rejects.toThrow(/unroutable/);
       await unbound.close();
     });
+
+    it('when the queue refuses it, without a new channel per refused message', async () => {
+      const connection = await connect(vhost.url);
+      const channel = await connection.createChannel();
+      await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+      // Refuses every message, as a queue at its bound with overflow reject-publish does.
+      await channel.assertQueue('always-full', {
+        arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
+      });
+      await channel.bindQueue('always-full', EVENTS_EXCHANGE, 'refused.#');
+      await connection.close();
+      const refused = new AmqpPublisher({
+        url: vhost.url,
+        appId: app.id,
+        logger: quiet,
+        ...fast,
+        attempts: 1,
+      });
+      for (let i = 0; i < 30; i++) {
+        await expect(refused.publish({ eventType: 'refused.a', payload: { i } })).rejects.toThrow(
+          /refused/,
+        );
+      }
+      // The first refusal retired its channel; the next ones, within the same second, did not.
+      expect(await vhost.openChannels()).toBeLessThanOrEqual(2);
+      await refused.close();
+    });
   });
 });

@@ -11,6 +11,9 @@ import { backoffDelay, consoleLogger, sleep, type SdkLogger } from '../backoff';
 import { UnconfirmedPublishError } from '../errors';
 import { platformMessageId, validateMessage } from '../message-id';
 
+/** A channel is replaced after a nack at most this often (see retire). */
+const RETIRE_INTERVAL_MS = 1_000;
+
 export interface AmqpPublisherOptions {
   /**
    * e.g. `amqp://guest:guest@127.0.0.1:5672`; or the nodes of a cluster, as a list or a
@@ -67,6 +70,7 @@ export class AmqpPublisher {
   private lost: number | undefined;
   private channel: ConfirmChannel | undefined;
   private opening: Promise<ConfirmChannel> | undefined;
+  private retiredAt = Number.NEGATIVE_INFINITY;
   /** Per channel: message ids the broker returned as unroutable. */
   private readonly returned = new WeakMap<ConfirmChannel, Set<string>>();
   private closed = false;
@@ -164,8 +168,10 @@ export class AmqpPublisher {
           },
           (error: unknown) => {
             // With `mandatory`, the broker sends basic.return before the ack of the same message.
-            if (error) resolve({ ok: false, error: nackError(error) });
-            else if (this.returned.get(channel)?.delete(item.amqpMessageId))
+            if (error) {
+              this.retire(channel);
+              resolve({ ok: false, error: nackError(error) });
+            } else if (this.returned.get(channel)?.delete(item.amqpMessageId))
               resolve({ ok: false, error: unroutableError(item.message.eventType) });
             else resolve({ ok: true, receipt });
           },
@@ -277,6 +283,24 @@ export class AmqpPublisher {
       return connection;
     }
     throw asError(lastError);
+  }
+
+  /**
+   * After a nack the next batch opens a fresh channel (at most once a second, so that a queue
+   * refusing everything does not cost a channel per message): RabbitMQ 3.10's quorum-queue client
+   * on a channel that first published while the queue's leader node was down keeps asking that
+   * node, refusing every publish on the channel until the node is back, though the queue has a
+   * new leader. This one is closed once the rest of its batch is confirmed (or timed out).
+   */
+  private retire(channel: ConfirmChannel): void {
+    const now = Date.now();
+    if (this.channel !== channel || now - this.retiredAt < RETIRE_INTERVAL_MS) return;
+    this.retiredAt = now;
+    this.channel = undefined;
+    void channel
+      .waitForConfirms()
+      .catch(() => undefined)
+      .then(() => this.dropChannel(channel));
   }
 
   private dropChannel(channel: ConfirmChannel): void {

@@ -1,10 +1,13 @@
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { errors, type MongoMemoryServer } from 'mongodb-memory-server-core';
+import { MongoInstanceEvents } from 'mongodb-memory-server-core/lib/util/MongoInstance';
 import { mongo } from 'mongoose';
 import { resolveBinary } from './binary/resolve-binary';
 import { defaultCacheDir } from './local-mongodb';
 import { stopStaleMongod } from './processes/stale-mongod';
+import type { Log } from './shared/log';
 import { startReplicaSet, stopReplicaSet } from './replica-set/replica-set';
 
 /**
@@ -54,6 +57,13 @@ const ELECTION_TIMEOUT_MS = 10_000;
  * single local MongoDB's launch timeout.
  */
 const LAUNCH_TIMEOUT_MS = 300_000;
+/**
+ * A killed member that exits again while it starts is started again, as a supervisor would: a
+ * CI fault run saw a wine mongod restarted after a SIGKILL exit at once with code 1.
+ */
+const RESTART_ATTEMPTS = 3;
+/** The last lines a member printed, logged when it exits while starting. */
+const OUTPUT_LINES = 30;
 
 export async function startLocalReplicaSet(
   options: LocalReplicaSetOptions,
@@ -120,16 +130,52 @@ export async function startLocalReplicaSet(
       child.stderr?.destroy();
       instance!.mongodProcess = undefined;
     },
-    async restart(member) {
-      const instance = server(member).instanceInfo?.instance;
-      if (instance === undefined || instance.mongodProcess !== undefined) {
-        throw new Error(`member ${member} is running`);
-      }
-      await server(member).stop({ doCleanup: false });
-      await server(member).start(true);
-    },
+    restart: (member) => startAgain(server(member), member, log),
     stop: () => (stopping ??= stopReplicaSet(replSet, binary)),
   };
+}
+
+/**
+ * Starts a stopped or killed member on its port and data folder; when it exits while starting,
+ * logs what it printed and starts it again.
+ */
+async function startAgain(server: MongoMemoryServer, member: number, log: Log): Promise<void> {
+  const instance = server.instanceInfo?.instance;
+  if (instance === undefined || instance.mongodProcess !== undefined) {
+    throw new Error(`member ${member} is running`);
+  }
+  const output: string[] = [];
+  const keep = (lines: string) => {
+    output.push(...lines.split('\n'));
+    output.splice(0, output.length - OUTPUT_LINES);
+  };
+  instance.on(MongoInstanceEvents.instanceSTDOUT, keep);
+  instance.on(MongoInstanceEvents.instanceSTDERR, keep);
+  try {
+    for (let attempt = 1; ; attempt += 1) {
+      await server.stop({ doCleanup: false });
+      try {
+        await server.start(true);
+        return;
+      } catch (error) {
+        const exited =
+          error instanceof errors.UnexpectedCloseError ||
+          error instanceof errors.StdoutInstanceError;
+        if (!exited) throw error;
+        log(
+          `member ${member + 1} exited while starting (attempt ${attempt} of ${RESTART_ATTEMPTS}: ${error.message}); its last output:\n${output.join('\n')}`,
+        );
+        if (attempt === RESTART_ATTEMPTS) throw error;
+        // mongodb-memory-server keeps the handle of the exited mongod and refuses to start
+        // another one.
+        instance.mongodProcess = undefined;
+        output.length = 0;
+      }
+    }
+  } finally {
+    instance.off(MongoInstanceEvents.instanceSTDOUT, keep);
+    instance.off(MongoInstanceEvents.instanceSTDERR, keep);
+  }
 }
 
 async function isWritablePrimary(port: number): Promise<boolean> {

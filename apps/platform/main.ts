@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createApi } from '../api/src/main';
 import { createNotifier } from '../notifier/src/main';
 import {
+  boundHeapGrowth,
   exitOnBootFailure,
   logFormatFor,
   logJson,
@@ -23,6 +24,7 @@ import { bannerLogMessage, renderBanner, type BannerFacts } from './banner';
  * NODE_ENV=production) it logs JSON lines, the banner's facts in the first one.
  */
 async function main(): Promise<void> {
+  boundHeapGrowth();
   logJson();
   const apiConfig = loadConfig(apiConfigSchema);
   const notifierConfig = loadConfig(notifierConfigSchema);

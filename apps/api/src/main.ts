@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import {
+  boundHeapGrowth,
   exitOnBootFailure,
   logJson,
   mongodbToBootOn,
@@ -59,6 +60,7 @@ function generatedAdminKey(): string {
 }
 
 async function main(): Promise<void> {
+  boundHeapGrowth();
   logJson();
   const config = loadConfig(apiConfigSchema);
   logJson(config.logLevel);

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import {
+  boundHeapGrowth,
   exitOnBootFailure,
   logJson,
   mongodbToBootOn,
@@ -31,6 +32,7 @@ export async function createNotifier(
 }
 
 async function main(): Promise<void> {
+  boundHeapGrowth();
   logJson();
   const config = loadConfig(notifierConfigSchema);
   logJson(config.logLevel);

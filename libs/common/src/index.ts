@@ -14,3 +14,4 @@ export * from './metrics/metrics-token';
 export * from './time/clock';
 export * from './process/run-until-signal';
 export * from './process/mongodb-to-boot-on';
+export * from './process/heap-growth';

@@ -49,6 +49,8 @@ export class TestPlatform {
   private vhost!: Vhost;
   private amqp: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
+  /** Why the broker closed a channel of ours: what a publish on it fails with. */
+  private readonly closedBy = new WeakMap<ConfirmChannel, Error>();
   private env: Record<string, string> = {};
   mongoUri = '';
 
@@ -174,7 +176,9 @@ export class TestPlatform {
     const routingKey =
       options.routingKey ?? (typeof eventType === 'string' ? eventType : 'unknown');
     channel.publish(EVENTS_EXCHANGE, routingKey, buffer, { persistent: true, ...options });
-    await channel.waitForConfirms();
+    await channel.waitForConfirms().catch((error: unknown) => {
+      throw this.closedBy.get(channel) ?? error;
+    });
   }
 
   /** Takes every message currently in a queue (acknowledging them). */
@@ -193,9 +197,30 @@ export class TestPlatform {
     }
   }
 
+  /**
+   * The suite's own connection and confirm channel, opened again after the broker closed either
+   * (a refused publish closes the channel): a test sees its publish fail (the confirm is
+   * rejected), and a connection error never crashes the suite's process.
+   */
   private async confirmChannel(): Promise<ConfirmChannel> {
-    this.amqp ??= await connect(this.vhost.url);
-    this.channel ??= await this.amqp.createConfirmChannel();
+    if (this.amqp === undefined) {
+      const amqp = await connect(this.vhost.url);
+      amqp.on('error', () => undefined);
+      amqp.on('close', () => {
+        if (this.amqp !== amqp) return;
+        this.amqp = undefined;
+        this.channel = undefined;
+      });
+      this.amqp = amqp;
+    }
+    if (this.channel === undefined) {
+      const channel = await this.amqp.createConfirmChannel();
+      channel.on('error', (error: Error) => this.closedBy.set(channel, error));
+      channel.on('close', () => {
+        if (this.channel === channel) this.channel = undefined;
+      });
+      this.channel = channel;
+    }
     return this.channel;
   }
 }

@@ -1,4 +1,4 @@
-import { connect, type ChannelModel } from 'amqplib';
+import { connect } from 'amqplib';
 import { eventually } from '../../../test/support/eventually';
 import { createVhost, type Vhost } from '../../../test/support/rabbit-vhost';
 import { AmqpConnection } from './amqp-connection';
@@ -8,23 +8,24 @@ const FULL_QUEUE = 'always-full';
 
 describe('ConfirmPublisher (real RabbitMQ)', () => {
   let vhost: Vhost;
-  let setup: ChannelModel;
   let connection: AmqpConnection;
 
   beforeAll(async () => {
     vhost = await createVhost();
-    setup = await connect(vhost.url);
-    const channel = await setup.createChannel();
-    // Refuses every message: what a full dead-letter queue (overflow reject-publish) does.
-    await channel.assertQueue(FULL_QUEUE, {
-      arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
-    });
-    await channel.close();
+    const setup = await connect(vhost.url);
+    try {
+      const channel = await setup.createChannel();
+      // Refuses every message: what a full dead-letter queue (overflow reject-publish) does.
+      await channel.assertQueue(FULL_QUEUE, {
+        arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
+      });
+    } finally {
+      await setup.close();
+    }
   });
 
   afterAll(async () => {
     await connection?.close();
-    await setup.close();
     await vhost.remove();
   });
 

@@ -15,9 +15,9 @@ export interface Waiting {
  * Per endpoint, the claimed deliveries waiting in this notifier for the endpoint to have room,
  * oldest claim first. Rather than hand back what a busy endpoint cannot take yet, a few rounds of
  * it wait here and start the moment an attempt to that endpoint ends: a busy endpoint keeps all
- * its attempt slots busy without a claim per slot. Only as many wait as can start within their
- * lease even if every attempt before them takes its whole timeout (SlotAccountant.allowanceFor);
- * memory stays bounded by DELIVERY_CONCURRENCY.
+ * its attempt slots busy without a claim per slot. About a second of the endpoint's attempts waits
+ * at most, and nothing once a round of them timed out (SlotAccountant.allowanceFor); memory stays
+ * bounded by DELIVERY_CONCURRENCY.
  */
 export class EndpointQueues {
   private readonly waiting = new Map<string, Waiting[]>();

@@ -35,7 +35,7 @@ export interface EndpointState {
   threshold: number;
   /** performance.now() of the last decrease: attempts started before it do not halve again. */
   decreasedAt: number;
-  /** Moving averages of answered attempts' duration, ms. */
+  /** Moving average of the duration of attempts answered or timed out, ms. */
   paceMs?: number;
   timeoutMs: number;
 }
@@ -94,8 +94,8 @@ export class EndpointStates {
 
 /**
  * What an ended attempt does to its endpoint's limit (AIMD): an answered one raises it (by one
- * below the threshold, by one per round above it) and updates the pace; one that timed out or was
- * much slower than usual halves it, once per round.
+ * below the threshold, by one per round above it); one that timed out or was much slower than usual
+ * halves it, once per round. Either moves the pace toward its duration.
  */
 export function adaptLimit(state: EndpointState, seen: AttemptObservation, max: number): void {
   const timedOut = !seen.answered && seen.durationMs >= seen.timeoutMs * TIMED_OUT_RATIO;
@@ -109,12 +109,16 @@ export function adaptLimit(state: EndpointState, seen: AttemptObservation, max: 
       state.threshold = state.limit;
       state.decreasedAt = seen.startedAt + seen.durationMs;
     }
-    if (slow && !timedOut) state.paceMs = 0.8 * state.paceMs! + 0.2 * seen.durationMs;
+    // A timed-out one too: the endpoint's deliveries stop waiting for it (allowanceFor).
+    state.paceMs = movingAverage(state.paceMs, seen.durationMs);
     return;
   }
   if (!seen.answered) return;
-  state.paceMs =
-    state.paceMs === undefined ? seen.durationMs : 0.8 * state.paceMs + 0.2 * seen.durationMs;
+  state.paceMs = movingAverage(state.paceMs, seen.durationMs);
   const step = state.limit < state.threshold ? 1 : 1 / Math.floor(state.limit);
   state.limit = Math.min(max, state.limit + step);
+}
+
+function movingAverage(averageMs: number | undefined, durationMs: number): number {
+  return averageMs === undefined ? durationMs : 0.8 * averageMs + 0.2 * durationMs;
 }

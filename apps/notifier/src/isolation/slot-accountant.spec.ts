@@ -165,6 +165,30 @@ describe('SlotAccountant: endpoints (AIMD)', () => {
     expect(slots.roomForEndpoint('hanging')).toBe(0);
     expect(slots.tryTake('a', 'hanging')).toBe(false);
   });
+
+  it('lets about a second of a fast endpoint wait, whatever its timeout, if a hung round fits the lease', () => {
+    const slots = new SlotAccountant(config);
+    slots.noteTimeout('ep', 30_000);
+    for (let i = 0; i < 20; i++) slots.attemptEnded('ep', answered(i, 5));
+    expect(slots.limitFor('ep')).toBe(10);
+    // 5 ms a round: 200 rounds of 10 in a second, besides the one running.
+    expect(slots.allowanceFor('ep')).toBe(10 * (1 + 200));
+    // A 45 s timeout under a 90 s lease: after one round hung, the rest would start too late.
+    slots.noteTimeout('ep', 45_000);
+    expect(slots.allowanceFor('ep')).toBe(10);
+  });
+
+  it('lets nothing wait for a fast endpoint once one of its attempts timed out', () => {
+    const slots = new SlotAccountant(config);
+    slots.noteTimeout('ep', 30_000);
+    for (let i = 0; i < 20; i++) slots.attemptEnded('ep', answered(i, 5));
+    slots.attemptEnded('ep', hung(100));
+    expect(slots.limitFor('ep')).toBe(5);
+    expect(slots.allowanceFor('ep')).toBe(5);
+    // Answered again at its usual pace, it earns the wait back.
+    for (let i = 0; i < 40; i++) slots.attemptEnded('ep', answered(40_000 + i, 5));
+    expect(slots.allowanceFor('ep')).toBeGreaterThan(5 * 10);
+  });
 });
 
 describe('SlotAccountant: attempts inside their lease', () => {

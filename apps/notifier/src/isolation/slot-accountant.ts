@@ -150,18 +150,18 @@ export class SlotAccountant {
   /**
    * Deliveries of one endpoint held here at most: its limit running, plus as many rounds of it
    * waiting as its recent attempts get through in about MAX_LOCAL_WAIT_MS (none until some have
-   * ended), and never more rounds than fit in the lease if every attempt took its whole timeout,
-   * so the last one waiting still starts in time.
+   * ended). Should the endpoint start to hang, its attempts that time out count in its pace
+   * (adaptLimit): after one round of them, what waits is no more than about a second of timeouts
+   * (nothing once a timeout is a few seconds long), and the rest goes to the gate, which postpones
+   * what it cannot admit. So a delivery waits here about one attempt timeout or a second at most;
+   * none waits unless the lease leaves room for one hung round and its own attempt.
    */
   allowanceFor(endpointId: string): number {
-    const state = this.endpoints.get(endpointId);
-    const leaseRounds = Math.floor(this.longestAttemptMs / this.timeoutFor(endpointId));
-    const paceMs = state?.paceMs;
+    const paceMs = this.endpoints.get(endpointId)?.paceMs;
+    const hangFits = this.longestAttemptMs >= 2 * this.timeoutFor(endpointId);
     const waitRounds =
-      paceMs === undefined
-        ? 0
-        : Math.min(leaseRounds - 1, Math.floor(MAX_LOCAL_WAIT_MS / Math.max(1, paceMs)));
-    return this.limitFor(endpointId) * (1 + Math.max(0, waitRounds));
+      paceMs === undefined || !hangFits ? 0 : Math.floor(MAX_LOCAL_WAIT_MS / Math.max(1, paceMs));
+    return this.limitFor(endpointId) * (1 + waitRounds);
   }
 
   /** How many more deliveries of the endpoint may be held here now. */

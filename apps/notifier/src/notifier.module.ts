@@ -25,6 +25,7 @@ import { buildChannels } from './attempt/build-channels';
 import { ChannelRegistry, MapChannelRegistry } from './attempt/channel-registry';
 import { DeliveryDispatcher } from './attempt/delivery-dispatcher';
 import { FallbackDeliveries } from './record-outcomes/fallback-deliveries';
+import { MessageStatusRefresh } from './record-outcomes/message-status-refresh';
 import { OutcomeWriter } from './record-outcomes/outcome-writer';
 import { ChannelQuota } from './isolation/channel-quota';
 import { CircuitBreaker } from './isolation/circuit-breaker';
@@ -105,6 +106,7 @@ export class NotifierModule {
         DeliveryDispatcher,
         // record-outcomes/
         OutcomeWriter,
+        MessageStatusRefresh,
         FallbackDeliveries,
         KeyHandOff,
         // isolation/

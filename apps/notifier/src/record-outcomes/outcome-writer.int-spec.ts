@@ -24,6 +24,7 @@ import { EndpointCache } from '../store-messages/endpoint-cache';
 import type { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { FallbackDeliveries } from './fallback-deliveries';
 import { KeyHandOff } from './key-hand-off';
+import { MessageStatusRefresh } from './message-status-refresh';
 import { OutcomeWriter } from './outcome-writer';
 import type { PlannedOutcome } from './plan-outcome';
 
@@ -74,7 +75,7 @@ function writerOn(connection: Connection, attempts: AttemptRepository): OutcomeW
     deliveries,
     attempts,
     endpoints,
-    messages,
+    new MessageStatusRefresh(messages),
     new FallbackDeliveries(deliveries, endpoints, messages, clock),
     circuit,
     new OutcomeEvents(circuit, platformEvents),

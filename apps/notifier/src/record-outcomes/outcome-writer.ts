@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { logsAt } from '@app/common';
-import {
-  AttemptRepository,
-  DeliveryRepository,
-  EndpointRepository,
-  MessageRepository,
-} from '@app/dal';
+import { AttemptRepository, DeliveryRepository, EndpointRepository } from '@app/dal';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
 import { OutcomeEvents } from '../platform-events/outcome-events';
 import { healthUpdates } from '../isolation/circuit-rules';
 import { FallbackDeliveries } from './fallback-deliveries';
 import { KeyHandOff } from './key-hand-off';
+import { MessageStatusRefresh } from './message-status-refresh';
 import { outcomeBatchFields, outcomeLogFields } from '../log-fields';
 import { recordOutcomeMetrics } from './outcome-metrics';
 import type { PlannedOutcome } from './plan-outcome';
@@ -45,7 +41,8 @@ const SHUTDOWN_DRAIN_MS = 15_000;
 /**
  * Collects attempt outcomes and writes them in bulk: one insertMany for the attempt log, one
  * bulkWrite each for deliveries and endpoint health, then the ordering keys of ordered deliveries
- * that ended (KeyHandOff), then the affected messages' statuses. If
+ * that ended (KeyHandOff); the affected messages' statuses follow beside the next batches
+ * (MessageStatusRefresh). If
  * MongoDB is down the batch is kept and written again, as it was and before any other; meanwhile
  * the leases expire and another attempt may happen, which at-least-once allows. Every write is
  * idempotent, so a batch written again after a partial write changes nothing twice: attempts and
@@ -68,16 +65,21 @@ export class OutcomeWriter implements OnApplicationShutdown {
     private readonly deliveries: DeliveryRepository,
     private readonly attempts: AttemptRepository,
     private readonly endpoints: EndpointRepository,
-    private readonly messages: MessageRepository,
+    private readonly statuses: MessageStatusRefresh,
     private readonly fallbacks: FallbackDeliveries,
     private readonly circuit: CircuitBreaker,
     private readonly events: OutcomeEvents,
     private readonly handOff: KeyHandOff,
   ) {}
 
-  /** Outcomes added and not written yet. */
+  /** Outcomes added and not written yet, their messages' statuses included. */
   get backlog(): number {
-    return this.buffer.length + (this.retrying?.outcomes.length ?? 0) + this.writing;
+    return (
+      this.buffer.length +
+      (this.retrying?.outcomes.length ?? 0) +
+      this.writing +
+      this.statuses.pending
+    );
   }
 
   /** Called after every batch written (or given up on for now). */
@@ -112,16 +114,25 @@ export class OutcomeWriter implements OnApplicationShutdown {
       this.timer = undefined;
       await (this.flushing ?? this.flush());
     }
+    while (!(await this.statuses.settled())) {
+      if (Date.now() >= deadline) return false;
+    }
     return true;
   }
 
   /** Usually drained already by NotifierLifecycle; bounded so that shutdown always ends. */
   async onApplicationShutdown(): Promise<void> {
-    if (!(await this.drain(SHUTDOWN_DRAIN_MS))) {
-      const left = [...(this.retrying?.outcomes ?? []), ...this.buffer];
+    if (await this.drain(SHUTDOWN_DRAIN_MS)) return;
+    const left = [...(this.retrying?.outcomes ?? []), ...this.buffer];
+    if (left.length > 0) {
       this.logger.warn(
         outcomeBatchFields(left),
         `${left.length} outcomes not written at shutdown; their deliveries come back when their leases expire`,
+      );
+    }
+    if (this.statuses.pending > 0) {
+      this.logger.warn(
+        `${this.statuses.pending} ended deliveries' message statuses not refreshed at shutdown; MessageStatusRepair recomputes them`,
       );
     }
   }
@@ -200,7 +211,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
     await this.fallbacks.createFor(
       batch.filter((o) => o.update.status === 'failed').map((o) => o.deliveryId),
     );
-    await this.messages.refreshStatusOfEnded(
+    this.statuses.add(
       batch.filter((o) => o.terminal).map((o) => ({ _id: o.deliveryId, messageId: o.messageId })),
     );
     for (const outcome of batch) this.logEnd(outcome);

@@ -177,9 +177,19 @@ describe('notifier processes: SIGTERM and SIGKILL', () => {
     const id = await publish('repaired.sent', {});
     const status = async () =>
       (await platform.request('GET', `/v1/messages/${id}`, app.apiKey)).body.status as string;
+    const unflagged = async () => {
+      const [delivery] = await platform.db
+        .collection('deliveries')
+        .find({ messageId: id })
+        .toArray();
+      return delivery !== undefined && delivery.messageStatusStale === undefined ? true : undefined;
+    };
     await eventually(async () => ((await status()) === 'delivered' ? true : undefined), {
       what: 'the message to be delivered',
     });
+    // The refresh clears the flag after it wrote the status: done before the state is forged,
+    // or its clearing would undo the forged flag.
+    await eventually(unflagged, { what: 'the status refresh to clear the flag' });
     // What a SIGKILL right after the outcome write leaves: the delivery ended (and flagged so),
     // the message's status not yet recomputed.
     const longAgo = new Date(Date.now() - 60_000);
@@ -196,18 +206,7 @@ describe('notifier processes: SIGTERM and SIGKILL', () => {
       timeoutMs: 20_000,
     });
     // Nothing but the repair recomputes it (the delivery had ended); then its flag goes.
-    await eventually(
-      async () => {
-        const [repaired] = await platform.db
-          .collection('deliveries')
-          .find({ messageId: id })
-          .toArray();
-        return repaired !== undefined && repaired.messageStatusStale === undefined
-          ? true
-          : undefined;
-      },
-      { what: 'the delivery to be unflagged' },
-    );
+    await eventually(unflagged, { what: 'the delivery to be unflagged' });
     expect((await notifier.stop('SIGTERM')).code).toBe(0);
   });
 });

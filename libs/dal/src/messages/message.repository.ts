@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { OPEN_DELIVERY_STATUSES, type DeliveryStatus, type MessageStatus } from '@app/contracts';
+import { groupBy } from '@app/common';
+import { OPEN_DELIVERY_STATUSES, type MessageStatus } from '@app/contracts';
 import type { Model } from 'mongoose';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import { ofTheirApps, type AppScoped, type AppScopedId, type PageRequest } from '../shared/tenant';
 import type { MessageEntity } from './message.entity';
+import { messageStatusOf } from './status-of-deliveries';
 
 /** GET /v1/messages filters; the window is [since, until) on createdAt. */
 export interface MessageFilters {
@@ -15,27 +17,6 @@ export interface MessageFilters {
   since?: Date;
   until?: Date;
 }
-
-const has = (status: DeliveryStatus) => ({ $in: [status, '$statuses'] });
-
-/**
- * A message's status from `statuses`, its deliveries' statuses (an aggregation expression):
- * pending while any is pending or held, else failed if any failed, else delivered if it had any, else
- * no_endpoints.
- */
-const MESSAGE_STATUS_OF_STATUSES = {
-  $switch: {
-    branches: [
-      { case: { $or: [has('pending'), has('held')] }, then: 'pending' satisfies MessageStatus },
-      { case: has('failed'), then: 'failed' satisfies MessageStatus },
-      {
-        case: { $or: [has('succeeded'), has('cancelled')] },
-        then: 'delivered' satisfies MessageStatus,
-      },
-    ],
-    default: 'no_endpoints' satisfies MessageStatus,
-  },
-};
 
 /** Attempts of one refresh at writing a status that later refreshes keep overtaking. */
 const REFRESH_ROUNDS = 3;
@@ -178,7 +159,7 @@ export class MessageRepository {
    * of one message (two notifiers ending its two deliveries at once) could write in the wrong
    * order: the one that read first, `pending`, last. Hence a fence. Each refresh first stamps
    * its messages with a fresh `statusRefresh` token, then reads their deliveries and writes the
-   * statuses in one aggregation ($merge), each only where its token is still there. A later
+   * statuses (one updateMany per status), each only where its token is still there. A later
    * token on a message belongs to a refresh that started after this one's stamp, hence after
    * the delivery writes this one follows, and reads them all: the status written last is always
    * derived from a read that saw every delivery write before it. A refresh that lost a message
@@ -197,33 +178,21 @@ export class MessageRepository {
       await this.model
         .updateMany({ _id: { $in: left }, ...ofApp }, { $set: { statusRefresh: token } })
         .exec();
-      await this.deliveries
-        .aggregate([
-          { $match: { messageId: { $in: left }, ...ofApp } },
-          { $group: { _id: '$messageId', statuses: { $addToSet: '$status' } } },
-          { $project: { _id: 1, status: MESSAGE_STATUS_OF_STATUSES } },
-          {
-            $merge: {
-              into: this.model.collection.collectionName,
-              on: '_id',
-              whenMatched: [
-                {
-                  $set: {
-                    status: {
-                      $cond: [
-                        { $eq: ['$statusRefresh', { $literal: token }] },
-                        '$$new.status',
-                        '$status',
-                      ],
-                    },
-                  },
-                },
-              ],
-              whenNotMatched: 'discard',
-            },
+      const statuses = await this.statusesFromDeliveries(left, ofApp);
+      if (statuses.size === 0) return new Set();
+      // One write per status (a handful), each only where this refresh's token is still there.
+      const byStatus = groupBy(statuses, ([, status]) => status);
+      const { matchedCount } = await this.model.bulkWrite(
+        [...byStatus].map(([status, group]) => ({
+          updateMany: {
+            filter: { _id: { $in: group.map(([id]) => id) }, ...ofApp, statusRefresh: token },
+            update: { $set: { status: status as MessageStatus } },
           },
-        ])
-        .exec();
+        })),
+        { ordered: false },
+      );
+      // Every status written: none overtaken (a message without deliveries has nothing to write).
+      if (matchedCount === statuses.size) return new Set();
       const overtaken = await this.model
         .find({ _id: { $in: left }, ...ofApp, statusRefresh: { $ne: token } }, { _id: 1 })
         .lean<Pick<MessageEntity, '_id'>[]>()
@@ -231,6 +200,24 @@ export class MessageRepository {
       left = overtaken.map((message) => message._id);
     }
     return new Set(left);
+  }
+
+  /** The status each of these messages' deliveries give it, for those that have any. */
+  private async statusesFromDeliveries(
+    messageIds: readonly string[],
+    ofApp: { appId?: string },
+  ): Promise<Map<string, MessageStatus>> {
+    const deliveries = await this.deliveries
+      .find({ messageId: { $in: messageIds }, ...ofApp }, { _id: 0, messageId: 1, status: 1 })
+      .lean<Pick<DeliveryEntity, 'messageId' | 'status'>[]>()
+      .exec();
+    const byMessage = groupBy(deliveries, (delivery) => delivery.messageId);
+    return new Map(
+      [...byMessage].map(([messageId, group]) => [
+        messageId,
+        messageStatusOf(group.map((delivery) => delivery.status)),
+      ]),
+    );
   }
 
   /**

@@ -100,6 +100,19 @@ describe('MessageStatusRefresh (real MongoDB)', () => {
     expect(await statusOf('a')).toBe('delivered');
   });
 
+  it('tells its listeners after every refresh, failed or written', async () => {
+    await store([ended('a', 'succeeded')]);
+    messages.failures = 1;
+    const pendings: number[] = [];
+    refresh.onRefreshed(() => pendings.push(refresh.pending));
+
+    refresh.add([delivery('a')]);
+    expect(await refresh.settled()).toBe(false);
+    expect(await refresh.settled()).toBe(true);
+
+    expect(pendings).toEqual([1, 0]);
+  });
+
   async function store(deliveries: DeliveryEntity[]): Promise<void> {
     await connection.collection('messages').insertMany(
       deliveries.map((d) => ({

@@ -24,12 +24,18 @@ export class MessageStatusRefresh {
   private refreshing = 0;
   private running: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly refreshedListeners: (() => void)[] = [];
 
   constructor(private readonly messages: MessageRepository) {}
 
   /** Deliveries whose messages are not refreshed yet. */
   get pending(): number {
     return this.queued.length + this.refreshing;
+  }
+
+  /** Called after every refresh, written or failed: `pending` changed. */
+  onRefreshed(listener: () => void): void {
+    this.refreshedListeners.push(listener);
   }
 
   /** Deliveries whose outcome, ending them, is written. */
@@ -75,6 +81,7 @@ export class MessageStatusRefresh {
         return;
       } finally {
         this.refreshing = 0;
+        for (const listener of this.refreshedListeners) listener();
       }
     }
   }

@@ -107,6 +107,15 @@ describe('OutcomeWriter (real MongoDB)', () => {
     await connection.dropDatabase();
     await connection.close();
   });
+  /** A writer whose attempt log is written the first time. */
+  const healthyWriter = () =>
+    writerOn(
+      connection,
+      new AttemptRepository(
+        connection.model<AttemptEntity>('Attempt'),
+        connection.model<MessageEntity>('Message'),
+      ),
+    );
 
   it('counts the failed attempt once in the endpoint health, after a partial write', async () => {
     await connection.collection('endpoints').insertOne({
@@ -183,13 +192,7 @@ describe('OutcomeWriter (real MongoDB)', () => {
   });
 
   it('writes what ends a delivery through to its message: a fallback first, then the status; a lost claim changes nothing', async () => {
-    const healthy = writerOn(
-      connection,
-      new AttemptRepository(
-        connection.model<AttemptEntity>('Attempt'),
-        connection.model<MessageEntity>('Message'),
-      ),
-    );
+    const healthy = healthyWriter();
     await connection
       .collection('endpoints')
       .insertMany([
@@ -247,6 +250,27 @@ describe('OutcomeWriter (real MongoDB)', () => {
       attemptCount: 0,
     });
     expect(await messages.findOne({ _id: 'msg_c' as never })).toMatchObject({ status: 'pending' });
+  });
+
+  it('tells its listeners when the statuses it left are refreshed: the backlog they count shrank', async () => {
+    const healthy = healthyWriter();
+    await connection.collection('endpoints').insertOne(webhook('ep_told') as never);
+    await connection.collection('messages').insertOne(message('msg_told', 'ep_told') as never);
+    await connection
+      .collection('deliveries')
+      .insertOne(claimedDelivery('dlv_told', 'msg_told', 'ep_told', 'claim_3') as never);
+    const backlogs: number[] = [];
+    healthy.onWritten(() => backlogs.push(healthy.backlog));
+
+    healthy.add(ending('dlv_told', 'msg_told', 'ep_told', 'succeeded'), 'claim_3');
+    expect(await healthy.drain(10_000)).toBe(true);
+
+    // After the batch's write its message's status was still to refresh; after the refresh, nothing.
+    expect(backlogs[0]).toBe(1);
+    expect(backlogs.at(-1)).toBe(0);
+    expect(
+      await connection.collection('messages').findOne({ _id: 'msg_told' as never }),
+    ).toMatchObject({ status: 'delivered' });
   });
 });
 

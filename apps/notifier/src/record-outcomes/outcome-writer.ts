@@ -70,7 +70,10 @@ export class OutcomeWriter implements OnApplicationShutdown {
     private readonly circuit: CircuitBreaker,
     private readonly events: OutcomeEvents,
     private readonly handOff: KeyHandOff,
-  ) {}
+  ) {
+    // Its pending deliveries count in the backlog: a refresh ending may lift the throttle.
+    statuses.onRefreshed(() => this.tellWritten());
+  }
 
   /** Outcomes added and not written yet, their messages' statuses included. */
   get backlog(): number {
@@ -82,7 +85,10 @@ export class OutcomeWriter implements OnApplicationShutdown {
     );
   }
 
-  /** Called after every batch written (or given up on for now). */
+  /**
+   * Called after every batch written (or given up on for now), and after every refresh of their
+   * messages' statuses: the backlog shrank.
+   */
   onWritten(listener: () => void): void {
     this.writtenListeners.push(listener);
   }
@@ -170,9 +176,13 @@ export class OutcomeWriter implements OnApplicationShutdown {
         this.flushing = undefined;
         this.writing = 0;
         if (this.unwritten > 0) this.flushSoon(0);
-        for (const listener of this.writtenListeners) listener();
+        this.tellWritten();
       });
     return this.flushing;
+  }
+
+  private tellWritten(): void {
+    for (const listener of this.writtenListeners) listener();
   }
 
   private nextBatch(): OutcomeBatch | undefined {

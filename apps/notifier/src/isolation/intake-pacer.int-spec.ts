@@ -1,7 +1,7 @@
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import type { AppQuotas } from '@app/contracts';
+import { loadConfig, notifierConfigSchema } from '@app/config';
 import {
   AppQuotaReader,
   AppRepository,
@@ -14,17 +14,6 @@ import { IntakePacer } from './intake-pacer';
 type RateWindow = { _id: string; count: number; expiresAt: Date };
 
 const T0 = new Date('2026-12-03T08:00:00.000Z');
-const QUOTAS: AppQuotas = {
-  endpoints: 100,
-  messagesPerSecond: 1_000,
-  emailsPerHour: 100,
-  smsPerHour: 100,
-  minRetryDelay: 0,
-  retryScheduleLength: 10,
-  eventTypesPerEndpoint: 10,
-  headersBytes: 10_000,
-  templateBytes: 10_000,
-};
 
 /** The real repository, counting the bookings of the shared pace. */
 class CountingRateLimits extends RateLimitRepository {
@@ -62,8 +51,10 @@ describe('IntakePacer: the app quota booked in a shared pace (real MongoDB)', ()
       createdAt: T0,
       quotas: { messagesPerSecond: 100 },
     });
-    first = new IntakePacer(new AppQuotaReader(apps, QUOTAS), rateLimits);
-    second = new IntakePacer(new AppQuotaReader(apps, QUOTAS), rateLimits);
+    // Every app's quota is 1,000 messages a second but app_slow's own.
+    const { quotas } = loadConfig(notifierConfigSchema, { QUOTA_MESSAGES_PER_SECOND: '1000' });
+    first = new IntakePacer(new AppQuotaReader(apps, quotas), rateLimits);
+    second = new IntakePacer(new AppQuotaReader(apps, quotas), rateLimits);
   });
   afterAll(async () => {
     await connection.dropDatabase();

@@ -2,6 +2,7 @@ import type { CircuitState } from '@app/dal';
 import {
   healthUpdate,
   healthUpdates,
+  LAST_SUCCESS_RESOLUTION_MS,
   planCircuit,
   type CircuitPolicy,
   type EndpointHealthChange,
@@ -142,7 +143,14 @@ describe('healthUpdate: one update for an endpoint’s outcomes in a batch', () 
       lastSuccessAt: at(2),
       streak: { kind: 'restarted', failures: 0 },
       closeCircuit: true,
+      // Only successes: skipped where a healthy endpoint has a success stored since 1 s before.
+      unlessHealthySince: at(2 - LAST_SUCCESS_RESOLUTION_MS / 1000),
     });
+  });
+
+  it('writes a batch with a failure in it whatever the stored health', () => {
+    expect(healthUpdate([ok(1), failed(2)])).not.toHaveProperty('unlessHealthySince');
+    expect(healthUpdate([failed(1), ok(2)])).not.toHaveProperty('unlessHealthySince');
   });
 
   it('adds up failures when nothing succeeded, from the first of them (an older start is kept)', () => {

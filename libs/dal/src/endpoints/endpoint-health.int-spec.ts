@@ -111,6 +111,40 @@ describe('recording endpoint health (real MongoDB)', () => {
     }
   });
 
+  it('writes nothing for successes to a healthy endpoint with a success stored since unlessHealthySince', async () => {
+    const succeeded = (ms: number): EndpointHealthUpdate => ({
+      endpointId: 'ep_1',
+      lastSuccessAt: at(ms),
+      streak: { kind: 'restarted', failures: 0 },
+      closeCircuit: true,
+      unlessHealthySince: at(ms - 1_000),
+    });
+    // The first success is written: nothing was stored.
+    await repository.recordHealth([succeeded(1_000)], { writer: 'w_a', batch: 1 });
+    expect(await stored()).toMatchObject({ lastSuccessAt: at(1_000) });
+    const written = await stored();
+
+    // Half a second later: the stored success is recent enough; not even the mark is written.
+    await repository.recordHealth([succeeded(1_500)], { writer: 'w_a', batch: 2 });
+    expect(await stored()).toEqual(written);
+
+    // Another writer counted a failure meanwhile: the next success resets it at once.
+    await repository.recordHealth([failed(1_600)], { writer: 'w_b', batch: 1 });
+    await repository.recordHealth([succeeded(1_700)], { writer: 'w_a', batch: 3 });
+    expect(await stored()).toMatchObject({ consecutiveFailures: 0, lastSuccessAt: at(1_700) });
+    expect(await stored()).not.toHaveProperty('failingSince');
+
+    // An open circuit is closed by a success, however recent the stored one.
+    await endpoints.updateOne({ _id: 'ep_1' }, { circuitOpenUntil: at(9_000), circuitOpenings: 1 });
+    await repository.recordHealth([succeeded(1_800)], { writer: 'w_a', batch: 4 });
+    expect(await stored()).not.toHaveProperty('circuitOpenUntil');
+    expect(await stored()).toMatchObject({ lastSuccessAt: at(1_800) });
+
+    // More than the resolution after the stored success: written again.
+    await repository.recordHealth([succeeded(3_000)], { writer: 'w_a', batch: 5 });
+    expect(await stored()).toMatchObject({ lastSuccessAt: at(3_000) });
+  });
+
   it('keeps the marks of a bounded number of writers, the most recent ones', async () => {
     for (let writer = 0; writer < 40; writer++) {
       await repository.recordHealth([failed(writer)], { writer: `w_${writer}`, batch: 1 });

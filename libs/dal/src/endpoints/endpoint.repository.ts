@@ -27,6 +27,12 @@ export interface EndpointHealthUpdate {
   disable?: { reason: string; at: Date };
   /** Closes the circuit: forgets its cool-down, its openings and its probe. */
   closeCircuit: boolean;
+  /**
+   * Nothing is written when the endpoint is healthy (no failure streak, a closed circuit) and its
+   * stored lastSuccessAt is this late or later: the update would only move lastSuccessAt forward
+   * a little, and each write costs an index-free but journalled update and a change event.
+   */
+  unlessHealthySince?: Date;
 }
 
 /** What an app changes on its endpoint: a field given is set, an optional one given as null removed. */
@@ -309,6 +315,9 @@ export class EndpointRepository {
             healthWrites: {
               $not: { $elemMatch: { writer: write.writer, batch: { $gte: write.batch } } },
             },
+            ...(update.unlessHealthySince === undefined
+              ? {}
+              : { $or: notHealthySince(update.unlessHealthySince) }),
           },
           update: [...healthPipeline(update), rememberWrite(write)],
         },
@@ -316,6 +325,22 @@ export class EndpointRepository {
       { ordered: false },
     );
   }
+}
+
+/**
+ * An endpoint that is not healthy with a success stored at `since` or later: one of these holds.
+ * (Skipping the write of a batch leaves its mark unwritten too, which is safe: only a streak's
+ * extension is not idempotent, and an update carrying one is never skipped.)
+ */
+function notHealthySince(since: Date): mongo.Filter<EndpointEntity>[] {
+  return [
+    { lastSuccessAt: { $not: { $gte: since } } },
+    { consecutiveFailures: { $ne: 0 } },
+    { failingSince: { $exists: true } },
+    { circuitOpenUntil: { $exists: true } },
+    { circuitOpenings: { $exists: true } },
+    { circuitProbing: { $exists: true } },
+  ];
 }
 
 /** The update pipeline that makes one EndpointHealthUpdate. */

@@ -31,7 +31,12 @@ export type CircuitWrite =
       seen: Pick<CircuitState, 'circuitOpenUntil' | 'circuitOpenings'>;
     };
 
-const CIRCUIT_FIELDS = { circuitOpenUntil: '', circuitOpenings: '', circuitProbing: '' } as const;
+/** The circuit's state on the endpoint, as an $unset (closing it forgets all of it). */
+export const CIRCUIT_FIELDS = {
+  circuitOpenUntil: '',
+  circuitOpenings: '',
+  circuitProbing: '',
+} as const;
 
 /** The fenced update that makes one CircuitWrite. */
 export function circuitWriteOperation(write: CircuitWrite): {

@@ -4,6 +4,7 @@ import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import { isDuplicateKeyOn } from '../shared/mongo-errors';
 import type { PageRequest } from '../shared/tenant';
 import type { EndpointEntity, EndpointSecret, HealthWrite } from './endpoint.entity';
+import { CIRCUIT_FIELDS } from './endpoint-circuit.repository';
 import { watchEndpointChanges, type EndpointChangeListener } from './endpoint-changes';
 import type { SecretRotationLimit } from './endpoint-secrets';
 
@@ -337,9 +338,7 @@ function notHealthySince(since: Date): mongo.Filter<EndpointEntity>[] {
     { lastSuccessAt: { $not: { $gte: since } } },
     { consecutiveFailures: { $ne: 0 } },
     { failingSince: { $exists: true } },
-    { circuitOpenUntil: { $exists: true } },
-    { circuitOpenings: { $exists: true } },
-    { circuitProbing: { $exists: true } },
+    ...Object.keys(CIRCUIT_FIELDS).map((field) => ({ [field]: { $exists: true } })),
   ];
 }
 
@@ -370,7 +369,7 @@ function healthPipeline(update: EndpointHealthUpdate): mongo.Document[] {
       else set.failingSince = literal(streak.since);
       break;
   }
-  if (update.closeCircuit) unset.push('circuitOpenUntil', 'circuitOpenings', 'circuitProbing');
+  if (update.closeCircuit) unset.push(...Object.keys(CIRCUIT_FIELDS));
   return [{ $set: set }, ...(unset.length > 0 ? [{ $unset: unset }] : [])];
 }
 

@@ -8,6 +8,7 @@ import { endpointSchema } from './endpoints/endpoint.schema';
 import { eventTypeSchema } from './event-types/event-type.schema';
 import { inboxSequenceSchema } from './inbox/inbox-sequence.schema';
 import { messageSchema } from './messages/message.schema';
+import { statusRefreshSchema } from './messages/status-refresh.schema';
 import { orderingKeySchema } from './ordering/ordering-key.schema';
 import { rateWindowSchema } from './rate-limits/rate-window.schema';
 import { isNamespaceExists } from './shared/mongo-errors';
@@ -24,6 +25,7 @@ const MODELS = [
   ['RefusedDeadLetter', refusedDeadLetterSchema, 'refused_dead_letters'],
   ['EventType', eventTypeSchema, 'event_types'],
   ['OrderingKey', orderingKeySchema, 'ordering_keys'],
+  ['StatusRefresh', statusRefreshSchema, 'status_refreshes'],
 ] as const;
 
 /**

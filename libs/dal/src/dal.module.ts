@@ -21,6 +21,8 @@ import { EventTypeRepository } from './event-types/event-type.repository';
 import { InboxRepository } from './inbox/inbox.repository';
 import type { InboxSequenceEntity } from './inbox/inbox-sequence.schema';
 import { MessageRepository } from './messages/message.repository';
+import type { StatusRefreshEntity } from './messages/status-refresh.entity';
+import { StatusRefreshRepository } from './messages/status-refresh.repository';
 import { RateLimitRepository } from './rate-limits/rate-limit.repository';
 import type { RateWindowEntity } from './rate-limits/rate-window.schema';
 import { RetentionRepository } from './retention/retention.repository';
@@ -153,6 +155,10 @@ const repositories = [
     MessageRepository,
     (c) =>
       new MessageRepository(c.model<MessageEntity>('Message'), c.model<DeliveryEntity>('Delivery')),
+  ),
+  repository(
+    StatusRefreshRepository,
+    (c) => new StatusRefreshRepository(c.model<StatusRefreshEntity>('StatusRefresh')),
   ),
   repository(
     DeliveryRepository,

@@ -20,6 +20,8 @@ export * from './event-types/event-type.repository';
 export * from './inbox/inbox.repository';
 export * from './messages/message.entity';
 export * from './messages/message.repository';
+export * from './messages/status-refresh.entity';
+export * from './messages/status-refresh.repository';
 export * from './ordering/ordering-key.entity';
 export * from './ordering/ordering-key.repository';
 export * from './rate-limits/rate-limit.repository';

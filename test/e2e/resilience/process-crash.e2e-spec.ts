@@ -177,25 +177,20 @@ describe('notifier processes: SIGTERM and SIGKILL', () => {
     const id = await publish('repaired.sent', {});
     const status = async () =>
       (await platform.request('GET', `/v1/messages/${id}`, app.apiKey)).body.status as string;
-    const unflagged = async () => {
-      const [delivery] = await platform.db
-        .collection('deliveries')
-        .find({ messageId: id })
-        .toArray();
-      return delivery !== undefined && delivery.messageStatusStale === undefined ? true : undefined;
-    };
+    const settled = async () =>
+      (await platform.db.collection('status_refreshes').countDocuments({ messageIds: id })) === 0
+        ? true
+        : undefined;
     await eventually(async () => ((await status()) === 'delivered' ? true : undefined), {
       what: 'the message to be delivered',
     });
-    // The refresh clears the flag after it wrote the status: done before the state is forged,
-    // or its clearing would undo the forged flag.
-    await eventually(unflagged, { what: 'the status refresh to clear the flag' });
-    // What a SIGKILL right after the outcome write leaves: the delivery ended (and flagged so),
-    // the message's status not yet recomputed.
+    await eventually(settled, { what: 'the refresh its outcome owed to be settled' });
+    // What a SIGKILL right after the outcome write leaves: the delivery ended, the refresh its
+    // batch owed still written down, the message's status not yet recomputed.
     const longAgo = new Date(Date.now() - 60_000);
     await platform.db
-      .collection('deliveries')
-      .updateOne({ messageId: id }, { $set: { messageStatusStale: true, updatedAt: longAgo } });
+      .collection('status_refreshes')
+      .insertOne({ _id: 'killed-writer:1' as any, messageIds: [id], writtenAt: longAgo });
     await platform.db
       .collection('messages')
       .updateOne({ _id: id as any }, { $set: { status: 'pending' } });
@@ -205,8 +200,8 @@ describe('notifier processes: SIGTERM and SIGKILL', () => {
       what: 'the running notifier to repair the status',
       timeoutMs: 20_000,
     });
-    // Nothing but the repair recomputes it (the delivery had ended); then its flag goes.
-    await eventually(unflagged, { what: 'the delivery to be unflagged' });
+    // Nothing but the repair recomputes it (the delivery had ended); then it is owed no more.
+    await eventually(settled, { what: 'the repaired refresh to be settled' });
     expect((await notifier.stop('SIGTERM')).code).toBe(0);
   });
 });

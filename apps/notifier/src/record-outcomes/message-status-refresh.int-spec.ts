@@ -4,14 +4,14 @@ import type { Connection } from 'mongoose';
 import {
   MessageRepository,
   openConnection,
+  StatusRefreshRepository,
   type DeliveryEntity,
   type MessageEntity,
+  type StatusRefreshEntity,
 } from '@app/dal';
 import { MessageStatusRefresh } from './message-status-refresh';
 
 const T0 = new Date('2026-12-03T08:00:00.000Z');
-
-type Ended = Pick<DeliveryEntity, '_id' | 'messageId'>;
 
 /** Counts its refreshes; fails the next ones while `failures` is above zero. */
 class CountingMessages extends MessageRepository {
@@ -20,20 +20,21 @@ class CountingMessages extends MessageRepository {
   /** Resolved by the test to let the refresh under way go on. */
   gate: Promise<void> = Promise.resolve();
 
-  override async refreshStatusOfEnded(ended: readonly Ended[]): Promise<void> {
-    this.calls.push(ended.length);
+  override async refreshStatusAfterOutcomes(messageIds: readonly string[]): Promise<Set<string>> {
+    this.calls.push(messageIds.length);
     await this.gate;
     if (this.failures > 0) {
       this.failures -= 1;
       throw new Error('MongoNetworkError: connection reset');
     }
-    await super.refreshStatusOfEnded(ended);
+    return super.refreshStatusAfterOutcomes(messageIds);
   }
 }
 
 describe('MessageStatusRefresh (real MongoDB)', () => {
   let connection: Connection;
   let messages: CountingMessages;
+  let owed: StatusRefreshRepository;
   let refresh: MessageStatusRefresh;
 
   beforeAll(async () => {
@@ -48,26 +49,40 @@ describe('MessageStatusRefresh (real MongoDB)', () => {
       connection.model<MessageEntity>('Message'),
       connection.model<DeliveryEntity>('Delivery'),
     );
-    refresh = new MessageStatusRefresh(messages);
+    owed = new StatusRefreshRepository(connection.model<StatusRefreshEntity>('StatusRefresh'));
+    refresh = new MessageStatusRefresh(messages, owed);
   });
   afterAll(async () => {
     await connection.dropDatabase();
     await connection.close();
   });
 
-  it('writes the statuses of messages whose deliveries ended, and clears their stale flags', async () => {
+  it('writes the statuses of messages whose deliveries ended, and settles what they owed', async () => {
     await store([ended('a', 'succeeded'), ended('b', 'failed')]);
 
-    refresh.add([delivery('a'), delivery('b')]);
+    refresh.add([await owe(1, 'a', 'b')]);
     expect(refresh.pending).toBe(2);
     expect(await refresh.settled()).toBe(true);
 
     expect(await statusOf('a')).toBe('delivered');
     expect(await statusOf('b')).toBe('failed');
-    expect(
-      await connection.collection('deliveries').countDocuments({ messageStatusStale: true }),
-    ).toBe(0);
+    expect(await owed.findLeftBefore(new Date(Date.now() + 60_000), 10)).toEqual([]);
     expect(refresh.pending).toBe(0);
+  });
+
+  it('takes an owed refresh it already holds once (the repair finds the ones a slow refresh holds)', async () => {
+    await store([ended('a', 'succeeded')]);
+    let release!: () => void;
+    messages.gate = new Promise((resolve) => (release = resolve));
+    const entry = await owe(1, 'a');
+
+    refresh.add([entry]);
+    refresh.add([entry]);
+    expect(refresh.pending).toBe(1);
+    release();
+    expect(await refresh.settled()).toBe(true);
+
+    expect(messages.calls).toEqual([1]);
   });
 
   it('refreshes what ended during a refresh together, in the next one', async () => {
@@ -75,9 +90,9 @@ describe('MessageStatusRefresh (real MongoDB)', () => {
     let release!: () => void;
     messages.gate = new Promise((resolve) => (release = resolve));
 
-    refresh.add([delivery('a')]);
-    refresh.add([delivery('b')]);
-    refresh.add([delivery('c'), delivery('d')]);
+    refresh.add([await owe(1, 'a')]);
+    refresh.add([await owe(2, 'b')]);
+    refresh.add([await owe(3, 'c', 'd')]);
     expect(refresh.pending).toBe(4);
     release();
     expect(await refresh.settled()).toBe(true);
@@ -90,10 +105,11 @@ describe('MessageStatusRefresh (real MongoDB)', () => {
     await store([ended('a', 'succeeded')]);
     messages.failures = 1;
 
-    refresh.add([delivery('a')]);
+    refresh.add([await owe(1, 'a')]);
     expect(await refresh.settled()).toBe(false);
     expect(refresh.pending).toBe(1);
     expect(await statusOf('a')).toBe('pending');
+    expect(await owed.findLeftBefore(new Date(Date.now() + 60_000), 10)).toHaveLength(1);
 
     expect(await refresh.settled()).toBe(true);
     expect(messages.calls).toEqual([1, 1]);
@@ -106,7 +122,7 @@ describe('MessageStatusRefresh (real MongoDB)', () => {
     const pendings: number[] = [];
     refresh.onRefreshed(() => pendings.push(refresh.pending));
 
-    refresh.add([delivery('a')]);
+    refresh.add([await owe(1, 'a')]);
     expect(await refresh.settled()).toBe(false);
     expect(await refresh.settled()).toBe(true);
 
@@ -128,14 +144,15 @@ describe('MessageStatusRefresh (real MongoDB)', () => {
     await connection.collection('deliveries').insertMany(deliveries as never[]);
   }
 
+  /** What an outcome batch numbered `batch`, ending these messages' deliveries, owes. */
+  function owe(batch: number, ...ids: string[]): Promise<StatusRefreshEntity> {
+    return owed.owe({ _id: `w_1:${batch}`, messageIds: ids.map((id) => `msg_${id}`) }, T0);
+  }
+
   async function statusOf(id: string): Promise<unknown> {
     return (await connection.collection('messages').findOne({ _id: `msg_${id}` as never }))?.status;
   }
 });
-
-function delivery(id: string): Ended {
-  return { _id: `dlv_${id}`, messageId: `msg_${id}` };
-}
 
 /** A delivery whose outcome ended it `status`, written but its message not refreshed yet. */
 function ended(id: string, status: 'succeeded' | 'failed'): DeliveryEntity {
@@ -152,7 +169,6 @@ function ended(id: string, status: 'succeeded' | 'failed'): DeliveryEntity {
     lastError: status === 'failed' ? 'HTTP 410' : null,
     deliveredAt: status === 'succeeded' ? T0 : null,
     claimToken: null,
-    messageStatusStale: true,
     createdAt: T0,
     updatedAt: T0,
   };

@@ -1,36 +1,38 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { batchIds } from '@app/common';
-import { MessageRepository, type DeliveryEntity } from '@app/dal';
+import { MessageRepository, StatusRefreshRepository, type StatusRefreshEntity } from '@app/dal';
 
-type Ended = Pick<DeliveryEntity, '_id' | 'messageId'>;
-
-/** Deliveries whose messages one refresh recomputes at most. */
+/** Messages one refresh recomputes at most (more when one owed refresh alone holds more). */
 const MAX_REFRESH = 1_000;
 const RETRY_DELAY_MS = 1_000;
 
 /**
  * The last write for outcomes that ended deliveries: their messages' statuses, recomputed
- * (MessageRepository.refreshStatusOfEnded) once the outcomes are written. It runs beside the
+ * (MessageRepository.refreshStatusAfterOutcomes) once the outcomes are written. It runs beside the
  * OutcomeWriter rather than in its way: while one refresh runs, the next batches of outcomes are
- * written, and the deliveries they end wait and go together in the next refresh, in fewer round
- * trips than one refresh per batch (the refresh took two thirds of a batch's write time, npm run
- * bench). A refresh that fails is tried again; should the notifier stop first, its deliveries keep
- * the `messageStatusStale` flag their outcome set, and MessageStatusRepair finishes them.
+ * written, and the refreshes they owe wait and go together in the next one, in fewer round trips
+ * than one refresh per batch (the refresh took two thirds of a batch's write time, npm run
+ * bench). Each batch owes its refresh in a StatusRefreshRepository entry, written before its
+ * outcomes and removed here once its messages are written. A refresh that fails is tried again;
+ * should the notifier stop first, the entries stay, and MessageStatusRepair hands them back here.
  */
 @Injectable()
 export class MessageStatusRefresh {
   private readonly logger = new Logger(MessageStatusRefresh.name);
-  private queued: Ended[] = [];
-  private refreshing = 0;
+  private queued: StatusRefreshEntity[] = [];
+  private refreshing: StatusRefreshEntity[] = [];
   private running: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly refreshedListeners: (() => void)[] = [];
 
-  constructor(private readonly messages: MessageRepository) {}
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly owed: StatusRefreshRepository,
+  ) {}
 
-  /** Deliveries whose messages are not refreshed yet. */
+  /** Messages whose statuses are owed and not refreshed yet. */
   get pending(): number {
-    return this.queued.length + this.refreshing;
+    return messageCount(this.queued) + messageCount(this.refreshing);
   }
 
   /** Called after every refresh, written or failed: `pending` changed. */
@@ -38,10 +40,12 @@ export class MessageStatusRefresh {
     this.refreshedListeners.push(listener);
   }
 
-  /** Deliveries whose outcome, ending them, is written. */
-  add(ended: readonly Ended[]): void {
-    if (ended.length === 0) return;
-    this.queued.push(...ended);
+  /** Owed refreshes whose outcomes are written; one already queued or under way is not added twice. */
+  add(entries: readonly StatusRefreshEntity[]): void {
+    const known = new Set([...this.queued, ...this.refreshing].map((entry) => entry._id));
+    const added = entries.filter((entry) => !known.has(entry._id));
+    if (added.length === 0) return;
+    this.queued.push(...added);
     this.start();
   }
 
@@ -66,23 +70,46 @@ export class MessageStatusRefresh {
 
   private async run(): Promise<void> {
     while (this.queued.length > 0) {
-      const batch = this.queued.splice(0, MAX_REFRESH);
-      this.refreshing = batch.length;
+      const batch = this.nextBatch();
+      this.refreshing = batch;
+      const messageIds = batch.flatMap((entry) => entry.messageIds);
       try {
-        await this.messages.refreshStatusOfEnded(batch);
+        const notWritten = await this.messages.refreshStatusAfterOutcomes(messageIds);
+        // Overtaken every time: still owed, for the repair.
+        await this.owed.settle(
+          batch.filter((entry) => !entry.messageIds.some((id) => notWritten.has(id))),
+        );
       } catch (error) {
         this.logger.warn(
-          batchIds({ messageIds: [...new Set(batch.map((delivery) => delivery.messageId))] }),
-          `refreshing the status of ${batch.length} deliveries' messages failed, retrying: ${String(error)}`,
+          batchIds({ messageIds: [...new Set(messageIds)] }),
+          `refreshing the status of ${messageIds.length} messages failed, retrying: ${String(error)}`,
         );
         this.queued.unshift(...batch);
         // Not holding the process open: MessageStatusRepair covers a notifier that stops.
         this.retryTimer = setTimeout(() => this.start(), RETRY_DELAY_MS).unref();
         return;
       } finally {
-        this.refreshing = 0;
+        this.refreshing = [];
         for (const listener of this.refreshedListeners) listener();
       }
     }
   }
+
+  /** Queued entries up to MAX_REFRESH messages, at least one. */
+  private nextBatch(): StatusRefreshEntity[] {
+    let count = 0;
+    let taken = 0;
+    while (
+      taken < this.queued.length &&
+      (taken === 0 || count + this.queued[taken]!.messageIds.length <= MAX_REFRESH)
+    ) {
+      count += this.queued[taken]!.messageIds.length;
+      taken += 1;
+    }
+    return this.queued.splice(0, taken);
+  }
+}
+
+function messageCount(entries: readonly StatusRefreshEntity[]): number {
+  return entries.reduce((sum, entry) => sum + entry.messageIds.length, 0);
 }

@@ -16,6 +16,8 @@ import {
   type MessageEntity,
   OrderingKeyRepository,
   type OrderingKeyEntity,
+  StatusRefreshRepository,
+  type StatusRefreshEntity,
 } from '@app/dal';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
 import { OutcomeEvents } from '../platform-events/outcome-events';
@@ -43,13 +45,51 @@ class AttemptsFailingOnce extends AttemptRepository {
   }
 }
 
-/** A writer on `connection` with its real collaborators, writing the attempt log with `attempts`. */
-function writerOn(connection: Connection, attempts: AttemptRepository): OutcomeWriter {
+/** Writes down the order in which the outcome writes and the owed refreshes were made. */
+class OrderedWrites {
+  readonly order: string[] = [];
+  readonly deliveries: DeliveryRepository;
+  readonly owed: StatusRefreshRepository;
+
+  constructor(connection: Connection) {
+    const order = this.order;
+    this.deliveries = new (class extends DeliveryRepository {
+      override async recordOutcomes(
+        outcomes: Parameters<DeliveryRepository['recordOutcomes']>[0],
+      ): Promise<void> {
+        order.push('outcomes issued');
+        await super.recordOutcomes(outcomes);
+      }
+    })(connection.model<DeliveryEntity>('Delivery'));
+    this.owed = new (class extends StatusRefreshRepository {
+      override async owe(
+        ...args: Parameters<StatusRefreshRepository['owe']>
+      ): Promise<StatusRefreshEntity> {
+        const owed = await super.owe(...args);
+        order.push(`owed ${owed.messageIds.join(',')}`);
+        return owed;
+      }
+    })(connection.model<StatusRefreshEntity>('StatusRefresh'));
+  }
+}
+
+/**
+ * A writer on `connection` with its real collaborators, writing the attempt log with `attempts`
+ * and, when given, the deliveries and the owed refreshes with `writes`.
+ */
+function writerOn(
+  connection: Connection,
+  attempts: AttemptRepository,
+  writes?: OrderedWrites,
+): OutcomeWriter {
   const deliveryModel = connection.model<DeliveryEntity>('Delivery');
   const endpointModel = connection.model<EndpointEntity>('Endpoint');
-  const deliveries = new DeliveryRepository(deliveryModel);
+  const deliveries = writes?.deliveries ?? new DeliveryRepository(deliveryModel);
   const endpoints = new EndpointRepository(endpointModel);
   const messages = new MessageRepository(connection.model<MessageEntity>('Message'), deliveryModel);
+  const owed =
+    writes?.owed ??
+    new StatusRefreshRepository(connection.model<StatusRefreshEntity>('StatusRefresh'));
   const clock = new SystemClock();
   const config = {
     circuitBreaker: {
@@ -75,7 +115,7 @@ function writerOn(connection: Connection, attempts: AttemptRepository): OutcomeW
     deliveries,
     attempts,
     endpoints,
-    new MessageStatusRefresh(messages),
+    new MessageStatusRefresh(messages, owed),
     new FallbackDeliveries(deliveries, endpoints, messages, clock),
     circuit,
     new OutcomeEvents(circuit, platformEvents),
@@ -83,6 +123,8 @@ function writerOn(connection: Connection, attempts: AttemptRepository): OutcomeW
       new OrderingKeyRepository(connection.model<OrderingKeyEntity>('OrderingKey'), deliveryModel),
       clock,
     ),
+    owed,
+    clock,
   );
 }
 
@@ -108,13 +150,14 @@ describe('OutcomeWriter (real MongoDB)', () => {
     await connection.close();
   });
   /** A writer whose attempt log is written the first time. */
-  const healthyWriter = () =>
+  const healthyWriter = (writes?: OrderedWrites) =>
     writerOn(
       connection,
       new AttemptRepository(
         connection.model<AttemptEntity>('Attempt'),
         connection.model<MessageEntity>('Message'),
       ),
+      writes,
     );
 
   it('counts the failed attempt once in the endpoint health, after a partial write', async () => {
@@ -240,9 +283,8 @@ describe('OutcomeWriter (real MongoDB)', () => {
     expect(await messages.findOne({ _id: 'msg_b' as never })).toMatchObject({
       status: 'delivered',
     });
-    expect(await deliveries.findOne({ _id: 'dlv_b' as never })).not.toHaveProperty(
-      'messageStatusStale',
-    );
+    // Refreshed: nothing is owed any more.
+    expect(await connection.collection('status_refreshes').countDocuments()).toBe(0);
     // The newer claim's state stands.
     expect(await deliveries.findOne({ _id: 'dlv_c' as never })).toMatchObject({
       status: 'pending',
@@ -250,6 +292,33 @@ describe('OutcomeWriter (real MongoDB)', () => {
       attemptCount: 0,
     });
     expect(await messages.findOne({ _id: 'msg_c' as never })).toMatchObject({ status: 'pending' });
+  });
+
+  it('owes the status refresh before the outcomes that end deliveries land, and settles it after', async () => {
+    const writes = new OrderedWrites(connection);
+    const ordered = healthyWriter(writes);
+    await connection.collection('endpoints').insertOne(webhook('ep_owed') as never);
+    await connection
+      .collection('messages')
+      .insertMany([message('msg_owed', 'ep_owed'), message('msg_retried', 'ep_owed')] as never[]);
+    await connection
+      .collection('deliveries')
+      .insertMany([
+        claimedDelivery('dlv_owed', 'msg_owed', 'ep_owed', 'claim_4'),
+        claimedDelivery('dlv_retried', 'msg_retried', 'ep_owed', 'claim_4'),
+      ] as never[]);
+
+    ordered.add(ending('dlv_owed', 'msg_owed', 'ep_owed', 'succeeded'), 'claim_4');
+    ordered.add(retried('dlv_retried', 'msg_retried', 'ep_owed'), 'claim_4');
+    expect(await ordered.drain(10_000)).toBe(true);
+
+    // A crash right after the outcomes would leave the refresh owed, for the repair; the
+    // delivery that will be attempted again owes its message nothing.
+    expect(writes.order).toEqual(['owed msg_owed', 'outcomes issued']);
+    expect(await connection.collection('status_refreshes').countDocuments()).toBe(0);
+    expect(
+      await connection.collection('messages').findOne({ _id: 'msg_owed' as never }),
+    ).toMatchObject({ status: 'delivered' });
   });
 
   it('tells its listeners when the statuses it left are refreshed: the backlog they count shrank', async () => {
@@ -319,6 +388,16 @@ function claimedDelivery(
     claimToken,
     createdAt: T0,
     updatedAt: T0,
+  };
+}
+
+/** A failed attempt of a delivery that is tried again later. */
+function retried(deliveryId: string, messageId: string, endpointId: string): PlannedOutcome {
+  const last = ending(deliveryId, messageId, endpointId, 'failed');
+  return {
+    ...last,
+    update: { ...last.update, status: 'pending', nextAttemptAt: new Date(Date.now() + 60_000) },
+    terminal: false,
   };
 }
 

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { logsAt } from '@app/common';
-import { AttemptRepository, DeliveryRepository, EndpointRepository } from '@app/dal';
+import { Clock, logsAt } from '@app/common';
+import {
+  AttemptRepository,
+  DeliveryRepository,
+  EndpointRepository,
+  StatusRefreshRepository,
+  type StatusRefreshEntity,
+} from '@app/dal';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
 import { OutcomeEvents } from '../platform-events/outcome-events';
 import { healthUpdates } from '../isolation/circuit-rules';
@@ -39,14 +45,15 @@ const RETRY_DELAY_MS = 1_000;
 const SHUTDOWN_DRAIN_MS = 15_000;
 
 /**
- * Collects attempt outcomes and writes them in bulk: one insertMany for the attempt log, one
- * bulkWrite each for deliveries and endpoint health, then the ordering keys of ordered deliveries
- * that ended (KeyHandOff); the affected messages' statuses follow beside the next batches
- * (MessageStatusRefresh). If
- * MongoDB is down the batch is kept and written again, as it was and before any other; meanwhile
- * the leases expire and another attempt may happen, which at-least-once allows. Every write is
- * idempotent, so a batch written again after a partial write changes nothing twice: attempts and
- * deliveries by their ids and claim, endpoint health by this writer's id and the batch's number.
+ * Collects attempt outcomes and writes them in bulk: first, when the batch ends deliveries, the
+ * status refresh it owes their messages (StatusRefreshRepository); then one insertMany for the
+ * attempt log, one bulkWrite each for deliveries and endpoint health, then the ordering keys of
+ * ordered deliveries that ended (KeyHandOff); the messages' statuses follow beside the next
+ * batches (MessageStatusRefresh). If MongoDB is down the batch is kept and written again, as it
+ * was and before any other; meanwhile the leases expire and another attempt may happen, which
+ * at-least-once allows. Every write is idempotent, so a batch written again after a partial write
+ * changes nothing twice: attempts and deliveries by their ids and claim, endpoint health and the
+ * owed refresh by this writer's id and the batch's number.
  */
 @Injectable()
 export class OutcomeWriter implements OnApplicationShutdown {
@@ -70,6 +77,8 @@ export class OutcomeWriter implements OnApplicationShutdown {
     private readonly circuit: CircuitBreaker,
     private readonly events: OutcomeEvents,
     private readonly handOff: KeyHandOff,
+    private readonly owedRefreshes: StatusRefreshRepository,
+    private readonly clock: Clock,
   ) {
     // Its pending deliveries count in the backlog: a refresh ending may lift the throttle.
     statuses.onRefreshed(() => this.tellWritten());
@@ -193,7 +202,11 @@ export class OutcomeWriter implements OnApplicationShutdown {
   }
 
   private async write({ number, outcomes: batch }: OutcomeBatch): Promise<void> {
-    await this.events.beforeWrite(batch);
+    // The refresh is owed before the outcomes land, so that a crash after them cannot lose it.
+    const [, owed] = await Promise.all([
+      this.events.beforeWrite(batch),
+      this.oweRefresh(number, batch),
+    ]);
     await Promise.all([
       this.attempts.insertMany(batch.flatMap((outcome) => outcome.attempt ?? [])),
       this.deliveries.recordOutcomes(
@@ -221,10 +234,21 @@ export class OutcomeWriter implements OnApplicationShutdown {
     await this.fallbacks.createFor(
       batch.filter((o) => o.update.status === 'failed').map((o) => o.deliveryId),
     );
-    this.statuses.add(
-      batch.filter((o) => o.terminal).map((o) => ({ _id: o.deliveryId, messageId: o.messageId })),
-    );
+    if (owed !== undefined) this.statuses.add([owed]);
     for (const outcome of batch) this.logEnd(outcome);
+  }
+
+  /** The status refresh a batch that ends deliveries owes their messages, written down. */
+  private async oweRefresh(
+    number: number,
+    batch: readonly PendingOutcome[],
+  ): Promise<StatusRefreshEntity | undefined> {
+    const messageIds = [...new Set(batch.filter((o) => o.terminal).map((o) => o.messageId))];
+    if (messageIds.length === 0) return undefined;
+    return this.owedRefreshes.owe(
+      { _id: `${this.writerId}:${number}`, messageIds },
+      this.clock.now(),
+    );
   }
 
   /** A delivery that ended without success, once that is written. */

@@ -171,27 +171,6 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
     expect(byId.get('c')).toMatchObject({ status: 'pending', claimToken: 'someone-else' });
   });
 
-  it('flags the deliveries an outcome ended until their messages are recomputed', async () => {
-    await deliveries.insertMany([delivery('ended', 0), delivery('retried', 0)]);
-    await claim('t1');
-    const retry = { ...succeeded(10), status: 'pending' as const, nextAttemptAt: at(60_000) };
-    await repository.recordOutcomes([
-      { deliveryId: 'ended', claimToken: 't1', update: succeeded(10) },
-      { deliveryId: 'retried', claimToken: 't1', update: retry },
-    ]);
-    // Left as a notifier that died before the status refresh leaves it: found once old enough.
-    expect(await repository.findMessageStatusStale(at(20), 10)).toEqual([
-      { _id: 'ended', messageId: 'msg_ended' },
-    ]);
-    expect(await repository.findMessageStatusStale(at(0), 10)).toEqual([]);
-    await new MessageRepository(messages, deliveries).refreshStatusOfEnded([
-      { _id: 'ended', messageId: 'msg_ended' },
-    ]);
-    expect(await repository.findMessageStatusStale(at(20), 10)).toEqual([]);
-    const stored = await deliveries.find().lean();
-    expect(stored.every((d) => d.messageStatusStale === undefined)).toBe(true);
-  });
-
   it('derives each message status from its deliveries in one round trip', async () => {
     const message = (id: string): MessageEntity => ({
       _id: id,

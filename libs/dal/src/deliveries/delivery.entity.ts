@@ -38,12 +38,6 @@ export interface DeliveryEntity {
   /** How many fallbacks led here (1 for a first fallback); bounds fallback chains. */
   fallbackDepth?: number;
   /**
-   * Set with the outcome that ends the delivery, cleared once its message's status has been
-   * recomputed from it. A notifier that dies between the two writes leaves it set, and the
-   * status repair (MessageStatusRepair) recomputes the message later.
-   */
-  messageStatusStale?: boolean;
-  /**
    * Set just before an attempt starts, cleared with its outcome. Still set when the delivery is
    * claimed again means the attempt started and its lease expired without an outcome: its
    * notifier died (or lost MongoDB) during the attempt. Absent or null otherwise.

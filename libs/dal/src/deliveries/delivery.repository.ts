@@ -322,14 +322,11 @@ export class DeliveryRepository {
     const operations: mongo.AnyBulkWriteOperation<DeliveryEntity>[] = [...byClaim].map(
       ([claimToken, group]) => {
         const ids = group.map((outcome) => outcome.deliveryId);
-        // An outcome that ends the delivery changes its message's status: flagged until that is
-        // recomputed (MessageRepository.refreshStatusOfEnded), in the same write, so a crash cannot lose it.
         const updates = group.map((outcome) => ({
           ...outcome.update,
           claimToken: null,
           attemptStartedAt: null,
           readyClaim: null,
-          ...(outcome.update.status === 'pending' ? {} : { messageStatusStale: true }),
           ...(outcome.update.status !== 'pending' && outcome.ordered === true
             ? { orderingHandOffStale: true }
             : {}),
@@ -504,22 +501,6 @@ export class DeliveryRepository {
       if (batch.length < RECOVER_BATCH) break;
     }
     return { count, messageIds: [...messageIds] };
-  }
-
-  /**
-   * Ended deliveries whose message's status has not been recomputed since, last written before
-   * `endedBefore`, oldest first (the message_status_stale index).
-   */
-  findMessageStatusStale(
-    endedBefore: Date,
-    limit: number,
-  ): Promise<Pick<DeliveryEntity, '_id' | 'messageId'>[]> {
-    return this.collection
-      .find(
-        { messageStatusStale: true, updatedAt: { $lt: endedBefore } },
-        { projection: { _id: 1, messageId: 1 }, sort: { updatedAt: 1 }, limit },
-      )
-      .toArray();
   }
 
   /** Due pending deliveries nobody has claimed yet: the backlog. */

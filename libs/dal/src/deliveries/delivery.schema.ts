@@ -19,7 +19,6 @@ export const deliverySchema = new Schema<DeliveryEntity>(
     inboxSeq: Number,
     fallbackFor: String,
     fallbackDepth: Number,
-    messageStatusStale: Boolean,
     attemptStartedAt: Date,
     readyClaim: String,
     abandonedAttempts: Number,
@@ -69,10 +68,4 @@ deliverySchema.index(
 deliverySchema.index(
   { updatedAt: 1 },
   { partialFilterExpression: { orderingHandOffStale: true }, name: 'ordering_hand_off_stale' },
-);
-// The status repair: ended deliveries whose message's status was not recomputed, oldest first.
-// Partial: a delivery is in it only between its last outcome and its message's refresh.
-deliverySchema.index(
-  { updatedAt: 1 },
-  { partialFilterExpression: { messageStatusStale: true }, name: 'message_status_stale' },
 );

@@ -127,26 +127,12 @@ export class MessageRepository {
   }
 
   /**
-   * After these deliveries ended: recomputes their messages' statuses, then clears the
-   * `messageStatusStale` flag that the write ending them set, for the messages whose status this
-   * call wrote. A crash in between, or a message whose refresh kept losing to others (see
-   * refreshStatusFenced), leaves the flag for MessageStatusRepair, which calls this again.
+   * After some of their deliveries ended: recomputes these messages' statuses. Returns the
+   * messages whose refresh kept losing to others (see refreshStatusFenced), for the caller to
+   * keep owing (StatusRefreshRepository) and the repair to try again.
    */
-  async refreshStatusOfEnded(
-    ended: readonly Pick<DeliveryEntity, '_id' | 'messageId'>[],
-  ): Promise<void> {
-    if (ended.length === 0) return;
-    const notWritten = await this.refreshStatusFenced([
-      ...new Set(ended.map((delivery) => delivery.messageId)),
-    ]);
-    const covered = ended.filter((delivery) => !notWritten.has(delivery.messageId));
-    if (covered.length === 0) return;
-    await this.deliveries
-      .updateMany(
-        { _id: { $in: covered.map((delivery) => delivery._id) }, messageStatusStale: true },
-        { $unset: { messageStatusStale: '' } },
-      )
-      .exec();
+  refreshStatusAfterOutcomes(messageIds: readonly string[]): Promise<Set<string>> {
+    return this.refreshStatusFenced([...new Set(messageIds)]);
   }
 
   /** Recomputes each of the app's messages' status from its deliveries, after some of them changed. */

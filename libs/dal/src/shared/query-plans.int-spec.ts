@@ -17,6 +17,7 @@ import { EventTypeRepository } from '../event-types/event-type.repository';
 import { InboxRepository } from '../inbox/inbox.repository';
 import type { MessageEntity } from '../messages/message.entity';
 import { MessageRepository } from '../messages/message.repository';
+import { StatusRefreshRepository } from '../messages/status-refresh.repository';
 import { newDelivery } from '../deliveries/new-delivery';
 import type { OrderingKeyEntity } from '../ordering/ordering-key.entity';
 import { OrderingKeyRepository } from '../ordering/ordering-key.repository';
@@ -177,6 +178,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       rateLimits: new RateLimitRepository(model('RateWindow')),
       retention: new RetentionRepository(model('Message'), deliveries, model('Attempt')),
       orderingKeys: new OrderingKeyRepository(model<OrderingKeyEntity>('OrderingKey'), deliveries),
+      statusRefreshes: new StatusRefreshRepository(model('StatusRefresh')),
     };
   };
   let repo: ReturnType<typeof repositories>;
@@ -193,6 +195,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     await repo.messages.insertMany(ids.map(message));
     await repo.deliveries.insertMany(ids.flatMap((i) => [delivery(i, 0), delivery(i, 1)]));
     await repo.attempts.insertMany(ids.map(attempt));
+    await repo.statusRefreshes.owe({ _id: 'w:1', messageIds: ['msg_0'] }, T0);
     connection.getClient().on('commandStarted', (event: CommandStartedEvent) => sent.push(event));
   });
   afterAll(async () => {
@@ -397,17 +400,14 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       'deliveries.reschedule a delivery',
       () => repo.deliveries.reschedule(APP, { deliveryId: 'dlv_5_0' }, at(2_000)),
     ],
+    ['statusRefreshes.findLeftBefore', () => repo.statusRefreshes.findLeftBefore(at(5_000), 500)],
     [
-      'deliveries.findMessageStatusStale',
-      () => repo.deliveries.findMessageStatusStale(at(5_000), 500),
+      'statusRefreshes.settle',
+      () => repo.statusRefreshes.settle([{ _id: 'w:1', messageIds: ['msg_0'], writtenAt: T0 }]),
     ],
     [
-      'messages.refreshStatusOfEnded',
-      () =>
-        repo.messages.refreshStatusOfEnded([
-          { _id: 'dlv_0_0', messageId: 'msg_0' },
-          { _id: 'dlv_1_0', messageId: 'msg_1' },
-        ]),
+      'messages.refreshStatusAfterOutcomes',
+      () => repo.messages.refreshStatusAfterOutcomes(['msg_0', 'msg_1']),
     ],
     ['attempts.listByMessage', () => repo.attempts.listByMessage(APP, 'msg_1', { limit: 50 })],
     [

@@ -14,9 +14,14 @@ export class StatusRefreshRepository {
     entry: Pick<StatusRefreshEntity, '_id' | 'messageIds'>,
     now: Date,
   ): Promise<StatusRefreshEntity> {
-    const owed = { ...entry, writtenAt: now };
-    await this.model.updateOne({ _id: entry._id }, { $set: owed }, { upsert: true }).exec();
-    return owed;
+    await this.model
+      .updateOne(
+        { _id: entry._id },
+        { $set: { messageIds: entry.messageIds, writtenAt: now } },
+        { upsert: true },
+      )
+      .exec();
+    return { ...entry, writtenAt: now };
   }
 
   /**

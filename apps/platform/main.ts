@@ -48,13 +48,14 @@ async function main(): Promise<void> {
   const notifier = await createNotifier(notifierConfig, mongo.uri);
   const api = await createApi({ ...apiConfig, adminApiKey }, mongo.uri);
   await api.listen(apiConfig.port);
-  logger.log(`API on ${facts.apiUrl}, notifier running`);
+  // Before the line that says it runs: whoever waits for that line may stop it at once.
   runUntilSignal(async () => {
     await api.close();
     await notifier.close();
     await mongo.stop();
     await stopTracing();
   });
+  logger.log(`API on ${facts.apiUrl}, notifier running`);
 }
 
 main().catch(exitOnBootFailure);

@@ -67,12 +67,13 @@ async function main(): Promise<void> {
   const mongo = await mongodbToBootOn(config.mongodbUri);
   const api = await createApi(config, mongo.uri);
   await api.listen(config.port);
-  new Logger('Api').log(`listening on http://127.0.0.1:${config.port}`);
+  // Before the line that says it listens: whoever waits for that line may stop it at once.
   runUntilSignal(async () => {
     await api.close();
     await mongo.stop();
     await stopTracing();
   });
+  new Logger('Api').log(`listening on http://127.0.0.1:${config.port}`);
 }
 
 if (require.main === module) main().catch(exitOnBootFailure);

@@ -38,12 +38,13 @@ async function main(): Promise<void> {
   logJson(config.logLevel);
   const mongo = await mongodbToBootOn(config.mongodbUri);
   const notifier = await createNotifier(config, mongo.uri);
-  new Logger('Notifier').log('running: consuming intake and claiming due deliveries');
+  // Before the line that says it runs: whoever waits for that line may stop it at once.
   runUntilSignal(async () => {
     await notifier.close();
     await mongo.stop();
     await stopTracing();
   });
+  new Logger('Notifier').log('running: consuming intake and claiming due deliveries');
 }
 
 if (require.main === module) main().catch(exitOnBootFailure);

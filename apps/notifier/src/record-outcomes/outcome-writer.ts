@@ -147,7 +147,7 @@ export class OutcomeWriter implements OnApplicationShutdown {
     }
     if (this.statuses.pending > 0) {
       this.logger.warn(
-        `${this.statuses.pending} ended deliveries' message statuses not refreshed at shutdown; MessageStatusRepair recomputes them`,
+        `${this.statuses.pending} messages' statuses not refreshed at shutdown; MessageStatusRepair recomputes them`,
       );
     }
   }

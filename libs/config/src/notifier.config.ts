@@ -51,7 +51,7 @@ export const notifierConfigSchema = z
      * broker user (brokerUser). Default: the user in AMQP_URL (the API and notifiers share it).
      */
     API_BROKER_USER: z.string().min(1, 'must not be empty').optional(),
-    DELIVERY_CONCURRENCY: env.positiveInt(200),
+    DELIVERY_CONCURRENCY: env.positiveInt(400),
     SCHEDULER_INTERVAL: env.duration('250ms'),
     LEASE_DURATION: env.duration('90s'),
     /** A standalone notifier serves GET /metrics on this port when it is set. */

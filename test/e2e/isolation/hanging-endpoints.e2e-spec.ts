@@ -6,7 +6,7 @@ import { IsolationStack, lateProbes, type App } from './isolation-stack';
  * The issue's first scenario: app A has 40 webhook endpoints that accept the connection and never
  * answer (timeoutMs 30000) and publishes 25 messages (1,000 deliveries); app B's messages to a
  * healthy endpoint, published once A's attempts hang, must each have their first attempt within
- * 1 s of the notifier taking them in (see lateProbes; the failure message gives both figures). DELIVERY_CONCURRENCY is 60 rather than 200, so that A's hanging endpoints could hold every
+ * 1 s of the notifier taking them in (see lateProbes; the failure message gives both figures). DELIVERY_CONCURRENCY is 60 rather than 400, so that A's hanging endpoints could hold every
  * slot even at two attempts each (40 x 2 = 80): the reserve, not only the endpoints' low starting
  * limit, is what keeps B's first attempts going. The lease is the default (90 s), so a hanging
  * attempt really holds its slot for 30 s.

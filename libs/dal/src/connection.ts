@@ -11,7 +11,7 @@ import { messageSchema } from './messages/message.schema';
 import { statusRefreshSchema } from './messages/status-refresh.schema';
 import { orderingKeySchema } from './ordering/ordering-key.schema';
 import { rateWindowSchema } from './rate-limits/rate-window.schema';
-import { isNamespaceExists } from './shared/mongo-errors';
+import { isIndexNotFound, isNamespaceExists } from './shared/mongo-errors';
 
 /** Every collection of the platform: model name, schema, collection name. */
 const MODELS = [
@@ -26,6 +26,17 @@ const MODELS = [
   ['EventType', eventTypeSchema, 'event_types'],
   ['OrderingKey', orderingKeySchema, 'ordering_keys'],
   ['StatusRefresh', statusRefreshSchema, 'status_refreshes'],
+] as const;
+
+/**
+ * Indexes an earlier version created that nothing reads any more: MongoDB maintains an index on
+ * every write until it is dropped, so each is dropped where it is found.
+ */
+const RETIRED_INDEXES = [
+  // The backlog count (countDue) reads due_pending_by_app.
+  ['deliveries', 'due_pending'],
+  // Status refreshes are owed per outcome batch (status_refreshes), not flagged per delivery.
+  ['deliveries', 'message_status_stale'],
 ] as const;
 
 /**
@@ -99,7 +110,18 @@ export async function openConnection(
     }
     await model.createIndexes();
   }
+  await dropRetiredIndexes(connection);
   return connection;
+}
+
+async function dropRetiredIndexes(connection: Connection): Promise<void> {
+  for (const [collectionName, index] of RETIRED_INDEXES) {
+    const collection = connection.collection(collectionName);
+    if (!(await collection.indexExists(index))) continue;
+    await collection.dropIndex(index).catch((error: unknown) => {
+      if (!isIndexNotFound(error)) throw error;
+    });
+  }
 }
 
 /** Another process created the collection first: fine. */

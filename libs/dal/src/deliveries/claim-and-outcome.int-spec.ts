@@ -78,6 +78,18 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
     expect(await claim('t2')).toEqual([]);
   });
 
+  it('counts the due backlog of every app, and nothing not due or not pending', async () => {
+    await deliveries.insertMany([
+      delivery('a1', 100),
+      { ...delivery('b1', 900), appId: 'app_2' },
+      { ...delivery('b2', 5_000), appId: 'app_2' },
+      { ...delivery('c1', 300), appId: 'app_3' },
+      { ...delivery('c2', 200), appId: 'app_3', status: 'succeeded' },
+    ]);
+    expect(await repository.countDue(at(1_000))).toBe(3);
+    expect(await repository.countDue(at(5_000))).toBe(4);
+  });
+
   it('gives each delivery to one of two workers claiming at once', async () => {
     await deliveries.insertMany(Array.from({ length: 50 }, (_, i) => delivery(`d${i}`, i)));
     const [first, second] = await Promise.all([claim('w1', 50), claim('w2', 50)]);

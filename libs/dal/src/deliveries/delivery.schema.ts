@@ -30,14 +30,10 @@ export const deliverySchema = new Schema<DeliveryEntity>(
   { versionKey: false },
 );
 
-// The backlog (countDue, notify_delivery_backlog): pending deliveries whose next attempt (or
-// expired lease) is due. Partial, so finished deliveries cost the index nothing.
-deliverySchema.index(
-  { nextAttemptAt: 1 },
-  { partialFilterExpression: { status: 'pending' }, name: 'due_pending' },
-);
 // The scheduler's claim, fair between apps (ADR 0008): which apps have due deliveries (a covered
-// read per app, skipping to the next app's keys), then each app's oldest due ones. Partial, too.
+// read per app, skipping to the next app's keys), then each app's oldest due ones. Also the
+// backlog (countDue, notify_delivery_backlog), app by app. Partial, so finished deliveries cost
+// it nothing; the only index every claim and every outcome moves a key of twice.
 deliverySchema.index(
   { appId: 1, nextAttemptAt: 1 },
   { partialFilterExpression: { status: 'pending' }, name: 'due_pending_by_app' },

@@ -5,6 +5,7 @@
 
 const DUPLICATE_KEY = 11000;
 const NAMESPACE_EXISTS = 'NamespaceExists';
+const INDEX_NOT_FOUND = 'IndexNotFound';
 
 /**
  * Answers that mean "this document can never be stored", as opposed to "not now": BadValue,
@@ -61,6 +62,11 @@ export function isDuplicateKeyOn(error: unknown, field: string): boolean {
 /** Creating a collection that another process created first. */
 export function isNamespaceExists(error: unknown): boolean {
   return (error as { codeName?: unknown } | null)?.codeName === NAMESPACE_EXISTS;
+}
+
+/** The index to drop is not there (another process dropped it first). */
+export function isIndexNotFound(error: unknown): boolean {
+  return (error as { codeName?: unknown } | null)?.codeName === INDEX_NOT_FOUND;
 }
 
 /** The per-document failures of a bulk write, if the error is one. */

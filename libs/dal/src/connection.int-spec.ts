@@ -1,0 +1,51 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
+import { randomBytes } from 'node:crypto';
+import { mongo } from 'mongoose';
+import { openConnection } from './connection';
+import { isIndexNotFound } from './shared/mongo-errors';
+
+describe('openConnection (real MongoDB)', () => {
+  // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+  const url = new ConnectionString(process.env.MONGODB_URI!);
+  url.pathname = `/test_connection_${randomBytes(4).toString('hex')}`;
+  const client = new mongo.MongoClient(url.toString());
+
+  beforeAll(() => client.connect());
+  afterAll(async () => {
+    await client.db().dropDatabase();
+    await client.close();
+  });
+
+  it('drops the indexes an earlier version left, which every write would keep maintaining', async () => {
+    // What the previous version created on deliveries, beside today's indexes.
+    const deliveries = client.db().collection('deliveries');
+    await deliveries.createIndex(
+      { nextAttemptAt: 1 },
+      { partialFilterExpression: { status: 'pending' }, name: 'due_pending' },
+    );
+    await deliveries.createIndex(
+      { updatedAt: 1 },
+      { partialFilterExpression: { messageStatusStale: true }, name: 'message_status_stale' },
+    );
+
+    const connection = await openConnection(url.toString());
+    const names = (await deliveries.indexes()).map((index) => index.name);
+    // A second process starting finds nothing left to drop.
+    await (await openConnection(url.toString())).close();
+    await connection.close();
+
+    expect(names).not.toContain('due_pending');
+    expect(names).not.toContain('message_status_stale');
+    expect(names).toContain('due_pending_by_app');
+  });
+
+  it('knows the answer to dropping an index another process dropped first', async () => {
+    const collection = client.db().collection<{ _id: string }>('retired_index_race');
+    await collection.insertOne({ _id: 'so_that_the_collection_exists' });
+    const error: unknown = await collection
+      .dropIndex('due_pending')
+      .catch((caught: unknown) => caught);
+    expect(isIndexNotFound(error)).toBe(true);
+    expect(isIndexNotFound(new Error('timeout'))).toBe(false);
+  });
+});

@@ -505,7 +505,7 @@ export class DeliveryRepository {
 
   /** Due pending deliveries nobody has claimed yet: the backlog. */
   countDue(now: Date): Promise<number> {
-    // Each app's due keys, skipping from one app's to the next'.
+    // Counted app by app: the scan skips from the end of one app's due keys to the next app.
     return this.model
       .countDocuments({ status: 'pending', nextAttemptAt: { $lte: now } })
       .hint(DUE_BY_APP_INDEX)

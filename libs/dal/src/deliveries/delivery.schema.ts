@@ -33,7 +33,7 @@ export const deliverySchema = new Schema<DeliveryEntity>(
 // The scheduler's claim, fair between apps (ADR 0008): which apps have due deliveries (a covered
 // read per app, skipping to the next app's keys), then each app's oldest due ones. Also the
 // backlog (countDue, notify_delivery_backlog), app by app. Partial, so finished deliveries cost
-// it nothing; the only index every claim and every outcome moves a key of twice.
+// it nothing; still, every claim and every outcome changes a key of it, so it stays the only one.
 deliverySchema.index(
   { appId: 1, nextAttemptAt: 1 },
   { partialFilterExpression: { status: 'pending' }, name: 'due_pending_by_app' },

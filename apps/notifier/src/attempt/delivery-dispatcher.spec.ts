@@ -101,8 +101,12 @@ class ManualChannel implements NotificationChannel {
     return this.pending.length;
   }
 
-  finishOne(): void {
-    this.pending.shift()?.({ outcome: 'delivered', durationMs: 1, statusCode: 200 });
+  finishOne(statusCode = 200): void {
+    this.pending.shift()?.({
+      outcome: statusCode < 300 ? 'delivered' : 'failed',
+      durationMs: 1,
+      statusCode,
+    });
   }
 }
 
@@ -233,6 +237,16 @@ describe('DeliveryDispatcher: a busy endpoint’s deliveries', () => {
     expect(gate.postponed).toEqual([]);
     expect(slots.runningAt('ep_1')).toBe(0);
     expect(slots.total).toBe(0);
+  });
+
+  it('get fewer attempts in flight once the endpoint answers 503 (it asks for less)', async () => {
+    const { channel, dispatch, slots } = setup();
+    await dispatch(['a', 'b']);
+    await settle();
+    channel.finishOne(503);
+    channel.finishOne(503);
+    await settle();
+    expect(slots.limitFor('ep_1')).toBe(1);
   });
 
   it('go to the gate at shutdown instead of waiting', async () => {

@@ -227,6 +227,7 @@ export class DeliveryDispatcher implements DeliverySlots {
             durationMs: result.durationMs,
             timeoutMs: this.slots.timeoutFor(endpointId),
             answered: result.statusCode !== undefined || result.outcome === 'delivered',
+            overloaded: result.statusCode === 429 || result.statusCode === 503,
           };
         }
         this.writer.add(outcome, claimToken);

@@ -23,6 +23,8 @@ export interface AttemptObservation {
   timeoutMs: number;
   /** The recipient answered in time (any answer; only hanging and slowness cost slots). */
   answered: boolean;
+  /** It answered that it is overloaded (429 Too Many Requests, 503 Service Unavailable). */
+  overloaded?: boolean;
 }
 
 export interface EndpointState {
@@ -94,15 +96,16 @@ export class EndpointStates {
 
 /**
  * What an ended attempt does to its endpoint's limit (AIMD): an answered one raises it (by one
- * below the threshold, by one per round above it); one that timed out or was much slower than usual
- * halves it, once per round. Either moves the pace toward its duration.
+ * below the threshold, by one per round above it); one that timed out, was much slower than usual
+ * or was answered 429 or 503 (the recipient asks for less) halves it, once per round. Either moves
+ * the pace toward its duration.
  */
 export function adaptLimit(state: EndpointState, seen: AttemptObservation, max: number): void {
   const timedOut = !seen.answered && seen.durationMs >= seen.timeoutMs * TIMED_OUT_RATIO;
   const slow =
     state.paceMs !== undefined &&
     seen.durationMs > Math.max(SLOW_FLOOR_MS, SLOWDOWN_FACTOR * state.paceMs);
-  if (timedOut || slow) {
+  if (timedOut || slow || seen.overloaded === true) {
     // One halving per round: attempts that started before the last one were judged by it.
     if (seen.startedAt >= state.decreasedAt) {
       state.limit = Math.max(1, Math.floor(state.limit / 2));

@@ -145,6 +145,21 @@ describe('SlotAccountant: endpoints (AIMD)', () => {
     expect(slots.limitFor('ep')).toBe(5);
   });
 
+  it('halves when the endpoint answers 429 or 503, once per round, and climbs back on answers', () => {
+    const slots = new SlotAccountant(config);
+    for (let i = 0; i < 20; i++) slots.attemptEnded('ep', answered(i, 5));
+    expect(slots.limitFor('ep')).toBe(10);
+    // A round of ten started together, all told "too many requests": one halving, not ten.
+    for (let i = 0; i < 10; i++)
+      slots.attemptEnded('ep', { ...answered(100, 5), overloaded: true });
+    expect(slots.limitFor('ep')).toBe(5);
+    for (let i = 0; i < 5; i++) slots.attemptEnded('ep', { ...answered(200, 5), overloaded: true });
+    expect(slots.limitFor('ep')).toBe(2);
+    slots.attemptEnded('ep', answered(300, 5));
+    slots.attemptEnded('ep', answered(300, 5));
+    expect(slots.limitFor('ep')).toBe(3);
+  });
+
   it('leaves the limit alone for a fast failure, and for an attempt the gate did not make', () => {
     const slots = new SlotAccountant(config);
     slots.startAttempts('ep', 2);

@@ -22,18 +22,11 @@ import {
 } from './setup';
 import { WebhookSink } from './webhook-sink';
 
-/**
- * The naive pipeline has 100 attempts in flight (prefetch 100), whatever the endpoint; the
- * platform allows ENDPOINT_CONCURRENCY (default 10) per endpoint, to spare recipients. Compared
- * at equal concurrency, plus one row at the default.
- */
-export const BENCH_NOTIFIER_ENV: Readonly<Record<string, string>> = { ENDPOINT_CONCURRENCY: '100' };
-
 /** Everything a run starts, and how to stop it all again. */
 export interface Stack {
   ctx: Context;
   env: PlatformEnv;
-  /** The notifiers' environment for this run (BENCH_NOTIFIER_ENV and --env). */
+  /** The notifiers' environment for this run (--env). */
   notifierEnv: Record<string, string>;
   mongoDescription: string;
   logDir: string;
@@ -92,7 +85,7 @@ export async function startStack(options: Options): Promise<Stack> {
     log('starting a notifier, the API and the naive pipeline');
     // One after the other: the first creates the collections and indexes (mongod under wine can
     // crash when several clients create the same collections at once).
-    const notifierEnv = { ...BENCH_NOTIFIER_ENV, ...options.notifierEnv };
+    const notifierEnv = { ...options.notifierEnv };
     const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     processes.push(
       startNotifier('notifier-1', env, notifierEnv, [...options.nodeArgs, ...profiling]),

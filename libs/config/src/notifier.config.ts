@@ -60,8 +60,12 @@ export const notifierConfigSchema = z
     // Read by startTracing before anything else loads; refused here, at boot, when malformed.
     ...tracingEnv,
     ...securityEnv,
-    /** Attempts in flight to one endpoint, per notifier; more are handed back, due again soon. */
-    ENDPOINT_CONCURRENCY: env.positiveInt(10),
+    /**
+     * The most attempts in flight to one endpoint, per notifier; more are handed back, due again
+     * soon. A ceiling an endpoint earns by answering promptly (ADR 0008), as many as a consumer
+     * with prefetch 100 would run.
+     */
+    ENDPOINT_CONCURRENCY: env.positiveInt(100),
     /**
      * Consecutive failures, spanning at least one cool-down, after which an endpoint's circuit
      * opens: its attempts are postponed for the cool-down.

@@ -90,9 +90,9 @@ describe('boot errors never repeat a credential', () => {
 });
 
 describe('endpoint isolation settings', () => {
-  it('has defaults: 10 attempts per endpoint, circuit after 20 failures, disable at 100 or 5 days', () => {
+  it('has defaults: 100 attempts per endpoint, circuit after 20 failures, disable at 100 or 5 days', () => {
     const config = loadConfig(notifierConfigSchema, {});
-    expect(config.endpointConcurrency).toBe(10);
+    expect(config.endpointConcurrency).toBe(100);
     expect(config.circuitBreaker).toEqual({
       openAfterFailures: 20,
       cooldownMs: 30_000,

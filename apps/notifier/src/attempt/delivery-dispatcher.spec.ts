@@ -103,7 +103,7 @@ class ManualChannel implements NotificationChannel {
 
   finishOne(statusCode = 200): void {
     this.pending.shift()?.({
-      outcome: statusCode < 300 ? 'delivered' : 'failed',
+      outcome: statusCode < 300 ? 'delivered' : 'transient',
       durationMs: 1,
       statusCode,
     });

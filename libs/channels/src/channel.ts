@@ -52,6 +52,14 @@ export interface NotificationChannel {
   close?(): void;
 }
 
+/**
+ * The answers by which a recipient asks to be sent less for a while (429 Too Many Requests, 503
+ * Service Unavailable): their Retry-After is honoured, and they shrink the endpoint's limit.
+ */
+export function asksToBackOff(statusCode: number | undefined): boolean {
+  return statusCode === 429 || statusCode === 503;
+}
+
 export const RESPONSE_EXCERPT_BYTES = 1024;
 
 /**

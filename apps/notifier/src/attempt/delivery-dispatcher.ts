@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { asksToBackOff } from '@app/channels';
 import { Clock, groupBy } from '@app/common';
 import {
   MessageRepository,
@@ -227,7 +228,7 @@ export class DeliveryDispatcher implements DeliverySlots {
             durationMs: result.durationMs,
             timeoutMs: this.slots.timeoutFor(endpointId),
             answered: result.statusCode !== undefined || result.outcome === 'delivered',
-            overloaded: result.statusCode === 429 || result.statusCode === 503,
+            overloaded: asksToBackOff(result.statusCode),
           };
         }
         this.writer.add(outcome, claimToken);

@@ -1,5 +1,5 @@
 import { parseRetryAfter } from '@app/retry-policy';
-import { RESPONSE_EXCERPT_BYTES, type AttemptResult } from '../channel';
+import { asksToBackOff, RESPONSE_EXCERPT_BYTES, type AttemptResult } from '../channel';
 
 type Classified = Omit<AttemptResult, 'durationMs'>;
 
@@ -29,7 +29,7 @@ export function outcomeOfStatus(status: number): AttemptResult['outcome'] {
 
 function retryAfterOf(answer: ProviderAnswer, now: Date): number | undefined {
   const header = answer.headers['retry-after'];
-  if ((answer.status !== 429 && answer.status !== 503) || typeof header !== 'string') {
+  if (!asksToBackOff(answer.status) || typeof header !== 'string') {
     return undefined;
   }
   return parseRetryAfter(header, now);

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { parseRetryAfter } from '@app/retry-policy';
 import {
+  asksToBackOff,
   responseExcerpt,
   type AttemptResult,
   type DeliveryJob,
@@ -132,7 +133,7 @@ function classify(
   }
   const retryAfter = headers['retry-after'];
   const retryAfterMs =
-    (status === 429 || status === 503) && typeof retryAfter === 'string'
+    asksToBackOff(status) && typeof retryAfter === 'string'
       ? parseRetryAfter(retryAfter, now)
       : undefined;
   const error =

@@ -1,6 +1,7 @@
 import { loadavg } from 'node:os';
 import type { mongo } from 'mongoose';
 import { INTAKE_QUEUE } from '@app/contracts';
+import { CpuMeter, type CpuPerDelivery } from './cpu-usage';
 import type { BenchProcess } from './processes';
 import type { Batch, Publisher } from './publisher';
 import { formatNumber } from './report';
@@ -30,11 +31,17 @@ export interface DeliveryRun {
   /** Highest RSS of the measured processes during the run. */
   rssMb: number;
   load: string;
+  /** From the first publish until both pipelines were idle again (deliveryRun only). */
+  cpu?: CpuPerDelivery;
 }
 
 const isNotifier = (p: BenchProcess) => p.name.startsWith('notifier');
 
-/** Publishes (a burst, or paced) and waits until the sink has seen every expected delivery. */
+/**
+ * Publishes (a burst, or paced), waits until the sink has seen every expected delivery and then
+ * until both pipelines are idle (settle), so that the CPU counted includes what a delivery costs
+ * after its attempt (outcome writes), and the next measure starts on an idle machine.
+ */
 export async function deliveryRun(
   ctx: Context,
   label: string,
@@ -45,6 +52,7 @@ export async function deliveryRun(
   measured: (p: BenchProcess) => boolean = isNotifier,
 ): Promise<DeliveryRun> {
   for (const p of ctx.processes) p.resetPeak();
+  const meter = await startMeter(ctx, measured);
   let published = 0;
   const startedAt = preciseNow();
   const publishing =
@@ -56,7 +64,16 @@ export async function deliveryRun(
     published === messages ? '' : `published ${published}/${messages}, `,
   );
   await done;
-  return run;
+  await settle(ctx);
+  return { ...run, cpu: await meter.perDelivery(run.result.distinct) };
+}
+
+/** A CpuMeter of the measured processes, started now. */
+export function startMeter(
+  ctx: Context,
+  measured: (p: BenchProcess) => boolean = isNotifier,
+): Promise<CpuMeter> {
+  return CpuMeter.start(ctx.processes.filter(measured).map((p) => p.pid));
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   rateCell,
   ratioCell,
   settle,
+  startMeter,
   untilDelivered,
   type DeliveryRun,
 } from './measure';
@@ -23,6 +24,8 @@ const rss = (platform: DeliveryRun, naive?: DeliveryRun) =>
     : `${platform.rssMb.toFixed(0)} / ${naive.rssMb.toFixed(0)}`;
 const loads = (platform: DeliveryRun, naive?: DeliveryRun) =>
   naive === undefined ? platform.load : `${platform.load} / ${naive.load}`;
+const cpu = (platform: DeliveryRun, naive?: DeliveryRun) =>
+  platform.cpu === undefined ? undefined : { platform: platform.cpu, naive: naive?.cpu };
 
 /** JIT, connection pools and agents warm on both sides before anything is measured. */
 export async function warmUp(stack: Stack): Promise<void> {
@@ -35,7 +38,6 @@ export async function warmUp(stack: Stack): Promise<void> {
     500,
     500,
   );
-  await settle(stack.ctx);
 }
 
 /** A burst to one endpoint and to ten, through the platform and through the naive pipeline. */
@@ -52,7 +54,6 @@ export async function throughput(
     sizes.single,
     sizes.single,
   );
-  await settle(ctx);
   const naiveSingle = await deliveryRun(
     ctx,
     'naive',
@@ -62,7 +63,6 @@ export async function throughput(
     undefined,
     isNaive,
   );
-  await settle(ctx);
 
   log(`throughput, ${sizes.fanout} messages to 10 endpoints (fan-out)`);
   const fan = await deliveryRun(
@@ -72,7 +72,6 @@ export async function throughput(
     sizes.fanout,
     sizes.fanout * 10,
   );
-  await settle(ctx);
   const naiveFan = await deliveryRun(
     ctx,
     'naive',
@@ -82,7 +81,6 @@ export async function throughput(
     undefined,
     isNaive,
   );
-  await settle(ctx);
   const rows = [
     {
       measure: `throughput, ${formatNumber(sizes.single)} messages -> 1 endpoint (deliveries/s)`,
@@ -91,6 +89,7 @@ export async function throughput(
       ratio: ratioCell(single, naiveSingle),
       rss: rss(single, naiveSingle),
       load: loads(single, naiveSingle),
+      cpu: cpu(single, naiveSingle),
     },
     {
       measure:
@@ -101,6 +100,7 @@ export async function throughput(
       ratio: ratioCell(fan, naiveFan),
       rss: rss(fan, naiveFan),
       load: loads(fan, naiveFan),
+      cpu: cpu(fan, naiveFan),
     },
   ];
   return { rows, single };
@@ -124,7 +124,6 @@ export async function latency(stack: Stack, sizes: Sizes): Promise<Row[]> {
       count,
       pace,
     );
-    await settle(stack.ctx);
     const naive = await deliveryRun(
       stack.ctx,
       `naive ${rate}/s`,
@@ -134,7 +133,6 @@ export async function latency(stack: Stack, sizes: Sizes): Promise<Row[]> {
       pace,
       isNaive,
     );
-    await settle(stack.ctx);
     rows.push({
       measure: `latency publish -> first attempt at ${rate} msg/s (${formatNumber(count)} messages)`,
       platform: latencyCell(run),
@@ -142,6 +140,7 @@ export async function latency(stack: Stack, sizes: Sizes): Promise<Row[]> {
       ratio: '',
       rss: rss(run, naive),
       load: loads(run, naive),
+      cpu: cpu(run, naive),
     });
   }
   return rows;
@@ -168,10 +167,12 @@ export async function retryDrain(stack: Stack, sizes: Sizes): Promise<Row> {
   // The drain is timed from the end of the bench's own update that makes them due (13 s of the
   // 48 s measured at 0db3835 were that update); attempts may start while it runs.
   const releaseMs = await releaseHeldRetries(ctx.db, stack.appId);
+  const meter = await startMeter(ctx);
   const startedAt = preciseNow();
   log(`  all due at once (the release took ${(releaseMs / 1000).toFixed(1)} s); draining`);
-  const run = await untilDelivered(ctx, 'retries', 'retries', sizes.retries, startedAt);
+  const drained = await untilDelivered(ctx, 'retries', 'retries', sizes.retries, startedAt);
   await settle(ctx);
+  const run = { ...drained, cpu: await meter.perDelivery(drained.result.distinct) };
   return {
     measure: `retry scheduler: ${formatNumber(sizes.retries)} deliveries due at once, time from the release until all attempted`,
     platform: `${run.seconds.toFixed(1)} s (${formatNumber(run.perSecond)}/s)${run.complete ? '' : ' (incomplete)'}`,
@@ -179,6 +180,7 @@ export async function retryDrain(stack: Stack, sizes: Sizes): Promise<Row> {
     ratio: '',
     rss: rss(run),
     load: loads(run),
+    cpu: cpu(run),
   };
 }
 
@@ -189,7 +191,6 @@ export async function scaleOut(stack: Stack, sizes: Sizes, single: DeliveryRun):
   stack.startNotifier('notifier-2');
   await ctx.probe.waitForConsumers(INTAKE_QUEUE, 2, ctx.processes);
   await deliveryRun(ctx, 'warm-up', stack.ours('bench.single', 'warmup-2'), 1000, 1000);
-  await settle(ctx);
   const scaled = await deliveryRun(
     ctx,
     '2 notifiers',
@@ -197,7 +198,6 @@ export async function scaleOut(stack: Stack, sizes: Sizes, single: DeliveryRun):
     sizes.single,
     sizes.single,
   );
-  await settle(ctx);
   const factor = (scaled.perSecond / single.perSecond).toFixed(2);
   return {
     measure: `scale-out: ${formatNumber(sizes.single)} messages -> 1 endpoint, 2 notifiers vs 1 (duplicates at the sink)`,
@@ -245,7 +245,6 @@ export async function slowRecipientScaleOut(
       200,
       200,
     );
-    await settle(ctx);
     runs.push(
       await deliveryRun(
         ctx,
@@ -255,7 +254,6 @@ export async function slowRecipientScaleOut(
         sizes.slow,
       ),
     );
-    await settle(ctx);
   }
   const [one, two] = runs as [DeliveryRun, DeliveryRun];
   return {
@@ -291,7 +289,6 @@ export async function orderedThroughput(stack: Stack, sizes: Sizes): Promise<Row
     sizes.single,
     sizes.single,
   );
-  await settle(ctx);
   log(`ordered: the same to an ordered endpoint`);
   const ordered = await deliveryRun(
     ctx,
@@ -300,7 +297,6 @@ export async function orderedThroughput(stack: Stack, sizes: Sizes): Promise<Row
     sizes.single,
     sizes.single,
   );
-  await settle(ctx);
   return {
     measure: `ordered delivery: ${formatNumber(sizes.single)} messages over ${ORDERING_KEYS} keys -> 1 endpoint, ordered vs unordered (deliveries/s)`,
     platform: `${rateCell(ordered)} vs ${rateCell(unordered)} (${(ordered.perSecond / unordered.perSecond).toFixed(2)}x)`,

@@ -1,3 +1,5 @@
+import { cpuCell, cpuTotal, type CpuPerDelivery } from './cpu-usage';
+
 export interface Row {
   measure: string;
   platform: string;
@@ -7,6 +9,8 @@ export interface Row {
   rss: string;
   /** 1-minute load average when the measure ended. */
   load: string;
+  /** CPU time per delivery, where the measure counted it. */
+  cpu?: { platform: CpuPerDelivery; naive?: CpuPerDelivery | undefined };
 }
 
 export interface Report {
@@ -46,6 +50,24 @@ export function toMarkdown(report: Report): string {
         row.rss,
         row.load,
       ]),
+    ),
+    '',
+    table(
+      ['CPU time per delivery (ms)', 'notify-platform', 'naive pipeline', 'naive / platform'],
+      report.rows.flatMap(({ measure, cpu }) =>
+        cpu === undefined
+          ? []
+          : [
+              [
+                measure,
+                cpuCell(cpu.platform),
+                cpu.naive === undefined ? '' : cpuCell(cpu.naive),
+                cpu.naive === undefined
+                  ? ''
+                  : `${(cpuTotal(cpu.naive) / cpuTotal(cpu.platform)).toFixed(2)}x`,
+              ],
+            ],
+      ),
     ),
     '',
     table(

@@ -1,4 +1,4 @@
-import { deliveryRun, log, settle, type DeliveryRun } from './measure';
+import { deliveryRun, log, type DeliveryRun } from './measure';
 import type { Sizes } from './options';
 import { callApi } from './setup';
 import { formatNumber, type Row } from './report';
@@ -85,7 +85,6 @@ export async function schemaCost(stack: Stack, sizes: Sizes): Promise<Row> {
         300,
         300,
       );
-      await settle(ctx);
       runs.push({
         enforced,
         run: await deliveryRun(
@@ -96,7 +95,6 @@ export async function schemaCost(stack: Stack, sizes: Sizes): Promise<Row> {
           perRun,
         ),
       });
-      await settle(ctx);
     }
   } finally {
     await archive();

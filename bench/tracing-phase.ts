@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { INTAKE_QUEUE } from '@app/contracts';
-import { deliveryRun, log, rateCell, settle, type DeliveryRun } from './measure';
+import { deliveryRun, log, rateCell, type DeliveryRun } from './measure';
 import type { Sizes } from './options';
 import { formatNumber, type Row } from './report';
 import type { Stack } from './stack';
@@ -34,7 +34,6 @@ export async function tracingCost(
       });
       await ctx.probe.waitForConsumers(INTAKE_QUEUE, 1, ctx.processes);
       await deliveryRun(ctx, 'warm-up', stack.ours('bench.single', `warmup-tr-${mode}`), 500, 500);
-      await settle(ctx);
       runs.push(
         await deliveryRun(
           ctx,
@@ -44,7 +43,6 @@ export async function tracingCost(
           sizes.single,
         ),
       );
-      await settle(ctx);
     }
     const [off, on] = runs as [DeliveryRun, DeliveryRun];
     log(

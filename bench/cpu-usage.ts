@@ -71,9 +71,8 @@ export class CpuMeter {
 /** One cell: the total, then each part in CpuPerDelivery's order. */
 export function cpuCell(cpu: CpuPerDelivery): string {
   const parts = [cpu.pipeline, cpu.mongodb, cpu.rabbitmq, cpu.bench];
-  const total = parts.reduce<number>((sum, part) => sum + (part ?? 0), 0);
   const ms = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(2));
-  return `${ms(total)} = ${parts.map(ms).join(' + ')}`;
+  return `${ms(cpuTotal(cpu))} = ${parts.map(ms).join(' + ')}`;
 }
 
 export function cpuTotal(cpu: CpuPerDelivery): number {

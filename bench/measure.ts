@@ -31,7 +31,7 @@ export interface DeliveryRun {
   /** Highest RSS of the measured processes during the run. */
   rssMb: number;
   load: string;
-  /** From the first publish until both pipelines were idle again (deliveryRun only). */
+  /** From the first publish until both pipelines were idle again (settledWithCpu). */
   cpu?: CpuPerDelivery;
 }
 
@@ -64,6 +64,15 @@ export async function deliveryRun(
     published === messages ? '' : `published ${published}/${messages}, `,
   );
   await done;
+  return settledWithCpu(ctx, meter, run);
+}
+
+/** Waits until both pipelines are idle, then adds the CPU time per delivery `meter` counted. */
+export async function settledWithCpu(
+  ctx: Context,
+  meter: CpuMeter,
+  run: DeliveryRun,
+): Promise<DeliveryRun> {
   await settle(ctx);
   return { ...run, cpu: await meter.perDelivery(run.result.distinct) };
 }

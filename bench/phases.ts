@@ -5,7 +5,7 @@ import {
   log,
   rateCell,
   ratioCell,
-  settle,
+  settledWithCpu,
   startMeter,
   untilDelivered,
   type DeliveryRun,
@@ -170,9 +170,11 @@ export async function retryDrain(stack: Stack, sizes: Sizes): Promise<Row> {
   const meter = await startMeter(ctx);
   const startedAt = preciseNow();
   log(`  all due at once (the release took ${(releaseMs / 1000).toFixed(1)} s); draining`);
-  const drained = await untilDelivered(ctx, 'retries', 'retries', sizes.retries, startedAt);
-  await settle(ctx);
-  const run = { ...drained, cpu: await meter.perDelivery(drained.result.distinct) };
+  const run = await settledWithCpu(
+    ctx,
+    meter,
+    await untilDelivered(ctx, 'retries', 'retries', sizes.retries, startedAt),
+  );
   return {
     measure: `retry scheduler: ${formatNumber(sizes.retries)} deliveries due at once, time from the release until all attempted`,
     platform: `${run.seconds.toFixed(1)} s (${formatNumber(run.perSecond)}/s)${run.complete ? '' : ' (incomplete)'}`,

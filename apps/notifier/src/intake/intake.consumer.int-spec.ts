@@ -135,6 +135,7 @@ class CountingMessages extends MessageRepository {
 }
 
 interface Intake {
+  consumer: IntakeConsumer;
   dispatcher: RecordingDispatcher;
   kicks: () => number;
   messages: CountingMessages;
@@ -188,7 +189,11 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     await vhost?.remove();
   });
   afterEach(async () => {
-    for (const intake of running.splice(0)) await intake.stop();
+    for (const intake of running.splice(0)) {
+      // A write a test held and did not let go of (it failed first) would hold the stop.
+      intake.messages.release();
+      await intake.stop();
+    }
     await mongo.collection('messages').deleteMany({});
     await mongo.collection('deliveries').deleteMany({});
     await publishing.purgeQueue(DEAD_LETTER_QUEUE);
@@ -251,6 +256,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     await consumer.onApplicationBootstrap();
     await amqp.start();
     const intake: Intake = {
+      consumer,
       dispatcher,
       kicks: () => kicks,
       messages,
@@ -343,6 +349,34 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     });
     const stored = await mongo.collection('messages').find({}).toArray();
     expect(stored.map((m) => m.payload)).toEqual([{ n: 1 }]);
+    await stopIntake(intake);
+    expect(await leftInIntake()).toEqual([]);
+  });
+
+  it('gathers what arrives while a batch is being stored into the next batch, not into batches of their own', async () => {
+    const intake = await startIntake();
+    intake.messages.holdFirstInsertOf('first');
+    const paid = (idempotencyKey: string) => ({
+      eventType: 'order.paid',
+      payload: {},
+      idempotencyKey,
+    });
+    await publish(paid('first'), fromShop());
+    await eventually(() => (intake.messages.held ? true : undefined), {
+      what: 'the first batch being written',
+    });
+    // Each confirmed before the next is sent: three reads of one message each.
+    for (const key of ['second', 'third', 'fourth']) await publish(paid(key), fromShop());
+    await eventually(() => (intake.consumer.waiting === 3 ? true : undefined), {
+      what: 'the three later messages taken off the queue and waiting',
+    });
+    expect(intake.messages.inserts).toBe(1);
+    intake.messages.release();
+
+    await eventually(async () => ((await storedKeys()).length === 4 ? true : undefined), {
+      what: 'four messages stored',
+    });
+    expect(intake.messages.inserts).toBe(2);
     await stopIntake(intake);
     expect(await leftInIntake()).toEqual([]);
   });

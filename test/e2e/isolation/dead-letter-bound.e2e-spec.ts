@@ -31,13 +31,20 @@ describe('isolation: the dead-letter queue is bounded', () => {
     const app = await platform.createApp('garbage');
     // Set on queues the notifier already declared, as an operator does on upgrade.
     await applyBrokerPolicies(platform.amqpUrl, { deadLetterMaxLength: 2 });
-    for (let i = 0; i < 5; i++) {
-      await platform.publishAmqp(Buffer.from(`not json ${i}`), {
+    const publishGarbage = (i: number) =>
+      platform.publishAmqp(Buffer.from(`not json ${i}`), {
         routingKey: 'order.paid',
         headers: { 'x-app-id': app.id },
         messageId: `garbage-${i}`,
       });
-    }
+    // notify.events.dead is a quorum queue: it refuses once it holds more than max-length, so
+    // three get in. Copies published together before it knows it is full all get in (the
+    // notifier dead-letters a batch's copies at once), so it is filled first.
+    for (const i of [0, 1, 2]) await publishGarbage(i);
+    const full = async () => ((await depth(platform, DEAD_LETTER_QUEUE)) === 3 ? true : undefined);
+    await eventually(full, { what: 'three copies in the dead-letter queue' });
+    // Once it is full, copies published together are refused alike.
+    await Promise.all([publishGarbage(3), publishGarbage(4)]);
 
     const refused = await eventually(
       async () => {
@@ -51,8 +58,6 @@ describe('isolation: the dead-letter queue is bounded', () => {
       },
       { what: 'two refused dead letters to be recorded' },
     );
-    // notify.events.dead is a quorum queue: it refuses once it holds more than max-length, so
-    // three of the five get in.
     expect(refused.map((entry) => entry.messageId).sort()).toEqual(['garbage-3', 'garbage-4']);
     expect(refused[0]).toMatchObject({
       appId: app.id,

@@ -30,6 +30,26 @@ async function notifier(uri: string): Promise<Notifier> {
   };
 }
 
+/** The test MongoDB's address, with a database of its own named from `prefix`. */
+function databaseUri(prefix: string): string {
+  // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+  const url = new ConnectionString(process.env.MONGODB_URI!);
+  url.pathname = `/${prefix}_${randomBytes(4).toString('hex')}`;
+  return url.toString();
+}
+
+function message(id: string, status: MessageEntity['status']): MessageEntity {
+  return {
+    _id: id,
+    appId: 'app_1',
+    eventType: 'order.paid',
+    payload: {},
+    targetEndpointIds: ['ep_a', 'ep_b'],
+    status,
+    createdAt: T0,
+  };
+}
+
 function delivery(messageId: string, side: 'a' | 'b'): DeliveryEntity {
   return {
     _id: `${messageId}_${side}`,
@@ -70,11 +90,9 @@ describe('message status written by two notifiers at once (real MongoDB)', () =>
   let b: Notifier;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_status_${randomBytes(4).toString('hex')}`;
-    a = await notifier(url.toString());
-    b = await notifier(url.toString());
+    const uri = databaseUri('test_status');
+    a = await notifier(uri);
+    b = await notifier(uri);
   });
   afterAll(async () => {
     await a.connection.dropDatabase();
@@ -84,17 +102,7 @@ describe('message status written by two notifiers at once (real MongoDB)', () =>
 
   it('never leaves a message pending once both of its deliveries ended at the same instant', async () => {
     const ids = Array.from({ length: MESSAGES }, (_, i) => `msg_${i}`);
-    await a.messages.insertMany(
-      ids.map((id) => ({
-        _id: id,
-        appId: 'app_1',
-        eventType: 'order.paid',
-        payload: {},
-        targetEndpointIds: ['ep_a', 'ep_b'],
-        status: 'pending',
-        createdAt: T0,
-      })),
-    );
+    await a.messages.insertMany(ids.map((id) => message(id, 'pending')));
     await a.deliveries.insertMany(ids.flatMap((id) => [delivery(id, 'a'), delivery(id, 'b')]));
 
     // Both notifiers end their delivery of every message at the same moment and refresh the
@@ -144,10 +152,7 @@ describe('a status refresh of a message some delivery still holds open (real Mon
   const messageModel = () => n.connection.model<MessageEntity>('Message');
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_status_open_${randomBytes(4).toString('hex')}`;
-    n = await notifier(url.toString());
+    n = await notifier(databaseUri('test_status_open'));
   });
   afterAll(async () => {
     await n.connection.dropDatabase();
@@ -155,17 +160,7 @@ describe('a status refresh of a message some delivery still holds open (real Mon
   });
 
   async function twoDeliveries(id: string, status: MessageEntity['status']): Promise<void> {
-    await n.messages.insertMany([
-      {
-        _id: id,
-        appId: 'app_1',
-        eventType: 'order.paid',
-        payload: {},
-        targetEndpointIds: ['ep_a', 'ep_b'],
-        status,
-        createdAt: T0,
-      },
-    ]);
+    await n.messages.insertMany([message(id, status)]);
     await n.deliveries.insertMany([delivery(id, 'a'), delivery(id, 'b')]);
     await n.deliveries.recordOutcomes([
       { deliveryId: `${id}_a`, claimToken: 'claim_a', update: SUCCEEDED },
@@ -201,5 +196,64 @@ describe('a status refresh of a message some delivery still holds open (real Mon
     await n.messages.refreshStatusAfterOutcomes(['msg_last']);
 
     expect((await messageModel().findById('msg_last').lean())?.status).toBe('delivered');
+  });
+});
+
+describe('a status refresh overtaken between its read and its write (real MongoDB)', () => {
+  let n: Notifier;
+
+  beforeAll(async () => {
+    n = await notifier(databaseUri('test_status_fence'));
+  });
+  afterAll(async () => {
+    await n.connection.dropDatabase();
+    await n.connection.close();
+  });
+
+  /** A MessageRepository that runs `meanwhile` once, after its first read of the deliveries. */
+  function pausedAfterRead(meanwhile: () => Promise<void>): MessageRepository {
+    const deliveryModel = n.connection.model<DeliveryEntity>('Delivery');
+    let paused = false;
+    const deliveries = new Proxy(deliveryModel, {
+      get(target, property, receiver) {
+        if (property !== 'find') return Reflect.get(target, property, receiver) as unknown;
+        return (...args: Parameters<typeof target.find>) => {
+          const query = target.find(...args);
+          const exec = query.exec.bind(query);
+          query.exec = async () => {
+            const read = await exec();
+            if (!paused) {
+              paused = true;
+              await meanwhile();
+            }
+            return read;
+          };
+          return query;
+        };
+      },
+    });
+    return new MessageRepository(n.connection.model<MessageEntity>('Message'), deliveries);
+  }
+
+  it('writes the status of the later read when another refresh lands in between', async () => {
+    const id = 'msg_overtaken';
+    await n.messages.insertMany([message(id, 'failed')]);
+    await n.deliveries.insertMany([
+      { ...delivery(id, 'a'), status: 'succeeded' },
+      { ...delivery(id, 'b'), status: 'failed' },
+    ]);
+    // This refresh reads the deliveries (one failed: `failed`); before it writes, the failed one
+    // is redelivered and another refresh writes `pending`.
+    const slow = pausedAfterRead(async () => {
+      await n.connection
+        .model<DeliveryEntity>('Delivery')
+        .updateOne({ _id: `${id}_b` }, { $set: { status: 'pending' } });
+      await n.messages.refreshStatus('app_1', [id]);
+    });
+
+    expect(await slow.refreshStatusAfterOutcomes([id])).toEqual(new Set());
+
+    const stored = await n.connection.model<MessageEntity>('Message').findById(id).lean();
+    expect(stored?.status).toBe('pending');
   });
 });

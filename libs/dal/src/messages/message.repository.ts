@@ -21,6 +21,10 @@ export interface MessageFilters {
 /** Attempts of one refresh at writing a status that later refreshes keep overtaking. */
 const REFRESH_ROUNDS = 3;
 
+/** What a status refresh reads of a message: its status and fence (refreshStatusFenced). */
+type FenceRead = Pick<MessageEntity, '_id' | 'status' | 'statusRefresh'>;
+const FENCE_FIELDS = { _id: 1, status: 1, statusRefresh: 1 };
+
 export class MessageRepository {
   constructor(
     private readonly model: Model<MessageEntity>,
@@ -143,49 +147,69 @@ export class MessageRepository {
   /**
    * A status is derived from a read of the deliveries and written afterwards, so two refreshes
    * of one message (two notifiers ending its two deliveries at once) could write in the wrong
-   * order: the one that read first, `pending`, last. Hence a fence. Each refresh first stamps
-   * its messages with a fresh `statusRefresh` token, then reads their deliveries and writes the
-   * statuses (one updateMany per status), each only where its token is still there. A later
-   * token on a message belongs to a refresh that started after this one's stamp, hence after
-   * the delivery writes this one follows, and reads them all: the status written last is always
-   * derived from a read that saw every delivery write before it. A refresh that lost a message
-   * to a later one retries it (up to REFRESH_ROUNDS times, so two refreshes taking turns cannot
-   * loop), as the later one may die before writing. Returns the messages it never wrote.
-   * A message without any delivery keeps its status. With `appId`, only that app's messages.
+   * order: the one that read first, `pending`, last. Hence a fence: a message carries the token
+   * of the refresh that wrote its status last (`statusRefresh`). A refresh reads the messages,
+   * then their deliveries, and writes each status with a token of its own only where the token
+   * it read is still there (one updateMany per status and token read: a handful). So a status
+   * that lands was derived from a read made after the write before it, and the status written
+   * last saw every delivery write whose refresh started before it. A refresh that finds another
+   * token lost its message to one that wrote in between, and retries it (up to REFRESH_ROUNDS
+   * times, so two refreshes taking turns cannot loop), as the other may have read before the
+   * delivery write this one follows. Returns the messages it never wrote.
+   *
+   * Nothing is written for a message stored `pending` whose deliveries still have one pending or
+   * held (nine of the ten ends of a fan-out to ten endpoints): whoever ends that delivery
+   * refreshes the message after its own write, and that refresh sees this one's writes too. A
+   * message without any delivery keeps its status. With `appId`, only that app's messages.
    */
   private async refreshStatusFenced(
     messageIds: readonly string[],
     appId?: string,
   ): Promise<Set<string>> {
     const ofApp = appId === undefined ? {} : { appId };
-    let left = await this.withoutOpenPending(messageIds, ofApp);
-    for (let round = 0; round < REFRESH_ROUNDS && left.length > 0; round += 1) {
+    let stored = await this.withoutOpenPending(messageIds, ofApp);
+    for (let round = 0; stored.length > 0; round += 1) {
+      if (round === REFRESH_ROUNDS) return new Set(stored.map((message) => message._id));
+      const statuses = await this.statusesFromDeliveries(
+        stored.map((message) => message._id),
+        ofApp,
+      );
+      const changes = stored.flatMap((message) => {
+        const status = statuses.get(message._id);
+        if (status === undefined || (status === 'pending' && message.status === 'pending'))
+          return [];
+        return [{ _id: message._id, status, fence: message.statusRefresh ?? null }];
+      });
+      if (changes.length === 0) return new Set();
       const token = randomUUID();
-      await this.model
-        .updateMany({ _id: { $in: left }, ...ofApp }, { $set: { statusRefresh: token } })
-        .exec();
-      const statuses = await this.statusesFromDeliveries(left, ofApp);
-      if (statuses.size === 0) return new Set();
-      // One write per status (a handful), each only where this refresh's token is still there.
-      const byStatus = groupBy(statuses, ([, status]) => status);
+      const groups = groupBy(changes, (change) => `${change.status} ${change.fence ?? ''}`);
       const { matchedCount } = await this.model.bulkWrite(
-        [...byStatus].map(([status, group]) => ({
+        [...groups.values()].map((group) => ({
           updateMany: {
-            filter: { _id: { $in: group.map(([id]) => id) }, ...ofApp, statusRefresh: token },
-            update: { $set: { status: status as MessageStatus } },
+            filter: {
+              _id: { $in: group.map((change) => change._id) },
+              ...ofApp,
+              statusRefresh: group[0]!.fence,
+            },
+            update: { $set: { status: group[0]!.status, statusRefresh: token } },
           },
         })),
         { ordered: false },
       );
-      // Every status written: none overtaken (a message without deliveries has nothing to write).
-      if (matchedCount === statuses.size) return new Set();
-      const overtaken = await this.model
-        .find({ _id: { $in: left }, ...ofApp, statusRefresh: { $ne: token } }, { _id: 1 })
-        .lean<Pick<MessageEntity, '_id'>[]>()
+      if (matchedCount === changes.length) return new Set();
+      stored = await this.model
+        .find(
+          {
+            _id: { $in: changes.map((change) => change._id) },
+            ...ofApp,
+            statusRefresh: { $ne: token },
+          },
+          FENCE_FIELDS,
+        )
+        .lean<FenceRead[]>()
         .exec();
-      left = overtaken.map((message) => message._id);
     }
-    return new Set(left);
+    return new Set();
   }
 
   /** The status each of these messages' deliveries give it, for those that have any. */
@@ -207,21 +231,19 @@ export class MessageRepository {
   }
 
   /**
-   * These messages but those a refresh would leave as they are: stored `pending` with a delivery
-   * still pending or held. Nothing is written for them (a fan-out to ten endpoints ends nine
-   * deliveries that change nothing): whoever ends that open delivery refreshes the message after
-   * its own write, and that refresh sees this one's writes too. Both reads follow the writes this
-   * refresh is for, so a message they show open and pending was pending after those writes.
+   * These messages as stored, but those stored `pending` with a delivery still pending or held:
+   * one read of the messages and one of the open deliveries' message ids, beside each other, so
+   * that the deliveries of a fan-out's nine ends that change nothing are not read.
    */
   private async withoutOpenPending(
     messageIds: readonly string[],
     ofApp: { appId?: string },
-  ): Promise<string[]> {
+  ): Promise<FenceRead[]> {
     if (messageIds.length === 0) return [];
-    const [pending, withOpen] = await Promise.all([
+    const [stored, withOpen] = await Promise.all([
       this.model
-        .find({ _id: { $in: messageIds }, ...ofApp, status: 'pending' }, { _id: 1 })
-        .lean<Pick<MessageEntity, '_id'>[]>()
+        .find({ _id: { $in: messageIds }, ...ofApp }, FENCE_FIELDS)
+        .lean<FenceRead[]>()
         .exec(),
       this.deliveries
         .distinct('messageId', {
@@ -231,8 +253,7 @@ export class MessageRepository {
         })
         .exec(),
     ]);
-    const unchanged = new Set(withOpen);
-    const stays = new Set(pending.map((message) => message._id).filter((id) => unchanged.has(id)));
-    return messageIds.filter((id) => !stays.has(id));
+    const open = new Set(withOpen);
+    return stored.filter((message) => message.status !== 'pending' || !open.has(message._id));
   }
 }

@@ -289,10 +289,14 @@ describe('quotas per app', () => {
         expect(delivery.status).toBe('pending');
       }
       expect(sink.received.filter((r) => r.path === '/sms-gateway')).toHaveLength(2);
-      const attempts = await platform.db
-        .collection('attempts')
-        .countDocuments({ endpointId: endpoint.id });
-      expect(attempts).toBe(2);
+      // The attempt log is written after the attempts, in the notifier's next batch of outcomes.
+      const attempts = platform.db.collection('attempts');
+      await eventually(
+        async () =>
+          (await attempts.countDocuments({ endpointId: endpoint.id })) >= 2 ? true : undefined,
+        { what: 'the two attempts to be logged' },
+      );
+      expect(await attempts.countDocuments({ endpointId: endpoint.id })).toBe(2);
     });
   });
 });

@@ -27,7 +27,7 @@ import type { StoreMessagesUseCase } from '../store-messages/store-messages.usec
 import { FallbackDeliveries } from './fallback-deliveries';
 import { KeyHandOff } from './key-hand-off';
 import { MessageStatusRefresh } from './message-status-refresh';
-import { OutcomeWriter } from './outcome-writer';
+import { FLUSH_DELAY_MS, OutcomeWriter } from './outcome-writer';
 import type { PlannedOutcome } from './plan-outcome';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
@@ -70,6 +70,47 @@ class OrderedWrites {
         return owed;
       }
     })(connection.model<StatusRefreshEntity>('StatusRefresh'));
+  }
+}
+
+/**
+ * Writes down when each batch's attempt log is issued and what it holds; the first batch's write
+ * waits for `releaseFirst`.
+ */
+class RecordedBatches extends AttemptRepository {
+  readonly batches: { issuedAt: number; deliveryIds: string[] }[] = [];
+  readonly firstIssued: Promise<void>;
+  private readonly written: ((count: number) => void)[] = [];
+  private release!: () => void;
+  private readonly released = new Promise<void>((resolve) => (this.release = resolve));
+  private issued!: () => void;
+
+  constructor(connection: Connection) {
+    super(connection.model<AttemptEntity>('Attempt'), connection.model<MessageEntity>('Message'));
+    this.firstIssued = new Promise((resolve) => (this.issued = resolve));
+  }
+
+  releaseFirst(): void {
+    this.release();
+  }
+
+  /** Resolves once `count` batches were issued. */
+  issuedBatches(count: number): Promise<void> {
+    if (this.batches.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.written.push((n) => n >= count && resolve()));
+  }
+
+  override async insertMany(attempts: AttemptEntity[]): Promise<void> {
+    this.batches.push({
+      issuedAt: performance.now(),
+      deliveryIds: attempts.map((attempt) => attempt.deliveryId),
+    });
+    for (const tell of this.written) tell(this.batches.length);
+    if (this.batches.length === 1) {
+      this.issued();
+      await this.released;
+    }
+    await super.insertMany(attempts);
   }
 }
 
@@ -319,6 +360,53 @@ describe('OutcomeWriter (real MongoDB)', () => {
     expect(
       await connection.collection('messages').findOne({ _id: 'msg_owed' as never }),
     ).toMatchObject({ status: 'delivered' });
+  });
+
+  it('waits for more outcomes after a batch, from the oldest one, instead of writing the next batch at once', async () => {
+    const recorded = new RecordedBatches(connection);
+    const batching = writerOn(connection, recorded);
+    await connection.collection('endpoints').insertOne(webhook('ep_batched') as never);
+    await connection
+      .collection('messages')
+      .insertMany(
+        ['msg_b1', 'msg_b2', 'msg_b3', 'msg_b4'].map((id) => message(id, 'ep_batched')) as never[],
+      );
+    await connection
+      .collection('deliveries')
+      .insertMany(
+        ['1', '2', '3', '4'].map((n) =>
+          claimedDelivery(`dlv_b${n}`, `msg_b${n}`, 'ep_batched', 'claim_6'),
+        ) as never[],
+      );
+
+    batching.add(retried('dlv_b1', 'msg_b1', 'ep_batched'), 'claim_6');
+    await recorded.firstIssued;
+    // Added while the first batch is being written: it waits for others, though the write ends
+    // long before it is due.
+    const addedAt = performance.now();
+    batching.add(retried('dlv_b2', 'msg_b2', 'ep_batched'), 'claim_6');
+    recorded.releaseFirst();
+    await recorded.issuedBatches(2);
+    expect(await batching.drain(10_000)).toBe(true);
+
+    expect(recorded.batches.map((batch) => batch.deliveryIds)).toEqual([['dlv_b1'], ['dlv_b2']]);
+    // A timer may fire up to a few ms before performance.now() says it is due.
+    expect(recorded.batches[1]!.issuedAt - addedAt).toBeGreaterThanOrEqual(FLUSH_DELAY_MS - 10);
+
+    // An ordered delivery's outcome does not wait as long: its key's next message waits for it.
+    const orderedAt = performance.now();
+    batching.add(retried('dlv_b3', 'msg_b3', 'ep_batched'), 'claim_6');
+    batching.add(
+      {
+        ...ending('dlv_b4', 'msg_b4', 'ep_batched', 'succeeded'),
+        ordering: { key: 'order-7', sequence: 1, blockOnFailure: false },
+      },
+      'claim_6',
+    );
+    await recorded.issuedBatches(3);
+    expect(recorded.batches[2]).toMatchObject({ deliveryIds: ['dlv_b3', 'dlv_b4'] });
+    expect(recorded.batches[2]!.issuedAt - orderedAt).toBeLessThan(FLUSH_DELAY_MS - 10);
+    expect(await batching.drain(10_000)).toBe(true);
   });
 
   it('tells its listeners when the statuses it left are refreshed: the backlog they count shrank', async () => {

@@ -136,7 +136,8 @@ describe('EndpointCache: kept between batches, dropped by the change stream (rea
   /** Kills the server's cursor of the cache's change stream, as a failover may end it. */
   async function killChangeStream(): Promise<void> {
     const admin = connection.getClient().db('admin');
-    const namespace = `${connection.db!.databaseName}.endpoints`;
+    // The database's one stream (DatabaseChanges), which follows endpoints among others.
+    const namespace = `${connection.db!.databaseName}.$cmd.aggregate`;
     const cursorId = await eventually(async () => {
       const ops = await admin
         .aggregate([
@@ -151,7 +152,10 @@ describe('EndpointCache: kept between batches, dropped by the change stream (rea
         .toArray();
       return ops[0]?.cursor?.cursorId;
     });
-    const killed = await connection.db!.command({ killCursors: 'endpoints', cursors: [cursorId] });
+    const killed = await connection.db!.command({
+      killCursors: '$cmd.aggregate',
+      cursors: [cursorId],
+    });
     expect(killed.cursorsKilled).toHaveLength(1);
   }
 

@@ -1,4 +1,4 @@
-import type { mongo } from 'mongoose';
+import type { Model } from 'mongoose';
 import { watchChanges, type ChangeListener, type DocumentChange } from '../shared/watch-changes';
 import type { EndpointEntity } from './endpoint.entity';
 
@@ -25,10 +25,10 @@ export type EndpointChangeListener = ChangeListener<EndpointChange>;
 
 /** Follows the endpoints collection (see watchChanges); health counters' updates are not reported. */
 export function watchEndpointChanges(
-  collection: mongo.Collection<EndpointEntity>,
+  model: Model<EndpointEntity>,
   listener: EndpointChangeListener,
 ): { close(): Promise<void> } {
-  return watchChanges(collection, changeOf, listener);
+  return watchChanges(model, changeOf, listener);
 }
 
 function changeOf(change: DocumentChange<EndpointEntity>): EndpointChange | undefined {

@@ -139,10 +139,7 @@ export class EndpointRepository {
 
   /** Reports endpoint changes as they happen (see watchEndpointChanges). */
   watchChanges(listener: EndpointChangeListener): { close(): Promise<void> } {
-    return watchEndpointChanges(
-      this.model.collection as unknown as mongo.Collection<EndpointEntity>,
-      listener,
-    );
+    return watchEndpointChanges(this.model, listener);
   }
 
   /** Worker lookup for claimed deliveries, which already belong to their app. */

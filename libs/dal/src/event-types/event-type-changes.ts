@@ -1,4 +1,4 @@
-import type { mongo } from 'mongoose';
+import type { Model } from 'mongoose';
 import { watchChanges, type ChangeListener, type DocumentChange } from '../shared/watch-changes';
 import type { EventTypeEntity } from './event-type.entity';
 
@@ -20,8 +20,8 @@ function changeOf(change: DocumentChange<EventTypeEntity>): EventTypeChange {
 
 /** Follows the event_types collection (see watchChanges). */
 export function watchEventTypeChanges(
-  collection: mongo.Collection<EventTypeEntity>,
+  model: Model<EventTypeEntity>,
   listener: EventTypeChangeListener,
 ): { close(): Promise<void> } {
-  return watchChanges(collection, changeOf, listener);
+  return watchChanges(model, changeOf, listener);
 }

@@ -116,9 +116,6 @@ export class EventTypeRepository {
 
   /** Reports event-type changes as they happen (see watchEventTypeChanges). */
   watchChanges(listener: EventTypeChangeListener): { close(): Promise<void> } {
-    return watchEventTypeChanges(
-      this.model.collection as unknown as mongo.Collection<EventTypeEntity>,
-      listener,
-    );
+    return watchEventTypeChanges(this.model, listener);
   }
 }

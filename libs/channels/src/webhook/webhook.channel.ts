@@ -13,6 +13,9 @@ import {
 import { TargetGuard, TargetRefusedError } from './target-guard';
 import { signedWebhookHeaders, WebhookSecretError } from './webhook-signature';
 
+/** How a request fails on a kept-alive connection the recipient has just closed. */
+const STALE_CONNECTION: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
+
 /** Enough of a response to find a `successBody` marker; the rest is never read. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -26,8 +29,9 @@ export function webhookBody(job: Pick<DeliveryJob, 'eventType' | 'createdAt' | '
 }
 
 /**
- * POSTs the Standard Webhooks envelope. Keep-alive agents reuse connections to busy endpoints;
- * redirects are not followed; the timeout covers the whole attempt, body read included. Plain
+ * POSTs the Standard Webhooks envelope. Keep-alive agents reuse connections to busy endpoints (a
+ * request that a reused connection's closing resets before any answer is sent again at once, as
+ * node:http's documentation advises, instead of failing the attempt); redirects are not followed; the timeout covers the whole attempt, body read included. Plain
  * node:http, no client library: this is the hottest loop of the notifier, and axios cost about
  * three times the CPU per request (measured for `npm run bench`).
  */
@@ -98,15 +102,28 @@ export class WebhookChannel implements NotificationChannel {
     };
     const target = new URL(url);
     const secure = target.protocol === 'https:';
-    return new Promise((resolve, reject) => {
-      const request = (secure ? httpsRequest : httpRequest)(
-        target,
-        { method: 'POST', headers, agent: secure ? this.httpsAgent : this.httpAgent, signal },
-        resolve,
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
+    const send = () =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        let answered = false;
+        const request = (secure ? httpsRequest : httpRequest)(
+          target,
+          { method: 'POST', headers, agent: secure ? this.httpsAgent : this.httpAgent, signal },
+          (response) => {
+            answered = true;
+            resolve(response);
+          },
+        );
+        request.on('error', (error: NodeJS.ErrnoException) => {
+          // A kept-alive connection the recipient closed as this went out on it (its idle
+          // timeout): nothing was answered, so it goes again, on another connection. Each try
+          // drops a connection, so this ends; the timeout covers them all.
+          if (request.reusedSocket && !answered && STALE_CONNECTION.has(error.code ?? '')) {
+            send().then(resolve, reject);
+          } else reject(error);
+        });
+        request.end(body);
+      });
+    return send();
   }
 }
 

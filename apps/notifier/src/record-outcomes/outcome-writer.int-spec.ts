@@ -19,6 +19,7 @@ import {
   StatusRefreshRepository,
   type StatusRefreshEntity,
 } from '@app/dal';
+import { eventually } from '../../../../test/support/eventually';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
 import { OutcomeEvents } from '../platform-events/outcome-events';
 import { PlatformEvents } from '../platform-events/platform-events';
@@ -79,25 +80,20 @@ class OrderedWrites {
  */
 class RecordedBatches extends AttemptRepository {
   readonly batches: { issuedAt: number; deliveryIds: string[] }[] = [];
-  readonly firstIssued: Promise<void>;
-  private readonly written: ((count: number) => void)[] = [];
   private release!: () => void;
   private readonly released = new Promise<void>((resolve) => (this.release = resolve));
-  private issued!: () => void;
 
   constructor(connection: Connection) {
     super(connection.model<AttemptEntity>('Attempt'), connection.model<MessageEntity>('Message'));
-    this.firstIssued = new Promise((resolve) => (this.issued = resolve));
   }
 
   releaseFirst(): void {
     this.release();
   }
 
-  /** Resolves once `count` batches were issued. */
-  issuedBatches(count: number): Promise<void> {
-    if (this.batches.length >= count) return Promise.resolve();
-    return new Promise((resolve) => this.written.push((n) => n >= count && resolve()));
+  /** Resolves once `count` batches were issued (the times asserted on are taken as each is). */
+  issued(count: number): Promise<true> {
+    return eventually(() => (this.batches.length >= count ? true : undefined));
   }
 
   override async insertMany(attempts: AttemptEntity[]): Promise<void> {
@@ -105,11 +101,7 @@ class RecordedBatches extends AttemptRepository {
       issuedAt: performance.now(),
       deliveryIds: attempts.map((attempt) => attempt.deliveryId),
     });
-    for (const tell of this.written) tell(this.batches.length);
-    if (this.batches.length === 1) {
-      this.issued();
-      await this.released;
-    }
+    if (this.batches.length === 1) await this.released;
     await super.insertMany(attempts);
   }
 }
@@ -380,13 +372,13 @@ describe('OutcomeWriter (real MongoDB)', () => {
       );
 
     batching.add(retried('dlv_b1', 'msg_b1', 'ep_batched'), 'claim_6');
-    await recorded.firstIssued;
+    await recorded.issued(1);
     // Added while the first batch is being written: it waits for others, though the write ends
     // long before it is due.
     const addedAt = performance.now();
     batching.add(retried('dlv_b2', 'msg_b2', 'ep_batched'), 'claim_6');
     recorded.releaseFirst();
-    await recorded.issuedBatches(2);
+    await recorded.issued(2);
     expect(await batching.drain(10_000)).toBe(true);
 
     expect(recorded.batches.map((batch) => batch.deliveryIds)).toEqual([['dlv_b1'], ['dlv_b2']]);
@@ -403,7 +395,7 @@ describe('OutcomeWriter (real MongoDB)', () => {
       },
       'claim_6',
     );
-    await recorded.issuedBatches(3);
+    await recorded.issued(3);
     expect(recorded.batches[2]).toMatchObject({ deliveryIds: ['dlv_b3', 'dlv_b4'] });
     expect(recorded.batches[2]!.issuedAt - orderedAt).toBeLessThan(FLUSH_DELAY_MS - 10);
     expect(await batching.drain(10_000)).toBe(true);

@@ -1,4 +1,5 @@
 import type { Connection, mongo } from 'mongoose';
+import type { ChangeListener } from './watch-changes';
 
 /** An event about one document, the only kind a follower is given. */
 export type DocumentEvent<T extends mongo.Document = mongo.Document> =
@@ -7,14 +8,8 @@ export type DocumentEvent<T extends mongo.Document = mongo.Document> =
   | mongo.ChangeStreamReplaceDocument<T>
   | mongo.ChangeStreamDeleteDocument<T>;
 
-/** What a follower of one collection is told (see watchChanges). */
-export interface CollectionFollower {
-  /** Every change from now on is reported. */
-  ready(): void;
-  changed(event: DocumentEvent): void;
-  /** No more is reported (the stream ended, or the collection was dropped or renamed). */
-  failed(error: unknown): void;
-}
+/** A follower of one collection: it is given the events about its documents. */
+type CollectionFollower = ChangeListener<DocumentEvent>;
 
 const DOCUMENT_OPERATIONS: ReadonlySet<string> = new Set(['insert', 'update', 'replace', 'delete']);
 
@@ -35,8 +30,6 @@ const ofConnection = new WeakMap<Connection, DatabaseChanges>();
  */
 export class DatabaseChanges {
   private readonly followers = new Map<string, Set<CollectionFollower>>();
-  /** Followers told `ready` by the stream open now. */
-  private readonly told = new Set<CollectionFollower>();
   private stream: mongo.ChangeStream | undefined;
   /** The stream has reported where it starts: it misses nothing from then on. */
   private open = false;
@@ -61,15 +54,15 @@ export class DatabaseChanges {
     const followers = this.followers.get(collection) ?? new Set();
     followers.add(follower);
     this.followers.set(collection, followers);
+    // One that comes before the stream has opened is told with the others when it does.
     if (this.stream === undefined) this.start();
-    else if (this.open) this.tell(follower);
+    else if (this.open) follower.ready();
     return { close: () => this.unfollow(collection, follower) };
   }
 
   private async unfollow(collection: string, follower: CollectionFollower): Promise<void> {
     this.followers.get(collection)?.delete(follower);
     if (this.followers.get(collection)?.size === 0) this.followers.delete(collection);
-    this.told.delete(follower);
     if (this.followers.size > 0) return;
     const stream = this.stream;
     this.stream = undefined;
@@ -96,13 +89,14 @@ export class DatabaseChanges {
     this.stream = stream;
     stream.once('resumeTokenChanged', () => {
       this.open = true;
-      for (const followers of this.followers.values()) for (const one of followers) this.tell(one);
+      for (const followers of this.followers.values()) for (const one of followers) one.ready();
     });
     stream.on('change', (event) => this.dispatch(event));
     stream.on('error', (error) => this.failAll(error));
     // Closed by the server (the database was dropped: an invalidate event).
     stream.on('close', () => this.failAll(new Error('the change stream was closed')));
   }
+
   private dispatch(event: mongo.ChangeStreamDocument): void {
     if (DOCUMENT_OPERATIONS.has(event.operationType)) {
       const { ns } = event as DocumentEvent;
@@ -122,20 +116,11 @@ export class DatabaseChanges {
     this.failAll(new Error(`the change stream ended: ${event.operationType}`));
   }
 
-  private tell(follower: CollectionFollower): void {
-    if (this.told.has(follower)) return;
-    this.told.add(follower);
-    follower.ready();
-  }
-
   /** This collection's followers are told that what they follow is gone, and are let go. */
   private fail(collection: string, error: unknown): void {
     const followers = this.followers.get(collection) ?? new Set();
     this.followers.delete(collection);
-    for (const follower of followers) {
-      this.told.delete(follower);
-      follower.failed(error);
-    }
+    for (const follower of followers) follower.failed(error);
   }
 
   private failAll(error: unknown): void {

@@ -6,7 +6,10 @@ export interface ChangeListener<C> {
   /** The stream is open: every change from now on is reported. */
   ready(): void;
   changed(change: C): void;
-  /** The stream ended (after the driver's own resume failed): changes may be missed from now on. */
+  /**
+   * The stream ended (after the driver's own resume failed), or the collection was dropped or
+   * renamed: changes may be missed from now on.
+   */
   failed(error: unknown): void;
 }
 

@@ -31,9 +31,10 @@ export function webhookBody(job: Pick<DeliveryJob, 'eventType' | 'createdAt' | '
 /**
  * POSTs the Standard Webhooks envelope. Keep-alive agents reuse connections to busy endpoints (a
  * request that a reused connection's closing resets before any answer is sent again at once, as
- * node:http's documentation advises, instead of failing the attempt); redirects are not followed; the timeout covers the whole attempt, body read included. Plain
- * node:http, no client library: this is the hottest loop of the notifier, and axios cost about
- * three times the CPU per request (measured for `npm run bench`).
+ * node:http's documentation advises, instead of failing the attempt); redirects are not followed;
+ * the timeout covers the whole attempt, body read included. Plain node:http, no client library:
+ * this is the hottest loop of the notifier, and axios cost about three times the CPU per request
+ * (measured for `npm run bench`).
  */
 export class WebhookChannel implements NotificationChannel {
   private readonly httpAgent: HttpAgent;

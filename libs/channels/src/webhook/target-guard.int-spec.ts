@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TargetGuard, type CidrRange } from './target-guard';
 import { WebhookChannel } from './webhook.channel';
-import type { DeliveryJob } from '../channel';
+import { webhookJob as job } from '../../../../test/support/webhook-job';
 
 const LOOPBACK: CidrRange[] = [
   { address: '127.0.0.0', prefix: 8, family: 'ipv4' },
@@ -36,22 +36,6 @@ describe('webhook deliveries and private addresses (real sockets)', () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
-
-  function job(url: string): DeliveryJob {
-    return {
-      messageId: 'msg_1',
-      eventType: 'order.paid',
-      payload: {},
-      createdAt: new Date(),
-      endpoint: {
-        id: 'ep_1',
-        url,
-        headers: {},
-        secrets: [`whsec_${Buffer.alloc(32, 1).toString('base64')}`],
-        timeoutMs: 3_000,
-      },
-    };
-  }
 
   const strict = new WebhookChannel(new TargetGuard([]));
   const allowing = new WebhookChannel(new TargetGuard(LOOPBACK));

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { DeliveryJob } from '../channel';
+import { webhookJob as job } from '../../../../test/support/webhook-job';
 import { TargetGuard } from './target-guard';
 import { WebhookChannel } from './webhook.channel';
 
@@ -29,22 +29,6 @@ function closingRecipient(): { server: Server; requests: () => number; connectio
     socket.on('error', () => undefined);
   });
   return { server, requests: () => requests, connections: () => connections };
-}
-
-function job(url: string): DeliveryJob {
-  return {
-    messageId: 'msg_1',
-    eventType: 'order.paid',
-    payload: {},
-    createdAt: new Date(),
-    endpoint: {
-      id: 'ep_1',
-      url,
-      headers: {},
-      secrets: [`whsec_${Buffer.alloc(32, 1).toString('base64')}`],
-      timeoutMs: 3_000,
-    },
-  };
 }
 
 describe('WebhookChannel on kept-alive connections (real sockets)', () => {

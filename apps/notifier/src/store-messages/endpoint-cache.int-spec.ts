@@ -136,15 +136,16 @@ describe('EndpointCache: kept between batches, dropped by the change stream (rea
   /** Kills the server's cursor of the cache's change stream, as a failover may end it. */
   async function killChangeStream(): Promise<void> {
     const admin = connection.getClient().db('admin');
-    // The database's one stream (DatabaseChanges), which follows endpoints among others.
-    const namespace = `${connection.db!.databaseName}.$cmd.aggregate`;
+    // The database's one stream (DatabaseChanges), which follows endpoints among others. Its
+    // cursor shows as `<db>.$cmd.aggregate` while idle, `<db>.$cmd` while a getMore waits on it.
+    const database = connection.db!.databaseName;
     const cursorId = await eventually(async () => {
       const ops = await admin
         .aggregate([
           { $currentOp: { idleCursors: true } },
           {
             $match: {
-              ns: namespace,
+              ns: { $in: [`${database}.$cmd.aggregate`, `${database}.$cmd`] },
               'cursor.originatingCommand.pipeline.0.$changeStream': { $exists: true },
             },
           },

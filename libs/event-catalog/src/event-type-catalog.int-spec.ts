@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Model } from 'mongoose';
+import { Test } from '@nestjs/testing';
+import type { Connection, Model } from 'mongoose';
 import {
   AppQuotaReader,
   AppRepository,
@@ -9,6 +10,7 @@ import {
   type EventTypeChangeListener,
   type EventTypeEntity,
 } from '@app/dal';
+import { changeStreamCursors } from '../../../test/support/change-streams';
 import { eventually } from '../../../test/support/eventually';
 import { EventTypeCatalog } from './event-type-catalog';
 
@@ -25,10 +27,15 @@ const QUOTAS = {
   templateBytes: 65_536,
 };
 
-/** A catalog over `make`'s repository, in a database of its own with app_a, started. */
+/** A catalog over `make`'s repository, in a database of its own with app_a, through Nest's lifecycle. */
 async function catalogOn<R extends EventTypeRepository>(
   make: (model: Model<EventTypeEntity>) => R,
-): Promise<{ eventTypes: R; catalog: EventTypeCatalog; close: () => Promise<void> }> {
+): Promise<{
+  eventTypes: R;
+  catalog: EventTypeCatalog;
+  connection: Connection;
+  close: () => Promise<void>;
+}> {
   // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
   const url = new URL(process.env.MONGODB_URI!);
   url.pathname = `/test_event_catalog_${randomBytes(4).toString('hex')}`;
@@ -37,18 +44,27 @@ async function catalogOn<R extends EventTypeRepository>(
   const apps = new AppRepository(connection.model<AppEntity>('App'));
   await apps.create({ _id: 'app_a', name: 'a', apiKeyHash: 'h', createdAt: T0 });
   const catalog = new EventTypeCatalog(eventTypes, new AppQuotaReader(apps, QUOTAS));
-  catalog.onModuleInit();
+  const module = await Test.createTestingModule({
+    providers: [{ provide: EventTypeCatalog, useValue: catalog }],
+  }).compile();
+  await module.init();
   const close = async () => {
-    await catalog.onModuleDestroy();
+    await module.close();
     await connection.dropDatabase();
     await connection.close();
   };
-  return { eventTypes, catalog, close };
+  return { eventTypes, catalog, connection, close };
 }
 
-/** The real repository, counting its reads of event types. */
+/** The real repository, counting its reads of event types and the streams it opens. */
 class CountingEventTypes extends EventTypeRepository {
   reads = 0;
+  streams = 0;
+
+  override watchChanges(listener: EventTypeChangeListener) {
+    this.streams++;
+    return super.watchChanges(listener);
+  }
 
   override findMany(wanted: Parameters<EventTypeRepository['findMany']>[0]) {
     this.reads++;
@@ -86,16 +102,31 @@ class GatedEventTypes extends EventTypeRepository {
 describe('EventTypeCatalog: held while the change stream says nothing changed (real MongoDB)', () => {
   let eventTypes: CountingEventTypes;
   let catalog: EventTypeCatalog;
+  let connection: Connection;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ eventTypes, catalog, close } = await catalogOn((model) => new CountingEventTypes(model)));
-    await eventually(() => (catalog.following ? true : undefined));
+    ({ eventTypes, catalog, connection, close } = await catalogOn(
+      (model) => new CountingEventTypes(model),
+    ));
   });
   afterAll(() => close());
 
   const check = async (payload: unknown) =>
     (await catalog.check([{ appId: 'app_a', eventType: 'order.paid', payload }]))[0]!;
+
+  it('opens its change stream at the first check, not when the module starts', async () => {
+    // An API whose messages all come over AMQP never checks one: its stream would only cost
+    // MongoDB a read of every write.
+    expect(eventTypes.streams).toBe(0);
+    expect(await changeStreamCursors(connection)).toHaveLength(0);
+
+    expect(await check({})).toEqual({ ok: true });
+    await eventually(() => (catalog.following ? true : undefined));
+    expect(await changeStreamCursors(connection)).toHaveLength(1);
+    expect(await check({})).toEqual({ ok: true });
+    expect(eventTypes.streams).toBe(1);
+  });
   const put = (schema: object) =>
     eventTypes.put(
       'app_a',
@@ -105,6 +136,8 @@ describe('EventTypeCatalog: held while the change stream says nothing changed (r
     );
 
   it('reads an event type once, then checks from what it holds until it changes', async () => {
+    await check({});
+    await eventually(() => (catalog.following ? true : undefined));
     expect(await check({})).toEqual({ ok: true });
     const readsUnregistered = eventTypes.reads;
     expect(await check({})).toEqual({ ok: true });

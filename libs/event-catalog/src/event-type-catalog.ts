@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ChangeFollower } from '@app/common';
 import {
   AppQuotaReader,
@@ -40,13 +40,15 @@ interface Held {
  * against them. What is read is kept while a change stream on event_types is open, and the
  * stream drops an event type the moment it is registered, changed or archived, so every process
  * checks a message against the version current when it is stored, give or take the stream's lag
- * (milliseconds). While the stream is not open (at start, after it failed, on a MongoDB without
- * change streams) every check reads. Validators are compiled once per event type and version and
- * kept (MAX_COMPILED, least recently used freed first); a validator is only ever used right after
- * it is taken from the cache, never across an await, so freeing one is always safe.
+ * (milliseconds). The stream opens at the first check, not before: every open stream makes MongoDB
+ * read each write anyone makes, and an API whose messages all come over AMQP never checks one.
+ * While the stream is not open (at first, after it failed, on a MongoDB without change streams)
+ * every check reads. Validators are compiled once per event type and version and kept
+ * (MAX_COMPILED, least recently used freed first); a validator is only ever used right after it is
+ * taken from the cache, never across an await, so freeing one is always safe.
  */
 @Injectable()
-export class EventTypeCatalog implements OnModuleInit, OnModuleDestroy {
+export class EventTypeCatalog implements OnModuleDestroy {
   private readonly logger = new Logger(EventTypeCatalog.name);
   /** By `${appId}\n${name}`, least recently used first; null: not registered. */
   private readonly held = new Map<string, Held | null>();
@@ -58,15 +60,12 @@ export class EventTypeCatalog implements OnModuleInit, OnModuleDestroy {
     (listener) => this.eventTypes.watchChanges(listener),
     { changed: (change) => this.changed(change), lost: (error) => this.lost(error) },
   );
+  private started = false;
 
   constructor(
     private readonly eventTypes: EventTypeRepository,
     private readonly apps: AppQuotaReader,
   ) {}
-
-  onModuleInit(): void {
-    this.changes.start();
-  }
 
   async onModuleDestroy(): Promise<void> {
     await this.changes.stop();
@@ -82,6 +81,10 @@ export class EventTypeCatalog implements OnModuleInit, OnModuleDestroy {
   /** One verdict per item, same order. Throws when MongoDB cannot be read. */
   async check(items: readonly CatalogCheck[]): Promise<CatalogVerdict[]> {
     if (items.length === 0) return [];
+    if (!this.started) {
+      this.started = true;
+      this.changes.start();
+    }
     const [limits, held] = await Promise.all([
       this.apps.limitsOfMany(items.map((item) => item.appId)),
       this.heldOf(items.map((item) => keyOf(item.appId, item.eventType))),

@@ -2,6 +2,7 @@ import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { EndpointRepository, openConnection, type EndpointEntity } from '@app/dal';
+import { changeStreamCursors } from '../../../../test/support/change-streams';
 import { eventually } from '../../../../test/support/eventually';
 import { EndpointCache } from './endpoint-cache';
 
@@ -135,23 +136,10 @@ describe('EndpointCache: kept between batches, dropped by the change stream (rea
 
   /** Kills the server's cursor of the cache's change stream, as a failover may end it. */
   async function killChangeStream(): Promise<void> {
-    const admin = connection.getClient().db('admin');
-    // The database's one stream (DatabaseChanges), which follows endpoints among others. Its
-    // cursor shows as `<db>.$cmd.aggregate` while idle, `<db>.$cmd` while a getMore waits on it.
-    const database = connection.db!.databaseName;
-    const cursorId = await eventually(async () => {
-      const ops = await admin
-        .aggregate([
-          { $currentOp: { idleCursors: true } },
-          {
-            $match: {
-              ns: { $in: [`${database}.$cmd.aggregate`, `${database}.$cmd`] },
-              'cursor.originatingCommand.pipeline.0.$changeStream': { $exists: true },
-            },
-          },
-        ])
-        .toArray();
-      return ops[0]?.cursor?.cursorId;
+    // The database's one stream (DatabaseChanges), which follows endpoints among others.
+    const [cursorId] = await eventually(async () => {
+      const cursors = await changeStreamCursors(connection);
+      return cursors.length > 0 ? cursors : undefined;
     });
     const killed = await connection.db!.command({
       killCursors: '$cmd.aggregate',

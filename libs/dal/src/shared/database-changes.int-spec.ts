@@ -1,6 +1,7 @@
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { changeStreamCursors } from '../../../../test/support/change-streams';
 import { eventually } from '../../../../test/support/eventually';
 import { openConnection } from '../connection';
 import type { EndpointChange } from '../endpoints/endpoint-changes';
@@ -70,20 +71,7 @@ describe('DatabaseChanges: one change stream for every collection followed (real
       .collection.insertOne({ _id: id, appId: 'app_a', name: id } as never);
 
   /** The change streams open on this test's database, as the server counts them. */
-  async function streamsOpen(): Promise<number> {
-    const database = connection.db!.databaseName;
-    const cursors = await connection
-      .getClient()
-      .db('admin')
-      .aggregate([
-        { $currentOp: { idleCursors: true } },
-        { $match: { 'cursor.originatingCommand.pipeline.0.$changeStream': { $exists: true } } },
-      ])
-      .toArray();
-    // An idle cursor, or one whose getMore is waiting: counted once either way.
-    const ours = cursors.filter((op) => String(op.ns).startsWith(`${database}.`));
-    return new Set(ours.map((op) => String(op.cursor.cursorId))).size;
-  }
+  const streamsOpen = async () => (await changeStreamCursors(connection)).length;
 
   it('follows endpoints and event types on one stream, each told only of its own collection', async () => {
     const ofEndpoints = followEndpoints();

@@ -109,6 +109,21 @@ describe('DatabaseChanges: one change stream for every collection followed (real
     expect(await streamsOpen()).toBe(1);
   });
 
+  it('gives a follower that comes while the last one leaves a stream of its own, unharmed', async () => {
+    const leaving = followEventTypes();
+    await leaving.whenReady();
+    // The last follower goes: its stream closes. One that comes meanwhile opens another.
+    const closing = open.pop()!.close();
+    const coming = followEndpoints();
+    await closing;
+    await coming.whenReady();
+
+    await addEndpoint('ep_1');
+    await eventually(() => (coming.changes.length === 1 ? true : undefined));
+    expect(coming.failures).toEqual([]);
+    expect(await streamsOpen()).toBe(1);
+  });
+
   it('tells the followers of a dropped collection, and goes on for the others', async () => {
     const ofEndpoints = followEndpoints();
     const ofEventTypes = followEventTypes();

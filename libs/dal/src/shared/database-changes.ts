@@ -64,9 +64,18 @@ export class DatabaseChanges {
     this.followers.get(collection)?.delete(follower);
     if (this.followers.get(collection)?.size === 0) this.followers.delete(collection);
     if (this.followers.size > 0) return;
+    await this.closeStream();
+  }
+
+  /**
+   * Closes the stream, deaf from now on: its own closing, or an error, must not end a stream a
+   * follower that comes meanwhile opens.
+   */
+  private async closeStream(): Promise<void> {
     const stream = this.stream;
     this.stream = undefined;
     this.open = false;
+    stream?.removeAllListeners();
     await stream?.close();
   }
 
@@ -124,11 +133,7 @@ export class DatabaseChanges {
   }
 
   private failAll(error: unknown): void {
-    const stream = this.stream;
-    this.stream = undefined;
-    this.open = false;
-    stream?.removeAllListeners();
-    void stream?.close();
+    void this.closeStream();
     for (const collection of [...this.followers.keys()]) this.fail(collection, error);
   }
 }

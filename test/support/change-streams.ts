@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { eventually } from './eventually';
 
 /**
  * The server's cursors of the change streams open on the connection's database, one id each. A
@@ -18,4 +19,12 @@ export async function changeStreamCursors(connection: Connection): Promise<unkno
   const ours = ops.filter((op) => String(op.ns).startsWith(`${database}.`));
   const ids = new Map(ours.map((op) => [String(op.cursor.cursorId), op.cursor.cursorId]));
   return [...ids.values()];
+}
+
+/** changeStreamCursors once there is one at least (a stream's cursor shows once it is opened). */
+export function openChangeStreamCursors(connection: Connection): Promise<unknown[]> {
+  return eventually(async () => {
+    const cursors = await changeStreamCursors(connection);
+    return cursors.length > 0 ? cursors : undefined;
+  });
 }

@@ -2,7 +2,7 @@ import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { EndpointRepository, openConnection, type EndpointEntity } from '@app/dal';
-import { changeStreamCursors } from '../../../../test/support/change-streams';
+import { openChangeStreamCursors } from '../../../../test/support/change-streams';
 import { eventually } from '../../../../test/support/eventually';
 import { EndpointCache } from './endpoint-cache';
 
@@ -137,10 +137,7 @@ describe('EndpointCache: kept between batches, dropped by the change stream (rea
   /** Kills the server's cursor of the cache's change stream, as a failover may end it. */
   async function killChangeStream(): Promise<void> {
     // The database's one stream (DatabaseChanges), which follows endpoints among others.
-    const [cursorId] = await eventually(async () => {
-      const cursors = await changeStreamCursors(connection);
-      return cursors.length > 0 ? cursors : undefined;
-    });
+    const [cursorId] = await openChangeStreamCursors(connection);
     const killed = await connection.db!.command({
       killCursors: '$cmd.aggregate',
       cursors: [cursorId],

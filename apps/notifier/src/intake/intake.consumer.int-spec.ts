@@ -229,6 +229,10 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
         new DeliveryRepository(db.model<DeliveryEntity>('Delivery')),
       ),
     );
+    const catalog = new EventTypeCatalog(
+      new EventTypeRepository(mongo.model<EventTypeEntity>('EventType')),
+      new AppQuotaReader(apps, config.quotas),
+    );
     const dispatcher = new RecordingDispatcher(new SlotAccountant(config));
     let kicks = 0;
     const scheduler = { kick: () => (kicks += 1) };
@@ -245,13 +249,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
         clock,
         new PlatformEvents(endpoints, store),
       ),
-      new EventTypeCheck(
-        new EventTypeCatalog(
-          new EventTypeRepository(mongo.model<EventTypeEntity>('EventType')),
-          new AppQuotaReader(apps, config.quotas),
-        ),
-        config,
-      ),
+      new EventTypeCheck(catalog, config),
     );
     await consumer.onApplicationBootstrap();
     await amqp.start();
@@ -263,6 +261,8 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
       stop: async () => {
         await consumer.stop();
         await amqp.close();
+        // As Nest would at shutdown: its change stream, opened at its first check, is closed.
+        await catalog.onModuleDestroy();
       },
     };
     running.push(intake);

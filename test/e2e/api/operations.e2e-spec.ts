@@ -1,6 +1,7 @@
 import { MetricsServer } from '../../../apps/notifier/src/metrics/metrics.server';
 import { eventually } from '../../support/eventually';
 import { TestPlatform } from '../../support/platform';
+import { whenReady } from '../../support/ready';
 import { WebhookSink } from '../../support/webhook-sink';
 import { ApiClient } from './api-helpers';
 
@@ -219,13 +220,7 @@ describe('operations: OpenAPI and metrics', () => {
       expect(await live.json()).toEqual({ status: 'ok' });
       // Ready answers 503 while MongoDB misses its 1.5 s ping, as it may under the suite's load
       // (a CI run saw it beside the ordered-delivery load test): 200 once it answers in time.
-      const ready = await eventually(
-        async () => {
-          const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
-          return response.status === 200 ? response : undefined;
-        },
-        { what: 'the notifier to answer ready' },
-      );
+      const ready = await whenReady(`http://127.0.0.1:${port}`, 'the notifier to answer ready');
       expect(await ready.json()).toEqual({
         status: 'ok',
         checks: { mongodb: 'up', rabbitmq: 'up' },

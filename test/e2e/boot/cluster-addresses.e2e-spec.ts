@@ -2,6 +2,7 @@ import { ConnectionString } from 'mongodb-connection-string-url';
 import { freePort } from '../../support/free-port';
 import { eventually } from '../../support/eventually';
 import { TestPlatform } from '../../support/platform';
+import { whenReady } from '../../support/ready';
 import { createVhost, type Vhost } from '../../support/rabbit-vhost';
 import { WebhookSink } from '../../support/webhook-sink';
 
@@ -35,12 +36,7 @@ describe('boot on a seed list and a broker list', () => {
   });
 
   it('is ready and delivers a message published over HTTP', async () => {
-    // Ready answers 503 while MongoDB misses its 1.5 s ping, as it may under the suite's load.
-    await eventually(
-      async () =>
-        (await platform.request('GET', '/health/ready')).status === 200 ? true : undefined,
-      { what: 'the API to answer ready' },
-    );
+    await whenReady(platform.baseUrl, 'the API to answer ready');
     const app = await platform.createApp();
     const created = await platform.request('POST', '/v1/endpoints', app.apiKey, {
       channel: 'webhook',

@@ -1,8 +1,8 @@
 import { HEADER_APP_ID, HEADER_MESSAGE_ID, newAppMessageId } from '@app/contracts';
 import { buildProject, type Build } from '../../support/build-ts';
-import { eventually } from '../../support/eventually';
 import { freePort } from '../../support/free-port';
 import { ADMIN_KEY, SECRETS_KEY, TestPlatform } from '../../support/platform';
+import { whenReady } from '../../support/ready';
 import { ServiceProcess } from '../../support/service-process';
 import { WebhookSink } from '../../support/webhook-sink';
 import { createEndpoint, messageWithStatus, publish } from './pipeline-helpers';
@@ -145,10 +145,7 @@ describe('structured logs', () => {
     const baseUrl = `http://127.0.0.1:${port}`;
     // The API listens before its broker connection is up (boot does not wait for RabbitMQ), and
     // a publish before it answers 503, as one did in a CI run. Probes are not logged.
-    await eventually(
-      async () => ((await fetch(`${baseUrl}/health/ready`)).status === 200 ? true : undefined),
-      { what: 'the API to answer ready' },
-    );
+    await whenReady(baseUrl, 'the API to answer ready');
     const listed = await fetch(`${baseUrl}/v1/apps?limit=1`, {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
     });

@@ -183,6 +183,26 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
     expect(byId.get('c')).toMatchObject({ status: 'pending', claimToken: 'someone-else' });
   });
 
+  it('fences each outcome of a batch on its own claim when the batch holds several', async () => {
+    await deliveries.insertMany(['a', 'b', 'c', 'd'].map((id) => delivery(id, 0)));
+    await deliveries.updateMany({ _id: { $in: ['a', 'b'] } }, { $set: { claimToken: 't1' } });
+    await deliveries.updateMany({ _id: { $in: ['c', 'd'] } }, { $set: { claimToken: 't2' } });
+    await repository.recordOutcomes([
+      { deliveryId: 'a', claimToken: 't1', update: succeeded(10) },
+      // c's claim is t2: this outcome of an earlier claim of it must not land...
+      { deliveryId: 'c', claimToken: 't1', update: { ...succeeded(20), attemptCount: 7 } },
+      { deliveryId: 'b', claimToken: 't2', update: succeeded(30) },
+      // ...and this one, of the claim it holds, in the same batch, must.
+      { deliveryId: 'c', claimToken: 't2', update: succeeded(40) },
+      { deliveryId: 'd', claimToken: 't2', update: { ...succeeded(50), attemptCount: 2 } },
+    ]);
+    const byId = new Map((await deliveries.find().lean()).map((d) => [d._id, d]));
+    expect(byId.get('a')).toMatchObject({ ...succeeded(10), claimToken: null });
+    expect(byId.get('b')).toMatchObject({ status: 'pending', claimToken: 't1' });
+    expect(byId.get('c')).toMatchObject({ ...succeeded(40), claimToken: null });
+    expect(byId.get('d')).toMatchObject({ ...succeeded(50), attemptCount: 2, claimToken: null });
+  });
+
   it('derives each message status from its deliveries in one round trip', async () => {
     const message = (id: string): MessageEntity => ({
       _id: id,

@@ -2,7 +2,7 @@ import { groupBy } from '@app/common';
 import { OPEN_DELIVERY_STATUSES, type DeliveryStatus } from '@app/contracts';
 import type { Model, mongo, PipelineStage } from 'mongoose';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
-import { valueForId } from '../shared/per-document';
+import { distinctIdRounds, valueForId } from '../shared/per-document';
 import type { AppScoped } from '../shared/tenant';
 import type { DeliveryEntity } from './delivery.entity';
 
@@ -306,7 +306,11 @@ export class DeliveryRepository {
   /**
    * Writes a batch of outcomes in one round trip, each fenced on its claim: a worker whose lease
    * expired (and whose delivery another worker took over) cannot overwrite the newer state. One
-   * `updateMany` per claim (a batch holds a few), each delivery getting its own values.
+   * `updateMany` for the batch, each delivery getting its own values and matched only if it still
+   * holds its own claim token (a batch holds outcomes of many claims: each intake batch is one); a
+   * delivery two of whose claims ended in the batch is written by a second statement. A statement
+   * per claim cost mongod half as much CPU again (21 outcomes of 13 claims, as at 200 messages a
+   * second: 6.0-6.4 ms against 3.8-4.1 ms, a script against the local MongoDB under wine).
    */
   async recordOutcomes(
     outcomes: readonly {
@@ -318,27 +322,26 @@ export class DeliveryRepository {
     }[],
   ): Promise<void> {
     if (outcomes.length === 0) return;
-    const byClaim = groupBy(outcomes, (outcome) => outcome.claimToken);
-    const operations: mongo.AnyBulkWriteOperation<DeliveryEntity>[] = [...byClaim].map(
-      ([claimToken, group]) => {
-        const ids = group.map((outcome) => outcome.deliveryId);
-        const updates = group.map((outcome) => ({
-          ...outcome.update,
-          claimToken: null,
-          attemptStartedAt: null,
-          readyClaim: null,
-          ...(outcome.update.status !== 'pending' && outcome.ordered === true
-            ? { orderingHandOffStale: true }
-            : {}),
-        }));
-        return {
-          updateMany: {
-            filter: { _id: { $in: ids }, claimToken },
-            update: [{ $replaceWith: { $mergeObjects: ['$$ROOT', valueForId(ids, updates)] } }],
-          },
-        };
-      },
-    );
+    const rounds = distinctIdRounds(outcomes, (outcome) => outcome.deliveryId);
+    const operations: mongo.AnyBulkWriteOperation<DeliveryEntity>[] = rounds.map((round) => {
+      const ids = round.map((outcome) => outcome.deliveryId);
+      const updates = round.map((outcome) => ({
+        ...outcome.update,
+        claimToken: null,
+        attemptStartedAt: null,
+        readyClaim: null,
+        ...(outcome.update.status !== 'pending' && outcome.ordered === true
+          ? { orderingHandOffStale: true }
+          : {}),
+      }));
+      const claims = round.map((outcome) => outcome.claimToken);
+      return {
+        updateMany: {
+          filter: { _id: { $in: ids }, $expr: { $eq: ['$claimToken', valueForId(ids, claims)] } },
+          update: [{ $replaceWith: { $mergeObjects: ['$$ROOT', valueForId(ids, updates)] } }],
+        },
+      };
+    });
     await this.collection.bulkWrite(operations, { ordered: false });
   }
 

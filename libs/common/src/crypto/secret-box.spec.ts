@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import crypto, { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,27 @@ describe('SecretBox', () => {
     sealed[sealed.length - 1]! ^= 1;
     expect(() => box.open(`enc:v1:${sealed.toString('base64')}`)).toThrow(SecretBoxError);
     expect(() => box.open('enc:v1:AAAA')).toThrow(/too short/);
+  });
+
+  it('decrypts a sealed text once and answers from what it kept afterwards', () => {
+    const ofAnotherKey = new SecretBox(randomBytes(32)).seal(SECRET);
+    const kept = new SecretBox(randomBytes(32));
+    const decrypts = jest.spyOn(crypto, 'createDecipheriv');
+    try {
+      const sealed = kept.seal(SECRET);
+      expect([kept.open(sealed), kept.open(sealed), kept.open(sealed)]).toEqual([
+        SECRET,
+        SECRET,
+        SECRET,
+      ]);
+      expect(decrypts).toHaveBeenCalledTimes(1);
+      // A text it cannot open is tried (and refused) every time: only what opened is kept.
+      expect(() => kept.open(ofAnotherKey)).toThrow(SecretBoxError);
+      expect(() => kept.open(ofAnotherKey)).toThrow(SecretBoxError);
+      expect(decrypts).toHaveBeenCalledTimes(3);
+    } finally {
+      decrypts.mockRestore();
+    }
   });
 
   it('passes a secret stored before encryption through unchanged', () => {

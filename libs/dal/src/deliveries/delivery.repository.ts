@@ -309,8 +309,9 @@ export class DeliveryRepository {
    * `updateMany` for the batch, each delivery getting its own values and matched only if it still
    * holds its own claim token (a batch holds outcomes of many claims: each intake batch is one); a
    * delivery two of whose claims ended in the batch is written by a second statement. A statement
-   * per claim cost mongod half as much CPU again (21 outcomes of 13 claims, as at 200 messages a
-   * second: 6.0-6.4 ms against 3.8-4.1 ms, a script against the local MongoDB under wine).
+   * per claim cost mongod half as much CPU again: 21 outcomes of 13 claims a batch, as at 200
+   * messages a second, took 6.0-9.5 ms of its CPU against 3.8-6.3 ms, a third less in each of four
+   * interleaved pairs (a script against the local MongoDB under wine).
    */
   async recordOutcomes(
     outcomes: readonly {

@@ -51,7 +51,7 @@ const ORDER_SCHEMA = {
  * endpoint with no schema registered for its event type (off) and with ORDER_SCHEMA (on: every
  * message checked by the notifier before it is stored), alternated off, on, off, on so that a
  * machine whose load drifts weighs on both alike; each mode's figure is its two runs' messages
- * over their time. The notifier sees each PUT and DELETE through its change stream.
+ * over their time. The notifier sees each PUT and DELETE through the change log.
  */
 export async function schemaCost(stack: Stack, sizes: Sizes): Promise<Row> {
   const { ctx } = stack;

@@ -6,6 +6,7 @@ import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'a
 import { createConnection, type Connection } from 'mongoose';
 import { apiConfigSchema, loadConfig, notifierConfigSchema } from '@app/config';
 import { EVENTS_EXCHANGE } from '@app/contracts';
+import { recordChanges } from '@app/dal';
 import { createApi } from '../../apps/api/src/main';
 import { createNotifier } from '../../apps/notifier/src/main';
 import type { NotifierOptions } from '../../apps/notifier/src/notifier.module';
@@ -119,6 +120,15 @@ export class TestPlatform {
   async stopNotifier(notifier: INestApplicationContext): Promise<void> {
     this.notifiers.splice(this.notifiers.indexOf(notifier), 1);
     await notifier.close();
+  }
+
+  /**
+   * Edits an endpoint in MongoDB by hand (to store what an earlier version stored), and records
+   * the change in the change log as the platform's writers do, so that the notifiers read it again.
+   */
+  async editEndpoint(id: string, update: Record<string, unknown>): Promise<void> {
+    await this.db.collection('endpoints').updateOne({ _id: id as never }, update);
+    await recordChanges(this.db, [{ collection: 'endpoints', documentId: id }]);
   }
 
   async stop(): Promise<void> {

@@ -11,6 +11,7 @@ import { messageSchema } from './messages/message.schema';
 import { statusRefreshSchema } from './messages/status-refresh.schema';
 import { orderingKeySchema } from './ordering/ordering-key.schema';
 import { rateWindowSchema } from './rate-limits/rate-window.schema';
+import { ensureChangeLog } from './shared/change-log';
 import { isIndexNotFound, isNamespaceExists } from './shared/mongo-errors';
 
 /** Every collection of the platform: model name, schema, collection name. */
@@ -53,8 +54,8 @@ const SERVER_SELECTION_TIMEOUT_MS = 15_000;
  *   failover cannot roll back what we acknowledged on (an intake batch acked to the broker, a 2xx
  *   answered, a claim or an outcome recorded). Every correctness decision of the platform is a
  *   write (claims, outcomes, intake's insert) whose filter re-checks what it read, so reads keep
- *   the default `local` concern on the primary; the endpoint change stream sees majority-committed
- *   changes only, by construction.
+ *   the default `local` concern on the primary; the change log (ChangeLog) is written after the
+ *   write it announces, so a process that reads it reads that write.
  * - retryable writes and reads (the drivers' defaults, stated): an operation that meets a stepped
  *   down or vanished primary is retried once on the new one, within the server selection timeout.
  * - a socket timeout: an operation on a connection to a host that vanished without a reset (a
@@ -110,6 +111,7 @@ export async function openConnection(
     }
     await model.createIndexes();
   }
+  await ensureChangeLog(connection.db!);
   await dropRetiredIndexes(connection);
   return connection;
 }

@@ -26,6 +26,7 @@ export * from './ordering/ordering-key.entity';
 export * from './ordering/ordering-key.repository';
 export * from './rate-limits/rate-limit.repository';
 export * from './retention/retention.repository';
+export { recordChanges, type LoggedChange } from './shared/change-log';
 export * from './shared/cursor';
 export { isDatabaseUnreachable, isPermanentStoreError } from './shared/mongo-errors';
 export * from './shared/tenant';

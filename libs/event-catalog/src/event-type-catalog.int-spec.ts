@@ -10,7 +10,7 @@ import {
   type EventTypeChangeListener,
   type EventTypeEntity,
 } from '@app/dal';
-import { changeStreamCursors, openChangeStreamCursors } from '../../../test/support/change-streams';
+import { changeLogTails, openChangeLogTails } from '../../../test/support/change-log-tails';
 import { eventually } from '../../../test/support/eventually';
 import { EventTypeCatalog } from './event-type-catalog';
 
@@ -56,13 +56,13 @@ async function catalogOn<R extends EventTypeRepository>(
   return { eventTypes, catalog, connection, close };
 }
 
-/** The real repository, counting its reads of event types and the streams it opens. */
+/** The real repository, counting its reads of event types and the tails it opens. */
 class CountingEventTypes extends EventTypeRepository {
   reads = 0;
-  streams = 0;
+  tails = 0;
 
   override watchChanges(listener: EventTypeChangeListener) {
-    this.streams++;
+    this.tails++;
     return super.watchChanges(listener);
   }
 
@@ -72,21 +72,21 @@ class CountingEventTypes extends EventTypeRepository {
   }
 }
 
-/** The real repository; its change stream opens when the test says, and a read can be held back. */
+/** The real repository; its tail of the change log opens when the test says, and a read can be held back. */
 class GatedEventTypes extends EventTypeRepository {
   private listener: EventTypeChangeListener | undefined;
-  private stream: { close(): Promise<void> } | undefined;
+  private tail: { close(): Promise<void> } | undefined;
   /** Set: the next read, once it has read, waits for `releaseRead`. */
   holdNextRead = false;
   releaseRead: (() => void) | undefined;
 
   override watchChanges(listener: EventTypeChangeListener) {
     this.listener = listener;
-    return { close: () => this.stream?.close() ?? Promise.resolve() };
+    return { close: () => this.tail?.close() ?? Promise.resolve() };
   }
 
-  openStream(): void {
-    this.stream = super.watchChanges(this.listener!);
+  openTail(): void {
+    this.tail = super.watchChanges(this.listener!);
   }
 
   override async findMany(wanted: Parameters<EventTypeRepository['findMany']>[0]) {
@@ -99,7 +99,7 @@ class GatedEventTypes extends EventTypeRepository {
   }
 }
 
-describe('EventTypeCatalog: held while the change stream says nothing changed (real MongoDB)', () => {
+describe('EventTypeCatalog: held while the change log says nothing changed (real MongoDB)', () => {
   let eventTypes: CountingEventTypes;
   let catalog: EventTypeCatalog;
   let connection: Connection;
@@ -115,17 +115,16 @@ describe('EventTypeCatalog: held while the change stream says nothing changed (r
   const check = async (payload: unknown) =>
     (await catalog.check([{ appId: 'app_a', eventType: 'order.paid', payload }]))[0]!;
 
-  it('opens its change stream at the first check, not when the module starts', async () => {
-    // An API whose messages all come over AMQP never checks one: its stream would only cost
-    // MongoDB a read of every write.
-    expect(eventTypes.streams).toBe(0);
-    expect(await changeStreamCursors(connection)).toHaveLength(0);
+  it('follows the change log from the first check, not when the module starts', async () => {
+    // An API whose messages all come over AMQP never checks one: it needs no tail.
+    expect(eventTypes.tails).toBe(0);
+    expect(await changeLogTails(connection)).toHaveLength(0);
 
     expect(await check({})).toEqual({ ok: true });
     await eventually(() => (catalog.following ? true : undefined));
-    expect(await openChangeStreamCursors(connection)).toHaveLength(1);
+    expect(await openChangeLogTails(connection)).toHaveLength(1);
     expect(await check({})).toEqual({ ok: true });
-    expect(eventTypes.streams).toBe(1);
+    expect(eventTypes.tails).toBe(1);
   });
 
   const put = (schema: object) =>
@@ -144,7 +143,7 @@ describe('EventTypeCatalog: held while the change stream says nothing changed (r
     expect(await check({})).toEqual({ ok: true });
     expect(eventTypes.reads).toBe(readsUnregistered);
 
-    // Registered: the stream drops the "not registered" it held.
+    // Registered: the log drops the "not registered" it held.
     await put({ type: 'object', required: ['amount'] });
     const v1 = await eventually(async () => {
       const verdict = await check({});
@@ -155,7 +154,7 @@ describe('EventTypeCatalog: held while the change stream says nothing changed (r
     for (let i = 0; i < 5; i++) expect((await check({ amount: 1 })).ok).toBe(true);
     expect(eventTypes.reads).toBe(reads);
 
-    // A new version is enforced as soon as the stream reports it.
+    // A new version is enforced as soon as the log reports it.
     await put({ type: 'object', required: ['amount', 'currency'] });
     const v2 = await eventually(async () => {
       const verdict = await check({ amount: 1 });
@@ -173,7 +172,7 @@ describe('EventTypeCatalog: held while the change stream says nothing changed (r
   });
 });
 
-describe('EventTypeCatalog: a read that began before its change stream opened (real MongoDB)', () => {
+describe('EventTypeCatalog: a read that began before its tail opened (real MongoDB)', () => {
   let eventTypes: GatedEventTypes;
   let catalog: EventTypeCatalog;
   let close: () => Promise<void>;
@@ -193,14 +192,14 @@ describe('EventTypeCatalog: a read that began before its change stream opened (r
       T0,
     );
 
-  it('is not kept: a change made before the stream opened is never reported', async () => {
+  it('is not kept: a change made before the tail opened is never reported', async () => {
     await put(['amount']);
     eventTypes.holdNextRead = true;
     const first = check({});
     await eventually(() => eventTypes.releaseRead);
-    // Version 2 lands after that read and before the stream opens: the stream will not report it.
+    // Version 2 lands after that read and before the tail opens: the tail will not report it.
     await put(['amount', 'currency']);
-    eventTypes.openStream();
+    eventTypes.openTail();
     await eventually(() => (catalog.following ? true : undefined));
     eventTypes.releaseRead!();
     expect(await first).toMatchObject({ reason: 'schema_mismatch', version: 1 });

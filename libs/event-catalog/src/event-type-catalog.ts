@@ -37,13 +37,12 @@ interface Held {
 
 /**
  * The event types of the apps, as the API (before its 202) and intake (AMQP) check messages
- * against them. What is read is kept while a change stream on event_types is open, and the
- * stream drops an event type the moment it is registered, changed or archived, so every process
- * checks a message against the version current when it is stored, give or take the stream's lag
- * (milliseconds). The stream opens at the first check, not before: every open stream makes MongoDB
- * read each write anyone makes, and an API whose messages all come over AMQP never checks one.
- * While the stream is not open (at first, after it failed, on a MongoDB without change streams)
- * every check reads. Validators are compiled once per event type and version and kept
+ * against them. What is read is kept while the catalog follows the change log, which drops an
+ * event type the moment it is registered, changed or archived, so every process checks a message
+ * against the version current when it is stored, give or take the log's lag (milliseconds). It
+ * follows from the first check, not before: an API whose messages all come over AMQP never checks
+ * one. While its tail is not open (at first, after it failed) every check reads, and nothing is
+ * kept longer than EXPIRE_AFTER_MS. Validators are compiled once per event type and version and kept
  * (MAX_COMPILED, least recently used freed first); a validator is only ever used right after it is
  * taken from the cache, never across an await, so freeing one is always safe.
  */
@@ -53,12 +52,15 @@ export class EventTypeCatalog implements OnModuleDestroy {
   /** By `${appId}\n${name}`, least recently used first; null: not registered. */
   private readonly held = new Map<string, Held | null>();
   private heldChars = 0;
-  private readonly keyOf = new Map<string, string>();
   /** By `${id}@${version}`, least recently used first; null: could not be compiled. */
   private readonly compiled = new Map<string, CompiledSchema | null>();
   private readonly changes = new ChangeFollower<EventTypeChange>(
     (listener) => this.eventTypes.watchChanges(listener),
-    { changed: (change) => this.changed(change), lost: (error) => this.lost(error) },
+    {
+      changed: (change) => this.changed(change),
+      lost: (error) => this.lost(error),
+      expired: () => this.clear(),
+    },
   );
   private started = false;
 
@@ -73,7 +75,7 @@ export class EventTypeCatalog implements OnModuleDestroy {
     this.compiled.clear();
   }
 
-  /** Whether the catalog holds what it read (its change stream is open). */
+  /** Whether the catalog holds what it read (its tail of the change log is open). */
   get following(): boolean {
     return this.changes.following;
   }
@@ -173,10 +175,7 @@ export class EventTypeCatalog implements OnModuleDestroy {
   private keep(key: string, held: Held | null): void {
     this.drop(key);
     this.held.set(key, held);
-    if (held !== null) {
-      this.keyOf.set(held.id, key);
-      this.heldChars += held.schemaJson?.length ?? 0;
-    }
+    this.heldChars += held?.schemaJson?.length ?? 0;
     for (const oldest of this.held.keys()) {
       const over = this.held.size > MAX_HELD_EVENT_TYPES || this.heldChars > MAX_HELD_SCHEMA_CHARS;
       if (!over || oldest === key) break;
@@ -189,24 +188,25 @@ export class EventTypeCatalog implements OnModuleDestroy {
     if (held === undefined) return;
     this.held.delete(key);
     if (held === null) return;
-    this.keyOf.delete(held.id);
     this.heldChars -= held.schemaJson?.length ?? 0;
     const compiledKey = `${held.id}@${held.version}`;
     this.compiled.get(compiledKey)?.dispose();
     this.compiled.delete(compiledKey);
   }
 
-  private changed({ eventTypeId, appId, name }: EventTypeChange): void {
-    const key =
-      appId !== undefined && name !== undefined ? keyOf(appId, name) : this.keyOf.get(eventTypeId);
-    if (key !== undefined) this.drop(key);
+  private changed({ appId, name }: EventTypeChange): void {
+    this.drop(keyOf(appId, name));
   }
 
   private lost(error: unknown): void {
-    for (const key of [...this.held.keys()]) this.drop(key);
+    this.clear();
     this.logger.warn(
-      `event type change stream ended (${String(error)}): event types are read for every check until it is open again`,
+      `following event type changes stopped (${String(error)}): event types are read for every check until it starts again`,
     );
+  }
+
+  private clear(): void {
+    for (const key of [...this.held.keys()]) this.drop(key);
   }
 }
 

@@ -177,9 +177,7 @@ describe('email channel over a real SMTP server', () => {
   it('fails permanently, naming the template, when a stored template cannot render', async () => {
     // Templates are checked when saved; one stored before that check still fails clearly.
     const endpointId = await emailEndpoint('broken@shop.test');
-    await platform.db
-      .collection('endpoints')
-      .updateOne({ _id: endpointId as any }, { $set: { template: { subject: 'Hi {{payload' } } });
+    await platform.editEndpoint(endpointId, { $set: { template: { subject: 'Hi {{payload' } } });
     const messageId = await publish(endpointId, { text: 'x' });
     const message = await settled(messageId);
     expect(message.deliveries[0]).toMatchObject({ status: 'failed', attemptCount: 1 });

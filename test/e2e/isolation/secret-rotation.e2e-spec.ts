@@ -97,12 +97,9 @@ describe('secret rotation keeps at most two live secrets, and is rate limited', 
       expiresAt: inAnHour,
     }));
     const current = generateWebhookSecret();
-    await platform.db
-      .collection('endpoints')
-      .updateOne(
-        { _id: endpoint.id as never },
-        { $set: { secrets: [{ secret: current }, ...older] } },
-      );
+    await platform.editEndpoint(endpoint.id, {
+      $set: { secrets: [{ secret: current }, ...older] },
+    });
 
     const request = await delivered('/legacy');
     const signatures = (request.headers['webhook-signature'] as string).split(' ');

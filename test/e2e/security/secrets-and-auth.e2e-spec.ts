@@ -86,9 +86,7 @@ describe('webhook secrets are encrypted at rest (SECRETS_KEY)', () => {
       eventTypes: ['legacy.*'],
     });
     const plain = `whsec_${randomBytes(32).toString('base64')}`;
-    await platform.db
-      .collection('endpoints')
-      .updateOne({ _id: endpoint.id }, { $set: { secrets: [{ secret: plain }] } });
+    await platform.editEndpoint(endpoint.id, { $set: { secrets: [{ secret: plain }] } });
     const request = await delivered('/legacy', 'legacy.sent');
     expect(verifies(plain, request, request.headers['webhook-signature'] as string)).toBe(true);
     const rotated = await platform.request(

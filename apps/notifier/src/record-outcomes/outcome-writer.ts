@@ -247,10 +247,15 @@ export class OutcomeWriter implements OnApplicationShutdown {
           ordered: outcome.ordering !== undefined,
         })),
       ),
-      this.endpoints.recordHealth(healthUpdates(batch.flatMap((outcome) => outcome.health ?? [])), {
-        writer: this.writerId,
-        batch: number,
-      }),
+      this.endpoints.recordHealth(
+        healthUpdates(batch.flatMap((outcome) => outcome.health ?? [])),
+        { writer: this.writerId, batch: number },
+        new Set(
+          batch.flatMap((outcome) =>
+            outcome.context?.circuitOpenUntil === undefined ? [] : [outcome.endpointId],
+          ),
+        ),
+      ),
     ]);
     // After the health it reads: open or disable the circuits of endpoints failing hard.
     const transitions = await this.circuit.afterOutcomes(

@@ -1,8 +1,13 @@
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { EndpointRepository, openConnection, type EndpointEntity } from '@app/dal';
-import { openChangeStreamCursors } from '../../../../test/support/change-streams';
+import {
+  EndpointCircuitRepository,
+  EndpointRepository,
+  openConnection,
+  type EndpointEntity,
+} from '@app/dal';
+import { openChangeLogTails } from '../../../../test/support/change-log-tails';
 import { eventually } from '../../../../test/support/eventually';
 import { EndpointCache } from './endpoint-cache';
 
@@ -36,7 +41,7 @@ class CountingEndpoints extends EndpointRepository {
   }
 }
 
-describe('EndpointCache: kept between batches, dropped by the change stream (real MongoDB)', () => {
+describe('EndpointCache: kept between batches, dropped by the change log (real MongoDB)', () => {
   let connection: Connection;
   let endpoints: CountingEndpoints;
   let cache: EndpointCache;
@@ -61,7 +66,7 @@ describe('EndpointCache: kept between batches, dropped by the change stream (rea
   const urlsOf = async (appId: string) =>
     ((await cache.ofApps([appId])).get(appId) ?? []).map((e) => e.url).sort();
 
-  /** Read until the cache holds the app again (the stream opens, or a change dropped it). */
+  /** Read until the cache holds the app again (the tail opens, or a change dropped it). */
   async function cached(appId: string): Promise<void> {
     await eventually(async () => {
       await cache.ofApps([appId]);
@@ -134,23 +139,76 @@ describe('EndpointCache: kept between batches, dropped by the change stream (rea
     expect(endpoints.reads).toBe(before + 1);
   });
 
-  /** Kills the server's cursor of the cache's change stream, as a failover may end it. */
-  async function killChangeStream(): Promise<void> {
-    // The database's one stream (DatabaseChanges), which follows endpoints among others.
-    const [cursorId] = await openChangeStreamCursors(connection);
-    const killed = await connection.db!.command({
-      killCursors: '$cmd.aggregate',
-      cursors: [cursorId],
-    });
+  it("drops an app when its endpoint's circuit or enabled flag changes, whoever writes it", async () => {
+    const circuits = new EndpointCircuitRepository(connection.model<EndpointEntity>('Endpoint'));
+    const held = async () => (await cache.ofApps(['app_b'])).get('app_b')![0]!;
+    const until = new Date(T0.getTime() + 60_000);
+    const hold = new Date(until.getTime() + 30_000);
+    const success = (batch: number, seenOpen: string[]) =>
+      endpoints.recordHealth(
+        [
+          {
+            endpointId: 'ep_b1',
+            lastSuccessAt: hold,
+            streak: { kind: 'restarted', failures: 0 },
+            closeCircuit: true,
+          },
+        ],
+        { writer: 'writer_2', batch },
+        new Set(seenOpen),
+      );
+    const circuitOpenUntil = (at: Date | undefined) =>
+      eventually(
+        async () => (await held()).circuitOpenUntil?.getTime() === at?.getTime() || undefined,
+      );
+
+    await cached('app_b');
+    await circuits.write([{ kind: 'open', endpointId: 'ep_b1', until, openings: 1, seen: {} }]);
+    await circuitOpenUntil(until);
+    expect(await circuits.acquireProbe('ep_b1', until, hold)).toBe(true);
+    await circuitOpenUntil(hold);
+    // The probe's success closes the circuit its attempt saw open.
+    await success(1, ['ep_b1']);
+    await circuitOpenUntil(undefined);
+
+    // Closed by a success that did not see it open (another notifier opened it meanwhile): held
+    // open until the first probe finds it closed.
+    await circuits.write([{ kind: 'open', endpointId: 'ep_b1', until, openings: 1, seen: {} }]);
+    await circuitOpenUntil(until);
+    await success(2, []);
+    expect((await held()).circuitOpenUntil).toEqual(until);
+    expect(await circuits.acquireProbe('ep_b1', until, hold)).toBe(false);
+    await circuitOpenUntil(undefined);
+
+    await endpoints.recordHealth(
+      [
+        {
+          endpointId: 'ep_b1',
+          lastFailureAt: hold,
+          streak: { kind: 'extended', failures: 1, from: hold },
+          disable: { reason: 'HTTP 410 Gone', at: hold },
+          closeCircuit: false,
+        },
+      ],
+      { writer: 'writer_2', batch: 3 },
+    );
+    await eventually(async () => ((await held()).enabled === false ? true : undefined));
+  });
+
+  /** Kills the server's cursor of the cache's tail of the change log, as a failover may end it. */
+  async function killTail(): Promise<void> {
+    // The process's one tail (ChangeLog), which follows endpoints among others.
+    const [cursorId] = await openChangeLogTails(connection);
+    const killed = await connection.db!.command({ killCursors: 'change_log', cursors: [cursorId] });
     expect(killed.cursorsKilled).toHaveLength(1);
   }
 
-  it('follows changes again after its change stream was ended under it', async () => {
+  it('follows changes again after its tail was ended under it', async () => {
     await cached('app_b');
-    await killChangeStream();
+    await killTail();
     const move = (url: string) =>
       endpoints.updateSettings('app_b', 'ep_b1', { url }, { now: T0, freshHealth: false });
-    // While the stream is down, nothing is kept: the change is read.
+    // While the tail is down, nothing is kept: the change is read.
     await move('https://example.com/while-down');
     await eventually(async () =>
       (await urlsOf('app_b')).includes('https://example.com/while-down') ? true : undefined,

@@ -7,14 +7,14 @@ const MAX_CACHED_ENDPOINTS = 20_000;
 
 /**
  * Each app's endpoints, as intake's fan-out and the attempts read them, kept between batches so
- * a message costs no read of them: a change stream drops an app's endpoints the moment one of them
+ * a message costs no read of them: the change log drops an app's endpoints the moment one of them
  * is created, changed or deleted (changes to health counters aside), and the next batch reads
- * them again. Nothing is kept while the stream is not open (at start, after it failed, on a
- * MongoDB without change streams): then every batch reads, as without a cache.
+ * them again. Nothing is kept while the log's tail is not open (at start, after it failed): then
+ * every batch reads, as without a cache; nothing is kept longer than EXPIRE_AFTER_MS.
  *
  * What a message accepted during an endpoint change gets: intake checks what it held (forIntake),
  * so its fan-out follows the endpoints as they were when it was stored, as without a cache. A
- * retry's attempt starting within the stream's lag (milliseconds) after a change of URL, headers
+ * retry's attempt starting within the log's lag (milliseconds) after a change of URL, headers
  * or secret uses the endpoint as it was, like an attempt already in flight when the change was
  * made (a rotated-out secret still signs). docs/architecture.md, "Endpoints held by the notifier".
  */
@@ -28,7 +28,11 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
   private held = 0;
   private readonly changes = new ChangeFollower<EndpointChange>(
     (listener) => this.endpoints.watchChanges(listener),
-    { changed: (change) => this.changed(change), lost: (error) => this.lost(error) },
+    {
+      changed: (change) => this.changed(change),
+      lost: (error) => this.lost(error),
+      expired: () => this.clear(),
+    },
   );
 
   constructor(private readonly endpoints: EndpointRepository) {}
@@ -130,11 +134,15 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
   }
 
   private lost(error: unknown): void {
+    this.clear();
+    this.logger.warn(
+      `following endpoint changes stopped (${String(error)}): endpoints are read for every batch until it starts again`,
+    );
+  }
+
+  private clear(): void {
     this.byApp.clear();
     this.appOf.clear();
     this.held = 0;
-    this.logger.warn(
-      `endpoint change stream ended (${String(error)}): endpoints are read for every batch until it is open again`,
-    );
   }
 }

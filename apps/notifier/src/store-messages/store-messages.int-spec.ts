@@ -58,7 +58,7 @@ function endpoint(id: string, eventTypes = ['order.*']): EndpointEntity {
   };
 }
 
-/** A cache whose change stream lags: it hears of no change (as in the stream's last milliseconds). */
+/** A cache whose tail of the change log lags: it hears of no change (as in the log's last milliseconds). */
 class LaggingCache extends EndpointCache {
   protected override changed(change: EndpointChange): void {
     void change;
@@ -141,7 +141,7 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
     (await deliveries.findByMessage('app_1', id)).map((d) => d.endpointId).sort();
 
   it('gives a message stored after an endpoint change the endpoints as they are', async () => {
-    // Held once the change stream is open and a batch has read them.
+    // Held once the tail of the change log is open and a batch has read them.
     await eventually(async () => {
       await useCase.execute({ messages: [message(0)], slots });
       const { check } = await cache.forIntake(['app_1']);

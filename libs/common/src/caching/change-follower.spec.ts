@@ -1,4 +1,4 @@
-import { ChangeFollower, type WatchChanges } from './change-follower';
+import { ChangeFollower, EXPIRE_AFTER_MS, type WatchChanges } from './change-follower';
 
 /** A stream the test drives: each open is recorded with its listener. */
 function streams() {
@@ -10,6 +10,17 @@ function streams() {
   return { opened, watch, last: () => opened.at(-1)! };
 }
 
+/** A follower whose cache only counts its expiries. */
+function countingExpiries(watch: WatchChanges<string>) {
+  const expiries = { count: 0 };
+  const follower = new ChangeFollower(watch, {
+    changed: () => undefined,
+    lost: () => undefined,
+    expired: () => expiries.count++,
+  });
+  return { follower, expiries };
+}
+
 describe('ChangeFollower', () => {
   afterEach(() => jest.useRealTimers());
 
@@ -19,6 +30,7 @@ describe('ChangeFollower', () => {
     const follower = new ChangeFollower(watch, {
       changed: (change) => changed.push(change),
       lost: () => undefined,
+      expired: () => undefined,
     });
     follower.start();
 
@@ -42,6 +54,7 @@ describe('ChangeFollower', () => {
     const follower = new ChangeFollower(watch, {
       changed: () => undefined,
       lost: (error) => lost.push(error),
+      expired: () => undefined,
     });
     follower.start();
     last().ready();
@@ -72,14 +85,38 @@ describe('ChangeFollower', () => {
     expect(opened.length).toBe(before + 1);
   });
 
-  it('opens nothing more once stopped', async () => {
+  it('opens nothing more once stopped, and expires nothing more', async () => {
     jest.useFakeTimers();
     const { opened, watch, last } = streams();
-    const follower = new ChangeFollower(watch, { changed: () => undefined, lost: () => undefined });
+    const { follower, expiries } = countingExpiries(watch);
     follower.start();
     last().failed(new Error('stream closed'));
     await follower.stop();
-    jest.advanceTimersByTime(120_000);
+    jest.advanceTimersByTime(2 * EXPIRE_AFTER_MS);
     expect(opened).toHaveLength(1);
+    expect(expiries.count).toBe(0);
+  });
+
+  it('expires what the cache holds every EXPIRE_AFTER_MS, with or without changes', () => {
+    jest.useFakeTimers();
+    const { watch, last } = streams();
+    const { follower, expiries } = countingExpiries(watch);
+    follower.start();
+    last().ready();
+    // A read that was under way at an expiry may return what a change nobody recorded replaced.
+    const mark = follower.mark();
+    jest.advanceTimersByTime(EXPIRE_AFTER_MS - 1);
+    expect(expiries.count).toBe(0);
+    expect(follower.mayKeep(mark)).toBe(true);
+    jest.advanceTimersByTime(1);
+    expect(expiries.count).toBe(1);
+    expect(follower.mayKeep(mark)).toBe(false);
+    expect(follower.mayKeep(follower.mark())).toBe(true);
+    // Opened again after a failure, it still expires on the same clock, once.
+    last().failed(new Error('tail ended'));
+    jest.advanceTimersByTime(1_000);
+    last().ready();
+    jest.advanceTimersByTime(EXPIRE_AFTER_MS - 1_000);
+    expect(expiries.count).toBe(2);
   });
 });

@@ -1,34 +1,44 @@
-/** How long after the change stream failed it is opened again: doubling from the first, to the last. */
+/** How long after the change log's tail failed it is opened again: doubling from the first, to the last. */
 const REOPEN_AFTER_MS = [1_000, 60_000] as const;
 
-/** Opens a change stream, as the DAL's repositories do (`watchChanges`). */
+/**
+ * How long what a cache holds is kept at most: a change no writer recorded in the change log (an
+ * edit by hand in MongoDB, a writer that died between its write and its entry) is read by then.
+ */
+export const EXPIRE_AFTER_MS = 5 * 60_000;
+
+/** Follows the change log, as the DAL's repositories do (`watchChanges`). */
 export type WatchChanges<C> = (listener: {
   ready(): void;
   changed(change: C): void;
   failed(error: unknown): void;
 }) => { close(): Promise<void> };
 
-/** What the cache does when the stream reports a change, and when it ends. */
+/** What the cache does when the log reports a change, when its tail ends, and when all expires. */
 export interface FollowedCache<C> {
   changed(change: C): void;
-  /** The stream ended: what is held may be stale from now on; it is opened again later. */
+  /** The tail ended: what is held may be stale from now on; it is opened again later. */
   lost(error: unknown): void;
+  /** What is held is read again (EXPIRE_AFTER_MS). */
+  expired(): void;
 }
 
 /**
- * The change stream behind a cache of MongoDB documents (EndpointCache, EventTypeCatalog): opened
- * at `start`, opened again after it fails (after 1 s, doubling up to 60 s), and a generation that
- * its opening, each change and its failure count. A read that began before the stream opened may
- * predate a change the stream never reports, and one that began before a change may return what
- * the change replaced: the cache keeps a read only if `mayKeep(mark)`, with the `mark` taken
- * before the read. Nothing may be kept while the stream is not open.
+ * The change log's tail behind a cache of MongoDB documents (EndpointCache, EventTypeCatalog):
+ * opened at `start`, opened again after it fails (after 1 s, doubling up to 60 s), and a
+ * generation that its opening, each change, its failure and each expiry count. A read that began
+ * before the tail opened may predate a change it never reports, and one that began before a
+ * change may return what the change replaced: the cache keeps a read only if `mayKeep(mark)`, with
+ * the `mark` taken before the read. Nothing may be kept while the tail is not open, and nothing
+ * is kept longer than EXPIRE_AFTER_MS.
  */
 export class ChangeFollower<C> {
   private generation = 0;
   private open = false;
-  private stream: { close(): Promise<void> } | undefined;
+  private tail: { close(): Promise<void> } | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
   private reopenAfterMs: number = REOPEN_AFTER_MS[0];
+  private expiryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -36,14 +46,18 @@ export class ChangeFollower<C> {
     private readonly cache: FollowedCache<C>,
   ) {}
 
-  /** Whether the stream is open, so that what is read may be kept. */
+  /** Whether the tail is open, so that what is read may be kept. */
   get following(): boolean {
     return this.open;
   }
 
   start(): void {
     if (this.stopped) return;
-    this.stream = this.watch({
+    this.expiryTimer ??= setInterval(() => {
+      this.generation++;
+      this.cache.expired();
+    }, EXPIRE_AFTER_MS).unref();
+    this.tail = this.watch({
       ready: () => {
         this.open = true;
         this.generation++;
@@ -67,7 +81,8 @@ export class ChangeFollower<C> {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reopenTimer);
-    await this.stream?.close();
+    clearInterval(this.expiryTimer);
+    await this.tail?.close();
   }
 
   /** Taken before a read: see mayKeep. */

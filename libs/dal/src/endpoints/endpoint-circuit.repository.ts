@@ -1,4 +1,5 @@
 import type { Model, mongo } from 'mongoose';
+import { recordEndpointChanges } from './endpoint-changes';
 import type { EndpointEntity } from './endpoint.entity';
 
 /** What the circuit breaker reads of an endpoint to decide on its circuit. */
@@ -110,6 +111,8 @@ export class EndpointCircuitRepository {
       writes.map((write) => ({ updateOne: circuitWriteOperation(write) })),
       { ordered: false },
     );
+    // Those another notifier got to first were announced by it: telling twice costs nothing.
+    await this.changed(writes.map((write) => write.endpointId));
     if (result.modifiedCount === writes.length) return [...writes];
     const applied = await this.collection
       .find({ _id: { $in: writes.map((write) => write.endpointId) } })
@@ -141,11 +144,13 @@ export class EndpointCircuitRepository {
         ),
       ),
     );
-    return closed.flatMap((before) =>
+    const found = closed.flatMap((before) =>
       before?.circuitOpenUntil === undefined
         ? []
         : [{ endpointId: before._id, openUntil: before.circuitOpenUntil }],
     );
+    await this.changed(found.map(({ endpointId }) => endpointId));
+    return found;
   }
 
   /**
@@ -158,6 +163,17 @@ export class EndpointCircuitRepository {
       { _id: endpointId, enabled: true, circuitOpenUntil: { $lte: now } },
       { $set: { circuitOpenUntil: holdUntil, circuitProbing: true } },
     );
+    // Not taken: another notifier took it (and announced it), or the circuit its caller holds
+    // was closed unannounced (EndpointRepository.recordHealth): either way, read it again.
+    await this.changed([endpointId]);
     return result.modifiedCount === 1;
+  }
+
+  /** Every process that holds these endpoints drops them (see ChangeLog). */
+  private changed(endpointIds: readonly string[]): Promise<void> {
+    return recordEndpointChanges(
+      this.model,
+      endpointIds.map((endpointId) => ({ endpointId })),
+    );
   }
 }

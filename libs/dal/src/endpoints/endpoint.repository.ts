@@ -5,7 +5,11 @@ import { isDuplicateKeyOn } from '../shared/mongo-errors';
 import type { PageRequest } from '../shared/tenant';
 import type { EndpointEntity, EndpointSecret, HealthWrite } from './endpoint.entity';
 import { CIRCUIT_FIELDS } from './endpoint-circuit.repository';
-import { watchEndpointChanges, type EndpointChangeListener } from './endpoint-changes';
+import {
+  recordEndpointChanges,
+  watchEndpointChanges,
+  type EndpointChangeListener,
+} from './endpoint-changes';
 import type { SecretRotationLimit } from './endpoint-secrets';
 
 /**
@@ -89,6 +93,7 @@ export class EndpointRepository {
 
   async create(endpoint: EndpointEntity): Promise<void> {
     await this.model.create({ ...endpoint, secrets: this.sealed(endpoint.secrets) });
+    await this.changed(endpoint.appId, endpoint._id);
   }
 
   findById(appId: string, id: string): Promise<EndpointEntity | null> {
@@ -182,16 +187,22 @@ export class EndpointRepository {
     return this.updateOne(appId, id, { $set: { recipientTokenHash, updatedAt: now } });
   }
 
-  private updateOne(
+  private async updateOne(
     appId: string,
     id: string,
     update: UpdateQuery<EndpointEntity>,
   ): Promise<EndpointEntity | null> {
-    return this.model
+    const updated = await this.model
       .findOneAndUpdate({ _id: id, appId }, update, { new: true })
       .lean<EndpointEntity>()
-      .exec()
-      .then(this.openOne);
+      .exec();
+    if (updated !== null) await this.changed(appId, id);
+    return this.openOne(updated);
+  }
+
+  /** Every process that holds the app's endpoints drops them (see ChangeLog). */
+  private changed(appId: string, id: string): Promise<void> {
+    return recordEndpointChanges(this.model, [{ endpointId: id, appId }]);
   }
 
   /**
@@ -200,7 +211,7 @@ export class EndpointRepository {
    * once, one wins and the other finds nothing to update (null), and so does a rotation over the
    * limit. The check and the write are one atomic update, whichever API process makes it.
    */
-  replaceSecrets(
+  async replaceSecrets(
     appId: string,
     id: string,
     expectedCurrent: string,
@@ -209,7 +220,7 @@ export class EndpointRepository {
     limit: SecretRotationLimit,
   ): Promise<EndpointEntity | null> {
     const windowStart = new Date(now.getTime() - limit.windowMs);
-    return this.model
+    const replaced = await this.model
       .findOneAndUpdate(
         // A secret stored before encryption is still stored as it was given.
         {
@@ -226,8 +237,9 @@ export class EndpointRepository {
         { new: true },
       )
       .lean<EndpointEntity>()
-      .exec()
-      .then(this.openOne);
+      .exec();
+    if (replaced !== null) await this.changed(appId, id);
+    return this.openOne(replaced);
   }
 
   private seal(secret: string): string {
@@ -291,7 +303,9 @@ export class EndpointRepository {
 
   async delete(appId: string, id: string): Promise<boolean> {
     const result = await this.model.deleteOne({ _id: id, appId }).exec();
-    return result.deletedCount === 1;
+    if (result.deletedCount !== 1) return false;
+    await this.changed(appId, id);
+    return true;
   }
 
   /**
@@ -301,8 +315,17 @@ export class EndpointRepository {
    * the acknowledgement was lost) does not count its failures twice, which would open the circuit
    * early. A writer must write its batches in order and write a failed batch again exactly as it
    * was.
+   *
+   * The holders of an endpoint (ChangeLog) are told of the health writes that change more than its
+   * counters: those that disable it, and those that close a circuit they hold, `seenOpen` by the
+   * attempts. (One opened meanwhile by another notifier and closed here unannounced is read again
+   * at its first probe: EndpointCircuitRepository.acquireProbe.)
    */
-  async recordHealth(updates: readonly EndpointHealthUpdate[], write: HealthWrite): Promise<void> {
+  async recordHealth(
+    updates: readonly EndpointHealthUpdate[],
+    write: HealthWrite,
+    seenOpen: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
     if (updates.length === 0) return;
     const collection = this.model.collection as unknown as mongo.Collection<EndpointEntity>;
     await collection.bulkWrite(
@@ -321,6 +344,14 @@ export class EndpointRepository {
         },
       })),
       { ordered: false },
+    );
+    const changed = updates.filter(
+      (update) =>
+        update.disable !== undefined || (update.closeCircuit && seenOpen.has(update.endpointId)),
+    );
+    await recordEndpointChanges(
+      this.model,
+      changed.map(({ endpointId }) => ({ endpointId })),
     );
   }
 }

@@ -2,7 +2,11 @@ import type { Model, mongo } from 'mongoose';
 import { newId } from '@app/common';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import type { PageRequest } from '../shared/tenant';
-import { watchEventTypeChanges, type EventTypeChangeListener } from './event-type-changes';
+import {
+  recordEventTypeChange,
+  watchEventTypeChanges,
+  type EventTypeChangeListener,
+} from './event-type-changes';
 import type { EventTypeDefinition, EventTypeEntity } from './event-type.entity';
 
 export interface AppEventType {
@@ -37,6 +41,7 @@ export class EventTypeRepository {
       )
       .lean<mongo.ModifyResult<EventTypeEntity>>()
       .exec();
+    await recordEventTypeChange(this.model, { eventTypeId: result.value!._id, appId, name });
     return {
       eventType: result.value!,
       created: result.lastErrorObject?.updatedExisting !== true,
@@ -111,7 +116,9 @@ export class EventTypeRepository {
       )
       .lean<EventTypeEntity>()
       .exec();
-    return archived !== null;
+    if (archived === null) return false;
+    await recordEventTypeChange(this.model, { eventTypeId: archived._id, appId, name });
+    return true;
   }
 
   /** Reports event-type changes as they happen (see watchEventTypeChanges). */

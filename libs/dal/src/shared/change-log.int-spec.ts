@@ -1,7 +1,7 @@
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { changeStreamCursors } from '../../../../test/support/change-streams';
+import { changeLogTails } from '../../../../test/support/change-log-tails';
 import { eventually } from '../../../../test/support/eventually';
 import { openConnection } from '../connection';
 import type { EndpointChange } from '../endpoints/endpoint-changes';
@@ -10,6 +10,7 @@ import { EndpointRepository } from '../endpoints/endpoint.repository';
 import type { EventTypeChange } from '../event-types/event-type-changes';
 import type { EventTypeEntity } from '../event-types/event-type.entity';
 import { EventTypeRepository } from '../event-types/event-type.repository';
+import { CHANGE_LOG } from './change-log';
 import type { ChangeListener } from './watch-changes';
 
 /** What a follower was told, in order. */
@@ -19,11 +20,11 @@ class Recorded<C> {
   failures: unknown[] = [];
 
   whenReady(): Promise<true> {
-    return eventually(() => (this.ready ? true : undefined), { what: 'the stream to open' });
+    return eventually(() => (this.ready ? true : undefined), { what: 'the tail to open' });
   }
 }
 
-describe('DatabaseChanges: one change stream for every collection followed (real MongoDB)', () => {
+describe('ChangeLog: one tail for every collection followed (real MongoDB)', () => {
   let connection: Connection;
   let endpoints: EndpointRepository;
   let eventTypes: EventTypeRepository;
@@ -32,7 +33,7 @@ describe('DatabaseChanges: one change stream for every collection followed (real
   beforeEach(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
     const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_database_changes_${randomBytes(4).toString('hex')}`;
+    url.pathname = `/test_change_log_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     endpoints = new EndpointRepository(connection.model<EndpointEntity>('Endpoint'));
     eventTypes = new EventTypeRepository(connection.model<EventTypeEntity>('EventType'));
@@ -60,25 +61,37 @@ describe('DatabaseChanges: one change stream for every collection followed (real
   const followEventTypes = () =>
     follow<EventTypeChange>((listener) => eventTypes.watchChanges(listener));
 
-  // Only what a follower reads of a created document: its id and app (and an event type's name).
+  // As the API writes them: each writer records its change in the log.
   const addEndpoint = (id: string) =>
-    connection
-      .model<EndpointEntity>('Endpoint')
-      .collection.insertOne({ _id: id, appId: 'app_a' } as never);
-  const addEventType = (id: string) =>
-    connection
-      .model<EventTypeEntity>('EventType')
-      .collection.insertOne({ _id: id, appId: 'app_a', name: id } as never);
+    endpoints.create({
+      _id: id,
+      appId: 'app_a',
+      channel: 'webhook',
+      url: `https://example.com/${id}`,
+      eventTypes: ['*'],
+      timeoutMs: 5_000,
+      headers: {},
+      enabled: true,
+      consecutiveFailures: 0,
+      secrets: [],
+      recipientTokenHash: `hash_${id}`,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+  const addEventType = (name: string) =>
+    eventTypes.put('app_a', name, { deprecated: false }, new Date());
+  const eventTypeNames = (listener: Recorded<EventTypeChange>) =>
+    listener.changes.map((change) => change.name);
 
-  /** The change streams open on this test's database, as the server counts them. */
-  const streamsOpen = async () => (await changeStreamCursors(connection)).length;
+  /** The tails open on this test's database, as the server counts them. */
+  const tailsOpen = async () => (await changeLogTails(connection)).length;
 
-  it('follows endpoints and event types on one stream, each told only of its own collection', async () => {
+  it('follows endpoints and event types on one tail, each told only of its own collection', async () => {
     const ofEndpoints = followEndpoints();
     const ofEventTypes = followEventTypes();
     await ofEndpoints.whenReady();
     await ofEventTypes.whenReady();
-    expect(await streamsOpen()).toBe(1);
+    expect(await tailsOpen()).toBe(1);
 
     await addEndpoint('ep_1');
     await addEventType('order.paid');
@@ -86,11 +99,11 @@ describe('DatabaseChanges: one change stream for every collection followed (real
     await eventually(() => (ofEndpoints.changes.length > 0 ? true : undefined));
     expect(ofEndpoints.changes).toEqual([{ endpointId: 'ep_1', appId: 'app_a' }]);
     expect(ofEventTypes.changes).toEqual([
-      { eventTypeId: 'order.paid', appId: 'app_a', name: 'order.paid' },
+      { eventTypeId: expect.stringMatching(/^evt_/), appId: 'app_a', name: 'order.paid' },
     ]);
   });
 
-  it('lets a follower of another collection join the open stream, at once', async () => {
+  it('lets a follower of another collection join the open tail, at once', async () => {
     const ofEventTypes = followEventTypes();
     await ofEventTypes.whenReady();
     await addEventType('before.joining');
@@ -102,17 +115,14 @@ describe('DatabaseChanges: one change stream for every collection followed (real
 
     await eventually(() => (ofEventTypes.changes.length === 2 ? true : undefined));
     await eventually(() => (ofEndpoints.changes.length === 1 ? true : undefined));
-    expect(ofEventTypes.changes.map((change) => change.eventTypeId)).toEqual([
-      'before.joining',
-      'after.joining',
-    ]);
-    expect(await streamsOpen()).toBe(1);
+    expect(eventTypeNames(ofEventTypes)).toEqual(['before.joining', 'after.joining']);
+    expect(await tailsOpen()).toBe(1);
   });
 
-  it('gives a follower that comes while the last one leaves a stream of its own, unharmed', async () => {
+  it('gives a follower that comes while the last one leaves a tail of its own, unharmed', async () => {
     const leaving = followEventTypes();
     await leaving.whenReady();
-    // The last follower goes: its stream closes. One that comes meanwhile opens another.
+    // The last follower goes: its tail closes. One that comes meanwhile opens another.
     const closing = open.pop()!.close();
     const coming = followEndpoints();
     await closing;
@@ -121,20 +131,34 @@ describe('DatabaseChanges: one change stream for every collection followed (real
     await addEndpoint('ep_1');
     await eventually(() => (coming.changes.length === 1 ? true : undefined));
     expect(coming.failures).toEqual([]);
-    expect(await streamsOpen()).toBe(1);
+    expect(await tailsOpen()).toBe(1);
   });
 
-  it('tells the followers of a dropped collection, and goes on for the others', async () => {
+  it('reports nothing written before the tail opened', async () => {
+    await addEventType('before.opening');
+    const ofEventTypes = followEventTypes();
+    await ofEventTypes.whenReady();
+    await addEventType('after.opening');
+    await eventually(() => (ofEventTypes.changes.length > 0 ? true : undefined));
+    expect(eventTypeNames(ofEventTypes)).toEqual(['after.opening']);
+  });
+
+  it('tells every follower when the log is dropped, and opens on a log made anew', async () => {
     const ofEndpoints = followEndpoints();
     const ofEventTypes = followEventTypes();
-    await addEventType('order.paid');
     await ofEndpoints.whenReady();
     await ofEventTypes.whenReady();
 
-    await connection.db!.dropCollection('event_types');
+    await connection.db!.dropCollection(CHANGE_LOG);
+    await eventually(() => (ofEndpoints.failures.length === 1 ? true : undefined));
     await eventually(() => (ofEventTypes.failures.length === 1 ? true : undefined));
+
+    // A write after the drop makes the log as an ordinary collection: a tail makes it capped.
     await addEndpoint('ep_1');
-    await eventually(() => (ofEndpoints.changes.length === 1 ? true : undefined));
-    expect(ofEndpoints.failures).toEqual([]);
+    const again = followEndpoints();
+    await again.whenReady();
+    await addEndpoint('ep_2');
+    await eventually(() => (again.changes.length === 1 ? true : undefined));
+    expect(again.changes).toEqual([{ endpointId: 'ep_2', appId: 'app_a' }]);
   });
 });

@@ -42,9 +42,9 @@ interface Held {
  * against the version current when it is stored, give or take the log's lag (milliseconds). It
  * follows from the first check, not before: an API whose messages all come over AMQP never checks
  * one. While its tail is not open (at first, after it failed) every check reads, and nothing is
- * kept longer than EXPIRE_AFTER_MS. Validators are compiled once per event type and version and kept
- * (MAX_COMPILED, least recently used freed first); a validator is only ever used right after it is
- * taken from the cache, never across an await, so freeing one is always safe.
+ * kept longer than EXPIRE_AFTER_MS. Validators are compiled once per event type and version and
+ * kept (MAX_COMPILED, least recently used freed first); a validator is only ever used right after
+ * it is taken from the cache, never across an await, so freeing one is always safe.
  */
 @Injectable()
 export class EventTypeCatalog implements OnModuleDestroy {

@@ -1,4 +1,4 @@
-/** How long after the change log's tail failed it is opened again: doubling from the first, to the last. */
+/** How long after the change log's tail failed it is opened again: doubling from first to last. */
 const REOPEN_AFTER_MS = [1_000, 60_000] as const;
 
 /**

@@ -30,7 +30,10 @@ export const CHANGE_LOG = 'change_log';
  */
 const CHANGE_LOG_BYTES = 1024 * 1024;
 
-/** Creates the change log (capped) unless it is there; one created uncapped (by a write after the database was dropped) is capped. */
+/**
+ * Creates the change log (capped) unless it is there; one made uncapped (by a write after the
+ * database was dropped) is capped.
+ */
 export async function ensureChangeLog(db: mongo.Db): Promise<void> {
   const [found] = await db.listCollections({ name: CHANGE_LOG }).toArray();
   if (found === undefined) {

@@ -12,7 +12,7 @@ import { statusRefreshSchema } from './messages/status-refresh.schema';
 import { orderingKeySchema } from './ordering/ordering-key.schema';
 import { rateWindowSchema } from './rate-limits/rate-window.schema';
 import { ensureChangeLog } from './shared/change-log';
-import { isIndexNotFound, isNamespaceExists } from './shared/mongo-errors';
+import { ignoreNamespaceExists, isIndexNotFound } from './shared/mongo-errors';
 
 /** Every collection of the platform: model name, schema, collection name. */
 const MODELS = [
@@ -124,9 +124,4 @@ async function dropRetiredIndexes(connection: Connection): Promise<void> {
       if (!isIndexNotFound(error)) throw error;
     });
   }
-}
-
-/** Another process created the collection first: fine. */
-function ignoreNamespaceExists(error: unknown): void {
-  if (!isNamespaceExists(error)) throw error;
 }

@@ -1,5 +1,5 @@
 import { mongo, type Connection } from 'mongoose';
-import { isNamespaceExists } from './mongo-errors';
+import { ignoreNamespaceExists } from './mongo-errors';
 import type { ChangeListener } from './watch-changes';
 
 /** Every collection a repository follows (watchChanges): the one tail reports them all. */
@@ -39,9 +39,7 @@ export async function ensureChangeLog(db: mongo.Db): Promise<void> {
   if (found === undefined) {
     await db
       .createCollection(CHANGE_LOG, { capped: true, size: CHANGE_LOG_BYTES })
-      .catch((error: unknown) => {
-        if (!isNamespaceExists(error)) throw error;
-      });
+      .catch(ignoreNamespaceExists);
   } else if ((found as { options?: { capped?: boolean } }).options?.capped !== true) {
     await db.command({ convertToCapped: CHANGE_LOG, size: CHANGE_LOG_BYTES });
   }

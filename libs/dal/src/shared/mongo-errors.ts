@@ -64,6 +64,11 @@ export function isNamespaceExists(error: unknown): boolean {
   return (error as { codeName?: unknown } | null)?.codeName === NAMESPACE_EXISTS;
 }
 
+/** Another process created the collection first: fine; any other error is thrown again. */
+export function ignoreNamespaceExists(error: unknown): void {
+  if (!isNamespaceExists(error)) throw error;
+}
+
 /** The index to drop is not there (another process dropped it first). */
 export function isIndexNotFound(error: unknown): boolean {
   return (error as { codeName?: unknown } | null)?.codeName === INDEX_NOT_FOUND;

@@ -27,6 +27,7 @@ import { DeliveryDispatcher } from './attempt/delivery-dispatcher';
 import { FallbackDeliveries } from './record-outcomes/fallback-deliveries';
 import { MessageStatusRefresh } from './record-outcomes/message-status-refresh';
 import { OutcomeWriter } from './record-outcomes/outcome-writer';
+import { RecordOutcomesUseCase } from './record-outcomes/record-outcomes.usecase';
 import { ChannelQuota } from './isolation/channel-quota';
 import { CircuitBreaker } from './isolation/circuit-breaker';
 import { EndpointGate } from './isolation/endpoint-gate';
@@ -106,6 +107,7 @@ export class NotifierModule {
         DeliveryDispatcher,
         // record-outcomes/
         OutcomeWriter,
+        RecordOutcomesUseCase,
         MessageStatusRefresh,
         FallbackDeliveries,
         KeyHandOff,

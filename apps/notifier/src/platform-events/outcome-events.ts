@@ -6,11 +6,11 @@ import { mayCloseCircuit, planClosedEvents, planOutcomeEvents } from './plan-pla
 import { PlatformEvents } from './platform-events';
 
 /**
- * The platform events of a batch of outcomes, raised as each decision is written (OutcomeWriter):
- * before the batch, the circuits its successes close, where the app listens for that; after it
- * and the breaker, what the batch and the breaker's transitions report. A batch written again
- * raises its events again, which stores nothing new (their ids are fixed). A batch of successes
- * on healthy endpoints costs nothing.
+ * The platform events of a batch of outcomes, raised as each decision is written
+ * (RecordOutcomesUseCase): before the batch, the circuits its successes close, where the app
+ * listens for that; after it and the breaker, what the batch and the breaker's transitions report.
+ * A batch written again raises its events again, which stores nothing new (their ids are fixed). A
+ * batch of successes on healthy endpoints costs nothing.
  */
 @Injectable()
 export class OutcomeEvents {

@@ -30,6 +30,7 @@ import { KeyHandOff } from './key-hand-off';
 import { MessageStatusRefresh } from './message-status-refresh';
 import { FLUSH_DELAY_MS, OutcomeWriter } from './outcome-writer';
 import type { PlannedOutcome } from './plan-outcome';
+import { RecordOutcomesUseCase } from './record-outcomes.usecase';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
 
@@ -144,11 +145,12 @@ function writerOn(
     new EndpointCache(endpoints),
     {} as StoreMessagesUseCase,
   );
-  return new OutcomeWriter(
+  const statuses = new MessageStatusRefresh(messages, owed);
+  const recordOutcomes = new RecordOutcomesUseCase(
     deliveries,
     attempts,
     endpoints,
-    new MessageStatusRefresh(messages, owed),
+    statuses,
     new FallbackDeliveries(deliveries, endpoints, messages, clock),
     circuit,
     new OutcomeEvents(circuit, platformEvents),
@@ -159,9 +161,10 @@ function writerOn(
     owed,
     clock,
   );
+  return new OutcomeWriter(recordOutcomes, statuses);
 }
 
-describe('OutcomeWriter (real MongoDB)', () => {
+describe('OutcomeWriter and RecordOutcomesUseCase (real MongoDB)', () => {
   let connection: Connection;
   let writer: OutcomeWriter;
 

@@ -1,32 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Clock, logsAt } from '@app/common';
-import {
-  AttemptRepository,
-  DeliveryRepository,
-  EndpointRepository,
-  StatusRefreshRepository,
-  type StatusRefreshEntity,
-} from '@app/dal';
-import { CircuitBreaker } from '../isolation/circuit-breaker';
-import { OutcomeEvents } from '../platform-events/outcome-events';
-import { healthUpdates } from '../isolation/circuit-rules';
-import { FallbackDeliveries } from './fallback-deliveries';
-import { KeyHandOff } from './key-hand-off';
+import { logsAt } from '@app/common';
 import { MessageStatusRefresh } from './message-status-refresh';
 import { outcomeBatchFields, outcomeLogFields } from '../log-fields';
 import { recordOutcomeMetrics } from './outcome-metrics';
 import type { PlannedOutcome } from './plan-outcome';
-
-interface PendingOutcome extends PlannedOutcome {
-  claimToken: string;
-}
-
-/** Outcomes written together; numbered so that writing one again is recognised (health). */
-interface OutcomeBatch {
-  number: number;
-  outcomes: PendingOutcome[];
-}
+import type { PendingOutcome, RecordOutcomesCommand } from './record-outcomes.command';
+import { RecordOutcomesUseCase } from './record-outcomes.usecase';
 
 /**
  * Outcomes written at most per batch. 400 rather than 200 since a notifier holds 400 slots: the
@@ -59,22 +39,18 @@ const RETRY_DELAY_MS = 1_000;
 const SHUTDOWN_DRAIN_MS = 15_000;
 
 /**
- * Collects attempt outcomes and writes them in bulk: first, when the batch ends deliveries, the
- * status refresh it owes their messages (StatusRefreshRepository); then one insertMany for the
- * attempt log, one bulkWrite each for deliveries and endpoint health, then the ordering keys of
- * ordered deliveries that ended (KeyHandOff); the messages' statuses follow beside the next
- * batches (MessageStatusRefresh). If MongoDB is down the batch is kept and written again, as it
- * was and before any other; meanwhile the leases expire and another attempt may happen, which
- * at-least-once allows. Every write is idempotent, so a batch written again after a partial write
- * changes nothing twice: attempts and deliveries by their ids and claim, endpoint health and the
- * owed refresh by this writer's id and the batch's number.
+ * Collects attempt outcomes and has them written in batches (RecordOutcomesUseCase): a batch as
+ * soon as FLUSH_SIZE are waiting, else FLUSH_DELAY_MS after the oldest of them arrived. If MongoDB
+ * is down the batch is kept and written again, as it was and before any other; meanwhile the
+ * leases expire and another attempt may happen, which at-least-once allows. Each batch is named by
+ * this writer's id and its number, so that writing it again changes nothing twice.
  */
 @Injectable()
 export class OutcomeWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(OutcomeWriter.name);
   private buffer: PendingOutcome[] = [];
   /** A batch whose write failed: written again, unchanged, before anything else. */
-  private retrying: OutcomeBatch | undefined;
+  private retrying: RecordOutcomesCommand | undefined;
   private readonly writerId = randomUUID();
   private batches = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -86,16 +62,8 @@ export class OutcomeWriter implements OnApplicationShutdown {
   private readonly writtenListeners: (() => void)[] = [];
 
   constructor(
-    private readonly deliveries: DeliveryRepository,
-    private readonly attempts: AttemptRepository,
-    private readonly endpoints: EndpointRepository,
+    private readonly recordOutcomes: RecordOutcomesUseCase,
     private readonly statuses: MessageStatusRefresh,
-    private readonly fallbacks: FallbackDeliveries,
-    private readonly circuit: CircuitBreaker,
-    private readonly events: OutcomeEvents,
-    private readonly handOff: KeyHandOff,
-    private readonly owedRefreshes: StatusRefreshRepository,
-    private readonly clock: Clock,
   ) {
     // Its pending deliveries count in the backlog: a refresh ending may lift the throttle.
     statuses.onRefreshed(() => this.tellWritten());
@@ -223,67 +191,17 @@ export class OutcomeWriter implements OnApplicationShutdown {
     for (const listener of this.writtenListeners) listener();
   }
 
-  private nextBatch(): OutcomeBatch | undefined {
+  private nextBatch(): RecordOutcomesCommand | undefined {
     const outcomes = this.buffer.splice(0, FLUSH_SIZE);
     if (outcomes.length === 0) return undefined;
     if (this.buffer.length === 0) this.dueAt = Number.POSITIVE_INFINITY;
     this.batches += 1;
-    return { number: this.batches, outcomes };
+    return { writer: this.writerId, number: this.batches, outcomes };
   }
 
-  private async write({ number, outcomes: batch }: OutcomeBatch): Promise<void> {
-    // The refresh is owed before the outcomes land, so that a crash after them cannot lose it.
-    const [, owed] = await Promise.all([
-      this.events.beforeWrite(batch),
-      this.oweRefresh(number, batch),
-    ]);
-    await Promise.all([
-      this.attempts.insertMany(batch.flatMap((outcome) => outcome.attempt ?? [])),
-      this.deliveries.recordOutcomes(
-        batch.map((outcome) => ({
-          deliveryId: outcome.deliveryId,
-          claimToken: outcome.claimToken,
-          update: outcome.update,
-          ordered: outcome.ordering !== undefined,
-        })),
-      ),
-      this.endpoints.recordHealth(
-        healthUpdates(batch.flatMap((outcome) => outcome.health ?? [])),
-        { writer: this.writerId, batch: number },
-        new Set(
-          batch.flatMap((outcome) =>
-            outcome.context?.circuitOpenUntil === undefined ? [] : [outcome.endpointId],
-          ),
-        ),
-      ),
-    ]);
-    // After the health it reads: open or disable the circuits of endpoints failing hard.
-    const transitions = await this.circuit.afterOutcomes(
-      batch.flatMap((outcome) => outcome.health ?? []),
-    );
-    // Raised now: on a batch written again the breaker finds nothing left to decide.
-    this.events.afterWrite(batch, transitions);
-    // Ordered deliveries that ended hand their keys on (or block them).
-    await this.handOff.afterOutcomes(batch);
-    // Before the statuses: a message whose delivery failed over to a fallback is still pending.
-    await this.fallbacks.createFor(
-      batch.filter((o) => o.update.status === 'failed').map((o) => o.deliveryId),
-    );
-    if (owed !== undefined) this.statuses.add([owed]);
-    for (const outcome of batch) this.logEnd(outcome);
-  }
-
-  /** The status refresh a batch that ends deliveries owes their messages, written down. */
-  private async oweRefresh(
-    number: number,
-    batch: readonly PendingOutcome[],
-  ): Promise<StatusRefreshEntity | undefined> {
-    const messageIds = [...new Set(batch.filter((o) => o.terminal).map((o) => o.messageId))];
-    if (messageIds.length === 0) return undefined;
-    return this.owedRefreshes.owe(
-      { _id: `${this.writerId}:${number}`, messageIds },
-      this.clock.now(),
-    );
+  private async write(batch: RecordOutcomesCommand): Promise<void> {
+    await this.recordOutcomes.execute(batch);
+    for (const outcome of batch.outcomes) this.logEnd(outcome);
   }
 
   /** A delivery that ended without success, once that is written. */

@@ -10,11 +10,12 @@ const GRACE_MS = 10_000;
 const REPAIR_BATCH = 500;
 
 /**
- * A message's status is recomputed right after its deliveries' outcomes are written (OutcomeWriter),
- * in a later write. A notifier that dies between the two (SIGKILL, a crash, a lost machine)
- * leaves the refresh its batch owed (StatusRefreshRepository) and a message still `pending`. This
- * finds owed refreshes once they are older than a grace period and hands them to this notifier's
- * MessageStatusRefresh; every notifier runs it, and running it twice is harmless.
+ * A message's status is recomputed right after its deliveries' outcomes are written
+ * (RecordOutcomesUseCase), in a later write. A notifier that dies between the two (SIGKILL, a
+ * crash, a lost machine) leaves the refresh its batch owed (StatusRefreshRepository) and a message
+ * still `pending`. This finds owed refreshes once they are older than a grace period and hands them
+ * to this notifier's MessageStatusRefresh; every notifier runs it, and running it twice is
+ * harmless.
  */
 @Injectable()
 export class MessageStatusRepair {

@@ -261,7 +261,8 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
       stop: async () => {
         await consumer.stop();
         await amqp.close();
-        // As Nest would at shutdown: its tail of the change log, opened at its first check, is closed.
+        // As Nest would at shutdown: its tail of the change log, opened at its first check, is
+        // closed.
         await catalog.onModuleDestroy();
       },
     };

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { HEADER_CATALOG_UNCHECKED, INTAKE_QUEUE } from '@app/contracts';
+import { isPermanentStoreError } from '@app/dal';
 import { AmqpConnection, QueueConsumer, type MessageHandler } from '@app/messaging';
 import { traceStore } from '@app/tracing';
 import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
@@ -18,7 +19,6 @@ import { EventTypeCheck } from './event-type-check';
 import { LegacyIntake } from './legacy-intake';
 import { parseIntakeMessage } from './parse-intake-message';
 import { ack, propertiesOf, type Received } from './received';
-import { isPermanentStoreError } from '@app/dal';
 
 const MAX_STORE_BACKOFF_MS = 10_000;
 /** A message MongoDB refuses on its own is dead-lettered after this many tries. */
@@ -34,9 +34,10 @@ class PoisonedBatch extends Error {
 /**
  * Where a message enters the notifier. Takes messages off the intake queue in batches: parses
  * each (parse-intake-message), checks the publishing broker user may speak for its app
- * (BrokerUserBinding) and the payload its app's event catalog (EventTypeCheck), stores the batch in MongoDB (StoreMessagesUseCase, which also claims the
- * deliveries it has slots for) and only then acknowledges; then hands the claimed deliveries to
- * the DeliveryDispatcher and kicks the DeliveryScheduler for the rest. Unacceptable messages go to
+ * (BrokerUserBinding) and the payload its app's event catalog (EventTypeCheck), stores the batch
+ * in MongoDB (StoreMessagesUseCase, which also claims the deliveries it has slots for) and only
+ * then acknowledges; then hands the claimed deliveries to the DeliveryDispatcher and kicks the
+ * DeliveryScheduler for the rest. Unacceptable messages go to
  * `notify.events.dead` with `x-error` (DeadLetters). While MongoDB is down the batch is retried
  * and nothing is acknowledged, so the prefetch window fills and the broker keeps everything else.
  */
@@ -165,7 +166,10 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     }
   }
 
-  /** The broker-user and event-type checks, retried while MongoDB is down (undefined: stopped meanwhile). */
+  /**
+   * The broker-user and event-type checks, retried while MongoDB is down (undefined: stopped
+   * meanwhile).
+   */
   private async refusals(
     items: { received: Received; message: IncomingMessage }[],
   ): Promise<Map<number, string> | undefined> {

@@ -417,7 +417,8 @@ describe('OutcomeWriter and RecordOutcomesUseCase (real MongoDB)', () => {
     healthy.add(ending('dlv_told', 'msg_told', 'ep_told', 'succeeded'), 'claim_3');
     expect(await healthy.drain(10_000)).toBe(true);
 
-    // After the batch's write its message's status was still to refresh; after the refresh, nothing.
+    // After the batch's write its message's status was still to refresh; after the refresh,
+    // nothing.
     expect(backlogs[0]).toBe(1);
     expect(backlogs.at(-1)).toBe(0);
     expect(

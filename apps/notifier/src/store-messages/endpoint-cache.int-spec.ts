@@ -123,7 +123,8 @@ describe('EndpointCache: kept between batches, dropped by the change log (real M
       ],
       { writer: 'writer_1', batch: 1 },
     );
-    // A change that does drop it, after the health write: once it is seen, the health write was too.
+    // A change that does drop it, after the health write: once it is seen, the health write was
+    // too.
     await endpoints.updateSettings(
       'app_a',
       'ep_a1',

@@ -73,10 +73,11 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Each app's endpoints for intake's fan-out: read now unless every app is held; when they all
-   * are, at once, with `check`, the same apps read again beside intake's insert. Intake plans from what it
-   * gets and mends the few messages whose targets the check shows were planned from endpoints
-   * that had just changed (StoreMessagesUseCase), so a message gets its app's endpoints as they
-   * were when it was stored, as without a cache, at the cost of no round trip before its insert.
+   * are, at once, with `check`, the same apps read again beside intake's insert. Intake plans from
+   * what it gets and mends the few messages whose targets the check shows were planned from
+   * endpoints that had just changed (StoreMessagesUseCase), so a message gets its app's endpoints
+   * as they were when it was stored, as without a cache, at the cost of no round trip before its
+   * insert.
    */
   async forIntake(appIds: readonly string[]): Promise<{
     byApp: Map<string, readonly EndpointEntity[]>;

@@ -13,6 +13,7 @@ import type { MessageEntity } from './messages/message.entity';
 import type { OrderingKeyEntity } from './ordering/ordering-key.entity';
 import { OrderingKeyRepository } from './ordering/ordering-key.repository';
 import { AttemptRepository } from './attempts/attempt.repository';
+import { DeliveryClaimRepository } from './deliveries/delivery-claim.repository';
 import { DeliveryRepository } from './deliveries/delivery.repository';
 import { EndpointCircuitRepository } from './endpoints/endpoint-circuit.repository';
 import { EndpointRepository } from './endpoints/endpoint.repository';
@@ -163,6 +164,10 @@ const repositories = [
   repository(
     DeliveryRepository,
     (c) => new DeliveryRepository(c.model<DeliveryEntity>('Delivery')),
+  ),
+  repository(
+    DeliveryClaimRepository,
+    (c) => new DeliveryClaimRepository(c.model<DeliveryEntity>('Delivery')),
   ),
   repository(
     OrderingKeyRepository,

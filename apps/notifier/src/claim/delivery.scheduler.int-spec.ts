@@ -4,7 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Connection } from 'mongoose';
 import { Clock } from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
-import { DeliveryRepository, openConnection, type DeliveryEntity } from '@app/dal';
+import { DeliveryClaimRepository, openConnection, type DeliveryEntity } from '@app/dal';
 import type { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import type { Preloaded } from '../attempt/look-up';
 import { SlotsFreed, type SlotsFreedListener } from '../attempt/slots-freed';
@@ -128,7 +128,7 @@ class RecordingDispatcher {
 
 describe('DeliveryScheduler: claims due deliveries fairly and hands them on (real MongoDB)', () => {
   let connection: Connection;
-  let deliveries: DeliveryRepository;
+  let deliveries: DeliveryClaimRepository;
   const started: DeliveryScheduler[] = [];
 
   beforeAll(async () => {
@@ -136,7 +136,7 @@ describe('DeliveryScheduler: claims due deliveries fairly and hands them on (rea
     const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_scheduler_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
-    deliveries = new DeliveryRepository(connection.model<DeliveryEntity>('Delivery'));
+    deliveries = new DeliveryClaimRepository(connection.model<DeliveryEntity>('Delivery'));
   });
   afterAll(async () => {
     await connection.dropDatabase();

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import { DeliveryRepository, MAX_APPS_PER_CLAIM, type DeliveryEntity } from '@app/dal';
+import { DeliveryClaimRepository, MAX_APPS_PER_CLAIM, type DeliveryEntity } from '@app/dal';
 import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import type { Preloaded } from '../attempt/look-up';
 import { SlotAccountant } from '../isolation/slot-accountant';
@@ -41,7 +41,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
 
   constructor(
     private readonly registry: SchedulerRegistry,
-    private readonly deliveries: DeliveryRepository,
+    private readonly deliveries: DeliveryClaimRepository,
     private readonly dispatcher: DeliveryDispatcher,
     private readonly slots: SlotAccountant,
     private readonly clock: Clock,

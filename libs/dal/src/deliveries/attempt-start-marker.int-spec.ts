@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from './delivery.entity';
+import { DeliveryClaimRepository } from './delivery-claim.repository';
 import { DeliveryRepository } from './delivery.repository';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
@@ -32,6 +33,7 @@ describe('attempt start markers (real MongoDB)', () => {
   let connection: Connection;
   let deliveries: Model<DeliveryEntity>;
   let repository: DeliveryRepository;
+  let claims: DeliveryClaimRepository;
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
@@ -40,6 +42,7 @@ describe('attempt start markers (real MongoDB)', () => {
     connection = await openConnection(url.toString());
     deliveries = connection.model<DeliveryEntity>('Delivery');
     repository = new DeliveryRepository(deliveries);
+    claims = new DeliveryClaimRepository(deliveries);
   });
   afterAll(async () => {
     await connection.dropDatabase();
@@ -108,7 +111,7 @@ describe('attempt start markers (real MongoDB)', () => {
       due('abandoned', { attemptStartedAt: at(-60_000), readyClaim: 'claim_0' }),
       due('ready elsewhere', { readyClaim: 'claim_0' }),
     ]);
-    const claim = await repository.claimDue({
+    const claim = await claims.claimDue({
       now: at(0),
       limit: 10,
       leaseUntil: at(30_000),

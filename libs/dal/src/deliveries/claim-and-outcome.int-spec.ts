@@ -5,6 +5,7 @@ import { openConnection } from '../connection';
 import type { MessageEntity } from '../messages/message.entity';
 import { MessageRepository } from '../messages/message.repository';
 import type { DeliveryEntity } from './delivery.entity';
+import { DeliveryClaimRepository } from './delivery-claim.repository';
 import { DeliveryRepository, type DeliveryUpdate } from './delivery.repository';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
@@ -46,6 +47,7 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
   let deliveries: Model<DeliveryEntity>;
   let messages: Model<MessageEntity>;
   let repository: DeliveryRepository;
+  let claims: DeliveryClaimRepository;
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
@@ -55,6 +57,7 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
     deliveries = connection.model<DeliveryEntity>('Delivery');
     messages = connection.model<MessageEntity>('Message');
     repository = new DeliveryRepository(deliveries);
+    claims = new DeliveryClaimRepository(deliveries);
   });
   afterAll(async () => {
     await connection.dropDatabase();
@@ -66,7 +69,7 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
   });
 
   const claim = (claimToken: string, limit = 10) =>
-    repository.claimDue({ now: at(1_000), limit, claimToken, leaseUntil: at(90_000) });
+    claims.claimDue({ now: at(1_000), limit, claimToken, leaseUntil: at(90_000) });
 
   it('claims the due deliveries oldest first, as they are stored once claimed', async () => {
     await deliveries.insertMany([delivery('b', 200), delivery('a', 100), delivery('later', 5_000)]);
@@ -109,7 +112,7 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
     await deliveries.insertMany(flood);
     await deliveries.insertMany([{ ...delivery('b1', 950), appId: 'app_2' }]);
     const stats = { candidates: 0, apps: [] as string[], appsWithMore: [] as string[] };
-    const claimed = await repository.claimDue({
+    const claimed = await claims.claimDue({
       now: at(1_000),
       limit: 20,
       claimToken: 't1',
@@ -125,7 +128,7 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
     // An app without room is not read at all; the pick decides what is claimed of the rest.
     await deliveries.insertMany([{ ...delivery('b2', 960), appId: 'app_2' }]);
     const nextStats = { candidates: 0, apps: [] as string[], appsWithMore: [] as string[] };
-    const next = await repository.claimDue({
+    const next = await claims.claimDue({
       now: at(1_000),
       limit: 20,
       claimToken: 't2',
@@ -139,7 +142,7 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
 
     // The same in one read, for a small claim beside a large one.
     await deliveries.insertMany([{ ...delivery('b3', 970), appId: 'app_2' }]);
-    const inOne = await repository.claimDue({
+    const inOne = await claims.claimDue({
       now: at(1_000),
       limit: 5,
       claimToken: 't3',
@@ -155,7 +158,7 @@ describe('claiming and settling deliveries in batches (real MongoDB)', () => {
       ['app_a', 'app_b', 'app_c'].map((appId) => ({ ...delivery(appId, 0), appId })),
     );
     const stats = { candidates: 0, apps: [] as string[], appsWithMore: [] as string[] };
-    await repository.claimDue({
+    await claims.claimDue({
       now: at(1_000),
       limit: 10,
       claimToken: 't1',

@@ -30,13 +30,16 @@ export const deliverySchema = new Schema<DeliveryEntity>(
   { versionKey: false },
 );
 
+/** The claim's index, named in its reads' hints. */
+export const DUE_BY_APP_INDEX = 'due_pending_by_app';
+
 // The scheduler's claim, fair between apps (ADR 0008): which apps have due deliveries (a covered
 // read per app, skipping to the next app's keys), then each app's oldest due ones. Also the
 // backlog (countDue, notify_delivery_backlog), app by app. Partial, so finished deliveries cost
 // it nothing; still, every claim and every outcome changes a key of it, so it stays the only one.
 deliverySchema.index(
   { appId: 1, nextAttemptAt: 1 },
-  { partialFilterExpression: { status: 'pending' }, name: 'due_pending_by_app' },
+  { partialFilterExpression: { status: 'pending' }, name: DUE_BY_APP_INDEX },
 );
 // A message's deliveries (GET /v1/messages/:id); unique so a replayed intake creates no twin.
 deliverySchema.index({ messageId: 1, endpointId: 1 }, { unique: true });

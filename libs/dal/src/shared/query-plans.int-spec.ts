@@ -8,6 +8,7 @@ import type { AttemptEntity } from '../attempts/attempt.entity';
 import { AttemptRepository } from '../attempts/attempt.repository';
 import { openConnection } from '../connection';
 import { encodeSequenceCursor } from './cursor';
+import { DeliveryClaimRepository } from '../deliveries/delivery-claim.repository';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { DeliveryRepository } from '../deliveries/delivery.repository';
 import { EndpointCircuitRepository } from '../endpoints/endpoint-circuit.repository';
@@ -173,6 +174,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       circuits: new EndpointCircuitRepository(model('Endpoint')),
       messages: new MessageRepository(model('Message'), deliveries),
       deliveries: new DeliveryRepository(deliveries),
+      deliveryClaims: new DeliveryClaimRepository(deliveries),
       attempts: new AttemptRepository(model('Attempt'), model('Message')),
       inbox: new InboxRepository(deliveries, model('InboxSequence')),
       rateLimits: new RateLimitRepository(model('RateWindow')),
@@ -319,9 +321,9 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
     ['deliveries.findFailed', () => repo.deliveries.findFailed(['dlv_2_0', 'dlv_3_0'])],
     ['deliveries.countDue', () => repo.deliveries.countDue(at(1_000))],
     [
-      'deliveries.claimDue',
+      'deliveryClaims.claimDue',
       () =>
-        repo.deliveries.claimDue({
+        repo.deliveryClaims.claimDue({
           now: at(1_000),
           limit: 20,
           claimToken: 'claim_1',
@@ -330,9 +332,9 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
         }),
     ],
     [
-      'deliveries.claimDue for apps with room, from one on',
+      'deliveryClaims.claimDue for apps with room, from one on',
       () =>
-        repo.deliveries.claimDue({
+        repo.deliveryClaims.claimDue({
           now: at(2_000),
           limit: 20,
           claimToken: 'claim_2',
@@ -344,9 +346,9 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
         }),
     ],
     [
-      'deliveries.claimDue in one read',
+      'deliveryClaims.claimDue in one read',
       () =>
-        repo.deliveries.claimDue({
+        repo.deliveryClaims.claimDue({
           now: at(2_000),
           limit: 20,
           claimToken: 'claim_3',

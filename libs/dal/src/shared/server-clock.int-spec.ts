@@ -4,7 +4,7 @@ import { Clock } from '@app/common';
 import type { Connection } from 'mongoose';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
-import { DeliveryRepository } from '../deliveries/delivery.repository';
+import { DeliveryClaimRepository } from '../deliveries/delivery-claim.repository';
 import { ServerClock } from './server-clock';
 
 /** The shortest lease the notifier accepts (LEASE_DURATION >= 15s). */
@@ -81,14 +81,14 @@ describe('ServerClock (real MongoDB)', () => {
 
 describe('two notifiers with skewed clocks claiming deliveries (real MongoDB)', () => {
   let connection: Connection;
-  let deliveries: DeliveryRepository;
+  let deliveries: DeliveryClaimRepository;
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
     const url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_clock_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
-    deliveries = new DeliveryRepository(connection.model<DeliveryEntity>('Delivery'));
+    deliveries = new DeliveryClaimRepository(connection.model<DeliveryEntity>('Delivery'));
   });
   afterAll(async () => {
     await connection.dropDatabase();

@@ -4,7 +4,7 @@ import type { Connection } from 'mongoose';
 import { changeLogTails } from '../../../../test/support/change-log-tails';
 import { eventually } from '../../../../test/support/eventually';
 import { openConnection } from '../connection';
-import type { EndpointChange } from '../endpoints/endpoint-changes';
+import { recordEndpointChanges, type EndpointChange } from '../endpoints/endpoint-changes';
 import type { EndpointEntity } from '../endpoints/endpoint.entity';
 import { EndpointRepository } from '../endpoints/endpoint.repository';
 import type { EventTypeChange } from '../event-types/event-type-changes';
@@ -100,6 +100,17 @@ describe('ChangeLog: one tail for every collection followed (real MongoDB)', () 
     expect(ofEndpoints.changes).toEqual([{ endpointId: 'ep_1', appId: 'app_a' }]);
     expect(ofEventTypes.changes).toEqual([
       { eventTypeId: expect.stringMatching(/^evt_/), appId: 'app_a', name: 'order.paid' },
+    ]);
+  });
+
+  it('stores only what a writer knows of a change: no app for one that does not know it', async () => {
+    // As the circuit breaker's writes record theirs (EndpointCircuitRepository).
+    await recordEndpointChanges(connection.model<EndpointEntity>('Endpoint'), [
+      { endpointId: 'ep_9' },
+    ]);
+    const entries = await connection.collection(CHANGE_LOG).find({ documentId: 'ep_9' }).toArray();
+    expect(entries).toEqual([
+      { _id: expect.anything(), collection: 'endpoints', documentId: 'ep_9' },
     ]);
   });
 

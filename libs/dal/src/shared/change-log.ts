@@ -56,11 +56,9 @@ export async function recordChanges(
 ): Promise<void> {
   if (changes.length === 0) return;
   await connection.collection<Entry>(CHANGE_LOG).insertMany(
-    changes.map((change) => ({
-      _id: new mongo.ObjectId(),
-      // Only what is known: the driver would store an undefined field as null.
-      ...Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined)),
-    })),
+    changes.map((change) => ({ _id: new mongo.ObjectId(), ...change })),
+    // Only what is known: an undefined field would be stored as null.
+    { ignoreUndefined: true },
   );
 }
 

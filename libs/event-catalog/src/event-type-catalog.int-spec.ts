@@ -75,14 +75,17 @@ class CountingEventTypes extends EventTypeRepository {
 /** The real repository; its tail of the change log opens when the test says, and a read can be held back. */
 class GatedEventTypes extends EventTypeRepository {
   private listener: EventTypeChangeListener | undefined;
-  private tail: { close(): Promise<void> } | undefined;
+  private tail: ReturnType<EventTypeRepository['watchChanges']> | undefined;
   /** Set: the next read, once it has read, waits for `releaseRead`. */
   holdNextRead = false;
   releaseRead: (() => void) | undefined;
 
   override watchChanges(listener: EventTypeChangeListener) {
     this.listener = listener;
-    return { close: () => this.tail?.close() ?? Promise.resolve() };
+    return {
+      close: () => this.tail?.close() ?? Promise.resolve(),
+      caughtUp: () => this.tail?.caughtUp() ?? Promise.resolve(false),
+    };
   }
 
   openTail(): void {

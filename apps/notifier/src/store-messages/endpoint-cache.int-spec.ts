@@ -84,6 +84,21 @@ describe('EndpointCache: kept between batches, dropped by the change log (real M
     expect(endpoints.reads).toBe(before);
   });
 
+  it("checks intake's held endpoints against the log's end, with no read of them while nothing changed", async () => {
+    await cached('app_a');
+    // Once the tail has read the log to its end.
+    await eventually(async () =>
+      (await (await cache.forIntake(['app_a'])).check) === undefined ? true : undefined,
+    );
+    const before = endpoints.reads;
+    for (let i = 0; i < 5; i++) {
+      const { byApp, check } = await cache.forIntake(['app_a']);
+      expect(byApp.get('app_a')?.map((e) => e.url)).toEqual(['https://example.com/ep_a1']);
+      expect(await check).toBeUndefined();
+    }
+    expect(endpoints.reads).toBe(before);
+  });
+
   it('drops an app when one of its endpoints is created, changed or deleted, not another app', async () => {
     await cached('app_a');
     await cached('app_b');

@@ -12,8 +12,10 @@ const MAX_CACHED_ENDPOINTS = 20_000;
  * them again. Nothing is kept while the log's tail is not open (at start, after it failed): then
  * every batch reads, as without a cache; nothing is kept longer than EXPIRE_AFTER_MS.
  *
- * What a message accepted during an endpoint change gets: intake checks what it held (forIntake),
- * so its fan-out follows the endpoints as they were when it was stored, as without a cache. A
+ * What a message accepted during an endpoint change gets: intake checks what it held against the
+ * log's end (forIntake), so its fan-out follows the endpoints as they were when it was stored, as
+ * without a cache. A change the log does not hold (an edit by hand in MongoDB, a writer that died
+ * between its write and its entry) reaches intake, as it reaches attempts, by the expiry. A
  * retry's attempt starting within the log's lag (milliseconds) after a change of URL, headers
  * or secret uses the endpoint as it was, like an attempt already in flight when the change was
  * made (a rotated-out secret still signs). docs/architecture.md, "Endpoints held by the notifier".
@@ -73,21 +75,31 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Each app's endpoints for intake's fan-out: read now unless every app is held; when they all
-   * are, at once, with `check`, the same apps read again beside intake's insert. Intake plans from
-   * what it gets and mends the few messages whose targets the check shows were planned from
-   * endpoints that had just changed (StoreMessagesUseCase), so a message gets its app's endpoints
-   * as they were when it was stored, as without a cache, at the cost of no round trip before its
-   * insert.
+   * are, at once, with `check` run beside intake's insert: it asks the change log whether anything
+   * changed since (ChangeFollower.unchangedSince, one read of the log's last entry) and resolves to
+   * undefined if not, or else to the same apps read again. Intake plans from what it gets and
+   * mends the few messages whose targets the check shows were planned from endpoints that had just
+   * changed (StoreMessagesUseCase), so a message gets its app's endpoints as they were when it was
+   * stored, as without a cache, at the cost of no round trip before its insert.
    */
   async forIntake(appIds: readonly string[]): Promise<{
     byApp: Map<string, readonly EndpointEntity[]>;
-    check?: Promise<Map<string, readonly EndpointEntity[]>>;
+    check?: Promise<Map<string, readonly EndpointEntity[]> | undefined>;
   }> {
     const apps = [...new Set(appIds)];
     // One read of them all: what is held is no more current than what a read returns.
     if (!apps.every((appId) => this.byApp.has(appId))) return { byApp: await this.read(apps) };
+    const mark = this.changes.mark();
     const byApp = await this.ofApps(apps);
-    return { byApp, check: this.read(apps) };
+    return { byApp, check: this.changedSince(mark, apps) };
+  }
+
+  /** Undefined if nothing changed since `mark`; otherwise these apps' endpoints, read now. */
+  private async changedSince(
+    mark: number,
+    appIds: readonly string[],
+  ): Promise<Map<string, readonly EndpointEntity[]> | undefined> {
+    return (await this.changes.unchangedSince(mark)) ? undefined : this.read(appIds);
   }
 
   /** These endpoints, each of the app given beside it; those deleted are left out. */

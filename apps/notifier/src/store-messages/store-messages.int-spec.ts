@@ -14,7 +14,6 @@ import {
   RateLimitRepository,
   type AppEntity,
   type DeliveryEntity,
-  type EndpointChange,
   type EndpointEntity,
   type MessageEntity,
   OrderingKeyRepository,
@@ -58,10 +57,19 @@ function endpoint(id: string, eventTypes = ['order.*']): EndpointEntity {
   };
 }
 
-/** A cache whose tail of the change log lags: it hears of no change (as in the log's last milliseconds). */
-class LaggingCache extends EndpointCache {
-  protected override changed(change: EndpointChange): void {
-    void change;
+/**
+ * Endpoints whose tail of the change log lags: their changes reach no follower, as in the log's
+ * last milliseconds, and it has not read the log to its end while it holds any back.
+ */
+class LaggingEndpoints extends EndpointRepository {
+  private heldBack = 0;
+
+  override watchChanges(listener: Parameters<EndpointRepository['watchChanges']>[0]) {
+    const tail = super.watchChanges({ ...listener, changed: () => this.heldBack++ });
+    return {
+      close: () => tail.close(),
+      caughtUp: async () => (await tail.caughtUp()) && this.heldBack === 0,
+    };
   }
 }
 
@@ -88,7 +96,7 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
   let endpoints: EndpointRepository;
   let deliveries: DeliveryRepository;
   let messages: MessageRepository;
-  let cache: LaggingCache;
+  let cache: EndpointCache;
   let apps: AppRepository;
   let useCase: StoreMessagesUseCase;
 
@@ -99,12 +107,12 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
     connection = await openConnection(url.toString());
     const deliveryModel = connection.model<DeliveryEntity>('Delivery');
     apps = new AppRepository(connection.model<AppEntity>('App'));
-    endpoints = new EndpointRepository(connection.model<EndpointEntity>('Endpoint'));
+    endpoints = new LaggingEndpoints(connection.model<EndpointEntity>('Endpoint'));
     deliveries = new DeliveryRepository(deliveryModel);
     messages = new MessageRepository(connection.model<MessageEntity>('Message'), deliveryModel);
     await apps.create({ _id: 'app_1', name: 'shop', apiKeyHash: 'hash', createdAt: T0 });
     await endpoints.create(endpoint('ep_1'));
-    cache = new LaggingCache(endpoints);
+    cache = new EndpointCache(endpoints);
     cache.onModuleInit();
     const pacer = new IntakePacer(
       new AppQuotaReader(apps, QUOTAS),
@@ -145,7 +153,8 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
     await eventually(async () => {
       await useCase.execute({ messages: [message(0)], slots });
       const { check } = await cache.forIntake(['app_1']);
-      return check === undefined ? undefined : check;
+      await check;
+      return check === undefined ? undefined : true;
     });
 
     await endpoints.create(endpoint('ep_2'));

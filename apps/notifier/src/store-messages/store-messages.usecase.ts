@@ -85,8 +85,8 @@ export class StoreMessagesUseCase {
         this.deliveries.insertMany(early.filter((d) => d.claimToken === claimToken)),
       );
       let fresh = docs.filter((doc) => !duplicateIds.has(doc._id));
-      if (check !== undefined) {
-        const current = await check;
+      const current = await check;
+      if (current !== undefined) {
         endpointsById = byId([...current.values()].flat());
         fanOut.use(endpointsById);
         // Planned from endpoints that had just changed: stored again as they are, planned anew.

@@ -1,13 +1,25 @@
 import { ChangeFollower, EXPIRE_AFTER_MS, type WatchChanges } from './change-follower';
 
-/** A stream the test drives: each open is recorded with its listener. */
+/**
+ * A stream the test drives: each open is recorded with its listener. Asked whether it has read
+ * the log's end, it answers what the test queued, once the test says so.
+ */
 function streams() {
   const opened: Parameters<WatchChanges<string>>[0][] = [];
+  const answers: ((caughtUp: boolean) => void)[] = [];
   const watch: WatchChanges<string> = (listener) => {
     opened.push(listener);
-    return { close: () => Promise.resolve() };
+    return {
+      close: () => Promise.resolve(),
+      caughtUp: () => new Promise<boolean>((resolve) => answers.push(resolve)),
+    };
   };
-  return { opened, watch, last: () => opened.at(-1)! };
+  const answer = (caughtUp: boolean) => {
+    const resolve = answers.shift();
+    if (resolve === undefined) throw new Error('the tail was not asked');
+    resolve(caughtUp);
+  };
+  return { opened, watch, last: () => opened.at(-1)!, answer };
 }
 
 /** A follower whose cache only counts its expiries. */
@@ -45,6 +57,44 @@ describe('ChangeFollower', () => {
     expect(changed).toEqual(['ep_1']);
     expect(follower.mayKeep(quiet)).toBe(false);
     expect(follower.mayKeep(follower.mark())).toBe(true);
+  });
+
+  it('finds nothing changed since a mark only if the tail has read the log to its end and reported nothing meanwhile', async () => {
+    const { watch, last, answer } = streams();
+    const follower = new ChangeFollower(watch, {
+      changed: () => undefined,
+      lost: () => undefined,
+      expired: () => undefined,
+    });
+    follower.start();
+    last().ready();
+
+    const ask = async (mark: number, caughtUp: boolean, meanwhile = () => {}) => {
+      const asked = follower.unchangedSince(mark);
+      meanwhile();
+      answer(caughtUp);
+      return asked;
+    };
+    expect(await ask(follower.mark(), true)).toBe(true);
+    // An entry the tail has not read yet may be a change.
+    expect(await ask(follower.mark(), false)).toBe(false);
+    // A change reported after the mark, before the question or while it is asked.
+    const before = follower.mark();
+    last().changed('ep_1');
+    expect(await ask(before, true)).toBe(false);
+    expect(await ask(follower.mark(), true, () => last().changed('ep_2'))).toBe(false);
+    // The tail failed while the question was asked: what it would have reported is not known.
+    expect(await ask(follower.mark(), true, () => last().failed(new Error('closed')))).toBe(false);
+  });
+
+  it('finds nothing unchanged before the tail has opened', async () => {
+    const { watch } = streams();
+    const follower = new ChangeFollower(watch, {
+      changed: () => undefined,
+      lost: () => undefined,
+      expired: () => undefined,
+    });
+    expect(await follower.unchangedSince(follower.mark())).toBe(false);
   });
 
   it('keeps nothing once the stream failed, and opens it again after 1 s, doubling up to 60 s', () => {

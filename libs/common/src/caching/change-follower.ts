@@ -12,7 +12,11 @@ export type WatchChanges<C> = (listener: {
   ready(): void;
   changed(change: C): void;
   failed(error: unknown): void;
-}) => { close(): Promise<void> };
+}) => {
+  close(): Promise<void>;
+  /** Whether the tail has read every entry the log holds now (one read of its last entry). */
+  caughtUp(): Promise<boolean>;
+};
 
 /** What the cache does when the log reports a change, when its tail ends, and when all expires. */
 export interface FollowedCache<C> {
@@ -35,7 +39,7 @@ export interface FollowedCache<C> {
 export class ChangeFollower<C> {
   private generation = 0;
   private open = false;
-  private tail: { close(): Promise<void> } | undefined;
+  private tail: ReturnType<WatchChanges<C>> | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
   private reopenAfterMs: number = REOPEN_AFTER_MS[0];
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -93,5 +97,16 @@ export class ChangeFollower<C> {
   /** Whether what was read after `mark` was taken may be kept: nothing happened since. */
   mayKeep(mark: number): boolean {
     return this.open && mark === this.generation;
+  }
+
+  /**
+   * Whether nothing changed from `mark` until now, as a read made now would see it: the tail was
+   * open throughout, reported nothing, and has read every entry the log holds. What the cache
+   * held at `mark` is then as current as a read of the documents made now, for every change
+   * recorded in the log, at the cost of one small read.
+   */
+  async unchangedSince(mark: number): Promise<boolean> {
+    const caughtUp = (await this.tail?.caughtUp()) ?? false;
+    return caughtUp && this.mayKeep(mark);
   }
 }

@@ -1,4 +1,5 @@
 import type { Model } from 'mongoose';
+import type { FollowedTail } from '../shared/change-log';
 import { recordDocumentChanges, watchChanges, type ChangeListener } from '../shared/watch-changes';
 import type { EndpointEntity } from './endpoint.entity';
 
@@ -19,7 +20,7 @@ export type EndpointChangeListener = ChangeListener<EndpointChange>;
 export function watchEndpointChanges(
   model: Model<EndpointEntity>,
   listener: EndpointChangeListener,
-): { close(): Promise<void> } {
+): FollowedTail {
   return watchChanges(
     model,
     ({ documentId, appId }) => ({

@@ -1,5 +1,6 @@
 import type { Model, mongo, UpdateQuery } from 'mongoose';
 import { SecretBox } from '@app/common';
+import type { FollowedTail } from '../shared/change-log';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import { isDuplicateKeyOn } from '../shared/mongo-errors';
 import type { PageRequest } from '../shared/tenant';
@@ -143,7 +144,7 @@ export class EndpointRepository {
   }
 
   /** Reports endpoint changes as they happen (see watchEndpointChanges). */
-  watchChanges(listener: EndpointChangeListener): { close(): Promise<void> } {
+  watchChanges(listener: EndpointChangeListener): FollowedTail {
     return watchEndpointChanges(this.model, listener);
   }
 

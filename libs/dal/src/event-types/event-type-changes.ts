@@ -1,4 +1,5 @@
 import type { Model } from 'mongoose';
+import type { FollowedTail } from '../shared/change-log';
 import { recordDocumentChanges, watchChanges, type ChangeListener } from '../shared/watch-changes';
 import type { EventTypeEntity } from './event-type.entity';
 
@@ -15,7 +16,7 @@ export type EventTypeChangeListener = ChangeListener<EventTypeChange>;
 export function watchEventTypeChanges(
   model: Model<EventTypeEntity>,
   listener: EventTypeChangeListener,
-): { close(): Promise<void> } {
+): FollowedTail {
   return watchChanges(
     model,
     ({ documentId, appId, name }) => ({ eventTypeId: documentId, appId: appId!, name: name! }),

@@ -1,5 +1,6 @@
 import type { Model, mongo } from 'mongoose';
 import { newId } from '@app/common';
+import type { FollowedTail } from '../shared/change-log';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
 import type { PageRequest } from '../shared/tenant';
 import {
@@ -122,7 +123,7 @@ export class EventTypeRepository {
   }
 
   /** Reports event-type changes as they happen (see watchEventTypeChanges). */
-  watchChanges(listener: EventTypeChangeListener): { close(): Promise<void> } {
+  watchChanges(listener: EventTypeChangeListener): FollowedTail {
     return watchEventTypeChanges(this.model, listener);
   }
 }

@@ -154,6 +154,36 @@ describe('ChangeLog: one tail for every collection followed (real MongoDB)', () 
     expect(eventTypeNames(ofEventTypes)).toEqual(['after.opening']);
   });
 
+  it('has read to the end of the log once it reported the last change, and says so, never before', async () => {
+    const listener = new Recorded<EndpointChange>();
+    const tail = endpoints.watchChanges({
+      ready: () => (listener.ready = true),
+      changed: (change) => listener.changes.push(change),
+      failed: (error) => listener.failures.push(error),
+    });
+    open.push(tail);
+    expect(await tail.caughtUp()).toBe(false);
+    await listener.whenReady();
+    expect(await tail.caughtUp()).toBe(true);
+
+    // Asked while the tail reads a backlog: a yes only once it has read (and reported) it all.
+    const backlog = Array.from({ length: 500 }, (_, i) => ({ endpointId: `ep_${i}` }));
+    await recordEndpointChanges(connection.model<EndpointEntity>('Endpoint'), backlog);
+    const answers: { caughtUp: boolean; reported: number }[] = [];
+    await eventually(
+      async () => {
+        const caughtUp = await tail.caughtUp();
+        answers.push({ caughtUp, reported: listener.changes.length });
+        return caughtUp ? true : undefined;
+      },
+      { intervalMs: 0 },
+    );
+    expect(answers.filter((answer) => answer.caughtUp && answer.reported !== 500)).toEqual([]);
+    // Another collection's entry moves the tail on too: read, it leaves the tail at the end.
+    await addEventType('order.paid');
+    await eventually(async () => ((await tail.caughtUp()) ? true : undefined));
+  });
+
   it('tells every follower when the log is dropped, and opens on a log made anew', async () => {
     const ofEndpoints = followEndpoints();
     const ofEventTypes = followEventTypes();

@@ -64,6 +64,18 @@ export async function recordChanges(
 
 interface Tail {
   cursor?: mongo.FindCursor<Entry>;
+  /** The last entry read, change or mark. */
+  lastRead?: mongo.ObjectId;
+}
+
+/** A follower's hold on the tail. */
+export interface FollowedTail {
+  close(): Promise<void>;
+  /**
+   * Whether the tail has read every entry the log holds now, so that every change recorded before
+   * this call has been reported: one read of the log's last entry.
+   */
+  caughtUp(): Promise<boolean>;
 }
 
 const ofConnection = new WeakMap<Connection, ChangeLog>();
@@ -97,14 +109,33 @@ export class ChangeLog {
   private constructor(private readonly connection: Connection) {}
 
   /** Reports the changes to this collection's documents until closed. */
-  follow(collection: FollowedCollection, follower: CollectionFollower): { close(): Promise<void> } {
+  follow(collection: FollowedCollection, follower: CollectionFollower): FollowedTail {
     const followers = this.followers.get(collection) ?? new Set();
     followers.add(follower);
     this.followers.set(collection, followers);
     // One that comes before the tail has opened is told with the others when it does.
     if (this.tail === undefined) this.start();
     else if (this.open) follower.ready();
-    return { close: () => this.unfollow(collection, follower) };
+    return {
+      close: () => this.unfollow(collection, follower),
+      caughtUp: () => this.caughtUp(),
+    };
+  }
+
+  /**
+   * The log's last entry, in the order the tail reads it (natural order: a capped collection
+   * shows no entry before the ones inserted ahead of it are visible), is the last one it read.
+   * A tail that read further while this read was in flight answers no, as does one not open.
+   */
+  private async caughtUp(): Promise<boolean> {
+    const db = this.connection.db;
+    if (!this.open || db === undefined) return false;
+    const [last] = await db
+      .collection<Entry>(CHANGE_LOG)
+      .find({}, { sort: { $natural: -1 }, limit: 1, projection: { _id: 1 } })
+      .toArray();
+    const read = this.open ? this.tail?.lastRead : undefined;
+    return last !== undefined && read !== undefined && last._id.equals(read);
   }
 
   private async unfollow(collection: string, follower: CollectionFollower): Promise<void> {
@@ -145,6 +176,7 @@ export class ChangeLog {
     tail.cursor = log.find({}, { tailable: true, awaitData: true });
     for await (const entry of tail.cursor) {
       if (this.tail !== tail) return;
+      tail.lastRead = entry._id;
       if (this.open) this.dispatch(entry);
       else if (entry._id.equals(start)) this.opened();
     }

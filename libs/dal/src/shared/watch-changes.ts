@@ -1,5 +1,11 @@
 import type { Model } from 'mongoose';
-import { ChangeLog, recordChanges, type FollowedCollection, type LoggedChange } from './change-log';
+import {
+  ChangeLog,
+  recordChanges,
+  type FollowedCollection,
+  type FollowedTail,
+  type LoggedChange,
+} from './change-log';
 
 /** Follows a collection's changes, each as the reader needs it (see watchChanges). */
 export interface ChangeListener<C> {
@@ -21,7 +27,7 @@ export function watchChanges<T, C>(
   model: Model<T>,
   changeOf: (change: DocumentChange) => C,
   listener: ChangeListener<C>,
-): { close(): Promise<void> } {
+): FollowedTail {
   return ChangeLog.of(model.db).follow(collectionOf(model), {
     ready: () => listener.ready(),
     changed: (change) => listener.changed(changeOf(change)),

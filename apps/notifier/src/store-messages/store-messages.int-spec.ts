@@ -14,6 +14,7 @@ import {
   RateLimitRepository,
   type AppEntity,
   type DeliveryEntity,
+  type EndpointChangeListener,
   type EndpointEntity,
   type MessageEntity,
   OrderingKeyRepository,
@@ -64,7 +65,7 @@ function endpoint(id: string, eventTypes = ['order.*']): EndpointEntity {
 class LaggingEndpoints extends EndpointRepository {
   private heldBack = 0;
 
-  override watchChanges(listener: Parameters<EndpointRepository['watchChanges']>[0]) {
+  override watchChanges(listener: EndpointChangeListener) {
     const tail = super.watchChanges({ ...listener, changed: () => this.heldBack++ });
     return {
       close: () => tail.close(),

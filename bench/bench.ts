@@ -111,7 +111,7 @@ function report(stack: Stack, rows: Row[], startedAt: number, commit: string): R
             : '',
     })),
     notes: [
-      'Throughput: deliveries received at the sink / (last arrival - first publish). Latency: the publish time in the payload to the first arrival at the sink.',
+      "Throughput: deliveries received at the sink / (last arrival - first publish). Latency: the publish time in the payload to the first arrival at the sink, each rate's time in five turns, the two pipelines' alternating.",
       'The naive pipeline: amqplib consume (prefetch 100) -> insertOne -> axios POST per endpoint -> updateOne -> ack.',
       'Everything (MongoDB, RabbitMQ, both pipelines, the sink and the publisher) shares the machine; the load column is the 1-minute load average when each measure ended (platform / naive).',
       "CPU time per delivery: what the pipeline's own processes, MongoDB (mongod, and wineserver where it runs under wine), RabbitMQ and the bench (publisher and sink) spent from the first publish until both pipelines were idle again, divided by the deliveries; each cell is the total = pipeline + MongoDB + RabbitMQ + bench. It depends less on what else the machine was doing than the rates do: on a saturated machine a pipeline's rate follows its cost.",

@@ -67,6 +67,62 @@ export async function deliveryRun(
   return settledWithCpu(ctx, meter, run);
 }
 
+/**
+ * One pipeline's runs, taken in turns with another's, as one run: deliveries, latencies and time
+ * added up, the CPU time a delivery over all of them, the highest RSS, the last load.
+ */
+export function pooled(runs: readonly DeliveryRun[]): DeliveryRun {
+  const total = (of: (run: DeliveryRun) => number) => runs.reduce((sum, run) => sum + of(run), 0);
+  const results = runs.map((run) => run.result);
+  const latencies = new Float64Array(total((run) => run.result.latencies.length));
+  let offset = 0;
+  for (const { latencies: some } of results) {
+    latencies.set(some, offset);
+    offset += some.length;
+  }
+  const distinct = total((run) => run.result.distinct);
+  const seconds = total((run) => run.seconds);
+  return {
+    result: {
+      requests: total((run) => run.result.requests),
+      distinct,
+      duplicates: total((run) => run.result.duplicates),
+      firstAt: Math.min(...results.map((result) => result.firstAt)),
+      lastAt: Math.max(...results.map((result) => result.lastAt)),
+      latencies,
+    },
+    expected: total((run) => run.expected),
+    seconds,
+    perSecond: distinct / seconds,
+    complete: runs.every((run) => run.complete),
+    rssMb: Math.max(...runs.map((run) => run.rssMb)),
+    load: runs[runs.length - 1]!.load,
+    ...(runs.every((run) => run.cpu !== undefined) ? { cpu: pooledCpu(runs) } : {}),
+  };
+}
+
+/** The CPU time a delivery over several runs: each run's weighted by its deliveries. */
+function pooledCpu(runs: readonly DeliveryRun[]): CpuPerDelivery {
+  // What perDelivery divided each run's time by.
+  const deliveries = runs.map((run) => Math.max(1, run.result.distinct));
+  const all = deliveries.reduce((sum, n) => sum + n, 0);
+  const part = (of: (cpu: CpuPerDelivery) => number | undefined) => {
+    let spent = 0;
+    for (const [index, run] of runs.entries()) {
+      const value = of(run.cpu!);
+      if (value === undefined) return undefined;
+      spent += value * deliveries[index]!;
+    }
+    return spent / all;
+  };
+  return {
+    pipeline: part((cpu) => cpu.pipeline)!,
+    mongodb: part((cpu) => cpu.mongodb),
+    rabbitmq: part((cpu) => cpu.rabbitmq),
+    bench: part((cpu) => cpu.bench)!,
+  };
+}
+
 /** Waits until both pipelines are idle, then adds the CPU time per delivery `meter` counted. */
 export async function settledWithCpu(
   ctx: Context,

@@ -19,7 +19,7 @@ import { ChannelRegistry } from './channel-registry';
 /**
  * One attempt of one delivery, admitted and marked started: through its endpoint's channel, and
  * planned into an outcome (what to write, record-outcomes/plan-outcome). A poisoned delivery, or
- * one whose endpoint is gone or disabled, is settled without a call.
+ * one whose endpoint or message is gone or whose endpoint is disabled, is settled without a call.
  */
 @Injectable()
 export class AttemptRunner {
@@ -72,8 +72,13 @@ export class AttemptRunner {
     if (poisoned !== undefined) {
       return { outcome: planPoison(delivery, poisoned.reason, poisoned.lastStartedAt, now) };
     }
-    if (endpoint === undefined || message === undefined) {
+    if (endpoint === undefined) {
       return { outcome: planSettlement(delivery, 'cancelled', 'the endpoint was deleted', now) };
+    }
+    // A notifier that died between intake's inserts of a message and its deliveries leaves these.
+    if (message === undefined) {
+      const reason = 'its message is not stored (removed, or never stored by a notifier that died)';
+      return { outcome: planSettlement(delivery, 'cancelled', reason, now) };
     }
     if (!endpoint.enabled) {
       const reason = `the endpoint is disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ''}`;

@@ -9,6 +9,7 @@ import type { AttemptStarts, Poisoned } from './attempt-starts';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import { MapChannelRegistry } from './channel-registry';
 import { DeliveryDispatcher } from './delivery-dispatcher';
+import type { Preloaded } from './look-up';
 import type { OutcomeWriter } from '../record-outcomes/outcome-writer';
 import type { PlannedOutcome } from '../record-outcomes/plan-outcome';
 
@@ -290,4 +291,35 @@ describe('DeliveryDispatcher: when what it reads or writes fails', () => {
     expect(channel.started).toEqual([]);
     expect(slots.total).toBe(0);
   });
+});
+
+describe('DeliveryDispatcher: what a delivery needs is gone', () => {
+  it.each<[string, Preloaded, string]>([
+    [
+      'its endpoint was deleted',
+      { endpoints: new Map(), messages: new Map([[message._id, message]]) },
+      'the endpoint was deleted',
+    ],
+    [
+      'its message is not stored',
+      { endpoints: new Map([[endpoint._id, endpoint]]), messages: new Map() },
+      'its message is not stored (removed, or never stored by a notifier that died)',
+    ],
+  ])(
+    'cancels a delivery when %s, saying which, without attempting it',
+    async (_, preloaded, reason) => {
+      const { channel, outcomes, dispatcher, slots } = setup();
+      slots.take('app_1', 'ep_1');
+      await dispatcher.dispatch([claimed('a')], 'claim_1', { preloaded });
+      await settle();
+      expect(channel.started).toEqual([]);
+      expect(outcomes).toEqual([
+        expect.objectContaining({
+          deliveryId: 'a',
+          update: expect.objectContaining({ status: 'cancelled', lastError: reason }),
+        }),
+      ]);
+      expect(slots.total).toBe(0);
+    },
+  );
 });

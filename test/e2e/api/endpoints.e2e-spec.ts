@@ -1,4 +1,5 @@
 import { verifyWebhook } from '@app/channels';
+import { CHANGE_LEASE_MS } from '@app/common';
 import { eventually } from '../../support/eventually';
 import { TestPlatform } from '../../support/platform';
 import { WebhookSink } from '../../support/webhook-sink';
@@ -204,6 +205,26 @@ describe('endpoints API', () => {
         channel: 'email',
       });
       expect(unknownField.status).toBe(400);
+    });
+
+    it('answers a create, a change and a delete no sooner than CHANGE_LEASE_MS after making it', async () => {
+      // Every notifier's intake has dropped what the change replaced by then (EndpointCache).
+      const timed = async <T>(request: () => Promise<T>) => {
+        const started = performance.now();
+        const answer = await request();
+        return { answer, tookMs: performance.now() - started };
+      };
+      const created = await timed(() => client.createEndpoint({ url: sink.url('/lease') }));
+      const changed = await timed(() =>
+        client.request('PATCH', `/v1/endpoints/${created.answer.id}`, { eventTypes: ['lease.*'] }),
+      );
+      const deleted = await timed(() =>
+        client.request('DELETE', `/v1/endpoints/${created.answer.id}`),
+      );
+      expect([changed.answer.status, deleted.answer.status]).toEqual([200, 204]);
+      for (const { tookMs } of [created, changed, deleted]) {
+        expect(tookMs).toBeGreaterThanOrEqual(CHANGE_LEASE_MS);
+      }
     });
 
     it('deletes (204), cancels pending deliveries, then answers 404', async () => {

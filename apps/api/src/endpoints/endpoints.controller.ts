@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   createdEndpointSchema,
@@ -30,6 +41,7 @@ import {
   updateEndpointExample,
 } from '../shared/openapi-examples';
 import { ZodPipe } from '../shared/zod.pipe';
+import { AnswerAfterChangeLease } from './answer-after-change-lease.interceptor';
 import { CreateEndpointUseCase } from './create-endpoint/create-endpoint.usecase';
 import { DeleteEndpointUseCase } from './delete-endpoint/delete-endpoint.usecase';
 import { GetEndpointUseCase } from './get-endpoint/get-endpoint.usecase';
@@ -57,6 +69,7 @@ export class EndpointsController {
 
   @Post()
   @HttpCode(201)
+  @UseInterceptors(AnswerAfterChangeLease)
   @ApiOperation({ summary: 'Create an endpoint; its secret and recipient token are shown once' })
   @ApiJsonBody(createEndpointSchema, createEndpointExample)
   @ApiJsonResponse(201, 'Created', createdEndpointSchema, createdEndpointExample)
@@ -95,6 +108,7 @@ export class EndpointsController {
   }
 
   @Patch(':id')
+  @UseInterceptors(AnswerAfterChangeLease)
   @ApiOperation({ summary: 'Change an endpoint; null clears an optional field' })
   @ApiId('id', 'Endpoint id')
   @ApiJsonBody(updateEndpointSchema, updateEndpointExample)
@@ -109,6 +123,7 @@ export class EndpointsController {
   }
 
   @Delete(':id')
+  @UseInterceptors(AnswerAfterChangeLease)
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an endpoint; its pending deliveries are cancelled' })
   @ApiId('id', 'Endpoint id')

@@ -13,8 +13,8 @@ const MAX_CACHED_ENDPOINTS = 20_000;
  * every batch reads, as without a cache; nothing is kept longer than EXPIRE_AFTER_MS.
  *
  * What a message accepted during an endpoint change gets: intake checks what it held against the
- * log's end (forIntake), so its fan-out follows the endpoints as they were when it was stored, as
- * without a cache. A change the log does not hold (an edit by hand in MongoDB, a writer that died
+ * log's end, or relies on a check less than CHANGE_LEASE_MS old (forIntake), so its fan-out
+ * follows every endpoint change the API had answered before the message was published. A change the log does not hold (an edit by hand in MongoDB, a writer that died
  * between its write and its entry) reaches intake, as it reaches attempts, by the expiry. A
  * retry's attempt starting within the log's lag (milliseconds) after a change of URL, headers
  * or secret uses the endpoint as it was, like an attempt already in flight when the change was
@@ -75,12 +75,15 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Each app's endpoints for intake's fan-out: read now unless every app is held; when they all
-   * are, at once, with `check` run beside intake's insert: it asks the change log whether anything
-   * changed since (ChangeFollower.unchangedSince, one read of the log's last entry) and resolves to
-   * undefined if not, or else to the same apps read again. Intake plans from what it gets and
-   * mends the few messages whose targets the check shows were planned from endpoints that had just
-   * changed (StoreMessagesUseCase), so a message gets its app's endpoints as they were when it was
-   * stored, as without a cache, at the cost of no round trip before its insert.
+   * are, at once, and with no check while a read of the log's end less than CHANGE_LEASE_MS ago
+   * found every change reported (ChangeFollower.unchangedWithinLease): the API answers an endpoint
+   * change that long after recording it, so what is held reflects every change answered before
+   * the message was published. Otherwise with `check` run beside intake's insert: it asks the
+   * change log whether anything changed since (ChangeFollower.unchangedSince, one read of the
+   * log's last entry) and resolves to undefined if not, or else to the same apps read again.
+   * Intake plans from what it gets and mends the few messages whose targets the check shows were
+   * planned from endpoints that had just changed (StoreMessagesUseCase), at the cost of no round
+   * trip before its insert.
    */
   async forIntake(appIds: readonly string[]): Promise<{
     byApp: Map<string, readonly EndpointEntity[]>;
@@ -91,6 +94,7 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
     if (!apps.every((appId) => this.byApp.has(appId))) return { byApp: await this.read(apps) };
     const mark = this.changes.mark();
     const byApp = await this.ofApps(apps);
+    if (this.changes.unchangedWithinLease()) return { byApp };
     return { byApp, check: this.changedSince(mark, apps) };
   }
 

@@ -1,7 +1,7 @@
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { SystemClock } from '@app/common';
+import { CHANGE_LEASE_MS, SystemClock } from '@app/common';
 import type { NotifierConfig } from '@app/config';
 import type { AppQuotas } from '@app/contracts';
 import {
@@ -60,18 +60,46 @@ function endpoint(id: string, eventTypes = ['order.*']): EndpointEntity {
 
 /**
  * Endpoints whose tail of the change log lags: their changes reach no follower, as in the log's
- * last milliseconds, and it has not read the log to its end while it holds any back.
+ * last milliseconds, and it has not read the log to its end while it holds any back. Counts the
+ * reads of the log's end and of the endpoints.
  */
 class LaggingEndpoints extends EndpointRepository {
   private heldBack = 0;
+  readonly asked = { logEnd: 0, endpoints: 0 };
 
   override watchChanges(listener: EndpointChangeListener) {
     const tail = super.watchChanges({ ...listener, changed: () => this.heldBack++ });
     return {
       close: () => tail.close(),
-      caughtUp: async () => (await tail.caughtUp()) && this.heldBack === 0,
+      caughtUp: async () => {
+        this.asked.logEnd++;
+        return (await tail.caughtUp()) && this.heldBack === 0;
+      },
     };
   }
+
+  override findByApps(appIds: readonly string[]) {
+    this.asked.endpoints++;
+    return super.findByApps(appIds);
+  }
+}
+
+/** Fakes performance.now() only, which the lease runs on: MongoDB's I/O and timers run as usual. */
+function freezeLeaseClock(): void {
+  jest.useFakeTimers({
+    doNotFake: [
+      'Date',
+      'hrtime',
+      'nextTick',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
+  });
 }
 
 const slots: DeliverySlots = {
@@ -89,12 +117,13 @@ const message = (n: number, appId = 'app_1'): IncomingMessage => ({
 
 /**
  * Intake plans a message's deliveries from the endpoints it holds and checks them beside its
- * insert: a message stored while an endpoint change had not reached the notifier yet still gets
- * the endpoints as they were when it was stored.
+ * insert, unless a check less than CHANGE_LEASE_MS ago found the log read to its end: a message
+ * published after an endpoint change was answered still gets the endpoints as changed when the
+ * change has not reached the notifier yet.
  */
 describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
   let connection: Connection;
-  let endpoints: EndpointRepository;
+  let endpoints: LaggingEndpoints;
   let deliveries: DeliveryRepository;
   let messages: MessageRepository;
   let cache: EndpointCache;
@@ -149,31 +178,46 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
   const endpointsOf = async (id: string) =>
     (await deliveries.findByMessage('app_1', id)).map((d) => d.endpointId).sort();
 
-  it('gives a message stored after an endpoint change the endpoints as they are', async () => {
-    // Held once the tail of the change log is open and a batch has read them.
-    await eventually(async () => {
-      await useCase.execute({ messages: [message(0)], slots });
+  it('gives a message published after an endpoint change was answered the endpoints as they are', async () => {
+    freezeLeaseClock();
+    try {
+      // Held once the tail of the change log is open and a batch has read them; a check then
+      // finds the log's end read, which starts the lease.
+      await eventually(async () => {
+        await useCase.execute({ messages: [message(0)], slots });
+        const read = endpoints.asked.endpoints;
+        await (
+          await cache.forIntake(['app_1'])
+        ).check;
+        return endpoints.asked.endpoints === read ? true : undefined;
+      });
+      // Within the lease, a batch is planned from what is held, asking nothing.
+      const asked = { ...endpoints.asked };
       const { check } = await cache.forIntake(['app_1']);
-      await check;
-      return check === undefined ? undefined : true;
-    });
+      expect(check).toBeUndefined();
+      expect(endpoints.asked).toEqual(asked);
 
-    await endpoints.create(endpoint('ep_2'));
-    await endpoints.updateSettings(
-      'app_1',
-      'ep_1',
-      { eventTypes: ['invoice.*'] },
-      { now: T0, freshHealth: false },
-    );
-    const stored = await useCase.execute({ messages: [message(1), message(2)], slots });
+      // Changes the tail holds back; the API answers them CHANGE_LEASE_MS after recording them.
+      await endpoints.create(endpoint('ep_2'));
+      await endpoints.updateSettings(
+        'app_1',
+        'ep_1',
+        { eventTypes: ['invoice.*'] },
+        { now: T0, freshHealth: false },
+      );
+      jest.advanceTimersByTime(CHANGE_LEASE_MS);
+      const stored = await useCase.execute({ messages: [message(1), message(2)], slots });
 
-    for (const result of stored.results) {
-      if (!result.stored) throw new Error('not stored');
-      expect(await targetsOf(result.messageId)).toEqual(['ep_2']);
-      expect(await endpointsOf(result.messageId)).toEqual(['ep_2']);
+      for (const result of stored.results) {
+        if (!result.stored) throw new Error('not stored');
+        expect(await targetsOf(result.messageId)).toEqual(['ep_2']);
+        expect(await endpointsOf(result.messageId)).toEqual(['ep_2']);
+      }
+      expect(stored.claimed.map((d) => d.endpointId)).toEqual(['ep_2', 'ep_2']);
+      expect(stored.endpoints.get('ep_1')?.eventTypes).toEqual(['invoice.*']);
+    } finally {
+      jest.useRealTimers();
     }
-    expect(stored.claimed.map((d) => d.endpointId)).toEqual(['ep_2', 'ep_2']);
-    expect(stored.endpoints.get('ep_1')?.eventTypes).toEqual(['invoice.*']);
   });
 
   it('reads every app again when a batch mixes held apps with others', async () => {

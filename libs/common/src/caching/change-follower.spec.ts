@@ -1,4 +1,9 @@
-import { ChangeFollower, EXPIRE_AFTER_MS, type WatchChanges } from './change-follower';
+import {
+  CHANGE_LEASE_MS,
+  ChangeFollower,
+  EXPIRE_AFTER_MS,
+  type WatchChanges,
+} from './change-follower';
 
 /**
  * A stream the test drives: each open is recorded with its listener. Asked whether it has read
@@ -19,7 +24,7 @@ function streams() {
     if (resolve === undefined) throw new Error('the tail was not asked');
     resolve(caughtUp);
   };
-  return { opened, watch, last: () => opened.at(-1)!, answer };
+  return { opened, watch, last: () => opened.at(-1)!, answer, asked: () => answers.length };
 }
 
 /** A follower whose cache only counts its expiries. */
@@ -168,5 +173,85 @@ describe('ChangeFollower', () => {
     last().ready();
     jest.advanceTimersByTime(EXPIRE_AFTER_MS - 1_000);
     expect(expiries.count).toBe(2);
+  });
+
+  describe('the lease (unchangedWithinLease)', () => {
+    /** A follower whose tail is open, on a clock the test moves. */
+    const openFollower = () => {
+      jest.useFakeTimers();
+      const tail = streams();
+      const follower = new ChangeFollower(tail.watch, {
+        changed: () => undefined,
+        lost: () => undefined,
+        expired: () => undefined,
+      });
+      follower.start();
+      tail.last().ready();
+      return { follower, ...tail };
+    };
+
+    it('vouches for what is held until CHANGE_LEASE_MS after a read that found the tail caught up began', async () => {
+      const { follower, answer } = openFollower();
+      expect(follower.unchangedWithinLease()).toBe(false);
+
+      const asked = follower.unchangedSince(follower.mark());
+      // The answer comes late: the lease runs from when the read began, not from its answer.
+      jest.advanceTimersByTime(CHANGE_LEASE_MS - 10);
+      answer(true);
+      await asked;
+      expect(follower.unchangedWithinLease()).toBe(true);
+      jest.advanceTimersByTime(9);
+      expect(follower.unchangedWithinLease()).toBe(true);
+      jest.advanceTimersByTime(1);
+      expect(follower.unchangedWithinLease()).toBe(false);
+    });
+
+    it('vouches for nothing after a read that found entries the tail has not read', async () => {
+      const { follower, answer } = openFollower();
+      const asked = follower.unchangedSince(follower.mark());
+      answer(false);
+      await asked;
+      expect(follower.unchangedWithinLease()).toBe(false);
+    });
+
+    it('vouches for nothing once the tail failed, even if a read under way then finds it caught up', async () => {
+      const { follower, answer, last } = openFollower();
+      const before = follower.unchangedSince(follower.mark());
+      answer(true);
+      await before;
+      last().failed(new Error('tail ended'));
+      expect(follower.unchangedWithinLease()).toBe(false);
+
+      jest.advanceTimersByTime(1_000);
+      last().ready();
+      const spanning = follower.unchangedSince(follower.mark());
+      last().failed(new Error('tail ended'));
+      jest.advanceTimersByTime(2_000);
+      last().ready();
+      answer(true);
+      await spanning;
+      expect(follower.unchangedWithinLease()).toBe(false);
+    });
+
+    it('reads the log again once half the lease has passed, so a busy intake keeps it', async () => {
+      const { follower, answer, asked } = openFollower();
+      const first = follower.unchangedSince(follower.mark());
+      answer(true);
+      await first;
+      jest.advanceTimersByTime(CHANGE_LEASE_MS / 2 - 1);
+      expect(follower.unchangedWithinLease()).toBe(true);
+      expect(asked()).toBe(0);
+
+      jest.advanceTimersByTime(1);
+      expect(follower.unchangedWithinLease()).toBe(true);
+      expect(follower.unchangedWithinLease()).toBe(true);
+      // One read under way at a time.
+      expect(asked()).toBe(1);
+      answer(true);
+      await Promise.resolve();
+      await Promise.resolve();
+      jest.advanceTimersByTime(CHANGE_LEASE_MS - 1);
+      expect(follower.unchangedWithinLease()).toBe(true);
+    });
   });
 });

@@ -7,6 +7,14 @@ const REOPEN_AFTER_MS = [1_000, 60_000] as const;
  */
 export const EXPIRE_AFTER_MS = 5 * 60_000;
 
+/**
+ * How long a read that found the tail caught up vouches for what a cache holds
+ * (unchangedWithinLease). A writer that answers a change to someone must answer no sooner than
+ * this after recording it (the API's endpoint writes), so that whatever that someone does next
+ * meets a cache that has dropped what the change replaced.
+ */
+export const CHANGE_LEASE_MS = 100;
+
 /** Follows the change log, as the DAL's repositories do (`watchChanges`). */
 export type WatchChanges<C> = (listener: {
   ready(): void;
@@ -44,6 +52,11 @@ export class ChangeFollower<C> {
   private reopenAfterMs: number = REOPEN_AFTER_MS[0];
   private expiryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Counts the tail's failures: a read of the log's end that spans one vouches for nothing. */
+  private failures = 0;
+  /** When (performance.now()) the last read that found the tail caught up began. */
+  private caughtUpFrom: number | undefined;
+  private refreshing = false;
 
   constructor(
     private readonly watch: WatchChanges<C>,
@@ -74,6 +87,8 @@ export class ChangeFollower<C> {
       failed: (error) => {
         this.open = false;
         this.generation++;
+        this.failures++;
+        this.caughtUpFrom = undefined;
         this.cache.lost(error);
         this.reopenTimer = setTimeout(() => this.start(), this.reopenAfterMs);
         this.reopenAfterMs = Math.min(REOPEN_AFTER_MS[1], this.reopenAfterMs * 2);
@@ -106,7 +121,36 @@ export class ChangeFollower<C> {
    * recorded in the log, at the cost of one small read.
    */
   async unchangedSince(mark: number): Promise<boolean> {
+    return (await this.readEnd()) && this.mayKeep(mark);
+  }
+
+  /**
+   * Whether what the cache holds now reflects every change recorded before the last
+   * CHANGE_LEASE_MS, with no read: a read that began less than that ago (unchangedSince's, or one
+   * this starts once half the lease has passed) found the tail caught up, and the tail stayed open
+   * since. A change answered CHANGE_LEASE_MS after its entry was written is then dropped already
+   * from what the cache holds for anything its answer led to.
+   */
+  unchangedWithinLease(): boolean {
+    if (this.caughtUpFrom === undefined || !this.open) return false;
+    const age = performance.now() - this.caughtUpFrom;
+    if (age >= CHANGE_LEASE_MS / 2 && !this.refreshing) {
+      this.refreshing = true;
+      void this.readEnd()
+        .catch(() => false)
+        .finally(() => (this.refreshing = false));
+    }
+    return age < CHANGE_LEASE_MS;
+  }
+
+  /** Whether the tail has read the log's end; if so, the lease runs from when this began. */
+  private async readEnd(): Promise<boolean> {
+    const began = performance.now();
+    const failures = this.failures;
     const caughtUp = (await this.tail?.caughtUp()) ?? false;
-    return caughtUp && this.mayKeep(mark);
+    if (caughtUp && this.open && failures === this.failures) {
+      this.caughtUpFrom = Math.max(this.caughtUpFrom ?? began, began);
+    }
+    return caughtUp;
   }
 }

@@ -29,6 +29,7 @@ import {
   type RecoverResult,
   type UpdateEndpoint,
 } from '@app/contracts';
+import { CHANGE_LEASE_MS } from '@app/common';
 import type { PageRequest } from '@app/dal';
 import { Auth, CurrentAppId } from '../auth/auth.guard';
 import { ApiErrors, ApiId, ApiJsonBody, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
@@ -51,6 +52,9 @@ import { RotateRecipientTokenUseCase } from './rotate-recipient-token/rotate-rec
 import { RotateSecretUseCase } from './rotate-secret/rotate-secret.usecase';
 import { UpdateEndpointUseCase } from './update-endpoint/update-endpoint.usecase';
 
+/** What the routes AnswerAfterChangeLease answers tell of it in the OpenAPI document. */
+const ANSWERED_AFTER_LEASE = `Answered ${CHANGE_LEASE_MS} ms after the change is made: a message published after the answer is fanned out to the endpoints as changed, whichever notifier takes it.`;
+
 @ApiTags('endpoints')
 @Controller('v1/endpoints')
 @Auth('app')
@@ -70,7 +74,10 @@ export class EndpointsController {
   @Post()
   @HttpCode(201)
   @UseInterceptors(AnswerAfterChangeLease)
-  @ApiOperation({ summary: 'Create an endpoint; its secret and recipient token are shown once' })
+  @ApiOperation({
+    summary: 'Create an endpoint; its secret and recipient token are shown once',
+    description: ANSWERED_AFTER_LEASE,
+  })
   @ApiJsonBody(createEndpointSchema, createEndpointExample)
   @ApiJsonResponse(201, 'Created', createdEndpointSchema, createdEndpointExample)
   @ApiErrors(400, 409, 413)
@@ -109,7 +116,10 @@ export class EndpointsController {
 
   @Patch(':id')
   @UseInterceptors(AnswerAfterChangeLease)
-  @ApiOperation({ summary: 'Change an endpoint; null clears an optional field' })
+  @ApiOperation({
+    summary: 'Change an endpoint; null clears an optional field',
+    description: ANSWERED_AFTER_LEASE,
+  })
   @ApiId('id', 'Endpoint id')
   @ApiJsonBody(updateEndpointSchema, updateEndpointExample)
   @ApiJsonResponse(200, 'The endpoint as changed', endpointViewSchema, endpointExample)
@@ -125,7 +135,10 @@ export class EndpointsController {
   @Delete(':id')
   @UseInterceptors(AnswerAfterChangeLease)
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete an endpoint; its pending deliveries are cancelled' })
+  @ApiOperation({
+    summary: 'Delete an endpoint; its pending deliveries are cancelled',
+    description: ANSWERED_AFTER_LEASE,
+  })
   @ApiId('id', 'Endpoint id')
   @ApiJsonResponse(204, 'Deleted')
   @ApiErrors(404)

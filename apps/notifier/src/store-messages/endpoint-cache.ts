@@ -14,11 +14,12 @@ const MAX_CACHED_ENDPOINTS = 20_000;
  *
  * What a message accepted during an endpoint change gets: intake checks what it held against the
  * log's end, or relies on a check less than CHANGE_LEASE_MS old (forIntake), so its fan-out
- * follows every endpoint change the API had answered before the message was published. A change the log does not hold (an edit by hand in MongoDB, a writer that died
- * between its write and its entry) reaches intake, as it reaches attempts, by the expiry. A
- * retry's attempt starting within the log's lag (milliseconds) after a change of URL, headers
- * or secret uses the endpoint as it was, like an attempt already in flight when the change was
- * made (a rotated-out secret still signs). docs/architecture.md, "Endpoints held by the notifier".
+ * follows every endpoint change the API had answered before the message was published. A change
+ * the log does not hold (an edit by hand in MongoDB, a writer that died between its write and its
+ * entry) reaches intake, as it reaches attempts, by the expiry. A retry's attempt starting within
+ * the log's lag (milliseconds) after a change of URL, headers or secret uses the endpoint as it
+ * was, like an attempt already in flight when the change was made (a rotated-out secret still
+ * signs). docs/architecture.md, "Endpoints held by the notifier".
  */
 @Injectable()
 export class EndpointCache implements OnModuleInit, OnModuleDestroy {

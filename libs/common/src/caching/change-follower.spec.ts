@@ -187,7 +187,13 @@ describe('ChangeFollower', () => {
       });
       follower.start();
       tail.last().ready();
-      return { follower, ...tail };
+      /** A read of the log's end, answered at once. */
+      const readEnd = async (caughtUp: boolean) => {
+        const asked = follower.unchangedSince(follower.mark());
+        tail.answer(caughtUp);
+        await asked;
+      };
+      return { follower, readEnd, ...tail };
     };
 
     it('vouches for what is held until CHANGE_LEASE_MS after a read that found the tail caught up began', async () => {
@@ -207,18 +213,14 @@ describe('ChangeFollower', () => {
     });
 
     it('vouches for nothing after a read that found entries the tail has not read', async () => {
-      const { follower, answer } = openFollower();
-      const asked = follower.unchangedSince(follower.mark());
-      answer(false);
-      await asked;
+      const { follower, readEnd } = openFollower();
+      await readEnd(false);
       expect(follower.unchangedWithinLease()).toBe(false);
     });
 
     it('vouches for nothing once the tail failed, even if a read under way then finds it caught up', async () => {
-      const { follower, answer, last } = openFollower();
-      const before = follower.unchangedSince(follower.mark());
-      answer(true);
-      await before;
+      const { follower, readEnd, answer, last } = openFollower();
+      await readEnd(true);
       last().failed(new Error('tail ended'));
       expect(follower.unchangedWithinLease()).toBe(false);
 
@@ -234,10 +236,8 @@ describe('ChangeFollower', () => {
     });
 
     it('reads the log again once half the lease has passed, so a busy intake keeps it', async () => {
-      const { follower, answer, asked } = openFollower();
-      const first = follower.unchangedSince(follower.mark());
-      answer(true);
-      await first;
+      const { follower, readEnd, answer, asked } = openFollower();
+      await readEnd(true);
       jest.advanceTimersByTime(CHANGE_LEASE_MS / 2 - 1);
       expect(follower.unchangedWithinLease()).toBe(true);
       expect(asked()).toBe(0);

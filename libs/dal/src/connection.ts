@@ -52,9 +52,10 @@ const SERVER_SELECTION_TIMEOUT_MS = 15_000;
  * Driver settings that survive elections and node failures (docs/scaling.md, "Failover"):
  * - `w: 'majority'` (journaled): a write is acknowledged only once a majority holds it, so a
  *   failover cannot roll back what we acknowledged on (an intake batch acked to the broker, a 2xx
- *   answered, a claim or an outcome recorded). Every correctness decision of the platform is a
- *   write (claims, outcomes, intake's insert) whose filter re-checks what it read, so reads keep
- *   the default `local` concern on the primary; the change log (ChangeLog) is written after the
+ *   answered, a claim or an outcome recorded). One exception, UNCONFIRMED: intake's first writes
+ *   of a message whose id it minted, confirmed (confirmHeld) before the broker is acked. Every
+ *   correctness decision of the platform is a write (claims, outcomes, intake's insert) whose
+ *   filter re-checks what it read, so reads keep the default `local` concern on the primary; the change log (ChangeLog) is written after the
  *   write it announces, so a process that reads it reads that write.
  * - retryable writes and reads (the drivers' defaults, stated): an operation that meets a stepped
  *   down or vanished primary is retried once on the new one, within the server selection timeout.

@@ -2,6 +2,7 @@ import { OPEN_DELIVERY_STATUSES, type DeliveryStatus } from '@app/contracts';
 import type { Model, mongo, PipelineStage } from 'mongoose';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
 import { distinctIdRounds, valueForId } from '../shared/per-document';
+import { confirmHeld, insertOptions } from '../shared/unconfirmed-writes';
 import type { AppScoped } from '../shared/tenant';
 import type { DeliveryEntity } from './delivery.entity';
 import { DUE_BY_APP_INDEX } from './delivery.schema';
@@ -64,13 +65,22 @@ export class DeliveryRepository {
   /**
    * Returns the ids of the deliveries that were not written because their (message, endpoint)
    * already has one (a replay): those must not be attempted as if they were claimed.
+   * `unconfirmed`: written with UNCONFIRMED, to be confirmed with confirmHeld.
    */
-  async insertMany(deliveries: DeliveryEntity[]): Promise<Set<string>> {
+  async insertMany(
+    deliveries: DeliveryEntity[],
+    { unconfirmed = false }: { unconfirmed?: boolean } = {},
+  ): Promise<Set<string>> {
     const duplicates = await insertManyIgnoringDuplicates(
-      (docs) => this.model.insertMany(docs, { ordered: false, lean: true }),
+      (docs) => this.model.insertMany(docs, insertOptions(unconfirmed)),
       deliveries,
     );
     return new Set([...duplicates].map((index) => deliveries[index]!._id));
+  }
+
+  /** Whether a majority holds all these deliveries (written unconfirmed): see confirmHeld. */
+  confirmHeld(ids: readonly string[]): Promise<boolean> {
+    return confirmHeld(this.model, ids);
   }
 
   findByMessage(appId: string, messageId: string): Promise<DeliveryEntity[]> {

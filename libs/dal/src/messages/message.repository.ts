@@ -5,6 +5,7 @@ import type { Model } from 'mongoose';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
+import { confirmHeld, insertOptions } from '../shared/unconfirmed-writes';
 import { ofTheirApps, type AppScoped, type AppScopedId, type PageRequest } from '../shared/tenant';
 import type { MessageEntity } from './message.entity';
 import { messageStatusOf } from './status-of-deliveries';
@@ -31,13 +32,24 @@ export class MessageRepository {
     private readonly deliveries: Model<DeliveryEntity>,
   ) {}
 
-  /** Returns the ids that were already stored (a replayed or duplicate message). */
-  async insertMany(messages: MessageEntity[]): Promise<Set<string>> {
+  /**
+   * Returns the ids that were already stored (a replayed or duplicate message). `unconfirmed`:
+   * written with UNCONFIRMED, to be confirmed with confirmHeld.
+   */
+  async insertMany(
+    messages: MessageEntity[],
+    { unconfirmed = false }: { unconfirmed?: boolean } = {},
+  ): Promise<Set<string>> {
     const duplicates = await insertManyIgnoringDuplicates(
-      (docs) => this.model.insertMany(docs, { ordered: false, lean: true }),
+      (docs) => this.model.insertMany(docs, insertOptions(unconfirmed)),
       messages,
     );
     return new Set([...duplicates].map((index) => messages[index]!._id));
+  }
+
+  /** Whether a majority holds all these messages (written unconfirmed): see confirmHeld. */
+  confirmHeld(ids: readonly string[]): Promise<boolean> {
+    return confirmHeld(this.model, ids);
   }
 
   findById(appId: string, id: string): Promise<MessageEntity | null> {

@@ -1,0 +1,67 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
+import { randomBytes } from 'node:crypto';
+import { Schema, type Connection, type Model } from 'mongoose';
+import { openConnection } from '../connection';
+import { confirmHeld, insertOptions } from './unconfirmed-writes';
+
+interface Doc {
+  _id: string;
+  n: number;
+}
+
+describe('confirmHeld (real MongoDB, the platform connection settings)', () => {
+  let connection: Connection;
+  let model: Model<Doc>;
+  /** The write concern of every insert sent, as the server got it. */
+  const insertConcerns: unknown[] = [];
+
+  beforeAll(async () => {
+    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
+    const url = new ConnectionString(process.env.MONGODB_URI!);
+    url.pathname = `/test_unconfirmed_${randomBytes(4).toString('hex')}`;
+    connection = await openConnection(url.toString(), { monitorCommands: true });
+    connection.getClient().on('commandStarted', (event) => {
+      if (event.commandName === 'insert') insertConcerns.push(event.command.writeConcern);
+    });
+    model = connection.model<Doc>('Doc', new Schema<Doc>({ _id: String, n: Number }), 'docs');
+  });
+  afterAll(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+  beforeEach(() => model.deleteMany({}));
+
+  it('says a majority holds documents written unconfirmed, and changes none of them', async () => {
+    const docs = [
+      { _id: 'a', n: 1 },
+      { _id: 'b', n: 2 },
+    ];
+    await model.insertMany(docs, insertOptions(true));
+    await model.insertMany([{ _id: 'c', n: 3 }], insertOptions(false));
+
+    // The first acknowledged by the primary alone, the second by a majority, journaled.
+    expect(insertConcerns).toEqual([
+      { w: 1, j: false },
+      { w: 'majority', j: true },
+    ]);
+    expect(await confirmHeld(model, ['a', 'b'])).toBe(true);
+    expect(
+      await model
+        .find({ _id: { $in: ['a', 'b'] } })
+        .sort({ _id: 1 })
+        .lean(),
+    ).toEqual(docs);
+  });
+
+  it('says not when one of them is gone (lost before a majority held it)', async () => {
+    await model.insertMany([{ _id: 'a', n: 1 }], insertOptions(true));
+
+    expect(await confirmHeld(model, ['a', 'lost'])).toBe(false);
+    // Asking about the same one twice is not asking about two.
+    expect(await confirmHeld(model, ['a', 'a'])).toBe(true);
+  });
+
+  it('holds nothing to confirm when given nothing', async () => {
+    expect(await confirmHeld(model, [])).toBe(true);
+  });
+});

@@ -9,6 +9,7 @@ import { MessagingModule } from '@app/messaging';
 // In the order a message meets them; isolation beside, housekeeping apart.
 import { BrokerUserBinding } from './intake/broker-user-binding';
 import { DeadLetters } from './intake/dead-letters';
+import { IntakeConfirmation } from './intake/intake-confirmation';
 import { IntakeConsumer } from './intake/intake.consumer';
 import { EndpointCache } from './store-messages/endpoint-cache';
 import { EventTypeCatalog } from '@app/event-catalog';
@@ -92,6 +93,7 @@ export class NotifierModule {
         // intake/
         BrokerUserBinding,
         DeadLetters,
+        IntakeConfirmation,
         IntakeConsumer,
         // store-messages/
         EndpointCache,

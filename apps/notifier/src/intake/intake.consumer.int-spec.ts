@@ -54,6 +54,7 @@ import { BrokerUserBinding } from './broker-user-binding';
 import { PlatformEvents } from '../platform-events/platform-events';
 import { DeadLetters } from './dead-letters';
 import { EventTypeCheck } from './event-type-check';
+import { IntakeConfirmation } from './intake-confirmation';
 import { IntakeConsumer } from './intake.consumer';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
@@ -124,13 +125,17 @@ class CountingMessages extends MessageRepository {
     this.released = new Promise((resolve) => (this.release = resolve));
   }
 
-  override async insertMany(messages: MessageEntity[]): Promise<Set<string>> {
-    this.inserts += 1;
+  override async insertMany(
+    messages: MessageEntity[],
+    options?: Parameters<MessageRepository['insertMany']>[1],
+  ): Promise<Set<string>> {
+    // Called with none, it writes nothing.
+    if (messages.length > 0) this.inserts += 1;
     if (!this.held && messages.some((m) => m.idempotencyKey === this.holding)) {
       this.held = true;
       await this.released;
     }
-    return super.insertMany(messages);
+    return super.insertMany(messages, options);
   }
 }
 
@@ -139,6 +144,8 @@ interface Intake {
   dispatcher: RecordingDispatcher;
   kicks: () => number;
   messages: CountingMessages;
+  /** Its broker connection gone at once, as when its process dies: nothing more acknowledged. */
+  crash(): Promise<void>;
   /** Graceful shutdown, as the notifier's: stops consuming, finishes the batch, disconnects. */
   stop(): Promise<void>;
 }
@@ -199,8 +206,18 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     await publishing.purgeQueue(DEAD_LETTER_QUEUE);
   });
 
-  /** A notifier's intake, built from its real collaborators; `db` is where it stores messages. */
-  async function startIntake(db: Connection = mongo): Promise<Intake> {
+  /**
+   * A notifier's intake, built from its real collaborators; `db` is where it stores messages,
+   * `confirming` how it confirms what it wrote unconfirmed (by default, as the notifier does).
+   */
+  async function startIntake(
+    db: Connection = mongo,
+    confirming: (
+      messages: MessageRepository,
+      deliveries: DeliveryRepository,
+    ) => IntakeConfirmation = (messages, deliveries) =>
+      new IntakeConfirmation(messages, deliveries),
+  ): Promise<Intake> {
     const amqp = new AmqpConnection(vhost.url, 'intake-int-spec');
     const publisher = new ConfirmPublisher(amqp, 10_000);
     const clock = new SystemClock();
@@ -250,6 +267,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
         new PlatformEvents(endpoints, store),
       ),
       new EventTypeCheck(catalog, config),
+      confirming(messages, new DeliveryRepository(db.model<DeliveryEntity>('Delivery'))),
     );
     await consumer.onApplicationBootstrap();
     await amqp.start();
@@ -258,6 +276,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
       dispatcher,
       kicks: () => kicks,
       messages,
+      crash: () => amqp.close(),
       stop: async () => {
         await consumer.stop();
         await amqp.close();
@@ -469,6 +488,64 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     expect(await leftInIntake()).toEqual([]);
   });
 
+  it('acknowledges a message it minted the id for only once a majority holds it and its delivery', async () => {
+    let held: HeldConfirmation | undefined;
+    const intake = await startIntake(mongo, (...repositories) => {
+      held = new HeldConfirmation(...repositories);
+      return held;
+    });
+    await publish({ eventType: 'order.paid', payload: { n: 1 } }, fromShop());
+
+    // Stored and handed on to be attempted at once, while its confirmation is held.
+    await eventually(() => (held!.asked.length > 0 ? true : undefined), {
+      what: 'a confirmation asked for',
+    });
+    const [{ messageIds, deliveryIds }] = held!.asked as [Unconfirmed];
+    expect(intake.dispatcher.dispatched.flatMap((d) => d.deliveries.map((x) => x._id))).toEqual(
+      deliveryIds,
+    );
+    expect(await mongo.collection('messages').countDocuments({ _id: messageIds[0] } as never)).toBe(
+      1,
+    );
+
+    // The process dies before the confirmation: the message was not acknowledged.
+    running.splice(running.indexOf(intake), 1);
+    await intake.crash();
+    expect(await leftInIntake()).toEqual([
+      JSON.stringify({ eventType: 'order.paid', payload: { n: 1 } }),
+    ]);
+    held!.release();
+  });
+
+  it('stores a message lost before its confirmation again under the same id, then acknowledges it', async () => {
+    let losing: LosingConfirmation | undefined;
+    const intake = await startIntake(mongo, (...repositories) => {
+      losing = new LosingConfirmation(...repositories, mongo);
+      return losing;
+    });
+    await publish({ eventType: 'order.paid', payload: { n: 2 } }, fromShop());
+
+    // Handed on to be attempted under its minted id; then both writes are lost.
+    await eventually(() => (losing!.lost.length > 0 ? true : undefined), {
+      what: 'the writes lost',
+    });
+    const [minted] = intake.dispatcher.dispatched[0]!.deliveries.map((d) => d.messageId);
+    expect(losing!.lost).toEqual([minted]);
+
+    // Stored again under that id, its delivery with it, and acknowledged.
+    await eventually(
+      async () =>
+        (await mongo.collection('deliveries').countDocuments()) === 1 ? true : undefined,
+      { what: 'the delivery written again' },
+    );
+    const messages = await mongo.collection('messages').find({}).toArray();
+    expect(messages.map((m) => m._id)).toEqual([minted]);
+    const [delivery] = await mongo.collection('deliveries').find({}).toArray();
+    expect(delivery).toMatchObject({ messageId: minted, endpointId: 'ep_shop', status: 'pending' });
+    await stopIntake(intake);
+    expect(await leftInIntake()).toEqual([]);
+  });
+
   /**
    * What is left in the intake queue once no intake runs: a message delivered and not
    * acknowledged is back in it by then, ahead of a marker published now (RabbitMQ serves what
@@ -497,6 +574,51 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     }
   }
 });
+
+type Unconfirmed = Parameters<IntakeConfirmation['confirm']>[0];
+
+/** Holds every confirmation until released, then says held. */
+class HeldConfirmation extends IntakeConfirmation {
+  readonly asked: Unconfirmed[] = [];
+  private releaseAll: () => void = () => undefined;
+  private readonly released = new Promise<void>((resolve) => (this.releaseAll = resolve));
+
+  release(): void {
+    this.releaseAll();
+  }
+
+  override async confirm(unconfirmed: Unconfirmed): Promise<boolean> {
+    this.asked.push(unconfirmed);
+    await this.released;
+    return true;
+  }
+}
+
+/**
+ * The real confirmation, once the first messages it is asked about and their deliveries are
+ * deleted from `db` (as a failover's rollback would leave them).
+ */
+class LosingConfirmation extends IntakeConfirmation {
+  readonly lost: string[] = [];
+
+  constructor(
+    messages: MessageRepository,
+    deliveries: DeliveryRepository,
+    private readonly db: Connection,
+  ) {
+    super(messages, deliveries);
+  }
+
+  override async confirm(unconfirmed: Unconfirmed): Promise<boolean> {
+    const { messageIds, deliveryIds } = unconfirmed;
+    if (this.lost.length === 0 && messageIds.length > 0) {
+      await this.db.collection('messages').deleteMany({ _id: { $in: messageIds } } as never);
+      await this.db.collection('deliveries').deleteMany({ _id: { $in: deliveryIds } } as never);
+      this.lost.push(...messageIds);
+    }
+    return super.confirm(unconfirmed);
+  }
+}
 
 function app(id: string): AppEntity {
   return { _id: id, name: id, apiKeyHash: `hash_${id}`, createdAt: T0 };

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { messagesAccepted } from '@app/common';
+import { batchIds, messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { HEADER_CATALOG_UNCHECKED, INTAKE_QUEUE } from '@app/contracts';
 import { isPermanentStoreError } from '@app/dal';
@@ -16,6 +16,7 @@ import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { BrokerUserBinding } from './broker-user-binding';
 import { DeadLetters } from './dead-letters';
 import { EventTypeCheck } from './event-type-check';
+import { IntakeConfirmation } from './intake-confirmation';
 import { LegacyIntake } from './legacy-intake';
 import { parseIntakeMessage } from './parse-intake-message';
 import { ack, propertiesOf, type Received } from './received';
@@ -36,10 +37,11 @@ class PoisonedBatch extends Error {
  * each (parse-intake-message), checks the publishing broker user may speak for its app
  * (BrokerUserBinding) and the payload its app's event catalog (EventTypeCheck), stores the batch
  * in MongoDB (StoreMessagesUseCase, which also claims the deliveries it has slots for) and only
- * then acknowledges; then hands the claimed deliveries to the DeliveryDispatcher and kicks the
- * DeliveryScheduler for the rest. Unacceptable messages go to
- * `notify.events.dead` with `x-error` (DeadLetters). While MongoDB is down the batch is retried
- * and nothing is acknowledged, so the prefetch window fills and the broker keeps everything else.
+ * then acknowledges (what it wrote unconfirmed, once confirmed: ackOnceHeld); then hands the
+ * claimed deliveries to the DeliveryDispatcher and kicks the DeliveryScheduler for the rest.
+ * Unacceptable messages go to `notify.events.dead` with `x-error` (DeadLetters). While MongoDB is
+ * down the batch is retried and nothing is acknowledged, so the prefetch window fills and the
+ * broker keeps everything else.
  */
 @Injectable()
 export class IntakeConsumer implements OnApplicationBootstrap {
@@ -50,6 +52,8 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   private storing = false;
   private startScheduled = false;
   private idleWaiters: (() => void)[] = [];
+  /** Batches stored unconfirmed whose acknowledgement waits for their confirmation. */
+  private readonly acking = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(
@@ -61,6 +65,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     private readonly binding: BrokerUserBinding,
     private readonly deadLetters: DeadLetters,
     private readonly eventTypes: EventTypeCheck,
+    private readonly confirmation: IntakeConfirmation,
   ) {
     const handler: MessageHandler = (message, channel, trace) =>
       this.receive({ message, channel, trace });
@@ -85,8 +90,16 @@ export class IntakeConsumer implements OnApplicationBootstrap {
 
   /** Resolves when every message taken is stored (and acknowledged) or dead-lettered. */
   private idle(): Promise<void> {
-    if (!this.storing && this.pending.length === 0) return Promise.resolve();
+    if (this.isIdle) return Promise.resolve();
     return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private get isIdle(): boolean {
+    return !this.storing && this.pending.length === 0 && this.acking.size === 0;
+  }
+
+  private wakeIfIdle(): void {
+    if (this.isIdle) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   /** Messages taken off the queue that wait for a batch. */
@@ -129,9 +142,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       .finally(() => {
         this.storing = false;
         this.startBatch();
-        if (!this.storing && this.pending.length === 0) {
-          for (const resolve of this.idleWaiters.splice(0)) resolve();
-        }
+        this.wakeIfIdle();
       });
   }
 
@@ -228,10 +239,15 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     if (stored === undefined) return;
     messagesAccepted.inc({ source: 'intake' }, stored.results.filter((r) => r.stored).length);
     const refused: Promise<void>[] = [];
+    const kept: { received: Received; message: IncomingMessage; messageId: string }[] = [];
     for (const [index, result] of stored.results.entries()) {
-      const { received } = accepted[index]!;
-      if (result.stored) ack(received);
+      const { received, message } = accepted[index]!;
+      if (result.stored) kept.push({ received, message, messageId: result.messageId });
       else refused.push(this.deadLetters.deadLetter(received, result.reason));
+    }
+    const { messageIds, deliveryIds } = stored.unconfirmed;
+    if (messageIds.length === 0 && deliveryIds.length === 0) {
+      for (const { received } of kept) ack(received);
     }
     await Promise.all(refused);
     await this.dispatcher
@@ -246,6 +262,46 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       );
     // What there was no room for now is due now: the scheduler need not wait for its interval.
     if (stored.unclaimed > 0) this.scheduler.kick();
+    if (messageIds.length > 0 || deliveryIds.length > 0) this.ackOnceHeld(kept, stored.unconfirmed);
+  }
+
+  /**
+   * Acknowledges messages written unconfirmed once a majority holds them and their deliveries
+   * (IntakeConfirmation), beside the next batches. Should some be lost (a failover, or a primary
+   * that died before its journal flush), their messages are stored again under the same ids, so
+   * that what recipients already received keeps its id: the replay recreates whatever is missing,
+   * due now. Left unacknowledged when that cannot be done before shutdown: the broker redelivers.
+   */
+  private ackOnceHeld(
+    kept: readonly { received: Received; message: IncomingMessage; messageId: string }[],
+    unconfirmed: StoreMessagesResult['unconfirmed'],
+  ): void {
+    const acking = this.confirmation
+      .confirm(unconfirmed)
+      .then(async (held) => {
+        if (held) {
+          for (const { received } of kept) ack(received);
+          return;
+        }
+        this.logger.warn(
+          batchIds({ messageIds: kept.map((item) => item.messageId) }),
+          `${kept.length} messages stored unconfirmed are not held by a majority; storing them again`,
+        );
+        await this.storeAndDispatch(
+          kept.map(({ received, message, messageId }) => ({
+            received,
+            message: { ...message, mintedId: undefined, assignedId: messageId },
+          })),
+        );
+      })
+      .catch((error: unknown) =>
+        this.logger.error(`acknowledging stored messages failed: ${String(error)}`),
+      )
+      .finally(() => {
+        this.acking.delete(acking);
+        this.wakeIfIdle();
+      });
+    this.acking.add(acking);
   }
 
   /**

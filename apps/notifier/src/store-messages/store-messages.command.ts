@@ -44,6 +44,11 @@ export interface StoreMessagesResult {
   /** Deliveries inserted already claimed by this worker, each holding a slot: attempt them now. */
   claimed: DeliveryEntity[];
   claimToken: string;
+  /**
+   * What was written unconfirmed (messages with minted ids and the deliveries claimed beside
+   * them): the broker is acknowledged once a majority holds it all (IntakeConfirmation).
+   */
+  unconfirmed: { messageIds: string[]; deliveryIds: string[] };
   /** Deliveries written due now but not claimed (no room here): the scheduler's to take. */
   unclaimed: number;
   /** The claimed deliveries' endpoints and messages: attempting them needs no lookup. */

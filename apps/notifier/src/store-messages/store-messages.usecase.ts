@@ -79,11 +79,17 @@ export class StoreMessagesUseCase {
       // A message whose id was minted at intake cannot be stored already, so its claimed
       // deliveries are written beside it: one round trip less before its first attempt. Its
       // unclaimed ones wait for the message, since any notifier may claim them at once.
+      // Both are written unconfirmed (UNCONFIRMED), so that the first attempt does not wait for
+      // the journal: the intake consumer acknowledges them to the broker once they are confirmed.
       let early = fanOut.plan(docs.filter((doc) => minted.has(doc._id)));
       const [duplicateIds, earlyNotWritten] = await settleBoth(
-        this.messages.insertMany(docs),
-        this.deliveries.insertMany(early.filter((d) => d.claimToken === claimToken)),
+        this.insertMessages(docs, minted),
+        this.deliveries.insertMany(
+          early.filter((d) => d.claimToken === claimToken),
+          { unconfirmed: true },
+        ),
       );
+      const unconfirmedMessageIds = [...minted];
       let fresh = docs.filter((doc) => !duplicateIds.has(doc._id));
       const current = await check;
       if (current !== undefined) {
@@ -135,6 +141,13 @@ export class StoreMessagesUseCase {
         results,
         claimed,
         claimToken,
+        unconfirmed: {
+          messageIds: unconfirmedMessageIds,
+          // Withdrawn (mended) ones are gone: only the early ones still planned.
+          deliveryIds: early
+            .filter((d) => d.claimToken === claimToken && !earlyNotWritten.has(d._id))
+            .map((d) => d._id),
+        },
         unclaimed: written.filter((d) => d.claimToken !== claimToken && !deferred.has(d.messageId))
           .length,
         endpoints: endpointsById,
@@ -174,6 +187,21 @@ export class StoreMessagesUseCase {
       ),
     ]);
     return mended;
+  }
+
+  /** The minted ones unconfirmed, the rest as every write; the ids already stored. */
+  private async insertMessages(
+    docs: readonly MessageEntity[],
+    minted: ReadonlySet<string>,
+  ): Promise<Set<string>> {
+    const [duplicates, mintedDuplicates] = await settleBoth(
+      this.messages.insertMany(docs.filter((doc) => !minted.has(doc._id))),
+      this.messages.insertMany(
+        docs.filter((doc) => minted.has(doc._id)),
+        { unconfirmed: true },
+      ),
+    );
+    return new Set([...duplicates, ...mintedDuplicates]);
   }
 
   private async existingApps(ids: readonly string[]): Promise<Set<string>> {

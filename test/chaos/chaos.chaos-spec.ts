@@ -18,6 +18,8 @@ const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 3_000);
 /** Messages are published evenly over this long, so every fault strikes mid-run. */
 const PRODUCE_MS = Number(process.env.CHAOS_PRODUCE_SECONDS ?? 60) * 1_000;
 const GARBAGE = Number(process.env.CHAOS_GARBAGE ?? 500);
+/** Published with no message id: intake mints each one's and writes it unconfirmed. */
+const MINTED = Math.floor(MESSAGES / 4);
 const DRAIN_TIMEOUT_MS = 240_000;
 
 /** What the HTTP producer saw: it retries until 202, like a producer that must not lose one. */
@@ -239,6 +241,16 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     };
     recipient.answer('/hang', 'hang');
     for (const endpoint of Object.values(endpoints)) expect(endpoint.id).toMatch(/^ep_/);
+    // Another app, whose producer sets no message id: intake mints them and writes each message
+    // and its first delivery unconfirmed (docs/architecture.md, "Intake"). Followed by payload.
+    const minting = (await request('POST', '/v1/apps', ADMIN_KEY, { name: 'chaos-minted' })).body;
+    const mintedEndpoint = await request('POST', '/v1/endpoints', minting.apiKey, {
+      channel: 'webhook',
+      url: recipient.url('/minted'),
+      eventTypes: ['chaos.minted'],
+      ...fast,
+    });
+    expect(mintedEndpoint.status).toBe(201);
 
     const half = Math.floor(MESSAGES / 2);
     const httpIds = Array.from({ length: half }, (_, i) =>
@@ -292,25 +304,36 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     };
     const httpDone = Promise.all(Array.from({ length: 8 }, httpWorker));
 
-    // AMQP producer: what is due every 100 ms, one confirm per batch.
-    const amqp = new AmqpProducer(rabbit.url);
-    const amqpDone = (async () => {
-      for (let i = 0; i < amqpIds.length;) {
+    // AMQP producers: what is due every 100 ms, one confirm per batch.
+    const produce = async (
+      producer: AmqpProducer,
+      count: number,
+      item: (i: number) => { eventType: string; payload: object; options: Options.Publish },
+    ) => {
+      for (let i = 0; i < count;) {
         const batch = [];
-        while (i < amqpIds.length && dueAt(i, amqpIds.length) <= Date.now()) {
-          batch.push({
-            routingKey: 'chaos.amqp',
-            content: Buffer.from(
-              JSON.stringify({ eventType: 'chaos.amqp', payload: { seq: i, via: 'amqp' } }),
-            ),
-            options: { messageId: `amqp-${i}`, headers: { 'x-app-id': app.id } },
-          });
+        while (i < count && dueAt(i, count) <= Date.now()) {
+          const { eventType, payload, options } = item(i);
+          const content = Buffer.from(JSON.stringify({ eventType, payload }));
+          batch.push({ routingKey: eventType, content, options });
           i += 1;
         }
-        if (batch.length > 0) await amqp.publish(batch);
+        if (batch.length > 0) await producer.publish(batch);
         else await sleep(100);
       }
-    })();
+    };
+    const amqp = new AmqpProducer(rabbit.url);
+    const amqpDone = produce(amqp, amqpIds.length, (i) => ({
+      eventType: 'chaos.amqp',
+      payload: { seq: i, via: 'amqp' },
+      options: { messageId: `amqp-${i}`, headers: { 'x-app-id': app.id } },
+    }));
+    const mintedProducer = new AmqpProducer(rabbit.url);
+    const mintedDone = produce(mintedProducer, MINTED, (i) => ({
+      eventType: 'chaos.minted',
+      payload: { seq: i },
+      options: { headers: { 'x-app-id': minting.id } },
+    }));
 
     // The faults, while messages keep coming.
     const at = (fraction: number) =>
@@ -352,19 +375,32 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
       mark('MongoDB started');
     })();
 
-    await Promise.all([httpDone, amqpDone, chaos]);
+    await Promise.all([httpDone, amqpDone, mintedDone, chaos]);
     await amqp.close();
-    const lastAcceptedAt = Math.max(http.lastAcceptedAt, amqp.lastConfirmedAt);
+    await mintedProducer.close();
+    const lastAcceptedAt = Math.max(
+      http.lastAcceptedAt,
+      amqp.lastConfirmedAt,
+      mintedProducer.lastConfirmedAt,
+    );
     log(`production done after ${((lastAcceptedAt - productionStart) / 1000).toFixed(1)} s`);
 
     // Drain: every accepted message at the endpoint for all and at the one for its path.
+    const mintedSeen = () =>
+      new Set(
+        (recipient.payloads.get('/minted') ?? []).map((data) => (data as { seq: number }).seq),
+      );
     const missing = () => {
+      const minted = mintedSeen();
       const all = recipient.ids('/all');
       const byHttp = recipient.ids('/http');
       const byAmqp = recipient.ids('/amqp');
       return [
         ...httpIds.filter((id) => !all.has(id) || !byHttp.has(id)),
         ...amqpIds.filter((id) => !all.has(id) || !byAmqp.has(id)),
+        ...Array.from({ length: MINTED }, (_, i) => i)
+          .filter((i) => !minted.has(i))
+          .map((i) => `minted #${i}`),
       ];
     };
     let drainedAt: number | undefined;
@@ -400,6 +436,17 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     const client = new mongo.MongoClient(mongoUri);
     const db = client.db();
     const stored = await db.collection('messages').countDocuments({ appId: app.id });
+    // Every id a recipient got is one the API shows, even for a message stored again after its
+    // unconfirmed writes were lost.
+    const mintedStored = new Set(
+      (
+        await db
+          .collection<{ _id: string }>('messages')
+          .find({ appId: minting.id }, { projection: { _id: 1 } })
+          .toArray()
+      ).map((m) => m._id),
+    );
+    const mintedUnknown = [...recipient.ids('/minted')].filter((id) => !mintedStored.has(id));
     const hanging = await db
       .collection('deliveries')
       .aggregate<{ _id: string; n: number }>([
@@ -467,6 +514,10 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     log(
       `garbage: ${GARBAGE} published, ${deadLettered} in notify.events.dead (${deadTotal} dead-lettered copies, ${withoutReason} without x-error, ${strays.length} valid messages among them)`,
     );
+    const mintedRepeats = recipient.count('/minted') - mintedSeen().size;
+    log(
+      `minted: ${MINTED} published, ${mintedStored.size} stored (a redelivery after a crash is minted anew), ${mintedSeen().size} received, ${mintedRepeats} repeated, ${mintedUnknown.length} ids the API does not show`,
+    );
     log(`faults: ${faults.join('; ')}`);
     log(
       `time to drain after the last accepted message: ${drainMs === undefined ? 'did not drain' : `${(drainMs / 1000).toFixed(1)} s`}; whole run ${((Date.now() - suiteStart) / 1000).toFixed(1)} s`,
@@ -478,6 +529,8 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     expect(http.slowest503Ms).toBeLessThan(8_000);
     expect(stored).toBe(MESSAGES);
     expect(lost).toBe(0);
+    expect(mintedUnknown).toEqual([]);
+    expect(mintedRepeats).toBeLessThanOrEqual(Math.max(20, MINTED * 0.05));
     // At-least-once: a crash or an outage may repeat an attempt, but rarely.
     expect(duplicates).toBeLessThanOrEqual(Math.max(20, deliveries * 0.05));
     expect(deadLettered).toBe(GARBAGE);

@@ -5,13 +5,15 @@ export type Answer = 'ok' | 'fail' | 'hang';
 
 /**
  * A webhook recipient with one behaviour per path: answer 200, answer 500, or never answer. Per
- * path it records when each request arrived, how many were open at once, and how many times it
- * saw each `webhook-id` (recipients deduplicate on it: a second sighting is a duplicate).
+ * path it records when each request arrived, how many were open at once, how many times it
+ * saw each `webhook-id` (recipients deduplicate on it: a second sighting is a duplicate), and the
+ * payload (`data`) of each request.
  */
 export class Recipient {
   readonly arrivals = new Map<string, number[]>();
   readonly maxOpen = new Map<string, number>();
   readonly seen = new Map<string, Map<string, number>>();
+  readonly payloads = new Map<string, unknown[]>();
   private readonly open = new Map<string, number>();
   private readonly answers = new Map<string, Answer>();
   private server!: Server;
@@ -19,8 +21,10 @@ export class Recipient {
   async start(): Promise<this> {
     this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const path = req.url ?? '/';
-      req.resume();
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
+        this.recordPayload(path, Buffer.concat(chunks));
         const arrivals = this.arrivals.get(path) ?? [];
         arrivals.push(Date.now());
         this.arrivals.set(path, arrivals);
@@ -70,6 +74,18 @@ export class Recipient {
   /** Requests beyond the first for each webhook-id. */
   duplicates(path: string): number {
     return [...(this.seen.get(path)?.values() ?? [])].reduce((sum, n) => sum + n - 1, 0);
+  }
+
+  private recordPayload(path: string, body: Buffer): void {
+    let data: unknown;
+    try {
+      data = (JSON.parse(body.toString('utf8')) as { data?: unknown }).data;
+    } catch {
+      return;
+    }
+    const payloads = this.payloads.get(path) ?? [];
+    payloads.push(data);
+    this.payloads.set(path, payloads);
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DeliveryRepository, MessageRepository } from '@app/dal';
-import type { StoreMessagesResult } from '../store-messages/store-messages.command';
+import { noneUnconfirmed, type Unconfirmed } from '../store-messages/store-messages.command';
 
 /**
  * How long a batch's confirmation waits for later batches to share its writes. At 200 msg/s
@@ -10,8 +10,6 @@ import type { StoreMessagesResult } from '../store-messages/store-messages.comma
 export const CONFIRM_DELAY_MS = 50;
 /** Messages and deliveries waiting beyond which a confirmation is written at once. */
 const CONFIRM_SIZE = 1_000;
-
-type Unconfirmed = StoreMessagesResult['unconfirmed'];
 
 /**
  * Confirms that a majority holds what intake wrote unconfirmed (UNCONFIRMED: the messages whose ids
@@ -25,6 +23,8 @@ type Unconfirmed = StoreMessagesResult['unconfirmed'];
 export class IntakeConfirmation {
   private readonly logger = new Logger(IntakeConfirmation.name);
   private waiting: { unconfirmed: Unconfirmed; settle: (held: boolean) => void }[] = [];
+  /** The ids in waiting. */
+  private waitingIds = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing = false;
 
@@ -35,23 +35,17 @@ export class IntakeConfirmation {
 
   /** Resolves once known: true when a majority holds all of it. */
   confirm(unconfirmed: Unconfirmed): Promise<boolean> {
-    if (unconfirmed.messageIds.length === 0 && unconfirmed.deliveryIds.length === 0) {
-      return Promise.resolve(true);
-    }
+    if (noneUnconfirmed(unconfirmed)) return Promise.resolve(true);
     return new Promise((settle) => {
       this.waiting.push({ unconfirmed, settle });
+      this.waitingIds += unconfirmed.messageIds.length + unconfirmed.deliveryIds.length;
       this.schedule();
     });
   }
 
   private schedule(): void {
     if (this.writing) return;
-    const count = this.waiting.reduce(
-      (sum, { unconfirmed }) =>
-        sum + unconfirmed.messageIds.length + unconfirmed.deliveryIds.length,
-      0,
-    );
-    if (count >= CONFIRM_SIZE) {
+    if (this.waitingIds >= CONFIRM_SIZE) {
       clearTimeout(this.timer);
       this.timer = undefined;
       void this.write();
@@ -66,6 +60,7 @@ export class IntakeConfirmation {
   private async write(): Promise<void> {
     if (this.writing || this.waiting.length === 0) return;
     const batch = this.waiting.splice(0);
+    this.waitingIds = 0;
     this.writing = true;
     let held = false;
     try {

@@ -8,9 +8,11 @@ import { traceStore } from '@app/tracing';
 import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import { DeliveryScheduler } from '../claim/delivery.scheduler';
 import { deliveryBatchFields } from '../log-fields';
-import type {
-  IncomingMessage,
-  StoreMessagesResult,
+import {
+  noneUnconfirmed,
+  type IncomingMessage,
+  type StoreMessagesResult,
+  type Unconfirmed,
 } from '../store-messages/store-messages.command';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { BrokerUserBinding } from './broker-user-binding';
@@ -24,6 +26,9 @@ import { ack, propertiesOf, type Received } from './received';
 const MAX_STORE_BACKOFF_MS = 10_000;
 /** A message MongoDB refuses on its own is dead-lettered after this many tries. */
 const POISON_TRIES = 3;
+
+/** A message stored (or held back unconfirmed), with the id it was stored under. */
+type Kept = { received: Received; message: IncomingMessage; messageId: string };
 
 /** Storing failed because of the messages themselves: see isPermanentStoreError. */
 class PoisonedBatch extends Error {
@@ -239,16 +244,14 @@ export class IntakeConsumer implements OnApplicationBootstrap {
     if (stored === undefined) return;
     messagesAccepted.inc({ source: 'intake' }, stored.results.filter((r) => r.stored).length);
     const refused: Promise<void>[] = [];
-    const kept: { received: Received; message: IncomingMessage; messageId: string }[] = [];
+    const kept: Kept[] = [];
     for (const [index, result] of stored.results.entries()) {
       const { received, message } = accepted[index]!;
       if (result.stored) kept.push({ received, message, messageId: result.messageId });
       else refused.push(this.deadLetters.deadLetter(received, result.reason));
     }
-    const { messageIds, deliveryIds } = stored.unconfirmed;
-    if (messageIds.length === 0 && deliveryIds.length === 0) {
-      for (const { received } of kept) ack(received);
-    }
+    const confirmed = noneUnconfirmed(stored.unconfirmed);
+    if (confirmed) for (const { received } of kept) ack(received);
     await Promise.all(refused);
     await this.dispatcher
       .dispatch(stored.claimed, stored.claimToken, {
@@ -262,7 +265,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       );
     // What there was no room for now is due now: the scheduler need not wait for its interval.
     if (stored.unclaimed > 0) this.scheduler.kick();
-    if (messageIds.length > 0 || deliveryIds.length > 0) this.ackOnceHeld(kept, stored.unconfirmed);
+    if (!confirmed) this.ackOnceHeld(kept, stored.unconfirmed);
   }
 
   /**
@@ -272,10 +275,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
    * that what recipients already received keeps its id: the replay recreates whatever is missing,
    * due now. Left unacknowledged when that cannot be done before shutdown: the broker redelivers.
    */
-  private ackOnceHeld(
-    kept: readonly { received: Received; message: IncomingMessage; messageId: string }[],
-    unconfirmed: StoreMessagesResult['unconfirmed'],
-  ): void {
+  private ackOnceHeld(kept: readonly Kept[], unconfirmed: Unconfirmed): void {
     const acking = this.confirmation
       .confirm(unconfirmed)
       .then(async (held) => {

@@ -38,6 +38,17 @@ export interface StoreMessagesCommand {
 
 export type StoreResult = { stored: true; messageId: string } | { stored: false; reason: string };
 
+/** What intake wrote unconfirmed (UNCONFIRMED), by id. */
+export interface Unconfirmed {
+  messageIds: string[];
+  deliveryIds: string[];
+}
+
+/** True when nothing was written unconfirmed: the broker may be acknowledged at once. */
+export function noneUnconfirmed({ messageIds, deliveryIds }: Unconfirmed): boolean {
+  return messageIds.length === 0 && deliveryIds.length === 0;
+}
+
 export interface StoreMessagesResult {
   /** One per command message, same order. */
   results: StoreResult[];
@@ -48,7 +59,7 @@ export interface StoreMessagesResult {
    * What was written unconfirmed (messages with minted ids and the deliveries claimed beside
    * them): the broker is acknowledged once a majority holds it all (IntakeConfirmation).
    */
-  unconfirmed: { messageIds: string[]; deliveryIds: string[] };
+  unconfirmed: Unconfirmed;
   /** Deliveries written due now but not claimed (no room here): the scheduler's to take. */
   unclaimed: number;
   /** The claimed deliveries' endpoints and messages: attempting them needs no lookup. */

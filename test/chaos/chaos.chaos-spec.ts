@@ -1,15 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
+import { connect, type Options } from 'amqplib';
 import { mongo } from 'mongoose';
-import { EVENTS_EXCHANGE, idempotentMessageId } from '@app/contracts';
+import { idempotentMessageId } from '@app/contracts';
 import { startLocalMongo, type LocalMongo } from '@app/local-mongodb';
 import { buildProject, type Build } from '../support/build-ts';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/free-port';
 import { Recipient } from '../support/recipient';
 import { ServiceProcess } from '../support/service-process';
+import { AmqpProducer, producePaced } from './amqp-producer';
 import { PrivateRabbit } from './private-rabbit';
 import { ADMIN_KEY, apiClient, keepLogsAndKill, log, SECRETS_KEY, sleep } from './run-support';
 
@@ -31,74 +32,6 @@ interface HttpStats {
   slowest503Ms: number;
   other: string[];
   lastAcceptedAt: number;
-}
-
-/** A producer on a confirm channel that reconnects and republishes what was not confirmed. */
-class AmqpProducer {
-  private model: ChannelModel | undefined;
-  private channel: ConfirmChannel | undefined;
-  lastConfirmedAt = 0;
-  retries = 0;
-
-  constructor(private readonly url: string) {}
-
-  async publish(
-    batch: readonly { routingKey: string; content: Buffer; options: Options.Publish }[],
-  ): Promise<void> {
-    for (;;) {
-      try {
-        const channel = await this.open();
-        for (const item of batch) {
-          channel.publish(EVENTS_EXCHANGE, item.routingKey, item.content, {
-            persistent: true,
-            ...item.options,
-          });
-        }
-        await Promise.race([
-          channel.waitForConfirms(),
-          sleep(10_000).then(() => Promise.reject(new Error('no confirm within 10 s'))),
-        ]);
-        this.lastConfirmedAt = Date.now();
-        return;
-      } catch {
-        // Not confirmed: not sent. Reconnect and publish the whole batch again.
-        this.retries += 1;
-        await this.reset();
-        await sleep(300);
-      }
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.reset();
-  }
-
-  private async open(): Promise<ConfirmChannel> {
-    if (this.channel !== undefined) return this.channel;
-    const model = await connect(this.url);
-    model.on('error', () => undefined);
-    model.on('close', () => {
-      if (this.model === model) {
-        this.model = undefined;
-        this.channel = undefined;
-      }
-    });
-    const channel = await model.createConfirmChannel();
-    channel.on('error', () => undefined);
-    channel.on('close', () => {
-      if (this.channel === channel) this.channel = undefined;
-    });
-    this.model = model;
-    this.channel = channel;
-    return channel;
-  }
-
-  private async reset(): Promise<void> {
-    const model = this.model;
-    this.model = undefined;
-    this.channel = undefined;
-    await model?.close().catch(() => undefined);
-  }
 }
 
 /** The malformed messages of the flood: each kind the intake must refuse, never loop on. */
@@ -305,31 +238,14 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     const httpDone = Promise.all(Array.from({ length: 8 }, httpWorker));
 
     // AMQP producers: what is due every 100 ms, one confirm per batch.
-    const produce = async (
-      producer: AmqpProducer,
-      count: number,
-      item: (i: number) => { eventType: string; payload: object; options: Options.Publish },
-    ) => {
-      for (let i = 0; i < count;) {
-        const batch = [];
-        while (i < count && dueAt(i, count) <= Date.now()) {
-          const { eventType, payload, options } = item(i);
-          const content = Buffer.from(JSON.stringify({ eventType, payload }));
-          batch.push({ routingKey: eventType, content, options });
-          i += 1;
-        }
-        if (batch.length > 0) await producer.publish(batch);
-        else await sleep(100);
-      }
-    };
     const amqp = new AmqpProducer(rabbit.url);
-    const amqpDone = produce(amqp, amqpIds.length, (i) => ({
+    const amqpDone = producePaced(amqp, amqpIds.length, dueAt, (i) => ({
       eventType: 'chaos.amqp',
       payload: { seq: i, via: 'amqp' },
       options: { messageId: `amqp-${i}`, headers: { 'x-app-id': app.id } },
     }));
     const mintedProducer = new AmqpProducer(rabbit.url);
-    const mintedDone = produce(mintedProducer, MINTED, (i) => ({
+    const mintedDone = producePaced(mintedProducer, MINTED, dueAt, (i) => ({
       eventType: 'chaos.minted',
       payload: { seq: i },
       options: { headers: { 'x-app-id': minting.id } },

@@ -11,6 +11,7 @@ import { eventually } from '../support/eventually';
 import { freePort } from '../support/free-port';
 import { Recipient } from '../support/recipient';
 import { ServiceProcess } from '../support/service-process';
+import { AmqpProducer, producePaced } from './amqp-producer';
 import { RabbitCluster } from './rabbit-cluster';
 import { ADMIN_KEY, apiClient, keepLogsAndKill, log, SECRETS_KEY, sleep } from './run-support';
 
@@ -18,6 +19,8 @@ import { ADMIN_KEY, apiClient, keepLogsAndKill, log, SECRETS_KEY, sleep } from '
 const MESSAGES = Number(process.env.CHAOS_CLUSTER_MESSAGES ?? 10_000);
 const RATE_PER_SECOND = 40;
 const PRODUCE_MS = (MESSAGES / RATE_PER_SECOND) * 1_000;
+/** Published beside them with no message id, for a second app: intake mints each one's id. */
+const MINTED = Math.floor(MESSAGES / 4);
 const DRAIN_TIMEOUT_MS = 180_000;
 /**
  * Set-up (three wine mongods and three broker nodes on a shared 2-core machine: up to 300 s), the
@@ -42,6 +45,8 @@ const RUN_MARK = 'CHAOS_CLUSTER_RUN';
  * a steady 40 msg/s over HTTP and AMQP to two endpoints. In order: the MongoDB primary steps down;
  * the new primary is SIGKILLed (back after 20 s); the RabbitMQ node leading the intake queue is
  * stopped (back after 20 s); a notifier is SIGKILLed. Nothing a producer was promised is lost.
+ * A second app's messages go over AMQP with no message id, so intake writes them unconfirmed
+ * (UNCONFIRMED) and acknowledges them once a majority holds them, through the same faults.
  */
 describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses nothing', () => {
   let build: Build | undefined;
@@ -55,10 +60,12 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
   /** Cleared when the run ends, passed or failed: the producers and watchers stop. */
   let running = true;
   let publisher: AmqpPublisher | undefined;
+  let mintedProducer: AmqpProducer | undefined;
 
   afterAll(async () => {
     running = false;
     await publisher?.close();
+    await mintedProducer?.close();
     if (!locked) return;
     await keepLogsAndKill(processes, 'chaos-cluster-logs');
     await rabbit?.keepLogs(join(tmpdir(), 'chaos-cluster-logs'));
@@ -137,6 +144,16 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
         });
         expect(created.status).toBe(201);
       }
+
+      const minting = (await request('POST', '/v1/apps', ADMIN_KEY, { name: 'failover-minted' }))
+        .body;
+      const mintedEndpoint = await request('POST', '/v1/endpoints', minting.apiKey, {
+        channel: 'webhook',
+        url: recipient.url('/minted'),
+        eventTypes: ['chaos.minted'],
+        retrySchedule,
+      });
+      expect(mintedEndpoint.status).toBe(201);
 
       const half = Math.floor(MESSAGES / 2);
       const productionStart = Date.now();
@@ -236,6 +253,15 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
         }
       })();
 
+      // No message id: a batch published again after a lost confirm is minted anew (repeats,
+      // told apart by `seq`); one confirmed is never lost.
+      mintedProducer = new AmqpProducer(cluster.urls);
+      const mintedDone = producePaced(mintedProducer, MINTED, dueAt, (i) => ({
+        eventType: 'chaos.minted',
+        payload: { seq: i },
+        options: { headers: { 'x-app-id': minting.id } },
+      }));
+
       // The operator's view, every second: the API's /health and /health/ready answers, and the
       // backlog in /metrics.
       const healthLog: string[] = [];
@@ -307,18 +333,29 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
         await Promise.all([mongoBack, rabbitBack]);
       })();
 
-      await Promise.all([httpDone, amqpDone, chaos]);
+      await Promise.all([httpDone, amqpDone, mintedDone, chaos]);
       producing = false;
       await watchDone;
       await publisher.close();
+      await mintedProducer.close();
       const productionEnd = Date.now();
       log(`production done after ${since(productionEnd)}`);
 
       // Drain (bounded): every promised message at both endpoints.
       const promised = [...http.accepted, ...amqp.confirmed];
+      const mintedSeen = () =>
+        new Set(
+          (recipient.payloads.get('/minted') ?? []).map((data) => (data as { seq: number }).seq),
+        );
       const missing = () => {
         const seen = endpointPaths.map((path) => recipient.ids(path));
-        return promised.filter((id) => seen.some((ids) => !ids.has(id)));
+        const minted = mintedSeen();
+        return [
+          ...promised.filter((id) => seen.some((ids) => !ids.has(id))),
+          ...Array.from({ length: MINTED }, (_, i) => i)
+            .filter((i) => !minted.has(i))
+            .map((i) => `minted #${i}`),
+        ];
       };
       let drainedAt: number | undefined;
       try {
@@ -336,6 +373,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
 
       const client = new mongo.MongoClient(mongoUri);
       let stored: Set<string>;
+      let mintedStored: Set<string>;
       let notFinal: number;
       try {
         const messages = client.db().collection<{ _id: string; status: string }>('messages');
@@ -344,9 +382,17 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
             (m) => m._id,
           ),
         );
+        // Every id a recipient got is one the API shows, even for a message stored again after
+        // its unconfirmed writes were lost to the failover.
+        mintedStored = new Set(
+          (await messages.find({ appId: minting.id }, { projection: { _id: 1 } }).toArray()).map(
+            (m) => m._id,
+          ),
+        );
         // The last outcomes are written in a batch after the last delivery arrived (run 6 saw
         // one message still pending at that moment): they get a bounded while to land.
-        const pending = () => messages.countDocuments({ appId: app.id, status: 'pending' });
+        const pending = () =>
+          messages.countDocuments({ appId: { $in: [app.id, minting.id] }, status: 'pending' });
         notFinal = await eventually(async () => ((await pending()) === 0 ? 0 : undefined), {
           timeoutMs: 30_000,
           intervalMs: 500,
@@ -356,6 +402,8 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       }
 
       const lost = missing();
+      const mintedUnknown = [...recipient.ids('/minted')].filter((id) => !mintedStored.has(id));
+      const mintedRepeats = recipient.count('/minted') - mintedSeen().size;
       const notStored = promised.filter((id) => !stored.has(id));
       const deliveries = endpointPaths.reduce((sum, path) => sum + recipient.count(path), 0);
       const duplicates = endpointPaths.reduce((sum, path) => sum + recipient.duplicates(path), 0);
@@ -382,6 +430,9 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       log(`stored: ${stored.size} messages (${notStored.length} promised ones not stored)`);
       log(
         `delivered: ${endpointPaths.map((path) => `${path} ${recipient.ids(path).size}`).join(', ')}; lost ${lost.length}; duplicates ${duplicates} (${((100 * duplicates) / Math.max(1, deliveries)).toFixed(2)} %)`,
+      );
+      log(
+        `minted: ${MINTED} published (${mintedProducer.retries} batches published again), ${mintedStored.size} stored, ${mintedSeen().size} received, ${mintedRepeats} repeated, ${mintedUnknown.length} ids the API does not show`,
       );
       log(`not final after the drain: ${notFinal}`);
       log(
@@ -413,6 +464,8 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       expect(lost).toEqual([]);
       expect(notStored).toEqual([]);
       expect(notFinal).toBe(0);
+      expect(mintedUnknown).toEqual([]);
+      expect(mintedRepeats).toBeLessThanOrEqual(Math.max(20, MINTED * 0.05));
       expect(duplicates).toBeLessThanOrEqual(deliveries * 0.01);
       expect(status500).toBe(0);
       expect(other5xx).toEqual([]);

@@ -9,6 +9,9 @@ export interface Publishable {
   options: Options.Publish;
 }
 
+/** A batch the broker has not confirmed by then is published again, on a new connection. */
+const CONFIRM_TIMEOUT_MS = 10_000;
+
 /**
  * A producer on a confirm channel that reconnects and republishes what was not confirmed, as one
  * that must not lose a message would: raw amqplib, so that what it sends is exactly what the test
@@ -36,10 +39,7 @@ export class AmqpProducer {
             ...item.options,
           });
         }
-        await Promise.race([
-          channel.waitForConfirms(),
-          sleep(10_000).then(() => Promise.reject(new Error('no confirm within 10 s'))),
-        ]);
+        await withTimeout(channel.waitForConfirms(), CONFIRM_TIMEOUT_MS);
         this.lastConfirmedAt = Date.now();
         return true;
       } catch {
@@ -106,5 +106,18 @@ export async function producePaced(
     }
     if (batch.length === 0) await sleep(100);
     else if (!(await producer.publish(batch))) return;
+  }
+}
+
+/** Rejects if `promise` has not settled within `ms`; leaves no timer behind either way. */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -12,7 +12,15 @@ import { Recipient } from '../support/recipient';
 import { ServiceProcess } from '../support/service-process';
 import { AmqpProducer, producePaced } from './amqp-producer';
 import { PrivateRabbit } from './private-rabbit';
-import { ADMIN_KEY, apiClient, keepLogsAndKill, log, SECRETS_KEY, sleep } from './run-support';
+import {
+  ADMIN_KEY,
+  apiClient,
+  keepLogsAndKill,
+  log,
+  SECRETS_KEY,
+  sleep,
+  storedMessageIds,
+} from './run-support';
 
 /** Scale: CHAOS_MESSAGES=600 while developing, thousands for the figures. */
 const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 3_000);
@@ -351,17 +359,11 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     // What MongoDB holds: every message stored, and a delivery of each to the hanging endpoint.
     const client = new mongo.MongoClient(mongoUri);
     const db = client.db();
-    const stored = await db.collection('messages').countDocuments({ appId: app.id });
+    const storedIds = await storedMessageIds(db, app.id);
+    const stored = storedIds.size;
     // Every id a recipient got is one the API shows, even for a message stored again after its
     // unconfirmed writes were lost.
-    const mintedStored = new Set(
-      (
-        await db
-          .collection<{ _id: string }>('messages')
-          .find({ appId: minting.id }, { projection: { _id: 1 } })
-          .toArray()
-      ).map((m) => m._id),
-    );
+    const mintedStored = await storedMessageIds(db, minting.id);
     const mintedUnknown = [...recipient.ids('/minted')].filter((id) => !mintedStored.has(id));
     const hanging = await db
       .collection('deliveries')
@@ -370,14 +372,6 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
         { $group: { _id: '$status', n: { $sum: 1 } } },
       ])
       .toArray();
-    const storedIds = new Set(
-      (
-        await db
-          .collection<{ _id: string }>('messages')
-          .find({ appId: app.id }, { projection: { _id: 1 } })
-          .toArray()
-      ).map((m) => m._id),
-    );
     const notStored = [...httpIds, ...amqpIds].filter((id) => !storedIds.has(id));
     for (const id of notStored.slice(0, 10)) {
       const deliveries = await db.collection('deliveries').find({ messageId: id }).toArray();

@@ -13,7 +13,15 @@ import { Recipient } from '../support/recipient';
 import { ServiceProcess } from '../support/service-process';
 import { AmqpProducer, producePaced } from './amqp-producer';
 import { RabbitCluster } from './rabbit-cluster';
-import { ADMIN_KEY, apiClient, keepLogsAndKill, log, SECRETS_KEY, sleep } from './run-support';
+import {
+  ADMIN_KEY,
+  apiClient,
+  keepLogsAndKill,
+  log,
+  SECRETS_KEY,
+  sleep,
+  storedMessageIds,
+} from './run-support';
 
 /** CHAOS_CLUSTER_MESSAGES=2000 while developing; 10,000 (about 250 s) for the figures. */
 const MESSAGES = Number(process.env.CHAOS_CLUSTER_MESSAGES ?? 10_000);
@@ -377,18 +385,10 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       let notFinal: number;
       try {
         const messages = client.db().collection<{ _id: string; status: string }>('messages');
-        stored = new Set(
-          (await messages.find({ appId: app.id }, { projection: { _id: 1 } }).toArray()).map(
-            (m) => m._id,
-          ),
-        );
+        stored = await storedMessageIds(client.db(), app.id);
         // Every id a recipient got is one the API shows, even for a message stored again after
         // its unconfirmed writes were lost to the failover.
-        mintedStored = new Set(
-          (await messages.find({ appId: minting.id }, { projection: { _id: 1 } }).toArray()).map(
-            (m) => m._id,
-          ),
-        );
+        mintedStored = await storedMessageIds(client.db(), minting.id);
         // The last outcomes are written in a batch after the last delivery arrived (run 6 saw
         // one message still pending at that moment): they get a bounded while to land.
         const pending = () =>

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { mongo } from 'mongoose';
 import type { ServiceProcess } from '../support/service-process';
 
 /** What the chaos suite's runs share: keys, logging, the API client, the process logs. */
@@ -43,4 +44,11 @@ export async function keepLogsAndKill(processes: readonly ServiceProcess[], dir:
     await child.stop('SIGKILL');
   }
   log(`process logs in ${logDir}`);
+}
+
+/** The ids of an app's stored messages, as MongoDB holds them. */
+export async function storedMessageIds(db: mongo.Db, appId: string): Promise<Set<string>> {
+  const messages = db.collection<{ _id: string }>('messages');
+  const found = await messages.find({ appId }, { projection: { _id: 1 } }).toArray();
+  return new Set(found.map((m) => m._id));
 }

@@ -47,7 +47,7 @@ import type { DeliveryScheduler } from '../claim/delivery.scheduler';
 import { IntakePacer } from '../isolation/intake-pacer';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import { EndpointCache } from '../store-messages/endpoint-cache';
-import type { DeliverySlots } from '../store-messages/store-messages.command';
+import type { DeliverySlots, Unconfirmed } from '../store-messages/store-messages.command';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { OrderedDeliveries } from '../store-messages/ordered-deliveries';
 import { BrokerUserBinding } from './broker-user-binding';
@@ -574,8 +574,6 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     }
   }
 });
-
-type Unconfirmed = Parameters<IntakeConfirmation['confirm']>[0];
 
 /** Holds every confirmation until released, then says held. */
 class HeldConfirmation extends IntakeConfirmation {

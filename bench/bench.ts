@@ -115,6 +115,7 @@ function report(stack: Stack, rows: Row[], startedAt: number, commit: string): R
       'The naive pipeline: amqplib consume (prefetch 100) -> insertOne -> axios POST per endpoint -> updateOne -> ack.',
       'Everything (MongoDB, RabbitMQ, both pipelines, the sink and the publisher) shares the machine; the load column is the 1-minute load average when each measure ended (platform / naive).',
       "CPU time per delivery: what the pipeline's own processes, MongoDB (mongod, and wineserver where it runs under wine), RabbitMQ and the bench (publisher and sink) spent from the first publish until both pipelines were idle again, divided by the deliveries; each cell is the total = pipeline + MongoDB + RabbitMQ + bench. It depends less on what else the machine was doing than the rates do: on a saturated machine a pipeline's rate follows its cost.",
+      "The bench's event loop: how late a 2 ms timer in the bench's process ran, from each latency turn's first publish to its last arrival, pooled by pipeline. The sink stamps arrivals in that process, so a delay there (the machine's cores busy elsewhere) adds to every latency it meets: where its p99 is near the latencies' p99, the tail measured the machine as much as the pipeline.",
     ],
   };
 }

@@ -1,7 +1,9 @@
 import { loadavg } from 'node:os';
+import type { RecordableHistogram } from 'node:perf_hooks';
 import type { mongo } from 'mongoose';
 import { INTAKE_QUEUE } from '@app/contracts';
 import { CpuMeter, type CpuPerDelivery } from './cpu-usage';
+import { LoopDelay, pooledDelay } from './loop-delay';
 import type { BenchProcess } from './processes';
 import type { Batch, Publisher } from './publisher';
 import { formatNumber } from './report';
@@ -33,6 +35,8 @@ export interface DeliveryRun {
   load: string;
   /** From the first publish until both pipelines were idle again (settledWithCpu). */
   cpu?: CpuPerDelivery;
+  /** How late the bench's event loop ran from the first publish to the last arrival (LoopDelay). */
+  loopDelay?: RecordableHistogram;
 }
 
 const isNotifier = (p: BenchProcess) => p.name.startsWith('notifier');
@@ -54,6 +58,7 @@ export async function deliveryRun(
   for (const p of ctx.processes) p.resetPeak();
   const meter = await startMeter(ctx, measured);
   let published = 0;
+  const loopDelay = LoopDelay.start();
   const startedAt = preciseNow();
   const publishing =
     pace === undefined
@@ -64,7 +69,7 @@ export async function deliveryRun(
     published === messages ? '' : `published ${published}/${messages}, `,
   );
   await done;
-  return settledWithCpu(ctx, meter, run);
+  return settledWithCpu(ctx, meter, { ...run, loopDelay: loopDelay.stop() });
 }
 
 /**
@@ -98,6 +103,9 @@ export function pooled(runs: readonly DeliveryRun[]): DeliveryRun {
     rssMb: Math.max(...runs.map((run) => run.rssMb)),
     load: runs[runs.length - 1]!.load,
     ...(runs.every((run) => run.cpu !== undefined) ? { cpu: pooledCpu(runs) } : {}),
+    ...(runs.every((run) => run.loopDelay !== undefined)
+      ? { loopDelay: pooledDelay(runs.map((run) => run.loopDelay!)) }
+      : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   untilDelivered,
   type DeliveryRun,
 } from './measure';
+import { delayCell } from './loop-delay';
 import type { Sizes } from './options';
 import type { BenchProcess } from './processes';
 import { formatNumber, type Row } from './report';
@@ -169,6 +170,7 @@ export async function latency(stack: Stack, sizes: Sizes): Promise<Row[]> {
       rss: rss(run, naive),
       load: loads(run, naive),
       cpu: cpu(run, naive),
+      loopDelay: { platform: delayCell(run.loopDelay!), naive: delayCell(naive.loopDelay!) },
     });
   }
   return rows;

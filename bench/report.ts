@@ -11,6 +11,8 @@ export interface Row {
   load: string;
   /** CPU time per delivery, where the measure counted it. */
   cpu?: { platform: CpuPerDelivery; naive?: CpuPerDelivery | undefined };
+  /** How late the bench's event loop ran during each pipeline's turns (LoopDelay), where shown. */
+  loopDelay?: { platform: string; naive: string };
 }
 
 export interface Report {
@@ -35,6 +37,9 @@ export function toMarkdown(report: Report): string {
       `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
       ...rows.map((row) => `| ${row.join(' | ')} |`),
     ].join('\n');
+  const delays = report.rows.flatMap(({ measure, loopDelay }) =>
+    loopDelay === undefined ? [] : [[measure, loopDelay.platform, loopDelay.naive]],
+  );
   return [
     `# ${report.title}`,
     '',
@@ -70,6 +75,19 @@ export function toMarkdown(report: Report): string {
       ),
     ),
     '',
+    ...(delays.length === 0
+      ? []
+      : [
+          table(
+            [
+              "the bench's event loop late by (ms)",
+              "notify-platform's turns",
+              "naive pipeline's turns",
+            ],
+            delays,
+          ),
+          '',
+        ]),
     table(
       ['process', 'peak RSS (VmHWM, MB)', ''],
       report.processes.map((p) => [p.name, formatNumber(p.peakMb, 0), p.note]),

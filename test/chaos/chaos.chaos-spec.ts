@@ -11,6 +11,7 @@ import { freePort } from '../support/free-port';
 import { Recipient } from '../support/recipient';
 import { ServiceProcess } from '../support/service-process';
 import { AmqpProducer, producePaced } from './amqp-producer';
+import { MintedMessages } from './minted-messages';
 import { PrivateRabbit } from './private-rabbit';
 import {
   ADMIN_KEY,
@@ -182,16 +183,8 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     };
     recipient.answer('/hang', 'hang');
     for (const endpoint of Object.values(endpoints)) expect(endpoint.id).toMatch(/^ep_/);
-    // Another app, whose producer sets no message id: intake mints them and writes each message
-    // and its first delivery unconfirmed (docs/architecture.md, "Intake"). Followed by payload.
-    const minting = (await request('POST', '/v1/apps', ADMIN_KEY, { name: 'chaos-minted' })).body;
-    const mintedEndpoint = await request('POST', '/v1/endpoints', minting.apiKey, {
-      channel: 'webhook',
-      url: recipient.url('/minted'),
-      eventTypes: ['chaos.minted'],
-      ...fast,
-    });
-    expect(mintedEndpoint.status).toBe(201);
+    // Another app, whose producer sets no message id (MintedMessages).
+    const minted = await MintedMessages.create(request, recipient, MINTED, 'chaos-minted', fast);
 
     const half = Math.floor(MESSAGES / 2);
     const httpIds = Array.from({ length: half }, (_, i) =>
@@ -253,11 +246,7 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
       options: { messageId: `amqp-${i}`, headers: { 'x-app-id': app.id } },
     }));
     const mintedProducer = new AmqpProducer(rabbit.url);
-    const mintedDone = producePaced(mintedProducer, MINTED, dueAt, (i) => ({
-      eventType: 'chaos.minted',
-      payload: { seq: i },
-      options: { headers: { 'x-app-id': minting.id } },
-    }));
+    const mintedDone = minted.produce(mintedProducer, dueAt);
 
     // The faults, while messages keep coming.
     const at = (fraction: number) =>
@@ -310,21 +299,14 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     log(`production done after ${((lastAcceptedAt - productionStart) / 1000).toFixed(1)} s`);
 
     // Drain: every accepted message at the endpoint for all and at the one for its path.
-    const mintedSeen = () =>
-      new Set(
-        (recipient.payloads.get('/minted') ?? []).map((data) => (data as { seq: number }).seq),
-      );
     const missing = () => {
-      const minted = mintedSeen();
       const all = recipient.ids('/all');
       const byHttp = recipient.ids('/http');
       const byAmqp = recipient.ids('/amqp');
       return [
         ...httpIds.filter((id) => !all.has(id) || !byHttp.has(id)),
         ...amqpIds.filter((id) => !all.has(id) || !byAmqp.has(id)),
-        ...Array.from({ length: MINTED }, (_, i) => i)
-          .filter((i) => !minted.has(i))
-          .map((i) => `minted #${i}`),
+        ...minted.missing(),
       ];
     };
     let drainedAt: number | undefined;
@@ -363,8 +345,8 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     const stored = storedIds.size;
     // Every id a recipient got is one the API shows, even for a message stored again after its
     // unconfirmed writes were lost.
-    const mintedStored = await storedMessageIds(db, minting.id);
-    const mintedUnknown = [...recipient.ids('/minted')].filter((id) => !mintedStored.has(id));
+    const mintedStored = await minted.stored(db);
+    const mintedUnknown = minted.unknownIds(mintedStored);
     const hanging = await db
       .collection('deliveries')
       .aggregate<{ _id: string; n: number }>([
@@ -424,9 +406,9 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     log(
       `garbage: ${GARBAGE} published, ${deadLettered} in notify.events.dead (${deadTotal} dead-lettered copies, ${withoutReason} without x-error, ${strays.length} valid messages among them)`,
     );
-    const mintedRepeats = recipient.count('/minted') - mintedSeen().size;
+    const mintedRepeats = minted.repeats();
     log(
-      `minted: ${MINTED} published, ${mintedStored.size} stored (a redelivery after a crash is minted anew), ${mintedSeen().size} received, ${mintedRepeats} repeated, ${mintedUnknown.length} ids the API does not show`,
+      `minted: ${MINTED} published, ${mintedStored.size} stored (a redelivery after a crash is minted anew), ${minted.received().size} received, ${mintedRepeats} repeated, ${mintedUnknown.length} ids the API does not show`,
     );
     log(`faults: ${faults.join('; ')}`);
     log(

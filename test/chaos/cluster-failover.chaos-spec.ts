@@ -11,7 +11,8 @@ import { eventually } from '../support/eventually';
 import { freePort } from '../support/free-port';
 import { Recipient } from '../support/recipient';
 import { ServiceProcess } from '../support/service-process';
-import { AmqpProducer, producePaced } from './amqp-producer';
+import { AmqpProducer } from './amqp-producer';
+import { MintedMessages } from './minted-messages';
 import { RabbitCluster } from './rabbit-cluster';
 import {
   ADMIN_KEY,
@@ -153,15 +154,9 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
         expect(created.status).toBe(201);
       }
 
-      const minting = (await request('POST', '/v1/apps', ADMIN_KEY, { name: 'failover-minted' }))
-        .body;
-      const mintedEndpoint = await request('POST', '/v1/endpoints', minting.apiKey, {
-        channel: 'webhook',
-        url: recipient.url('/minted'),
-        eventTypes: ['chaos.minted'],
+      const minted = await MintedMessages.create(request, recipient, MINTED, 'failover-minted', {
         retrySchedule,
       });
-      expect(mintedEndpoint.status).toBe(201);
 
       const half = Math.floor(MESSAGES / 2);
       const productionStart = Date.now();
@@ -264,11 +259,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       // No message id: a batch published again after a lost confirm is minted anew (repeats,
       // told apart by `seq`); one confirmed is never lost.
       mintedProducer = new AmqpProducer(cluster.urls);
-      const mintedDone = producePaced(mintedProducer, MINTED, dueAt, (i) => ({
-        eventType: 'chaos.minted',
-        payload: { seq: i },
-        options: { headers: { 'x-app-id': minting.id } },
-      }));
+      const mintedDone = minted.produce(mintedProducer, dueAt);
 
       // The operator's view, every second: the API's /health and /health/ready answers, and the
       // backlog in /metrics.
@@ -351,19 +342,9 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
 
       // Drain (bounded): every promised message at both endpoints.
       const promised = [...http.accepted, ...amqp.confirmed];
-      const mintedSeen = () =>
-        new Set(
-          (recipient.payloads.get('/minted') ?? []).map((data) => (data as { seq: number }).seq),
-        );
       const missing = () => {
         const seen = endpointPaths.map((path) => recipient.ids(path));
-        const minted = mintedSeen();
-        return [
-          ...promised.filter((id) => seen.some((ids) => !ids.has(id))),
-          ...Array.from({ length: MINTED }, (_, i) => i)
-            .filter((i) => !minted.has(i))
-            .map((i) => `minted #${i}`),
-        ];
+        return [...promised.filter((id) => seen.some((ids) => !ids.has(id))), ...minted.missing()];
       };
       let drainedAt: number | undefined;
       try {
@@ -388,11 +369,11 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
         stored = await storedMessageIds(client.db(), app.id);
         // Every id a recipient got is one the API shows, even for a message stored again after
         // its unconfirmed writes were lost to the failover.
-        mintedStored = await storedMessageIds(client.db(), minting.id);
+        mintedStored = await minted.stored(client.db());
         // The last outcomes are written in a batch after the last delivery arrived (run 6 saw
         // one message still pending at that moment): they get a bounded while to land.
         const pending = () =>
-          messages.countDocuments({ appId: { $in: [app.id, minting.id] }, status: 'pending' });
+          messages.countDocuments({ appId: { $in: [app.id, minted.appId] }, status: 'pending' });
         notFinal = await eventually(async () => ((await pending()) === 0 ? 0 : undefined), {
           timeoutMs: 30_000,
           intervalMs: 500,
@@ -402,8 +383,8 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       }
 
       const lost = missing();
-      const mintedUnknown = [...recipient.ids('/minted')].filter((id) => !mintedStored.has(id));
-      const mintedRepeats = recipient.count('/minted') - mintedSeen().size;
+      const mintedUnknown = minted.unknownIds(mintedStored);
+      const mintedRepeats = minted.repeats();
       const notStored = promised.filter((id) => !stored.has(id));
       const deliveries = endpointPaths.reduce((sum, path) => sum + recipient.count(path), 0);
       const duplicates = endpointPaths.reduce((sum, path) => sum + recipient.duplicates(path), 0);
@@ -432,7 +413,7 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
         `delivered: ${endpointPaths.map((path) => `${path} ${recipient.ids(path).size}`).join(', ')}; lost ${lost.length}; duplicates ${duplicates} (${((100 * duplicates) / Math.max(1, deliveries)).toFixed(2)} %)`,
       );
       log(
-        `minted: ${MINTED} published (${mintedProducer.retries} batches published again), ${mintedStored.size} stored, ${mintedSeen().size} received, ${mintedRepeats} repeated, ${mintedUnknown.length} ids the API does not show`,
+        `minted: ${MINTED} published (${mintedProducer.retries} batches published again), ${mintedStored.size} stored, ${minted.received().size} received, ${mintedRepeats} repeated, ${mintedUnknown.length} ids the API does not show`,
       );
       log(`not final after the drain: ${notFinal}`);
       log(

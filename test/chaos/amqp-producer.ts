@@ -24,7 +24,9 @@ export class AmqpProducer {
   private next = 0;
   private closed = false;
   lastConfirmedAt = 0;
+  /** Batches published again, and the messages in them. */
   retries = 0;
+  republished = 0;
 
   constructor(private readonly urls: string | readonly string[]) {}
 
@@ -45,6 +47,7 @@ export class AmqpProducer {
       } catch {
         // Not confirmed: not sent. Reconnect and publish the whole batch again.
         this.retries += 1;
+        this.republished += batch.length;
         await this.reset();
         await sleep(300);
       }

@@ -406,7 +406,7 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     log(
       `garbage: ${GARBAGE} published, ${deadLettered} in notify.events.dead (${deadTotal} dead-lettered copies, ${withoutReason} without x-error, ${strays.length} valid messages among them)`,
     );
-    const mintedRepeats = minted.repeats();
+    const mintedRepeats = minted.repeats().length;
     log(
       `minted: ${MINTED} published, ${mintedStored.size} stored (a redelivery after a crash is minted anew), ${minted.received().size} received, ${mintedRepeats} repeated, ${mintedUnknown.length} ids the API does not show`,
     );

@@ -6,11 +6,19 @@ import { ADMIN_KEY, storedMessageIds, type apiClient } from './run-support';
 const PATH = '/minted';
 const EVENT_TYPE = 'chaos.minted';
 
+/** A request for a `seq` the recipient had received before (see MintedMessages.repeats). */
+export interface Repeat {
+  at: number;
+  firstAt: number;
+  sameId: boolean;
+}
+
 /**
  * A second app of a chaos run, whose producer sets no message id: intake mints each message's id
  * and writes it and its first delivery unconfirmed (docs/architecture.md, "Intake"). A batch
- * published again after a lost confirm, or redelivered after a crash, is minted anew, so its
- * messages are told apart by `seq` in the payload, not by id.
+ * published again after a lost confirm, or redelivered after a crash or a broker node's shutdown
+ * lost its acknowledgement, is minted anew, so its messages are told apart by `seq` in the payload,
+ * not by id.
  */
 export class MintedMessages {
   private constructor(
@@ -49,9 +57,7 @@ export class MintedMessages {
 
   /** The `seq`s the recipient received. */
   received(): Set<number> {
-    return new Set(
-      (this.recipient.payloads.get(PATH) ?? []).map((data) => (data as { seq: number }).seq),
-    );
+    return new Set(this.requests().map(({ seq }) => seq));
   }
 
   /** Those not received yet, named for the drain's report. */
@@ -62,14 +68,37 @@ export class MintedMessages {
       .map((i) => `minted #${i}`);
   }
 
-  /** Requests beyond the first for each `seq`. */
-  repeats(): number {
-    return this.recipient.count(PATH) - this.received().size;
+  /**
+   * Requests beyond the first for each `seq`, in arrival order, with when that `seq` first
+   * arrived: `sameId` when under an id the recipient had already received (a first attempt made
+   * again after its write was lost), else minted anew (a batch published again, or redelivered
+   * by the broker after it was stored).
+   */
+  repeats(): Repeat[] {
+    const first = new Map<number, { at: number; ids: Set<string | undefined> }>();
+    const repeats: Repeat[] = [];
+    for (const { at, id, seq } of this.requests()) {
+      const seen = first.get(seq);
+      if (seen === undefined) first.set(seq, { at, ids: new Set([id]) });
+      else {
+        repeats.push({ at, firstAt: seen.at, sameId: seen.ids.has(id) });
+        seen.ids.add(id);
+      }
+    }
+    return repeats;
   }
 
   /** The ids of the app's messages MongoDB holds. */
   stored(db: mongo.Db): Promise<Set<string>> {
     return storedMessageIds(db, this.appId);
+  }
+
+  private requests(): { at: number; id: string | undefined; seq: number }[] {
+    return (this.recipient.requests.get(PATH) ?? []).map(({ at, id, data }) => ({
+      at,
+      id,
+      seq: (data as { seq: number }).seq,
+    }));
   }
 
   /** Ids the recipient got that are not among `stored`: ones the API does not show. */

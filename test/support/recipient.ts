@@ -3,17 +3,24 @@ import type { AddressInfo } from 'node:net';
 
 export type Answer = 'ok' | 'fail' | 'hang';
 
+/** One request as a path received it. */
+export interface ReceivedRequest {
+  at: number;
+  id: string | undefined;
+  data: unknown;
+}
+
 /**
  * A webhook recipient with one behaviour per path: answer 200, answer 500, or never answer. Per
  * path it records when each request arrived, how many were open at once, how many times it
- * saw each `webhook-id` (recipients deduplicate on it: a second sighting is a duplicate), and the
- * payload (`data`) of each request.
+ * saw each `webhook-id` (recipients deduplicate on it: a second sighting is a duplicate), and each
+ * request's arrival, `webhook-id` and payload (`data`), in arrival order.
  */
 export class Recipient {
   readonly arrivals = new Map<string, number[]>();
   readonly maxOpen = new Map<string, number>();
   readonly seen = new Map<string, Map<string, number>>();
-  readonly payloads = new Map<string, unknown[]>();
+  readonly requests = new Map<string, ReceivedRequest[]>();
   private readonly open = new Map<string, number>();
   private readonly answers = new Map<string, Answer>();
   private server!: Server;
@@ -24,12 +31,13 @@ export class Recipient {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        this.recordPayload(path, Buffer.concat(chunks));
         const arrivals = this.arrivals.get(path) ?? [];
         arrivals.push(Date.now());
         this.arrivals.set(path, arrivals);
-        const id = req.headers['webhook-id'];
-        if (typeof id === 'string') {
+        const header = req.headers['webhook-id'];
+        const id = typeof header === 'string' ? header : undefined;
+        this.recordRequest(path, id, Buffer.concat(chunks));
+        if (id !== undefined) {
           const ids = this.seen.get(path) ?? new Map<string, number>();
           ids.set(id, (ids.get(id) ?? 0) + 1);
           this.seen.set(path, ids);
@@ -76,16 +84,16 @@ export class Recipient {
     return [...(this.seen.get(path)?.values() ?? [])].reduce((sum, n) => sum + n - 1, 0);
   }
 
-  private recordPayload(path: string, body: Buffer): void {
+  private recordRequest(path: string, id: string | undefined, body: Buffer): void {
     let data: unknown;
     try {
       data = (JSON.parse(body.toString('utf8')) as { data?: unknown }).data;
     } catch {
       return;
     }
-    const payloads = this.payloads.get(path) ?? [];
-    payloads.push(data);
-    this.payloads.set(path, payloads);
+    const requests = this.requests.get(path) ?? [];
+    requests.push({ at: Date.now(), id, data });
+    this.requests.set(path, requests);
   }
 
   async stop(): Promise<void> {

@@ -297,8 +297,9 @@ describe('chaos: failover of a MongoDB replica set and a RabbitMQ cluster loses 
       const faults: { what: string; from: number; at: number }[] = [];
       let rabbitStoppingAt = Number.POSITIVE_INFINITY;
       const mark = (what: string, from: number) => {
-        faults.push({ what, from, at: Date.now() });
-        log(`${what} at ${since(Date.now())} (in ${((Date.now() - from) / 1000).toFixed(1)} s)`);
+        const done = Date.now();
+        faults.push({ what, from, at: done });
+        log(`${what} at ${since(done)} (in ${((done - from) / 1000).toFixed(1)} s)`);
       };
       const chaos = (async () => {
         await at(0.15);

@@ -8,7 +8,7 @@ const EVENT_TYPE = 'chaos.minted';
 
 /** A request for a `seq` the recipient had received before (see MintedMessages.repeats). */
 export interface Repeat {
-  at: number;
+  /** When that `seq` first arrived. */
   firstAt: number;
   sameId: boolean;
 }
@@ -69,10 +69,9 @@ export class MintedMessages {
   }
 
   /**
-   * Requests beyond the first for each `seq`, in arrival order, with when that `seq` first
-   * arrived: `sameId` when under an id the recipient had already received (a first attempt made
-   * again after its write was lost), else minted anew (a batch published again, or redelivered
-   * by the broker after it was stored).
+   * Requests beyond the first for each `seq`, in arrival order: `sameId` when under an id the
+   * recipient had already received (a first attempt made again after its write was lost), else
+   * minted anew (a batch published again, or redelivered by the broker after it was stored).
    */
   repeats(): Repeat[] {
     const first = new Map<number, { at: number; ids: Set<string | undefined> }>();
@@ -81,7 +80,7 @@ export class MintedMessages {
       const seen = first.get(seq);
       if (seen === undefined) first.set(seq, { at, ids: new Set([id]) });
       else {
-        repeats.push({ at, firstAt: seen.at, sameId: seen.ids.has(id) });
+        repeats.push({ firstAt: seen.at, sameId: seen.ids.has(id) });
         seen.ids.add(id);
       }
     }

@@ -31,12 +31,13 @@ export class Recipient {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
+        const at = Date.now();
         const arrivals = this.arrivals.get(path) ?? [];
-        arrivals.push(Date.now());
+        arrivals.push(at);
         this.arrivals.set(path, arrivals);
         const header = req.headers['webhook-id'];
         const id = typeof header === 'string' ? header : undefined;
-        this.recordRequest(path, id, Buffer.concat(chunks));
+        this.recordRequest(path, { at, id }, Buffer.concat(chunks));
         if (id !== undefined) {
           const ids = this.seen.get(path) ?? new Map<string, number>();
           ids.set(id, (ids.get(id) ?? 0) + 1);
@@ -84,7 +85,11 @@ export class Recipient {
     return [...(this.seen.get(path)?.values() ?? [])].reduce((sum, n) => sum + n - 1, 0);
   }
 
-  private recordRequest(path: string, id: string | undefined, body: Buffer): void {
+  private recordRequest(
+    path: string,
+    { at, id }: Omit<ReceivedRequest, 'data'>,
+    body: Buffer,
+  ): void {
     let data: unknown;
     try {
       data = (JSON.parse(body.toString('utf8')) as { data?: unknown }).data;
@@ -92,7 +97,7 @@ export class Recipient {
       return;
     }
     const requests = this.requests.get(path) ?? [];
-    requests.push({ at: Date.now(), id, data });
+    requests.push({ at, id, data });
     this.requests.set(path, requests);
   }
 

@@ -85,6 +85,17 @@ export class Recipient {
     return [...(this.seen.get(path)?.values() ?? [])].reduce((sum, n) => sum + n - 1, 0);
   }
 
+  /** When each request beyond the first for its webhook-id arrived, in arrival order. */
+  duplicateArrivals(path: string): number[] {
+    const seen = new Set<string>();
+    return (this.requests.get(path) ?? []).flatMap(({ at, id }) => {
+      if (id === undefined) return [];
+      if (seen.has(id)) return [at];
+      seen.add(id);
+      return [];
+    });
+  }
+
   private recordRequest(
     path: string,
     { at, id }: Omit<ReceivedRequest, 'data'>,

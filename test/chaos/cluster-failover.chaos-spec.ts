@@ -59,10 +59,10 @@ const RUN_MARK = 'CHAOS_CLUSTER_RUN';
 /**
  * The fault run (issue 13): the API and two notifiers against a three-member MongoDB replica set
  * and a three-node RabbitMQ cluster, given as lists (MONGODB_URI, AMQP_URL), while producers send
- * a steady 40 msg/s (or fewer, over 160 s) over HTTP and AMQP to two endpoints. In order: the MongoDB primary steps down;
- * the new primary is SIGKILLed (back after 20 s); the RabbitMQ node leading the intake queue is
- * stopped (back after 20 s); a notifier is SIGKILLed. Each fault waits for the one before it to
- * have recovered. Nothing a producer was promised is lost.
+ * a steady 40 msg/s (or fewer, over 160 s) over HTTP and AMQP to two endpoints. In order: the
+ * MongoDB primary steps down; the new primary is SIGKILLed (back after 20 s); the RabbitMQ node
+ * leading the intake queue is stopped (back after 20 s); a notifier is SIGKILLed. A fault waits
+ * for the outage before it to end. Nothing a producer was promised is lost.
  * A second app's messages go over AMQP with no message id, so intake writes them unconfirmed
  * (UNCONFIRMED) and acknowledges them once a majority holds them, through the same faults.
  */

@@ -7,6 +7,7 @@ export type Answer = 'ok' | 'fail' | 'hang';
 export interface ReceivedRequest {
   at: number;
   id: string | undefined;
+  /** The body's `data`; undefined when the body is not JSON. */
   data: unknown;
 }
 
@@ -105,7 +106,7 @@ export class Recipient {
     try {
       data = (JSON.parse(body.toString('utf8')) as { data?: unknown }).data;
     } catch {
-      return;
+      data = undefined;
     }
     const requests = this.requests.get(path) ?? [];
     requests.push({ at, id, data });

@@ -7,7 +7,7 @@ export type Answer = 'ok' | 'fail' | 'hang';
 export interface ReceivedRequest {
   at: number;
   id: string | undefined;
-  /** The body's `data`; undefined when the body is not JSON. */
+  /** The body's `data`; undefined when the body is not JSON or has none. */
   data: unknown;
 }
 
@@ -106,7 +106,7 @@ export class Recipient {
     try {
       data = (JSON.parse(body.toString('utf8')) as { data?: unknown }).data;
     } catch {
-      data = undefined;
+      // not JSON: recorded without data
     }
     const requests = this.requests.get(path) ?? [];
     requests.push({ at, id, data });

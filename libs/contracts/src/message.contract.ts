@@ -5,6 +5,12 @@ import { isPlatformEventType, PLATFORM_EVENT_TYPES } from './platform-event-type
 
 export const MESSAGE_STATUSES = ['pending', 'delivered', 'failed', 'no_endpoints'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+/** A message in one of these is over: `pending` is the only status it leaves. */
+export const ENDED_MESSAGE_STATUSES = [
+  'delivered',
+  'failed',
+  'no_endpoints',
+] as const satisfies readonly MessageStatus[];
 
 /**
  * `held`: a delivery to an ordered endpoint waiting for the delivery of the previous message of its

@@ -27,16 +27,34 @@ describe('openConnection (real MongoDB)', () => {
       { updatedAt: 1 },
       { partialFilterExpression: { messageStatusStale: true }, name: 'message_status_stale' },
     );
+    await deliveries.createIndex({ endpointId: 1, status: 1, updatedAt: 1 });
+    await deliveries.createIndex({ endpointId: 1, status: 1, inboxSeq: 1 });
+    await client.db().collection('messages').createIndex({ status: 1, createdAt: 1, _id: 1 });
 
     const connection = await openConnection(url.toString());
     const names = (await deliveries.indexes()).map((index) => index.name);
+    const messageIndexes = (await client.db().collection('messages').indexes()).map(
+      (index) => index.name,
+    );
     // A second process starting finds nothing left to drop.
     await (await openConnection(url.toString())).close();
     await connection.close();
 
     expect(names).not.toContain('due_pending');
     expect(names).not.toContain('message_status_stale');
-    expect(names).toContain('due_pending_by_app');
+    expect(names).not.toContain('endpointId_1_status_1_updatedAt_1');
+    expect(names).not.toContain('endpointId_1_status_1_inboxSeq_1');
+    // Their partial successors were created first.
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'due_pending_by_app',
+        'open_by_endpoint',
+        'failed_by_endpoint',
+        'inbox_by_status',
+      ]),
+    );
+    expect(messageIndexes).not.toContain('status_1_createdAt_1__id_1');
+    expect(messageIndexes).toContain('ended_by_age');
   });
 
   it('knows the answer to dropping an index another process dropped first', async () => {

@@ -38,6 +38,12 @@ const RETIRED_INDEXES = [
   ['deliveries', 'due_pending'],
   // Status refreshes are owed per outcome batch (status_refreshes), not flagged per delivery.
   ['deliveries', 'message_status_stale'],
+  // Over every delivery, each outcome moved a key of both: open_by_endpoint, failed_by_endpoint
+  // and inbox_by_status serve their reads, partial.
+  ['deliveries', 'endpointId_1_status_1_updatedAt_1'],
+  ['deliveries', 'endpointId_1_status_1_inboxSeq_1'],
+  // Over every message, each one ending moved a key: ended_by_age serves retention, partial.
+  ['messages', 'status_1_createdAt_1__id_1'],
 ] as const;
 
 /**

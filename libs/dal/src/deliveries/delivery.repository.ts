@@ -325,7 +325,7 @@ export class DeliveryRepository {
   }
 }
 
-// Served by the { endpointId, status, updatedAt } index: a failed delivery's updatedAt is when it ended.
+// Served by failed_by_endpoint: a failed delivery's updatedAt is when it ended.
 function failedBetween(
   appId: string,
   endpointId: string,

@@ -1,3 +1,4 @@
+import { ENDED_MESSAGE_STATUSES } from '@app/contracts';
 import { Schema } from 'mongoose';
 import type { MessageEntity } from './message.entity';
 
@@ -27,7 +28,15 @@ messageSchema.index({ appId: 1, status: 1, createdAt: -1, _id: -1 });
 // GET /v1/messages?endpointId=: messages fanned out to an endpoint (multikey), same order.
 messageSchema.index({ appId: 1, targetEndpointIds: 1, createdAt: -1, _id: -1 });
 // RETENTION (RetentionRepository.removeEnded): ended messages older than a cutoff, oldest first.
-messageSchema.index({ status: 1, createdAt: 1, _id: 1 });
+// Partial: a message enters it when it ends, rather than entering it pending and moving then.
+// The sweep names exactly ENDED_MESSAGE_STATUSES, as a partial index's $in must be matched.
+messageSchema.index(
+  { status: 1, createdAt: 1, _id: 1 },
+  {
+    partialFilterExpression: { status: { $in: [...ENDED_MESSAGE_STATUSES] } },
+    name: 'ended_by_age',
+  },
+);
 // Idempotency: one message per (app, key). No query reads through it: a keyed message's id derives
 // from (app, key) (ADR 0002), so _id keeps it single; this guards that for any other write path.
 messageSchema.index(

@@ -1,16 +1,9 @@
-import { OPEN_DELIVERY_STATUSES, type MessageStatus } from '@app/contracts';
+import { ENDED_MESSAGE_STATUSES, OPEN_DELIVERY_STATUSES } from '@app/contracts';
 import type { Model } from 'mongoose';
 import type { AttemptEntity } from '../attempts/attempt.entity';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import type { MessageEntity } from '../messages/message.entity';
 import { afterPosition, type CursorPosition } from '../shared/cursor';
-
-/** Statuses a message ends in; a `pending` one is never removed. */
-export const ENDED_MESSAGE_STATUSES = [
-  'delivered',
-  'failed',
-  'no_endpoints',
-] as const satisfies readonly MessageStatus[];
 
 export interface RetentionBatch {
   /** Ended messages older than the cutoff that this batch looked at. */

@@ -7,6 +7,7 @@ import { AppQuotaReader, AppRepository, DalModule, MONGO_CONNECTION, ServerClock
 import type { Connection } from 'mongoose';
 import { MessagingModule } from '@app/messaging';
 // In the order a message meets them; isolation beside, housekeeping apart.
+import { AcceptedMessages } from './intake/accepted-messages';
 import { BrokerUserBinding } from './intake/broker-user-binding';
 import { DeadLetters } from './intake/dead-letters';
 import { IntakeConfirmation } from './intake/intake-confirmation';
@@ -94,6 +95,7 @@ export class NotifierModule {
         BrokerUserBinding,
         DeadLetters,
         IntakeConfirmation,
+        AcceptedMessages,
         IntakeConsumer,
         // store-messages/
         EndpointCache,

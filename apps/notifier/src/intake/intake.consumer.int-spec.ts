@@ -50,6 +50,7 @@ import { EndpointCache } from '../store-messages/endpoint-cache';
 import type { DeliverySlots, Unconfirmed } from '../store-messages/store-messages.command';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { OrderedDeliveries } from '../store-messages/ordered-deliveries';
+import { AcceptedMessages } from './accepted-messages';
 import { BrokerUserBinding } from './broker-user-binding';
 import { PlatformEvents } from '../platform-events/platform-events';
 import { DeadLetters } from './dead-letters';
@@ -253,21 +254,25 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     const dispatcher = new RecordingDispatcher(new SlotAccountant(config));
     let kicks = 0;
     const scheduler = { kick: () => (kicks += 1) };
+    const deadLetters = new DeadLetters(
+      publisher,
+      new RefusedDeadLetterRepository(mongo.model<RefusedDeadLetterEntity>('RefusedDeadLetter')),
+      clock,
+      new PlatformEvents(endpoints, store),
+    );
     const consumer = new IntakeConsumer(
       amqp,
-      store,
-      dispatcher as unknown as DeliveryDispatcher,
       config,
-      scheduler as unknown as DeliveryScheduler,
       new BrokerUserBinding(apps, clock, config),
-      new DeadLetters(
-        publisher,
-        new RefusedDeadLetterRepository(mongo.model<RefusedDeadLetterEntity>('RefusedDeadLetter')),
-        clock,
-        new PlatformEvents(endpoints, store),
-      ),
       new EventTypeCheck(catalog, config),
-      confirming(messages, new DeliveryRepository(db.model<DeliveryEntity>('Delivery'))),
+      deadLetters,
+      new AcceptedMessages(
+        store,
+        dispatcher as unknown as DeliveryDispatcher,
+        scheduler as unknown as DeliveryScheduler,
+        deadLetters,
+        confirming(messages, new DeliveryRepository(db.model<DeliveryEntity>('Delivery'))),
+      ),
     );
     await consumer.onApplicationBootstrap();
     await amqp.start();

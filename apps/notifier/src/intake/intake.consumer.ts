@@ -1,52 +1,23 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { batchIds, messagesAccepted } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { HEADER_CATALOG_UNCHECKED, INTAKE_QUEUE } from '@app/contracts';
-import { isPermanentStoreError } from '@app/dal';
 import { AmqpConnection, QueueConsumer, type MessageHandler } from '@app/messaging';
-import { traceStore } from '@app/tracing';
-import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
-import { DeliveryScheduler } from '../claim/delivery.scheduler';
-import { deliveryBatchFields } from '../log-fields';
-import {
-  noneUnconfirmed,
-  type IncomingMessage,
-  type StoreMessagesResult,
-  type Unconfirmed,
-} from '../store-messages/store-messages.command';
-import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
+import { AcceptedMessages, MAX_STORE_BACKOFF_MS, type Accepted } from './accepted-messages';
 import { BrokerUserBinding } from './broker-user-binding';
 import { DeadLetters } from './dead-letters';
 import { EventTypeCheck } from './event-type-check';
-import { IntakeConfirmation } from './intake-confirmation';
 import { LegacyIntake } from './legacy-intake';
 import { parseIntakeMessage } from './parse-intake-message';
-import { ack, propertiesOf, type Received } from './received';
-
-const MAX_STORE_BACKOFF_MS = 10_000;
-/** A message MongoDB refuses on its own is dead-lettered after this many tries. */
-const POISON_TRIES = 3;
-
-/** A message stored (or held back unconfirmed), with the id it was stored under. */
-type Kept = { received: Received; message: IncomingMessage; messageId: string };
-
-/** Storing failed because of the messages themselves: see isPermanentStoreError. */
-class PoisonedBatch extends Error {
-  constructor(readonly refusal: unknown) {
-    super(`the batch cannot be stored: ${String(refusal)}`);
-  }
-}
+import { propertiesOf, type Received } from './received';
 
 /**
  * Where a message enters the notifier. Takes messages off the intake queue in batches: parses
  * each (parse-intake-message), checks the publishing broker user may speak for its app
- * (BrokerUserBinding) and the payload its app's event catalog (EventTypeCheck), stores the batch
- * in MongoDB (StoreMessagesUseCase, which also claims the deliveries it has slots for) and only
- * then acknowledges (what it wrote unconfirmed, once confirmed: ackOnceHeld); then hands the
- * claimed deliveries to the DeliveryDispatcher and kicks the DeliveryScheduler for the rest.
- * Unacceptable messages go to `notify.events.dead` with `x-error` (DeadLetters). While MongoDB is
- * down the batch is retried and nothing is acknowledged, so the prefetch window fills and the
- * broker keeps everything else.
+ * (BrokerUserBinding) and the payload its app's event catalog (EventTypeCheck), and hands what
+ * it accepts to AcceptedMessages, which stores, acknowledges and dispatches it. Unacceptable
+ * messages go to `notify.events.dead` with `x-error` (DeadLetters). While MongoDB is down the
+ * batch is retried and nothing is acknowledged, so the prefetch window fills and the broker keeps
+ * everything else.
  */
 @Injectable()
 export class IntakeConsumer implements OnApplicationBootstrap {
@@ -57,20 +28,15 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   private storing = false;
   private startScheduled = false;
   private idleWaiters: (() => void)[] = [];
-  /** Batches stored unconfirmed whose acknowledgement waits for their confirmation. */
-  private readonly acking = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(
     connection: AmqpConnection,
-    private readonly storeMessages: StoreMessagesUseCase,
-    private readonly dispatcher: DeliveryDispatcher,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
-    private readonly scheduler: DeliveryScheduler,
     private readonly binding: BrokerUserBinding,
-    private readonly deadLetters: DeadLetters,
     private readonly eventTypes: EventTypeCheck,
-    private readonly confirmation: IntakeConfirmation,
+    private readonly deadLetters: DeadLetters,
+    private readonly accepted: AcceptedMessages,
   ) {
     const handler: MessageHandler = (message, channel, trace) =>
       this.receive({ message, channel, trace });
@@ -86,6 +52,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   /** Stops taking messages and finishes the batch in hand (graceful shutdown). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.accepted.stop();
     await this.consumer.stop();
     await this.legacy.stop();
     await this.idle();
@@ -94,13 +61,14 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   }
 
   /** Resolves when every message taken is stored (and acknowledged) or dead-lettered. */
-  private idle(): Promise<void> {
-    if (this.isIdle) return Promise.resolve();
-    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  private async idle(): Promise<void> {
+    if (!this.isIdle) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.accepted.settled();
   }
 
+  /** No batch being stored, none waiting. */
   private get isIdle(): boolean {
-    return !this.storing && this.pending.length === 0 && this.acking.size === 0;
+    return !this.storing && this.pending.length === 0;
   }
 
   private wakeIfIdle(): void {
@@ -154,7 +122,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
   private async store(
     batch: { received: Received; parsed: ReturnType<typeof parseIntakeMessage> }[],
   ): Promise<void> {
-    const parsedOk: { received: Received; message: IncomingMessage }[] = [];
+    const parsedOk: Accepted[] = [];
     // Refused messages go to the dead-letter queue while the valid ones are stored: a flood of
     // garbage costs the valid messages beside it no extra round trip.
     const deadLettering: Promise<void>[] = [];
@@ -176,7 +144,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       return refusal === undefined;
     });
     try {
-      if (accepted.length > 0) await this.storeAndDispatch(accepted);
+      if (accepted.length > 0) await this.accepted.store(accepted);
     } finally {
       await Promise.all(deadLettering);
     }
@@ -186,9 +154,7 @@ export class IntakeConsumer implements OnApplicationBootstrap {
    * The broker-user and event-type checks, retried while MongoDB is down (undefined: stopped
    * meanwhile).
    */
-  private async refusals(
-    items: { received: Received; message: IncomingMessage }[],
-  ): Promise<Map<number, string> | undefined> {
+  private async refusals(items: readonly Accepted[]): Promise<Map<number, string> | undefined> {
     const fromBroker = items.map(({ received, message }) => {
       const { userId, headers } = propertiesOf(received.message);
       return {
@@ -210,117 +176,6 @@ export class IntakeConsumer implements OnApplicationBootstrap {
       } catch (error) {
         this.logger.warn(
           `reading broker-user bindings or event types failed, retrying in ${backoffMs} ms: ${String(error)}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, backoffMs));
-      if (this.stopped) return undefined;
-    }
-  }
-
-  private async storeAndDispatch(
-    accepted: { received: Received; message: IncomingMessage }[],
-  ): Promise<void> {
-    let stored: StoreMessagesResult | undefined;
-    try {
-      stored = await traceStore(
-        accepted.map((item) => item.received.trace),
-        accepted.map((item) => item.message),
-        (messages) => this.storeWithRetry(messages),
-      );
-    } catch (error) {
-      if (!(error instanceof PoisonedBatch)) throw error;
-      // Something in the batch can never be stored: find it by storing one at a time, so that
-      // it alone is dead-lettered and intake goes on.
-      if (accepted.length > 1) {
-        for (const item of accepted) await this.storeAndDispatch([item]);
-      } else {
-        await this.deadLetters.deadLetter(
-          accepted[0]!.received,
-          `the message cannot be stored: ${String(error.refusal)}`,
-        );
-      }
-      return;
-    }
-    if (stored === undefined) return;
-    messagesAccepted.inc({ source: 'intake' }, stored.results.filter((r) => r.stored).length);
-    const refused: Promise<void>[] = [];
-    const kept: Kept[] = [];
-    for (const [index, result] of stored.results.entries()) {
-      const { received, message } = accepted[index]!;
-      if (result.stored) kept.push({ received, message, messageId: result.messageId });
-      else refused.push(this.deadLetters.deadLetter(received, result.reason));
-    }
-    const confirmed = noneUnconfirmed(stored.unconfirmed);
-    if (confirmed) for (const { received } of kept) ack(received);
-    await Promise.all(refused);
-    await this.dispatcher
-      .dispatch(stored.claimed, stored.claimToken, {
-        preloaded: { endpoints: stored.endpoints, messages: stored.messages },
-      })
-      .catch((error: unknown) =>
-        this.logger.warn(
-          deliveryBatchFields(stored.claimed),
-          `dispatching at intake failed: ${String(error)}`,
-        ),
-      );
-    // What there was no room for now is due now: the scheduler need not wait for its interval.
-    if (stored.unclaimed > 0) this.scheduler.kick();
-    if (!confirmed) this.ackOnceHeld(kept, stored.unconfirmed);
-  }
-
-  /**
-   * Acknowledges messages written unconfirmed once a majority holds them and their deliveries
-   * (IntakeConfirmation), beside the next batches. Should some be lost (a failover, or a primary
-   * that died before its journal flush), their messages are stored again under the same ids, so
-   * that what recipients already received keeps its id: the replay recreates whatever is missing,
-   * due now. Left unacknowledged when that cannot be done before shutdown: the broker redelivers.
-   */
-  private ackOnceHeld(kept: readonly Kept[], unconfirmed: Unconfirmed): void {
-    const acking = this.confirmation
-      .confirm(unconfirmed)
-      .then(async (held) => {
-        if (held) {
-          for (const { received } of kept) ack(received);
-          return;
-        }
-        this.logger.warn(
-          batchIds({ messageIds: kept.map((item) => item.messageId) }),
-          `${kept.length} messages stored unconfirmed are not held by a majority; storing them again`,
-        );
-        await this.storeAndDispatch(
-          kept.map(({ received, message, messageId }) => ({
-            received,
-            message: { ...message, mintedId: undefined, assignedId: messageId },
-          })),
-        );
-      })
-      .catch((error: unknown) =>
-        this.logger.error(`acknowledging stored messages failed: ${String(error)}`),
-      )
-      .finally(() => {
-        this.acking.delete(acking);
-        this.wakeIfIdle();
-      });
-    this.acking.add(acking);
-  }
-
-  /**
-   * Keeps trying while MongoDB is down; gives up only at shutdown, leaving the messages
-   * unacknowledged for the broker to deliver again. Throws PoisonedBatch when MongoDB refuses the
-   * messages themselves (POISON_TRIES times in a row).
-   */
-  private async storeWithRetry(
-    messages: IncomingMessage[],
-  ): Promise<StoreMessagesResult | undefined> {
-    let refusals = 0;
-    for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, MAX_STORE_BACKOFF_MS)) {
-      try {
-        return await this.storeMessages.execute({ messages, slots: this.dispatcher });
-      } catch (error) {
-        refusals = isPermanentStoreError(error) ? refusals + 1 : 0;
-        if (refusals >= (messages.length > 1 ? 1 : POISON_TRIES)) throw new PoisonedBatch(error);
-        this.logger.warn(
-          `storing ${messages.length} messages failed, retrying in ${backoffMs} ms: ${String(error)}`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, backoffMs));

@@ -16,6 +16,7 @@ import { AttemptRepository } from './attempts/attempt.repository';
 import { DeliveryClaimRepository } from './deliveries/delivery-claim.repository';
 import { DeliveryRepository } from './deliveries/delivery.repository';
 import { EndpointCircuitRepository } from './endpoints/endpoint-circuit.repository';
+import { EndpointHealthRepository } from './endpoints/endpoint-health.repository';
 import { EndpointRepository } from './endpoints/endpoint.repository';
 import type { EventTypeEntity } from './event-types/event-type.entity';
 import { EventTypeRepository } from './event-types/event-type.repository';
@@ -143,6 +144,10 @@ const repositories = [
   repository(
     EndpointCircuitRepository,
     (c) => new EndpointCircuitRepository(c.model<EndpointEntity>('Endpoint')),
+  ),
+  repository(
+    EndpointHealthRepository,
+    (c) => new EndpointHealthRepository(c.model<EndpointEntity>('Endpoint')),
   ),
   repository(
     EventTypeRepository,

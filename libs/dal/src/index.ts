@@ -13,6 +13,7 @@ export * from './deliveries/new-delivery';
 export * from './endpoints/endpoint.entity';
 export type { EndpointChange, EndpointChangeListener } from './endpoints/endpoint-changes';
 export * from './endpoints/endpoint-circuit.repository';
+export * from './endpoints/endpoint-health.repository';
 export * from './endpoints/endpoint-secrets';
 export * from './endpoints/endpoint.repository';
 export * from './event-types/event-type.entity';

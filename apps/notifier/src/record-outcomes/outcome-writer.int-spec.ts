@@ -7,6 +7,7 @@ import {
   AttemptRepository,
   DeliveryRepository,
   EndpointCircuitRepository,
+  EndpointHealthRepository,
   EndpointRepository,
   MessageRepository,
   openConnection,
@@ -149,7 +150,7 @@ function writerOn(
   const recordOutcomes = new RecordOutcomesUseCase(
     deliveries,
     attempts,
-    endpoints,
+    new EndpointHealthRepository(endpointModel),
     statuses,
     new FallbackDeliveries(deliveries, endpoints, messages, clock),
     circuit,

@@ -3,7 +3,7 @@ import { Clock } from '@app/common';
 import {
   AttemptRepository,
   DeliveryRepository,
-  EndpointRepository,
+  EndpointHealthRepository,
   StatusRefreshRepository,
   type StatusRefreshEntity,
 } from '@app/dal';
@@ -30,7 +30,7 @@ export class RecordOutcomesUseCase {
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly attempts: AttemptRepository,
-    private readonly endpoints: EndpointRepository,
+    private readonly health: EndpointHealthRepository,
     private readonly statuses: MessageStatusRefresh,
     private readonly fallbacks: FallbackDeliveries,
     private readonly circuit: CircuitBreaker,
@@ -56,7 +56,7 @@ export class RecordOutcomesUseCase {
           ordered: outcome.ordering !== undefined,
         })),
       ),
-      this.endpoints.recordHealth(
+      this.health.record(
         healthUpdates(batch.flatMap((outcome) => outcome.health ?? [])),
         { writer, batch: number },
         new Set(

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import {
   EndpointCircuitRepository,
+  EndpointHealthRepository,
   EndpointRepository,
   openConnection,
   type EndpointEntity,
@@ -44,6 +45,7 @@ class CountingEndpoints extends EndpointRepository {
 describe('EndpointCache: kept between batches, dropped by the change log (real MongoDB)', () => {
   let connection: Connection;
   let endpoints: CountingEndpoints;
+  let health: EndpointHealthRepository;
   let cache: EndpointCache;
 
   beforeAll(async () => {
@@ -52,6 +54,7 @@ describe('EndpointCache: kept between batches, dropped by the change log (real M
     url.pathname = `/test_endpoint_cache_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     endpoints = new CountingEndpoints(connection.model<EndpointEntity>('Endpoint'));
+    health = new EndpointHealthRepository(connection.model<EndpointEntity>('Endpoint'));
     await endpoints.create(endpoint('ep_a1', 'app_a'));
     await endpoints.create(endpoint('ep_b1', 'app_b'));
     cache = new EndpointCache(endpoints);
@@ -127,7 +130,7 @@ describe('EndpointCache: kept between batches, dropped by the change log (real M
   it('keeps an app through writes of health counters only', async () => {
     await cached('app_b');
     const before = endpoints.reads;
-    await endpoints.recordHealth(
+    await health.record(
       [
         {
           endpointId: 'ep_b1',
@@ -161,7 +164,7 @@ describe('EndpointCache: kept between batches, dropped by the change log (real M
     const until = new Date(T0.getTime() + 60_000);
     const hold = new Date(until.getTime() + 30_000);
     const success = (batch: number, seenOpen: string[]) =>
-      endpoints.recordHealth(
+      health.record(
         [
           {
             endpointId: 'ep_b1',
@@ -196,7 +199,7 @@ describe('EndpointCache: kept between batches, dropped by the change log (real M
     expect(await circuits.acquireProbe('ep_b1', until, hold)).toBe(false);
     await circuitOpenUntil(undefined);
 
-    await endpoints.recordHealth(
+    await health.record(
       [
         {
           endpointId: 'ep_b1',

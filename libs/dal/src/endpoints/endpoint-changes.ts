@@ -6,7 +6,7 @@ import type { EndpointEntity } from './endpoint.entity';
 /**
  * An endpoint that was created, changed or deleted. Its health counters are not changes: no
  * fan-out or attempt reads them from an endpoint it holds, and the outcome writer keeps them up
- * to date on every batch (EndpointRepository.recordHealth).
+ * to date on every batch (EndpointHealthRepository.record).
  */
 export interface EndpointChange {
   endpointId: string;

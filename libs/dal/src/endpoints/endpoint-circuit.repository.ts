@@ -164,7 +164,7 @@ export class EndpointCircuitRepository {
       { $set: { circuitOpenUntil: holdUntil, circuitProbing: true } },
     );
     // Not taken: another notifier took it (and announced it), or the circuit its caller holds
-    // was closed unannounced (EndpointRepository.recordHealth): either way, read it again.
+    // was closed unannounced (EndpointHealthRepository.record): either way, read it again.
     await this.changed([endpointId]);
     return result.modifiedCount === 1;
   }

@@ -4,7 +4,7 @@ import type { Connection, Model } from 'mongoose';
 import { openConnection } from '../connection';
 import type { EndpointEntity } from './endpoint.entity';
 import { EndpointCircuitRepository } from './endpoint-circuit.repository';
-import { EndpointRepository, type EndpointHealthUpdate } from './endpoint.repository';
+import { EndpointHealthRepository, type EndpointHealthUpdate } from './endpoint-health.repository';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -19,7 +19,7 @@ const failed = (from: number, to = from, count = 1): EndpointHealthUpdate => ({
 describe('recording endpoint health (real MongoDB)', () => {
   let connection: Connection;
   let endpoints: Model<EndpointEntity>;
-  let repository: EndpointRepository;
+  let repository: EndpointHealthRepository;
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
@@ -27,7 +27,7 @@ describe('recording endpoint health (real MongoDB)', () => {
     url.pathname = `/test_health_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString());
     endpoints = connection.model<EndpointEntity>('Endpoint');
-    repository = new EndpointRepository(endpoints);
+    repository = new EndpointHealthRepository(endpoints);
   });
   afterAll(async () => {
     await connection.dropDatabase();
@@ -48,15 +48,15 @@ describe('recording endpoint health (real MongoDB)', () => {
 
   it('counts each failure once when a batch is written again after a partial write', async () => {
     const batch = [failed(1, 3, 3)];
-    await repository.recordHealth(batch, { writer: 'w_a', batch: 1 });
+    await repository.record(batch, { writer: 'w_a', batch: 1 });
     // The batch's attempt log or delivery write failed, so the whole batch is written again.
-    await repository.recordHealth(batch, { writer: 'w_a', batch: 1 });
+    await repository.record(batch, { writer: 'w_a', batch: 1 });
     expect(await stored()).toMatchObject({ consecutiveFailures: 3, failingSince: at(1) });
 
     // The next batch of that writer, and another writer's, count as usual.
-    await repository.recordHealth([failed(4)], { writer: 'w_a', batch: 2 });
-    await repository.recordHealth([failed(5)], { writer: 'w_b', batch: 1 });
-    await repository.recordHealth([failed(5)], { writer: 'w_b', batch: 1 });
+    await repository.record([failed(4)], { writer: 'w_a', batch: 2 });
+    await repository.record([failed(5)], { writer: 'w_b', batch: 1 });
+    await repository.record([failed(5)], { writer: 'w_b', batch: 1 });
     // A running streak keeps its start.
     expect(await stored()).toMatchObject({
       consecutiveFailures: 5,
@@ -73,8 +73,8 @@ describe('recording endpoint health (real MongoDB)', () => {
         closeCircuit: true,
       },
     ];
-    await repository.recordHealth(recovered, { writer: 'w_a', batch: 3 });
-    await repository.recordHealth(recovered, { writer: 'w_a', batch: 3 });
+    await repository.record(recovered, { writer: 'w_a', batch: 3 });
+    await repository.record(recovered, { writer: 'w_a', batch: 3 });
     expect(await stored()).toMatchObject({
       consecutiveFailures: 1,
       lastSuccessAt: at(6),
@@ -87,7 +87,7 @@ describe('recording endpoint health (real MongoDB)', () => {
       { _id: 'ep_1' },
       { failingSince: at(1), circuitOpenUntil: at(9), circuitOpenings: 2, circuitProbing: true },
     );
-    await repository.recordHealth(
+    await repository.record(
       [
         {
           endpointId: 'ep_1',
@@ -120,34 +120,34 @@ describe('recording endpoint health (real MongoDB)', () => {
       unlessHealthySince: at(ms - 1_000),
     });
     // The first success is written: nothing was stored.
-    await repository.recordHealth([succeeded(1_000)], { writer: 'w_a', batch: 1 });
+    await repository.record([succeeded(1_000)], { writer: 'w_a', batch: 1 });
     expect(await stored()).toMatchObject({ lastSuccessAt: at(1_000) });
     const written = await stored();
 
     // Half a second later: the stored success is recent enough; not even the mark is written.
-    await repository.recordHealth([succeeded(1_500)], { writer: 'w_a', batch: 2 });
+    await repository.record([succeeded(1_500)], { writer: 'w_a', batch: 2 });
     expect(await stored()).toEqual(written);
 
     // Another writer counted a failure meanwhile: the next success resets it at once.
-    await repository.recordHealth([failed(1_600)], { writer: 'w_b', batch: 1 });
-    await repository.recordHealth([succeeded(1_700)], { writer: 'w_a', batch: 3 });
+    await repository.record([failed(1_600)], { writer: 'w_b', batch: 1 });
+    await repository.record([succeeded(1_700)], { writer: 'w_a', batch: 3 });
     expect(await stored()).toMatchObject({ consecutiveFailures: 0, lastSuccessAt: at(1_700) });
     expect(await stored()).not.toHaveProperty('failingSince');
 
     // An open circuit is closed by a success, however recent the stored one.
     await endpoints.updateOne({ _id: 'ep_1' }, { circuitOpenUntil: at(9_000), circuitOpenings: 1 });
-    await repository.recordHealth([succeeded(1_800)], { writer: 'w_a', batch: 4 });
+    await repository.record([succeeded(1_800)], { writer: 'w_a', batch: 4 });
     expect(await stored()).not.toHaveProperty('circuitOpenUntil');
     expect(await stored()).toMatchObject({ lastSuccessAt: at(1_800) });
 
     // More than the resolution after the stored success: written again.
-    await repository.recordHealth([succeeded(3_000)], { writer: 'w_a', batch: 5 });
+    await repository.record([succeeded(3_000)], { writer: 'w_a', batch: 5 });
     expect(await stored()).toMatchObject({ lastSuccessAt: at(3_000) });
   });
 
   it('keeps the marks of a bounded number of writers, the most recent ones', async () => {
     for (let writer = 0; writer < 40; writer++) {
-      await repository.recordHealth([failed(writer)], { writer: `w_${writer}`, batch: 1 });
+      await repository.record([failed(writer)], { writer: `w_${writer}`, batch: 1 });
     }
     const endpoint = await stored();
     expect(endpoint?.consecutiveFailures).toBe(40);

@@ -58,7 +58,7 @@ export interface EndpointEntity {
   /**
    * The last health batch applied from each of the most recent outcome writers (notifier
    * processes), at most HEALTH_WRITES_KEPT of them: a batch written again after a partial write
-   * is recognised and not counted twice (EndpointRepository.recordHealth).
+   * is recognised and not counted twice (EndpointHealthRepository.record).
    */
   healthWrites?: HealthWrite[];
   /** Newest first. */

@@ -12,6 +12,7 @@ import { DeliveryClaimRepository } from '../deliveries/delivery-claim.repository
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { DeliveryRepository } from '../deliveries/delivery.repository';
 import { EndpointCircuitRepository } from '../endpoints/endpoint-circuit.repository';
+import { EndpointHealthRepository } from '../endpoints/endpoint-health.repository';
 import type { EndpointEntity } from '../endpoints/endpoint.entity';
 import { EndpointRepository } from '../endpoints/endpoint.repository';
 import { EventTypeRepository } from '../event-types/event-type.repository';
@@ -194,6 +195,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       endpoints: new EndpointRepository(model('Endpoint')),
       eventTypes: new EventTypeRepository(model('EventType')),
       circuits: new EndpointCircuitRepository(model('Endpoint')),
+      health: new EndpointHealthRepository(model('Endpoint')),
       messages: new MessageRepository(model('Message'), deliveries),
       deliveries: new DeliveryRepository(deliveries),
       deliveryClaims: new DeliveryClaimRepository(deliveries),
@@ -280,9 +282,9 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
         }),
     ],
     [
-      'endpoints.recordHealth',
+      'health.record',
       () =>
-        repo.endpoints.recordHealth(
+        repo.health.record(
           [
             {
               endpointId: 'ep_0',

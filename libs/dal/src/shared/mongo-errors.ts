@@ -107,11 +107,22 @@ export function hasWriteConcernError(error: unknown): boolean {
 export function isPermanentStoreError(error: unknown): boolean {
   if (error instanceof RangeError) return true;
   if (typeof error !== 'object' || error === null) return false;
-  const { name } = error as { name?: unknown };
+  const { name, errorResponse, cause } = error as {
+    name?: unknown;
+    errorResponse?: unknown;
+    cause?: unknown;
+  };
   if (typeof name === 'string' && PERMANENT_NAMES.has(name)) return true;
   const permanent = (code: unknown) => typeof code === 'number' && PERMANENT_CODES.has(code);
   if (permanent((error as { code?: unknown }).code)) return true;
-  return (writeErrorsOf(error) ?? []).some((writeError) => permanent(codeOf(writeError)));
+  if ((writeErrorsOf(error) ?? []).some((writeError) => permanent(codeOf(writeError)))) {
+    return true;
+  }
+  // A bulk write that could not even encode its batch is a MongoBulkWriteError without write
+  // errors, the encoder's error inside it (mongoose's insertMany: errorResponse).
+  return [errorResponse, cause].some(
+    (inner) => inner instanceof Error && isPermanentStoreError(inner),
+  );
 }
 
 /**

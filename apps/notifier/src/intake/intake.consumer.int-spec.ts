@@ -112,18 +112,25 @@ class RecordingDispatcher implements DeliverySlots {
 /**
  * The real repository, counting its writes (to see that intake tried, and tried again); the
  * first write of a message with the idempotency key given to `holdFirstInsertOf` waits until
- * `release` (a write MongoDB is slow with).
+ * `release` (a write MongoDB is slow with). A message with the key given to `spoil` is written
+ * with a payload nested deeper than MongoDB takes: a message intake's checks let through and
+ * MongoDB refuses every time.
  */
 class CountingMessages extends MessageRepository {
   inserts = 0;
   held = false;
   private holding: string | undefined;
+  private spoiled: string | undefined;
   private released: Promise<void> = Promise.resolve();
   release: () => void = () => undefined;
 
   holdFirstInsertOf(idempotencyKey: string): void {
     this.holding = idempotencyKey;
     this.released = new Promise((resolve) => (this.release = resolve));
+  }
+
+  spoil(idempotencyKey: string): void {
+    this.spoiled = idempotencyKey;
   }
 
   override async insertMany(
@@ -136,8 +143,21 @@ class CountingMessages extends MessageRepository {
       this.held = true;
       await this.released;
     }
-    return super.insertMany(messages, options);
+    return super.insertMany(
+      messages.map((m) =>
+        this.spoiled !== undefined && m.idempotencyKey === this.spoiled
+          ? { ...m, payload: nestedTooDeep() }
+          : m,
+      ),
+      options,
+    );
   }
+}
+
+function nestedTooDeep(): Record<string, unknown> {
+  let value: Record<string, unknown> = { end: true };
+  for (let level = 0; level < 200; level++) value = { a: value };
+  return value;
 }
 
 interface Intake {
@@ -209,7 +229,8 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
 
   /**
    * A notifier's intake, built from its real collaborators; `db` is where it stores messages,
-   * `confirming` how it confirms what it wrote unconfirmed (by default, as the notifier does).
+   * `confirming` how it confirms what it wrote unconfirmed (by default, as the notifier does),
+   * `prepare` what is done to its messages' repository before it takes any message.
    */
   async function startIntake(
     db: Connection = mongo,
@@ -218,6 +239,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
       deliveries: DeliveryRepository,
     ) => IntakeConfirmation = (messages, deliveries) =>
       new IntakeConfirmation(messages, deliveries),
+    prepare: (messages: CountingMessages) => void = () => undefined,
   ): Promise<Intake> {
     const amqp = new AmqpConnection(vhost.url, 'intake-int-spec');
     const publisher = new ConfirmPublisher(amqp, 10_000);
@@ -228,6 +250,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
       db.model<MessageEntity>('Message'),
       db.model<DeliveryEntity>('Delivery'),
     );
+    prepare(messages);
     const endpoints = new EndpointCache(
       new EndpointRepository(mongo.model<EndpointEntity>('Endpoint')),
     );
@@ -465,6 +488,36 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     expect(await storedKeys()).toEqual(['ok-1', 'ok-2']);
     await stopIntake(intake);
     expect(await leftInIntake()).toEqual([]);
+  });
+
+  it('finds a message MongoDB refuses by storing its batch one at a time: only it is dead-lettered, the rest stored', async () => {
+    for (const key of ['p0', 'p1', 'p2']) {
+      await publish(
+        { eventType: 'order.paid', payload: {}, idempotencyKey: key },
+        fromShop({ messageId: key }),
+      );
+    }
+    const intake = await startIntake(mongo, undefined, (messages) => messages.spoil('p1'));
+
+    const dead: GetMessage[] = [];
+    await eventually(
+      async () => {
+        dead.push(...(await drainDeadLetters()));
+        return dead.length >= 1 ? true : undefined;
+      },
+      { what: 'the refused message dead-lettered' },
+    );
+    expect(dead.map((copy) => copy.properties.messageId)).toEqual(['p1']);
+    expect(String(dead[0]!.properties.headers?.[HEADER_ERROR])).toMatch(
+      /^the message cannot be stored: .*nested/,
+    );
+    await eventually(async () => ((await storedKeys()).length === 2 ? true : undefined), {
+      what: 'the other two stored',
+    });
+    expect(await storedKeys()).toEqual(['p0', 'p2']);
+    await stopIntake(intake);
+    expect(await leftInIntake()).toEqual([]);
+    expect(await drainDeadLetters()).toEqual([]);
   });
 
   it('acknowledges nothing while MongoDB refuses the write; the broker redelivers it all, then it is stored', async () => {

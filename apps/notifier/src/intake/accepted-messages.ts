@@ -21,7 +21,7 @@ export const MAX_STORE_BACKOFF_MS = 10_000;
 /** A message MongoDB refuses on its own is dead-lettered after this many tries. */
 const POISON_TRIES = 3;
 
-/** A message intake accepted (parsed, its broker user and event type checked). */
+/** A message taken off the queue and parsed; AcceptedMessages gets those intake's checks pass. */
 export type Accepted = { received: Received; message: IncomingMessage };
 
 /** A message stored (or held back unconfirmed), with the id it was stored under. */

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { metricsRegistry } from '@app/common';
 import { eventually } from '../../support/eventually';
+import { nestedObject } from '../../support/nested-object';
 import { TestPlatform } from '../../support/platform';
 import { WebhookSink } from '../../support/webhook-sink';
 
@@ -74,16 +75,10 @@ const endpointBody = fc.oneof(
   ),
 );
 
-function nested(depth: number): unknown {
-  let value: unknown = {};
-  for (let i = 0; i < depth; i++) value = { a: value };
-  return value;
-}
-
 const payload = fc.oneof(
   fc.object({ maxDepth: 3 }),
   jsonish,
-  fc.integer({ min: 60, max: 400 }).map(nested),
+  fc.integer({ min: 60, max: 400 }).map(nestedObject),
   fc.dictionary(anyString, jsonish, { maxKeys: 5 }),
   fc.constant({ 'a\u0000b': 1 }),
   fc.constant(JSON.parse('{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}}}')),

@@ -40,6 +40,7 @@ import {
 import { EventTypeCatalog } from '@app/event-catalog';
 import { AmqpConnection, assertTopology, ConfirmPublisher } from '@app/messaging';
 import { eventually } from '../../../../test/support/eventually';
+import { nestedObject } from '../../../../test/support/nested-object';
 import { takeOne } from '../../../../test/support/take-one';
 import { createVhost, type Vhost } from '../../../../test/support/rabbit-vhost';
 import type { DeliveryDispatcher, DispatchOptions } from '../attempt/delivery-dispatcher';
@@ -146,18 +147,12 @@ class CountingMessages extends MessageRepository {
     return super.insertMany(
       messages.map((m) =>
         this.spoiled !== undefined && m.idempotencyKey === this.spoiled
-          ? { ...m, payload: nestedTooDeep() }
+          ? { ...m, payload: nestedObject(200) }
           : m,
       ),
       options,
     );
   }
-}
-
-function nestedTooDeep(): Record<string, unknown> {
-  let value: Record<string, unknown> = { end: true };
-  for (let level = 0; level < 200; level++) value = { a: value };
-  return value;
 }
 
 interface Intake {
@@ -450,14 +445,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     await publish({ eventType: 'order.paid', payload: {}, idempotencyKey: 'ok-2' }, fromShop());
     const intake = await startIntake();
 
-    const dead: GetMessage[] = [];
-    await eventually(
-      async () => {
-        dead.push(...(await drainDeadLetters()));
-        return dead.length >= 6 ? true : undefined;
-      },
-      { what: 'six dead-letter copies' },
-    );
+    const dead = await deadLettersUntil(6, 'six dead-letter copies');
     const reasons = Object.fromEntries(
       dead.map((copy) => [
         copy.properties.messageId,
@@ -499,14 +487,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     }
     const intake = await startIntake(mongo, undefined, (messages) => messages.spoil('p1'));
 
-    const dead: GetMessage[] = [];
-    await eventually(
-      async () => {
-        dead.push(...(await drainDeadLetters()));
-        return dead.length >= 1 ? true : undefined;
-      },
-      { what: 'the refused message dead-lettered' },
-    );
+    const dead = await deadLettersUntil(1, 'the refused message dead-lettered');
     expect(dead.map((copy) => copy.properties.messageId)).toEqual(['p1']);
     expect(String(dead[0]!.properties.headers?.[HEADER_ERROR])).toMatch(
       /^the message cannot be stored: .*nested/,
@@ -621,6 +602,19 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
       if (message.properties.messageId === marker) return left;
       left.push(message.content.toString().slice(0, 100));
     }
+  }
+
+  /** The dead-letter copies taken off their queue until at least `count` came. */
+  async function deadLettersUntil(count: number, what: string): Promise<GetMessage[]> {
+    const dead: GetMessage[] = [];
+    await eventually(
+      async () => {
+        dead.push(...(await drainDeadLetters()));
+        return dead.length >= count ? true : undefined;
+      },
+      { what },
+    );
+    return dead;
   }
 
   async function drainDeadLetters(): Promise<GetMessage[]> {

@@ -1,6 +1,7 @@
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { nestedObject } from '../../../../test/support/nested-object';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import type { MessageEntity } from '../messages/message.entity';
@@ -16,12 +17,6 @@ const message = (id: string, payload: Record<string, unknown>): MessageEntity =>
   status: 'pending',
   createdAt: new Date('2026-12-07T08:00:00.000Z'),
 });
-
-function nestedDeeperThanMongoDbTakes(): Record<string, unknown> {
-  let value: Record<string, unknown> = { end: true };
-  for (let level = 0; level < 200; level++) value = { a: value };
-  return value;
-}
 
 /**
  * The errors a message that can never be stored meets, as the real driver and server raise them
@@ -49,7 +44,7 @@ describe('isPermanentStoreError on the real refusals (real MongoDB)', () => {
 
   it.each([
     ['a key the driver cannot encode (a NUL in it)', { 'a\u0000b': 1 }],
-    ['a payload nested deeper than MongoDB takes', nestedDeeperThanMongoDbTakes()],
+    ['a payload nested deeper than MongoDB takes', nestedObject(200)],
   ])('reads as permanent: %s', async (_what, payload) => {
     const refusal: unknown = await messages
       .insertMany([message('msg_ok', { ok: true }), message('msg_refused', payload)])

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AttemptResult } from '@app/channels';
+import { asksToBackOff, type AttemptResult } from '@app/channels';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import type { DeliveryEntity, EndpointEntity, MessageEntity } from '@app/dal';
 import { traceAttempt } from '@app/tracing';
+import type { AttemptObservation } from '../isolation/endpoint-limits';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import {
   planOutcome,
@@ -18,8 +19,9 @@ import { ChannelRegistry } from './channel-registry';
 
 /**
  * One attempt of one delivery, admitted and marked started: through its endpoint's channel, and
- * planned into an outcome (what to write, record-outcomes/plan-outcome). A poisoned delivery, or
- * one whose endpoint or message is gone or whose endpoint is disabled, is settled without a call.
+ * planned into an outcome (what to write, record-outcomes/plan-outcome), with what the call told
+ * about its endpoint (for the SlotAccountant). A poisoned delivery, or one whose endpoint or
+ * message is gone or whose endpoint is disabled, is settled without a call.
  */
 @Injectable()
 export class AttemptRunner {
@@ -35,22 +37,22 @@ export class AttemptRunner {
     endpoint: EndpointEntity | undefined,
     message: MessageEntity | undefined,
     poisoned: Poisoned | undefined,
-  ): Promise<{ outcome: PlannedOutcome; result?: AttemptResult }> {
+  ): Promise<{ outcome: PlannedOutcome; observation?: AttemptObservation }> {
+    const startedAt = performance.now();
     const planned = await this.plan(delivery, endpoint, message, poisoned);
-    const attempted =
+    const observation =
+      planned.result && this.observe(delivery.endpointId, startedAt, planned.result);
+    const outcome =
       delivery.ordering === undefined
-        ? planned
+        ? planned.outcome
         : {
-            ...planned,
-            outcome: {
-              ...planned.outcome,
-              ordering: {
-                ...delivery.ordering,
-                blockOnFailure: endpoint?.orderedBlockOnFailure === true,
-              },
+            ...planned.outcome,
+            ordering: {
+              ...delivery.ordering,
+              blockOnFailure: endpoint?.orderedBlockOnFailure === true,
             },
           };
-    if (endpoint === undefined || message === undefined) return attempted;
+    if (endpoint === undefined || message === undefined) return { outcome, observation };
     const context: AttemptContext = {
       eventType: message.eventType,
       endpointUpdatedAt: endpoint.updatedAt,
@@ -59,7 +61,22 @@ export class AttemptRunner {
         ? {}
         : { circuitOpenUntil: endpoint.circuitOpenUntil }),
     };
-    return { ...attempted, outcome: { ...attempted.outcome, context } };
+    return { outcome: { ...outcome, context }, observation };
+  }
+
+  /** What a call (not a settlement without one) tells the accountant about its endpoint. */
+  private observe(
+    endpointId: string,
+    startedAt: number,
+    result: AttemptResult,
+  ): AttemptObservation {
+    return {
+      startedAt,
+      durationMs: result.durationMs,
+      timeoutMs: this.slots.timeoutFor(endpointId),
+      answered: result.statusCode !== undefined || result.outcome === 'delivered',
+      overloaded: asksToBackOff(result.statusCode),
+    };
   }
 
   private async plan(

@@ -100,6 +100,24 @@ describe('AttemptStarts', () => {
     ]);
   });
 
+  it('lets the attempts start when the write fails, still holding back the poison', async () => {
+    const repository = {
+      markAttemptsStarted: () => Promise.reject(new Error('not primary')),
+    };
+    const starts = new AttemptStarts(
+      repository as unknown as DeliveryRepository,
+      { now: () => T0 },
+      {
+        poisonAfterAbandonedAttempts: 3,
+      } as NotifierConfig,
+    );
+    const poisoned = await starts.begin(
+      [delivery('ok'), delivery('poison', { attemptStartedAt: earlier, abandonedAttempts: 2 })],
+      'claim_1',
+    );
+    expect([...poisoned.keys()]).toEqual(['poison']);
+  });
+
   it('writes the marks that arrive during a write together, in the next one', async () => {
     const writes: unknown[][] = [];
     const pending: (() => void)[] = [];

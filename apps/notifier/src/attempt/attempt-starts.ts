@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { DeliveryRepository, type AttemptStartMarks, type DeliveryEntity } from '@app/dal';
+import { deliveryBatchFields } from '../log-fields';
 
 /** A delivery that must not be attempted again: why, and when its last attempt started. */
 export interface Poisoned {
@@ -27,10 +28,12 @@ export interface Poisoned {
  * delivery is counted from its second death at the latest (ADR 0010).
  *
  * Those writes of their own are group-committed: while one is in flight, the batches that arrive
- * wait and go together in the next one.
+ * wait and go together in the next one. Should one fail, the attempts start all the same:
+ * at-least-once comes first, and the next claim counts what this one could not.
  */
 @Injectable()
 export class AttemptStarts {
+  private readonly logger = new Logger(AttemptStarts.name);
   private queued: {
     marks: AttemptStartMarks;
     written: () => void;
@@ -46,7 +49,8 @@ export class AttemptStarts {
 
   /**
    * Marks the attempts of these claimed deliveries started where their claim did not (in one round
-   * trip, shared with other batches), and returns those that must not start (poison), by id.
+   * trip, shared with other batches), and returns those that must not start (poison), by id. It
+   * does not throw: a failed write is logged, and they start unmarked.
    */
   async begin(
     deliveries: readonly DeliveryEntity[],
@@ -68,8 +72,14 @@ export class AttemptStarts {
       }
       started.push(delivery._id);
     }
-    if (started.length > 0 || abandoned.length > 0) {
+    if (started.length === 0 && abandoned.length === 0) return poisoned;
+    try {
       await this.write({ claimToken, started, abandoned });
+    } catch (error) {
+      this.logger.warn(
+        deliveryBatchFields(deliveries),
+        `marking ${deliveries.length} attempts started failed: ${String(error)}`,
+      );
     }
     return poisoned;
   }

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { asksToBackOff } from '@app/channels';
 import { Clock, groupBy } from '@app/common';
 import {
   MessageRepository,
@@ -185,53 +184,23 @@ export class DeliveryDispatcher implements DeliverySlots {
       const refused = group.filter((item) => !admitted.has(item.delivery));
       if (refused.length > 0) this.finished(refused.map((item) => item.delivery));
       const starting = group.filter((item) => admitted.has(item.delivery));
-      const poisoned = await this.markStarted(starting, claimToken);
-      for (const item of starting) this.run(item, poisoned.get(item.delivery._id));
-    }
-  }
-
-  /**
-   * The durable "attempt started" marker, one write per batch, and the deliveries whose earlier
-   * attempts kept taking their notifier down (AttemptStarts). Should the write fail, the attempts
-   * start all the same: at-least-once comes first, and the next claim counts what this one could
-   * not.
-   */
-  private async markStarted(
-    items: readonly Waiting[],
-    claimToken: string,
-  ): Promise<ReadonlyMap<string, Poisoned>> {
-    if (items.length === 0) return new Map();
-    try {
-      return await this.attemptStarts.begin(
-        items.map((item) => item.delivery),
+      // The durable "attempt started" marker, one write per batch (AttemptStarts).
+      const poisoned = await this.attemptStarts.begin(
+        starting.map((item) => item.delivery),
         claimToken,
       );
-    } catch (error) {
-      this.logger.warn(
-        deliveryBatchFields(items.map((item) => item.delivery)),
-        `marking ${items.length} attempts started failed: ${String(error)}`,
-      );
-      return new Map();
+      for (const item of starting) this.run(item, poisoned.get(item.delivery._id));
     }
   }
 
   private run({ delivery, claimToken, endpoint, message }: Waiting, poisoned?: Poisoned): void {
     const endpointId = delivery.endpointId;
-    const startedAt = performance.now();
     let observation: AttemptObservation | undefined;
     void this.runner
       .attempt(delivery, endpoint, message, poisoned)
-      .then(({ outcome, result }) => {
-        if (result !== undefined) {
-          observation = {
-            startedAt,
-            durationMs: result.durationMs,
-            timeoutMs: this.slots.timeoutFor(endpointId),
-            answered: result.statusCode !== undefined || result.outcome === 'delivered',
-            overloaded: asksToBackOff(result.statusCode),
-          };
-        }
-        this.writer.add(outcome, claimToken);
+      .then((attempted) => {
+        observation = attempted.observation;
+        this.writer.add(attempted.outcome, claimToken);
       })
       .catch((error: unknown) =>
         this.logger.error(

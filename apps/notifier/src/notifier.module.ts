@@ -15,6 +15,7 @@ import { IntakeConsumer } from './intake/intake.consumer';
 import { EndpointCache } from './store-messages/endpoint-cache';
 import { EventTypeCatalog } from '@app/event-catalog';
 import { EventTypeCheck } from './intake/event-type-check';
+import { StaleTargets } from './store-messages/stale-targets';
 import { StoreMessagesUseCase } from './store-messages/store-messages.usecase';
 import { OrderedDeliveries } from './store-messages/ordered-deliveries';
 import { KeyHandOff } from './record-outcomes/key-hand-off';
@@ -102,6 +103,7 @@ export class NotifierModule {
         EventTypeCatalog,
         EventTypeCheck,
         StoreMessagesUseCase,
+        StaleTargets,
         OrderedDeliveries,
         // claim/
         DeliveryScheduler,

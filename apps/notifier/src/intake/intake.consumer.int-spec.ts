@@ -49,6 +49,7 @@ import { IntakePacer } from '../isolation/intake-pacer';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import { EndpointCache } from '../store-messages/endpoint-cache';
 import type { DeliverySlots, Unconfirmed } from '../store-messages/store-messages.command';
+import { StaleTargets } from '../store-messages/stale-targets';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { OrderedDeliveries } from '../store-messages/ordered-deliveries';
 import { AcceptedMessages } from './accepted-messages';
@@ -249,11 +250,12 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
     const endpoints = new EndpointCache(
       new EndpointRepository(mongo.model<EndpointEntity>('Endpoint')),
     );
+    const deliveries = new DeliveryRepository(db.model<DeliveryEntity>('Delivery'));
     const store = new StoreMessagesUseCase(
       apps,
       endpoints,
       messages,
-      new DeliveryRepository(db.model<DeliveryEntity>('Delivery')),
+      deliveries,
       clock,
       config,
       new IntakePacer(new AppQuotaReader(apps, config.quotas), rateLimits),
@@ -262,8 +264,9 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
           db.model<OrderingKeyEntity>('OrderingKey'),
           db.model<DeliveryEntity>('Delivery'),
         ),
-        new DeliveryRepository(db.model<DeliveryEntity>('Delivery')),
+        deliveries,
       ),
+      new StaleTargets(messages, deliveries),
     );
     const catalog = new EventTypeCatalog(
       new EventTypeRepository(mongo.model<EventTypeEntity>('EventType')),

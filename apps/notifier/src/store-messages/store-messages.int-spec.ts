@@ -24,6 +24,7 @@ import { eventually } from '../../../../test/support/eventually';
 import { IntakePacer } from '../isolation/intake-pacer';
 import { EndpointCache } from './endpoint-cache';
 import type { DeliverySlots, IncomingMessage } from './store-messages.command';
+import { StaleTargets } from './stale-targets';
 import { StoreMessagesUseCase } from './store-messages.usecase';
 import { OrderedDeliveries } from './ordered-deliveries';
 
@@ -165,6 +166,7 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
         ),
         deliveries,
       ),
+      new StaleTargets(messages, deliveries),
     );
   });
   afterAll(async () => {

@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { byId, Clock, groupBy } from '@app/common';
+import { byId, Clock } from '@app/common';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
-import {
-  AppRepository,
-  DeliveryRepository,
-  MessageRepository,
-  type DeliveryEntity,
-  type EndpointEntity,
-  type MessageEntity,
-} from '@app/dal';
+import { AppRepository, DeliveryRepository, MessageRepository, type MessageEntity } from '@app/dal';
 import { IntakePacer } from '../isolation/intake-pacer';
 import { EndpointCache } from './endpoint-cache';
 import { FanOut } from './fan-out';
 import { OrderedDeliveries } from './ordered-deliveries';
+import { StaleTargets } from './stale-targets';
 import type {
   IncomingMessage,
   StoreMessagesCommand,
@@ -42,6 +36,7 @@ export class StoreMessagesUseCase {
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     private readonly pacer: IntakePacer,
     private readonly ordered: OrderedDeliveries,
+    private readonly staleTargets: StaleTargets,
   ) {}
 
   async execute(command: StoreMessagesCommand): Promise<StoreMessagesResult> {
@@ -96,7 +91,14 @@ export class StoreMessagesUseCase {
         endpointsById = byId([...current.values()].flat());
         fanOut.use(endpointsById);
         // Planned from endpoints that had just changed: stored again as they are, planned anew.
-        const mended = await this.mend(fresh, current, incoming, early, claimToken, now);
+        const mended = await this.staleTargets.mend(
+          fresh,
+          current,
+          incoming,
+          early,
+          claimToken,
+          now,
+        );
         if (mended.size > 0) {
           early = early.filter((d) => !mended.has(d.messageId));
           fresh = fresh.map((doc) => mended.get(doc._id) ?? doc);
@@ -159,36 +161,6 @@ export class StoreMessagesUseCase {
     }
   }
 
-  /**
-   * The messages just stored whose targets differ under the endpoints as they are (`current`):
-   * stored again with those targets, and the deliveries planned for them withdrawn. Returns them
-   * as they are now stored, by id.
-   */
-  private async mend(
-    stored: readonly MessageEntity[],
-    current: ReadonlyMap<string, readonly EndpointEntity[]>,
-    incoming: ReadonlyMap<string, IncomingMessage>,
-    planned: readonly DeliveryEntity[],
-    claimToken: string,
-    now: Date,
-  ): Promise<Map<string, MessageEntity>> {
-    const mended = new Map<string, MessageEntity>();
-    for (const doc of stored) {
-      const again = toMessage(incoming.get(doc._id)!, current.get(doc.appId) ?? [], now);
-      if (!sameTargets(again, doc)) mended.set(doc._id, again);
-    }
-    if (mended.size === 0) return mended;
-    const byApp = groupBy([...mended.values()], (doc) => doc.appId);
-    await Promise.all([
-      ...[...byApp].map(([appId, group]) => this.messages.retarget(appId, group)),
-      this.deliveries.withdraw(
-        planned.filter((d) => mended.has(d.messageId)).map((d) => d._id),
-        claimToken,
-      ),
-    ]);
-    return mended;
-  }
-
   /** The minted ones unconfirmed, the rest as every write; the ids already stored. */
   private async insertMessages(
     docs: readonly MessageEntity[],
@@ -247,12 +219,4 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   if (first.status === 'rejected') throw first.reason;
   if (second.status === 'rejected') throw second.reason;
   return [first.value, second.value];
-}
-
-function sameTargets(a: MessageEntity, b: MessageEntity): boolean {
-  const targets = new Set(a.targetEndpointIds);
-  return (
-    a.targetEndpointIds.length === b.targetEndpointIds.length &&
-    b.targetEndpointIds.every((id) => targets.has(id))
-  );
 }

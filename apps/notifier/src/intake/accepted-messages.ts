@@ -15,9 +15,8 @@ import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 import { DeadLetters } from './dead-letters';
 import { IntakeConfirmation } from './intake-confirmation';
 import { ack, type Received } from './received';
+import { retryUntilStopped } from './retry-until-stopped';
 
-/** The longest wait between two tries while MongoDB is down. */
-export const MAX_STORE_BACKOFF_MS = 10_000;
 /** A message MongoDB refuses on its own is dead-lettered after this many tries. */
 const POISON_TRIES = 3;
 
@@ -158,18 +157,16 @@ export class AcceptedMessages {
     messages: IncomingMessage[],
   ): Promise<StoreMessagesResult | undefined> {
     let refusals = 0;
-    for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, MAX_STORE_BACKOFF_MS)) {
-      try {
-        return await this.storeMessages.execute({ messages, slots: this.dispatcher });
-      } catch (error) {
+    return retryUntilStopped(
+      () => this.storeMessages.execute({ messages, slots: this.dispatcher }),
+      (error, backoffMs) => {
         refusals = isPermanentStoreError(error) ? refusals + 1 : 0;
         if (refusals >= (messages.length > 1 ? 1 : POISON_TRIES)) throw new PoisonedBatch(error);
         this.logger.warn(
           `storing ${messages.length} messages failed, retrying in ${backoffMs} ms: ${String(error)}`,
         );
-      }
-      await new Promise((resolve) => setTimeout(resolve, backoffMs));
-      if (this.stopped) return undefined;
-    }
+      },
+      () => this.stopped,
+    );
   }
 }

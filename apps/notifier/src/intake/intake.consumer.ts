@@ -2,13 +2,14 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { NOTIFIER_CONFIG, type NotifierConfig } from '@app/config';
 import { HEADER_CATALOG_UNCHECKED, INTAKE_QUEUE } from '@app/contracts';
 import { AmqpConnection, QueueConsumer, type MessageHandler } from '@app/messaging';
-import { AcceptedMessages, MAX_STORE_BACKOFF_MS, type Accepted } from './accepted-messages';
+import { AcceptedMessages, type Accepted } from './accepted-messages';
 import { BrokerUserBinding } from './broker-user-binding';
 import { DeadLetters } from './dead-letters';
 import { EventTypeCheck } from './event-type-check';
 import { LegacyIntake } from './legacy-intake';
 import { parseIntakeMessage } from './parse-intake-message';
 import { propertiesOf, type Received } from './received';
+import { retryUntilStopped } from './retry-until-stopped';
 
 /**
  * Where a message enters the notifier. Takes messages off the intake queue in batches: parses
@@ -163,8 +164,8 @@ export class IntakeConsumer implements OnApplicationBootstrap {
         catalogUnchecked: headers?.[HEADER_CATALOG_UNCHECKED] === true,
       };
     });
-    for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, MAX_STORE_BACKOFF_MS)) {
-      try {
+    return retryUntilStopped(
+      async () => {
         const [bound, checked] = await Promise.all([
           this.binding.refusals(fromBroker),
           this.eventTypes.refusals(
@@ -173,13 +174,12 @@ export class IntakeConsumer implements OnApplicationBootstrap {
           ),
         ]);
         return new Map([...checked, ...bound]);
-      } catch (error) {
+      },
+      (error, backoffMs) =>
         this.logger.warn(
           `reading broker-user bindings or event types failed, retrying in ${backoffMs} ms: ${String(error)}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, backoffMs));
-      if (this.stopped) return undefined;
-    }
+        ),
+      () => this.stopped,
+    );
   }
 }

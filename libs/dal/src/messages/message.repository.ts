@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { groupBy } from '@app/common';
-import { OPEN_DELIVERY_STATUSES, type MessageStatus } from '@app/contracts';
+import type { MessageStatus } from '@app/contracts';
 import type { Model } from 'mongoose';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
@@ -173,13 +173,20 @@ export class MessageRepository {
    * held (nine of the ten ends of a fan-out to ten endpoints): whoever ends that delivery
    * refreshes the message after its own write, and that refresh sees this one's writes too. A
    * message without any delivery keeps its status. With `appId`, only that app's messages.
+   *
+   * The deliveries are read once a round, after the messages: a read beside the messages' read
+   * could be older than the fence it read, and write a status the fence was meant to stop.
    */
   private async refreshStatusFenced(
     messageIds: readonly string[],
     appId?: string,
   ): Promise<Set<string>> {
     const ofApp = appId === undefined ? {} : { appId };
-    let stored = await this.withoutOpenPending(messageIds, ofApp);
+    if (messageIds.length === 0) return new Set();
+    let stored = await this.model
+      .find({ _id: { $in: messageIds }, ...ofApp }, FENCE_FIELDS)
+      .lean<FenceRead[]>()
+      .exec();
     for (let round = 0; stored.length > 0; round += 1) {
       if (round === REFRESH_ROUNDS) return new Set(stored.map((message) => message._id));
       const statuses = await this.statusesFromDeliveries(
@@ -240,32 +247,5 @@ export class MessageRepository {
         messageStatusOf(group.map((delivery) => delivery.status)),
       ]),
     );
-  }
-
-  /**
-   * These messages as stored, but those stored `pending` with a delivery still pending or held:
-   * one read of the messages and one of the open deliveries' message ids, beside each other, so
-   * that the deliveries of a fan-out's nine ends that change nothing are not read.
-   */
-  private async withoutOpenPending(
-    messageIds: readonly string[],
-    ofApp: { appId?: string },
-  ): Promise<FenceRead[]> {
-    if (messageIds.length === 0) return [];
-    const [stored, withOpen] = await Promise.all([
-      this.model
-        .find({ _id: { $in: messageIds }, ...ofApp }, FENCE_FIELDS)
-        .lean<FenceRead[]>()
-        .exec(),
-      this.deliveries
-        .distinct('messageId', {
-          messageId: { $in: messageIds },
-          ...ofApp,
-          status: { $in: [...OPEN_DELIVERY_STATUSES] },
-        })
-        .exec(),
-    ]);
-    const open = new Set(withOpen);
-    return stored.filter((message) => message.status !== 'pending' || !open.has(message._id));
   }
 }

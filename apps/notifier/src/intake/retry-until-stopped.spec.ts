@@ -17,10 +17,11 @@ describe('retryUntilStopped', () => {
     let tries = 0;
     const result = await settle(
       retryUntilStopped(
-        async () => {
+        () => {
           tries += 1;
-          if (tries < 8) throw new Error('MongoDB is down');
-          return 'stored';
+          return tries < 8
+            ? Promise.reject(new Error('MongoDB is down'))
+            : Promise.resolve('stored');
         },
         (_error, backoffMs) => waits.push(backoffMs),
         () => false,

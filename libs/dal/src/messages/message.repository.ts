@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { groupBy } from '@app/common';
 import type { MessageStatus } from '@app/contracts';
-import type { Model } from 'mongoose';
+import type { FilterQuery, Model } from 'mongoose';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { insertManyIgnoringDuplicates } from '../shared/bulk';
 import { afterPosition, decodeCursor, paginate } from '../shared/cursor';
@@ -183,10 +183,7 @@ export class MessageRepository {
   ): Promise<Set<string>> {
     const ofApp = appId === undefined ? {} : { appId };
     if (messageIds.length === 0) return new Set();
-    let stored = await this.model
-      .find({ _id: { $in: messageIds }, ...ofApp }, FENCE_FIELDS)
-      .lean<FenceRead[]>()
-      .exec();
+    let stored = await this.fences({ _id: { $in: messageIds }, ...ofApp });
     for (let round = 0; stored.length > 0; round += 1) {
       if (round === REFRESH_ROUNDS) return new Set(stored.map((message) => message._id));
       const statuses = await this.statusesFromDeliveries(
@@ -216,19 +213,18 @@ export class MessageRepository {
         { ordered: false },
       );
       if (matchedCount === changes.length) return new Set();
-      stored = await this.model
-        .find(
-          {
-            _id: { $in: changes.map((change) => change._id) },
-            ...ofApp,
-            statusRefresh: { $ne: token },
-          },
-          FENCE_FIELDS,
-        )
-        .lean<FenceRead[]>()
-        .exec();
+      stored = await this.fences({
+        _id: { $in: changes.map((change) => change._id) },
+        ...ofApp,
+        statusRefresh: { $ne: token },
+      });
     }
     return new Set();
+  }
+
+  /** The messages matching `filter`, with the status and the fence a refresh reads first. */
+  private fences(filter: FilterQuery<MessageEntity>): Promise<FenceRead[]> {
+    return this.model.find(filter, FENCE_FIELDS).lean<FenceRead[]>().exec();
   }
 
   /** The status each of these messages' deliveries give it, for those that have any. */

@@ -292,7 +292,7 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
         dispatcher as unknown as DeliveryDispatcher,
         scheduler as unknown as DeliveryScheduler,
         deadLetters,
-        confirming(messages, new DeliveryRepository(db.model<DeliveryEntity>('Delivery'))),
+        confirming(messages, deliveries),
       ),
     );
     await consumer.onApplicationBootstrap();

@@ -98,14 +98,14 @@ export function driverSettings(uri: string): ConnectOptions {
  */
 export async function openConnection(
   uri: string,
-  options: Pick<ConnectOptions, 'monitorCommands'> = {},
+  options: Pick<ConnectOptions, 'monitorCommands' | 'maxPoolSize'> = {},
 ): Promise<Connection> {
   const connection = createConnection(uri, {
     ...driverSettings(uri),
+    maxPoolSize: 50,
     ...options,
     // Fail fast instead of queueing: callers answer 503 or stop acknowledging intake.
     bufferCommands: false,
-    maxPoolSize: 50,
     autoCreate: false,
     autoIndex: false,
   });

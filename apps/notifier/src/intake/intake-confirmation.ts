@@ -10,14 +10,24 @@ import { noneUnconfirmed, type Unconfirmed } from '../store-messages/store-messa
 export const CONFIRM_DELAY_MS = 50;
 /** Messages and deliveries waiting beyond which a confirmation is written at once. */
 const CONFIRM_SIZE = 1_000;
+/**
+ * How long a confirmation may wait for MongoDB's answer: longer than an election and the server
+ * selection that spans it (15 s), so that one sent during a failover is answered by the new
+ * primary. Past it the confirmation is not known, and its messages are stored again. Unbounded,
+ * one left without an answer held back every later acknowledgement of this notifier, since each
+ * confirmation waits for the one before: for as long as the driver waited (60 s on a silent
+ * socket; a connection checkout has no limit of its own).
+ */
+const CONFIRM_TIMEOUT_MS = 20_000;
 
 /**
  * Confirms that a majority holds what intake wrote unconfirmed (UNCONFIRMED: the messages whose ids
  * it minted and the deliveries it claimed beside them), before their messages are acknowledged to
  * the broker. The batches of CONFIRM_DELAY_MS share two writes (confirmHeld, on messages and on
  * deliveries), one confirmation at a time: those that arrive while one is written go in the next.
- * Not held (one was lost to a failover or a primary's crash) or not known (MongoDB unreachable):
- * false for every batch of that confirmation, whose messages intake then stores again.
+ * Not held (one was lost to a failover or a primary's crash) or not known (MongoDB unreachable, or
+ * no answer within CONFIRM_TIMEOUT_MS): false for every batch of that confirmation, whose messages
+ * intake then stores again.
  */
 @Injectable()
 export class IntakeConfirmation {
@@ -65,8 +75,14 @@ export class IntakeConfirmation {
     let held = false;
     try {
       const [messages, deliveries] = await Promise.all([
-        this.messages.confirmHeld(batch.flatMap((entry) => entry.unconfirmed.messageIds)),
-        this.deliveries.confirmHeld(batch.flatMap((entry) => entry.unconfirmed.deliveryIds)),
+        this.messages.confirmHeld(
+          batch.flatMap((entry) => entry.unconfirmed.messageIds),
+          CONFIRM_TIMEOUT_MS,
+        ),
+        this.deliveries.confirmHeld(
+          batch.flatMap((entry) => entry.unconfirmed.deliveryIds),
+          CONFIRM_TIMEOUT_MS,
+        ),
       ]);
       held = messages && deliveries;
     } catch (error) {

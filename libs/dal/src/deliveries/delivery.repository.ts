@@ -78,9 +78,12 @@ export class DeliveryRepository {
     return new Set([...duplicates].map((index) => deliveries[index]!._id));
   }
 
-  /** Whether a majority holds all these deliveries (written unconfirmed): see confirmHeld. */
-  confirmHeld(ids: readonly string[]): Promise<boolean> {
-    return confirmHeld(this.model, ids);
+  /**
+   * Whether a majority holds all these deliveries (written unconfirmed); throws after `timeoutMs`
+   * without an answer: see confirmHeld.
+   */
+  confirmHeld(ids: readonly string[], timeoutMs: number): Promise<boolean> {
+    return confirmHeld(this.model, ids, timeoutMs);
   }
 
   findByMessage(appId: string, messageId: string): Promise<DeliveryEntity[]> {

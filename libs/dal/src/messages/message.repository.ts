@@ -47,9 +47,12 @@ export class MessageRepository {
     return new Set([...duplicates].map((index) => messages[index]!._id));
   }
 
-  /** Whether a majority holds all these messages (written unconfirmed): see confirmHeld. */
-  confirmHeld(ids: readonly string[]): Promise<boolean> {
-    return confirmHeld(this.model, ids);
+  /**
+   * Whether a majority holds all these messages (written unconfirmed); throws after `timeoutMs`
+   * without an answer: see confirmHeld.
+   */
+  confirmHeld(ids: readonly string[], timeoutMs: number): Promise<boolean> {
+    return confirmHeld(this.model, ids, timeoutMs);
   }
 
   findById(appId: string, id: string): Promise<MessageEntity | null> {

@@ -4,12 +4,16 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import { openConnection } from '../connection';
 import { confirmHeld, insertOptions } from './unconfirmed-writes';
 
+/** Long enough for any answer of a test MongoDB: these cases are not about giving up. */
+const PATIENT_MS = 30_000;
+
 interface Doc {
   _id: string;
   n: number;
 }
 
 describe('confirmHeld (real MongoDB, the platform connection settings)', () => {
+  let url: ConnectionString;
   let connection: Connection;
   let model: Model<Doc>;
   /** The write concern of every insert sent, as the server got it. */
@@ -17,13 +21,13 @@ describe('confirmHeld (real MongoDB, the platform connection settings)', () => {
 
   beforeAll(async () => {
     // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
+    url = new ConnectionString(process.env.MONGODB_URI!);
     url.pathname = `/test_unconfirmed_${randomBytes(4).toString('hex')}`;
     connection = await openConnection(url.toString(), { monitorCommands: true });
     connection.getClient().on('commandStarted', (event) => {
       if (event.commandName === 'insert') insertConcerns.push(event.command.writeConcern);
     });
-    model = connection.model<Doc>('Doc', new Schema<Doc>({ _id: String, n: Number }), 'docs');
+    model = docsOn(connection);
   });
   afterAll(async () => {
     await connection.dropDatabase();
@@ -44,7 +48,7 @@ describe('confirmHeld (real MongoDB, the platform connection settings)', () => {
       { w: 1, j: false },
       { w: 'majority', j: true },
     ]);
-    expect(await confirmHeld(model, ['a', 'b'])).toBe(true);
+    expect(await confirmHeld(model, ['a', 'b'], PATIENT_MS)).toBe(true);
     expect(
       await model
         .find({ _id: { $in: ['a', 'b'] } })
@@ -56,12 +60,41 @@ describe('confirmHeld (real MongoDB, the platform connection settings)', () => {
   it('says not when one of them is gone (lost before a majority held it)', async () => {
     await model.insertMany([{ _id: 'a', n: 1 }], insertOptions(true));
 
-    expect(await confirmHeld(model, ['a', 'lost'])).toBe(false);
+    expect(await confirmHeld(model, ['a', 'lost'], PATIENT_MS)).toBe(false);
     // Asking about the same one twice is not asking about two.
-    expect(await confirmHeld(model, ['a', 'a'])).toBe(true);
+    expect(await confirmHeld(model, ['a', 'a'], PATIENT_MS)).toBe(true);
   });
 
   it('holds nothing to confirm when given nothing', async () => {
-    expect(await confirmHeld(model, [])).toBe(true);
+    expect(await confirmHeld(model, [], PATIENT_MS)).toBe(true);
+  });
+
+  it('gives up once its time is over, while MongoDB has not answered yet', async () => {
+    // One connection, busy for 5 s with a slow query: the confirmation cannot be sent before.
+    const narrow = await openConnection(url.toString(), { maxPoolSize: 1, monitorCommands: true });
+    const docs = docsOn(narrow);
+    await docs.insertMany([{ _id: 'a', n: 1 }], insertOptions(true));
+    const sent = new Promise<void>((resolve) =>
+      narrow.getClient().on('commandStarted', (event) => {
+        if (event.commandName === 'find') resolve();
+      }),
+    );
+    let answered = false;
+    const busy = docs
+      .find({ $where: 'sleep(5000) || true' })
+      .lean()
+      .then(() => (answered = true));
+    try {
+      await sent;
+      await expect(confirmHeld(docs, ['a'], 500)).rejects.toThrow(/timed out/i);
+      expect(answered).toBe(false);
+    } finally {
+      await busy;
+      await narrow.close();
+    }
   });
 });
+
+function docsOn(connection: Connection): Model<Doc> {
+  return connection.model<Doc>('Doc', new Schema<Doc>({ _id: String, n: Number }), 'docs');
+}

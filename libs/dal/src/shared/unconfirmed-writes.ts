@@ -23,11 +23,14 @@ export function insertOptions(unconfirmed: boolean): InsertManyOptions {
  * Whether a majority holds every one of these documents: a write that changes nothing, on them,
  * with the connection's majority write concern. A write that changes nothing still waits for all
  * that the primary wrote before it, so each document it matched is held by a majority once it
- * returns; one it did not match was lost.
+ * returns; one it did not match was lost. Throws once `timeoutMs` have passed without an answer
+ * (the driver's timeoutMS: choosing a server, waiting for a connection, the server's work and
+ * the reply all count), however long MongoDB would have kept it waiting.
  */
 export async function confirmHeld<T extends { _id: string }>(
   model: Model<T>,
   ids: readonly string[],
+  timeoutMs: number,
 ): Promise<boolean> {
   if (ids.length === 0) return true;
   const collection = model.collection as unknown as mongo.Collection<{ _id: string }>;
@@ -35,6 +38,7 @@ export async function confirmHeld<T extends { _id: string }>(
     { _id: { $in: [...ids] } },
     // Applies only to an upsert's insert, and this is none: nothing is written.
     { $setOnInsert: { _id: ids[0] } },
+    { timeoutMS: timeoutMs },
   );
   return matchedCount === new Set(ids).size;
 }

@@ -25,7 +25,9 @@ export function insertOptions(unconfirmed: boolean): InsertManyOptions {
  * that the primary wrote before it, so each document it matched is held by a majority once it
  * returns; one it did not match was lost. Throws once `timeoutMs` have passed without an answer
  * (the driver's timeoutMS: choosing a server, waiting for a connection, the server's work and
- * the reply all count), however long MongoDB would have kept it waiting.
+ * the reply all count), however long MongoDB would have kept it waiting. timeoutMS is marked
+ * experimental in driver 6: unconfirmed-writes.int-spec holds it to this, so an upgrade that
+ * changes it fails there.
  */
 export async function confirmHeld<T extends { _id: string }>(
   model: Model<T>,

@@ -50,7 +50,7 @@ const DOWN_MS = 20_000;
  * The notifier is killed no sooner than this after the RabbitMQ node is back: its queue members
  * catching up load the machine, so MongoDB answers slowly and the notifier holds more outcomes
  * unwritten, each one a delivery made twice. A kill 0.2 s after the node came back made 204
- * deliveries twice (1.01 %, over the bound); kills 4 to 13 s after it, 0 to 32.
+ * deliveries twice (1.01 %, over the bound); kills 4 to 13 s after it, 0 to 62.
  */
 const SETTLE_MS = 10_000;
 /** HTTP publishes of one message are retried this long; AMQP ones this many times. */

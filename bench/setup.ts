@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { INTAKE_QUEUE, parseBrokerUrls } from '@app/contracts';
-import { startLocalMongo } from '@app/local-mongodb';
+import { startLocalMongo, withDatabase } from '@app/local-mongodb';
 import { assertTopology } from '@app/messaging';
 import { spawnNode, type BenchProcess } from './processes';
 
@@ -241,10 +241,4 @@ function freePort(): Promise<number> {
       );
     });
   });
-}
-
-function withDatabase(uri: string, database: string): string {
-  const url = new ConnectionString(uri);
-  url.pathname = `/${database}`;
-  return url.toString();
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connect, type Options } from 'amqplib';
 import { mongo } from 'mongoose';
 import { idempotentMessageId } from '@app/contracts';
-import { startLocalMongo, type LocalMongo } from '@app/local-mongodb';
+import { startLocalMongo, withDatabase, type LocalMongo } from '@app/local-mongodb';
 import { buildProject, type Build } from '../support/build-ts';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/free-port';
@@ -108,11 +108,7 @@ describe('chaos: crashes, outages, garbage and a hanging endpoint lose nothing',
     dataDir = await mkdtemp(join(tmpdir(), 'chaos-mongo-'));
     database = await startLocalMongo({ dbPath: dataDir });
     const mongoPort = Number(new URL(database.uri).port);
-    const mongoUri = (() => {
-      const url = new URL(database.uri);
-      url.pathname = '/chaos';
-      return url.toString();
-    })();
+    const mongoUri = withDatabase(database.uri, 'chaos');
     const port = await freePort();
     const env = {
       MONGODB_URI: mongoUri,

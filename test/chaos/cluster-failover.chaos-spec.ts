@@ -1,11 +1,10 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConnectionString } from 'mongodb-connection-string-url';
 import { mongo } from 'mongoose';
 import { INTAKE_QUEUE } from '@app/contracts';
 import { AmqpPublisher, type BatchItem } from '@app/client';
-import { startLocalReplicaSet, type LocalReplicaSet } from '@app/local-mongodb';
+import { startLocalReplicaSet, withDatabase, type LocalReplicaSet } from '@app/local-mongodb';
 import { buildProject, type Build } from '../support/build-ts';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/free-port';
@@ -548,12 +547,6 @@ function spans(moments: readonly number[]): [number, number][] {
     else result.push([moment, moment]);
   }
   return result;
-}
-
-function withDatabase(uri: string, database: string): string {
-  const url = new ConnectionString(uri);
-  url.pathname = `/${database}`;
-  return url.toString();
 }
 
 /** A run killed before its afterAll leaves its processes running (mongods, API, notifiers): stop them. */

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mongo } from 'mongoose';
+import { withDatabase } from './database-uri';
 import { startLocalMongo, type LocalMongo } from './local-mongodb';
 
 /** Where `npm start` keeps its embedded database between runs. */
@@ -64,10 +65,4 @@ async function answers(uri: string): Promise<boolean> {
   } finally {
     await client.close();
   }
-}
-
-function withDatabase(uri: string, database: string): string {
-  const url = new URL(uri);
-  if (url.pathname === '' || url.pathname === '/') url.pathname = `/${database}`;
-  return url.toString();
 }

@@ -1,3 +1,4 @@
+export * from './database-uri';
 export * from './ensure-local-mongo';
 export * from './local-mongodb';
 export * from './local-replica-set';

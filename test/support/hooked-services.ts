@@ -1,5 +1,3 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +6,7 @@ import { freePort } from './free-port';
 import { ADMIN_KEY, SECRETS_KEY } from './platform';
 import { createVhost, type Vhost } from './rabbit-vhost';
 import { ServiceProcess, type Service } from './service-process';
+import { testDatabaseUri } from './test-database';
 
 /**
  * For a suite that runs the built API and notifier as production does, each with `hook` (the
@@ -51,11 +50,9 @@ export function hookedServices(hook: string): {
       return hookDir;
     },
     async start(service, env) {
-      const mongodbUri = new ConnectionString(process.env.MONGODB_URI!);
-      mongodbUri.pathname = `/test_${randomBytes(4).toString('hex')}`;
       const child = ServiceProcess.start(build, service, {
         NODE_OPTIONS: `--require ${join(hookDir, 'hook.js')}`,
-        MONGODB_URI: mongodbUri.toString(),
+        MONGODB_URI: testDatabaseUri('test'),
         AMQP_URL: vhost.url,
         ADMIN_API_KEY: ADMIN_KEY,
         SECRETS_KEY,

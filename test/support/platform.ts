@@ -1,5 +1,3 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
@@ -12,6 +10,7 @@ import { createNotifier } from '../../apps/notifier/src/main';
 import type { NotifierOptions } from '../../apps/notifier/src/notifier.module';
 import { eventually } from './eventually';
 import { createVhost, type Vhost } from './rabbit-vhost';
+import { testDatabaseUri } from './test-database';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 /** Encrypts webhook secrets at rest in every suite's database (32 bytes, base64). */
@@ -74,10 +73,7 @@ export class TestPlatform {
 
   private async boot(options: PlatformOptions): Promise<void> {
     this.vhost = await createVhost();
-    this.mongoUri = withDatabase(
-      options.mongoUri ?? process.env.MONGODB_URI!,
-      `test_${randomBytes(4).toString('hex')}`,
-    );
+    this.mongoUri = testDatabaseUri('test', options.mongoUri);
     this.env = {
       AMQP_URL: this.vhost.url,
       ADMIN_API_KEY: ADMIN_KEY,
@@ -233,10 +229,4 @@ export class TestPlatform {
     }
     return this.channel;
   }
-}
-
-function withDatabase(uri: string, database: string): string {
-  const url = new ConnectionString(uri);
-  url.pathname = `/${database}`;
-  return url.toString();
 }

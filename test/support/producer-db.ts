@@ -1,6 +1,5 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
+import { testDatabaseUri } from './test-database';
 
 export interface ProducerDb {
   client: MongoClient;
@@ -14,9 +13,7 @@ export interface ProducerDb {
  * transactions work), as a service using the outbox would have.
  */
 export async function producerDb(prefix = 'producer'): Promise<ProducerDb> {
-  const url = new ConnectionString(process.env.MONGODB_URI!);
-  url.pathname = `/${prefix}_${randomBytes(4).toString('hex')}`;
-  const uri = url.toString();
+  const uri = testDatabaseUri(prefix);
   const client = await MongoClient.connect(uri);
   const db = client.db();
   return {

@@ -1,14 +1,11 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import { mongo } from 'mongoose';
+import { testDatabaseUri } from '../../../test/support/test-database';
 import { openConnection } from './connection';
 import { isIndexNotFound } from './shared/mongo-errors';
 
 describe('openConnection (real MongoDB)', () => {
-  // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-  const url = new ConnectionString(process.env.MONGODB_URI!);
-  url.pathname = `/test_connection_${randomBytes(4).toString('hex')}`;
-  const client = new mongo.MongoClient(url.toString());
+  const uri = testDatabaseUri('test_connection');
+  const client = new mongo.MongoClient(uri);
 
   beforeAll(() => client.connect());
   afterAll(async () => {
@@ -31,13 +28,13 @@ describe('openConnection (real MongoDB)', () => {
     await deliveries.createIndex({ endpointId: 1, status: 1, inboxSeq: 1 });
     await client.db().collection('messages').createIndex({ status: 1, createdAt: 1, _id: 1 });
 
-    const connection = await openConnection(url.toString());
+    const connection = await openConnection(uri);
     const names = (await deliveries.indexes()).map((index) => index.name);
     const messageIndexes = (await client.db().collection('messages').indexes()).map(
       (index) => index.name,
     );
     // A second process starting finds nothing left to drop.
-    await (await openConnection(url.toString())).close();
+    await (await openConnection(uri)).close();
     await connection.close();
 
     expect(names).not.toContain('due_pending');

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import type { Connection, Model } from 'mongoose';
 import {
@@ -12,6 +11,7 @@ import {
 } from '@app/dal';
 import { changeLogTails, openChangeLogTails } from '../../../test/support/change-log-tails';
 import { eventually } from '../../../test/support/eventually';
+import { testDatabaseUri } from '../../../test/support/test-database';
 import { EventTypeCatalog } from './event-type-catalog';
 
 const T0 = new Date('2026-12-02T08:00:00.000Z');
@@ -36,10 +36,7 @@ async function catalogOn<R extends EventTypeRepository>(
   connection: Connection;
   close: () => Promise<void>;
 }> {
-  // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-  const url = new URL(process.env.MONGODB_URI!);
-  url.pathname = `/test_event_catalog_${randomBytes(4).toString('hex')}`;
-  const connection = await openConnection(url.toString());
+  const connection = await openConnection(testDatabaseUri('test_event_catalog'));
   const eventTypes = make(connection.model<EventTypeEntity>('EventType'));
   const apps = new AppRepository(connection.model<AppEntity>('App'));
   await apps.create({ _id: 'app_a', name: 'a', apiKeyHash: 'h', createdAt: T0 });

@@ -1,10 +1,9 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Connection } from 'mongoose';
 import { Clock } from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
 import { DeliveryClaimRepository, openConnection, type DeliveryEntity } from '@app/dal';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import type { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import type { Preloaded } from '../attempt/look-up';
 import { SlotsFreed, type SlotsFreedListener } from '../attempt/slots-freed';
@@ -132,10 +131,7 @@ describe('DeliveryScheduler: claims due deliveries fairly and hands them on (rea
   const started: DeliveryScheduler[] = [];
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_scheduler_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_scheduler'));
     deliveries = new DeliveryClaimRepository(connection.model<DeliveryEntity>('Delivery'));
   });
   afterAll(async () => {

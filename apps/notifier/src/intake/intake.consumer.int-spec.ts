@@ -1,4 +1,3 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import {
   connect,
@@ -43,6 +42,7 @@ import { eventually } from '../../../../test/support/eventually';
 import { nestedObject } from '../../../../test/support/nested-object';
 import { takeOne } from '../../../../test/support/take-one';
 import { createVhost, type Vhost } from '../../../../test/support/rabbit-vhost';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import type { DeliveryDispatcher, DispatchOptions } from '../attempt/delivery-dispatcher';
 import type { DeliveryScheduler } from '../claim/delivery.scheduler';
 import { IntakePacer } from '../isolation/intake-pacer';
@@ -184,11 +184,9 @@ describe('IntakeConsumer: stores, acknowledges and dead-letters (real RabbitMQ a
 
   beforeAll(async () => {
     vhost = await createVhost();
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_intake_${randomBytes(4).toString('hex')}`;
-    mongo = await openConnection(url.toString());
-    down = await openConnection(url.toString());
+    const uri = testDatabaseUri('test_intake');
+    mongo = await openConnection(uri);
+    down = await openConnection(uri);
     await down.close();
     config = loadConfig(notifierConfigSchema, {
       AMQP_URL: vhost.url,

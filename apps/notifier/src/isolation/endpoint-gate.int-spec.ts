@@ -1,5 +1,3 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { Clock } from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
@@ -14,6 +12,7 @@ import {
   type DeliveryEntity,
   type EndpointEntity,
 } from '@app/dal';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { ChannelQuota } from './channel-quota';
 import { EndpointGate } from './endpoint-gate';
 import { Postponements } from './postponements';
@@ -91,10 +90,7 @@ describe('EndpointGate: what it does not admit is written back due later (real M
   let apps: AppRepository;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_endpoint_gate_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_endpoint_gate'));
     config = loadConfig(notifierConfigSchema, {
       CIRCUIT_BREAKER_COOLDOWN: `${COOLDOWN_MS}ms`,
       QUOTA_EMAILS_PER_HOUR: '1',

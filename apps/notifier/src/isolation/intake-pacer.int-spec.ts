@@ -1,5 +1,3 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { loadConfig, notifierConfigSchema } from '@app/config';
 import {
@@ -9,6 +7,7 @@ import {
   RateLimitRepository,
   type AppEntity,
 } from '@app/dal';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { IntakePacer } from './intake-pacer';
 
 type RateWindow = { _id: string; count: number; expiresAt: Date };
@@ -38,10 +37,7 @@ describe('IntakePacer: the app quota booked in a shared pace (real MongoDB)', ()
   let second: IntakePacer;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_intake_pacer_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_intake_pacer'));
     rateLimits = new CountingRateLimits(connection.model<RateWindow>('RateWindow'));
     const apps = new AppRepository(connection.model<AppEntity>('App'));
     await apps.create({

@@ -1,5 +1,3 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import {
   MessageRepository,
@@ -9,6 +7,7 @@ import {
   type MessageEntity,
   type StatusRefreshEntity,
 } from '@app/dal';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { MessageStatusRefresh } from './message-status-refresh';
 
 const T0 = new Date('2026-12-03T08:00:00.000Z');
@@ -38,10 +37,7 @@ describe('MessageStatusRefresh (real MongoDB)', () => {
   let refresh: MessageStatusRefresh;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_statuses_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_statuses'));
   });
   beforeEach(async () => {
     await connection.dropDatabase();

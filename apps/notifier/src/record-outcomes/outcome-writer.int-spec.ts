@@ -1,5 +1,3 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { SystemClock } from '@app/common';
 import type { NotifierConfig } from '@app/config';
@@ -21,6 +19,7 @@ import {
   type StatusRefreshEntity,
 } from '@app/dal';
 import { eventually } from '../../../../test/support/eventually';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { CircuitBreaker } from '../isolation/circuit-breaker';
 import { OutcomeEvents } from '../platform-events/outcome-events';
 import { PlatformEvents } from '../platform-events/platform-events';
@@ -170,10 +169,7 @@ describe('OutcomeWriter and RecordOutcomesUseCase (real MongoDB)', () => {
   let writer: OutcomeWriter;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_outcomes_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_outcomes'));
     writer = writerOn(
       connection,
       new AttemptsFailingOnce(

@@ -1,5 +1,3 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import {
   EndpointCircuitRepository,
@@ -10,6 +8,7 @@ import {
 } from '@app/dal';
 import { openChangeLogTails } from '../../../../test/support/change-log-tails';
 import { eventually } from '../../../../test/support/eventually';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { EndpointCache } from './endpoint-cache';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
@@ -49,10 +48,7 @@ describe('EndpointCache: kept between batches, dropped by the change log (real M
   let cache: EndpointCache;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_endpoint_cache_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_endpoint_cache'));
     endpoints = new CountingEndpoints(connection.model<EndpointEntity>('Endpoint'));
     health = new EndpointHealthRepository(connection.model<EndpointEntity>('Endpoint'));
     await endpoints.create(endpoint('ep_a1', 'app_a'));

@@ -1,4 +1,3 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { CHANGE_LEASE_MS, SystemClock } from '@app/common';
@@ -21,6 +20,7 @@ import {
   type OrderingKeyEntity,
 } from '@app/dal';
 import { eventually } from '../../../../test/support/eventually';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { IntakePacer } from '../isolation/intake-pacer';
 import { EndpointCache } from './endpoint-cache';
 import type { DeliverySlots, IncomingMessage } from './store-messages.command';
@@ -132,10 +132,7 @@ describe('StoreMessagesUseCase with endpoints held (real MongoDB)', () => {
   let useCase: StoreMessagesUseCase;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_store_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_store'));
     const deliveryModel = connection.model<DeliveryEntity>('Delivery');
     apps = new AppRepository(connection.model<AppEntity>('App'));
     endpoints = new LaggingEndpoints(connection.model<EndpointEntity>('Endpoint'));

@@ -1,5 +1,4 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { MessageEntity } from '../messages/message.entity';
 import { MessageRepository } from '../messages/message.repository';
@@ -41,11 +40,9 @@ describe('walking a message attempts while notifiers write them (real MongoDB)',
   let notifiers: Awaited<ReturnType<typeof processOn>>[];
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_attempts_${randomBytes(4).toString('hex')}`;
-    api = await processOn(url.toString());
-    notifiers = [await processOn(url.toString()), await processOn(url.toString())];
+    const url = testDatabaseUri('test_attempts');
+    api = await processOn(url);
+    notifiers = [await processOn(url), await processOn(url)];
   });
   afterAll(async () => {
     await api.connection.dropDatabase();

@@ -1,6 +1,5 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from './delivery.entity';
 import { DeliveryClaimRepository } from './delivery-claim.repository';
@@ -36,10 +35,7 @@ describe('attempt start markers (real MongoDB)', () => {
   let claims: DeliveryClaimRepository;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_markers_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_markers'));
     deliveries = connection.model<DeliveryEntity>('Delivery');
     repository = new DeliveryRepository(deliveries);
     claims = new DeliveryClaimRepository(deliveries);

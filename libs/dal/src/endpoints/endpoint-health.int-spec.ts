@@ -1,6 +1,5 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { EndpointEntity } from './endpoint.entity';
 import { EndpointCircuitRepository } from './endpoint-circuit.repository';
@@ -22,10 +21,7 @@ describe('recording endpoint health (real MongoDB)', () => {
   let repository: EndpointHealthRepository;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_health_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_health'));
     endpoints = connection.model<EndpointEntity>('Endpoint');
     repository = new EndpointHealthRepository(endpoints);
   });
@@ -162,10 +158,7 @@ describe('closing circuits before a success is written (real MongoDB)', () => {
   let circuits: EndpointCircuitRepository;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_circuit_close_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_circuit_close'));
     endpoints = connection.model<EndpointEntity>('Endpoint');
     circuits = new EndpointCircuitRepository(endpoints);
   });

@@ -1,6 +1,5 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { EndpointEntity } from './endpoint.entity';
 import { EndpointRepository } from './endpoint.repository';
@@ -31,10 +30,7 @@ describe('creating endpoints within the app quota (real MongoDB)', () => {
   let repository: EndpointRepository;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_endpoint_quota_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_endpoint_quota'));
     endpoints = connection.model<EndpointEntity>('Endpoint');
     repository = new EndpointRepository(endpoints);
   });

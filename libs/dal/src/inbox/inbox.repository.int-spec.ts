@@ -1,6 +1,5 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import type { InboxSequenceEntity } from './inbox-sequence.schema';
@@ -36,10 +35,7 @@ describe('InboxRepository (real MongoDB)', () => {
   let uri: string;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_inbox_${randomBytes(4).toString('hex')}`;
-    uri = url.toString();
+    uri = testDatabaseUri('test_inbox');
     connection = await openConnection(uri);
     deliveries = connection.model<DeliveryEntity>('Delivery');
     const sequences = connection.model<InboxSequenceEntity>('InboxSequence');

@@ -1,6 +1,5 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import type { MessageEntity } from './message.entity';
@@ -45,11 +44,9 @@ describe('walking the messages list while two notifiers store messages (real Mon
   let notifiers: Awaited<ReturnType<typeof processOn>>[];
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_message_list_${randomBytes(4).toString('hex')}`;
-    api = await processOn(url.toString());
-    notifiers = [await processOn(url.toString()), await processOn(url.toString())];
+    const url = testDatabaseUri('test_message_list');
+    api = await processOn(url);
+    notifiers = [await processOn(url), await processOn(url)];
   });
   afterAll(async () => {
     await api.connection.dropDatabase();

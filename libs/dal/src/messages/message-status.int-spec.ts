@@ -1,6 +1,5 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { DeliveryRepository, type DeliveryUpdate } from '../deliveries/delivery.repository';
@@ -28,14 +27,6 @@ async function notifier(uri: string): Promise<Notifier> {
     deliveries: new DeliveryRepository(deliveryModel),
     messages: new MessageRepository(connection.model<MessageEntity>('Message'), deliveryModel),
   };
-}
-
-/** The test MongoDB's address, with a database of its own named from `prefix`. */
-function databaseUri(prefix: string): string {
-  // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-  const url = new ConnectionString(process.env.MONGODB_URI!);
-  url.pathname = `/${prefix}_${randomBytes(4).toString('hex')}`;
-  return url.toString();
 }
 
 function message(id: string, status: MessageEntity['status']): MessageEntity {
@@ -90,7 +81,7 @@ describe('message status written by two notifiers at once (real MongoDB)', () =>
   let b: Notifier;
 
   beforeAll(async () => {
-    const uri = databaseUri('test_status');
+    const uri = testDatabaseUri('test_status');
     a = await notifier(uri);
     b = await notifier(uri);
   });
@@ -152,7 +143,7 @@ describe('a status refresh of a message some delivery still holds open (real Mon
   const messageModel = () => n.connection.model<MessageEntity>('Message');
 
   beforeAll(async () => {
-    n = await notifier(databaseUri('test_status_open'));
+    n = await notifier(testDatabaseUri('test_status_open'));
   });
   afterAll(async () => {
     await n.connection.dropDatabase();
@@ -203,7 +194,7 @@ describe('a status refresh overtaken between its read and its write (real MongoD
   let n: Notifier;
 
   beforeAll(async () => {
-    n = await notifier(databaseUri('test_status_fence'));
+    n = await notifier(testDatabaseUri('test_status_fence'));
   });
   afterAll(async () => {
     await n.connection.dropDatabase();

@@ -1,6 +1,5 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { StatusRefreshEntity } from './status-refresh.entity';
 import { StatusRefreshRepository } from './status-refresh.repository';
@@ -13,10 +12,7 @@ describe('owed status refreshes (real MongoDB)', () => {
   let repository: StatusRefreshRepository;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_owed_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_owed'));
     repository = new StatusRefreshRepository(
       connection.model<StatusRefreshEntity>('StatusRefresh'),
     );

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { DeliveryRepository, type DeliveryUpdate } from '../deliveries/delivery.repository';
@@ -19,10 +19,7 @@ describe('OrderingKeyRepository (real MongoDB)', () => {
   let deliveries: DeliveryRepository;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new URL(process.env.MONGODB_URI!);
-    url.pathname = `/test_ordering_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_ordering'));
     deliveryModel = connection.model<DeliveryEntity>('Delivery');
     keys = new OrderingKeyRepository(
       connection.model<OrderingKeyEntity>('OrderingKey'),

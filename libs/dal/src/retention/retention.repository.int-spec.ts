@@ -1,7 +1,6 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { DeliveryStatus, MessageStatus } from '@app/contracts';
 import type { Connection } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import type { AttemptEntity } from '../attempts/attempt.entity';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
@@ -17,10 +16,7 @@ describe('RetentionRepository.removeEnded (real MongoDB)', () => {
   let retention: RetentionRepository;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_retention_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_retention'));
     retention = new RetentionRepository(
       connection.model<MessageEntity>('Message'),
       connection.model<DeliveryEntity>('Delivery'),

@@ -1,6 +1,5 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import { createConnection, Schema, type Connection, type Model } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { insertManyIgnoringDuplicates } from './bulk';
 
 interface Doc {
@@ -14,11 +13,9 @@ describe('insertManyIgnoringDuplicates (real MongoDB)', () => {
   const insert = (docs: Doc[]) => model.insertMany(docs, { ordered: false, lean: true });
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_bulk_${randomBytes(4).toString('hex')}`;
+    const url = testDatabaseUri('test_bulk');
     // No auto-create: the collection is made once, below (see openConnection on why).
-    connection = await createConnection(url.toString(), {
+    connection = await createConnection(url, {
       autoCreate: false,
       autoIndex: false,
     }).asPromise();

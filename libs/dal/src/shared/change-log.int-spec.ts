@@ -1,8 +1,7 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { changeLogTails } from '../../../../test/support/change-log-tails';
 import { eventually } from '../../../../test/support/eventually';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import { recordEndpointChanges, type EndpointChange } from '../endpoints/endpoint-changes';
 import type { EndpointEntity } from '../endpoints/endpoint.entity';
@@ -31,10 +30,7 @@ describe('ChangeLog: one tail for every collection followed (real MongoDB)', () 
   const open: { close(): Promise<void> }[] = [];
 
   beforeEach(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_change_log_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_change_log'));
     endpoints = new EndpointRepository(connection.model<EndpointEntity>('Endpoint'));
     eventTypes = new EventTypeRepository(connection.model<EventTypeEntity>('EventType'));
   });

@@ -1,7 +1,6 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { nestedObject } from '../../../../test/support/nested-object';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import type { MessageEntity } from '../messages/message.entity';
@@ -28,10 +27,7 @@ describe('isPermanentStoreError on the real refusals (real MongoDB)', () => {
   let messages: MessageRepository;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_mongo_errors_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_mongo_errors'));
     messages = new MessageRepository(
       connection.model<MessageEntity>('Message'),
       connection.model<DeliveryEntity>('Delivery'),

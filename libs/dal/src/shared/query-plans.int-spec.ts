@@ -1,8 +1,7 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import type { DeliveryStatus } from '@app/contracts';
 import type { CommandStartedEvent, Document } from 'mongodb';
 import type { Connection } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { AppRepository } from '../apps/app.repository';
 import type { AttemptEntity } from '../attempts/attempt.entity';
 import { AttemptRepository } from '../attempts/attempt.repository';
@@ -210,10 +209,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
   let repo: ReturnType<typeof repositories>;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_plans_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString(), { monitorCommands: true });
+    connection = await openConnection(testDatabaseUri('test_plans'), { monitorCommands: true });
     repo = repositories();
     await repo.apps.create({ _id: APP, name: 'plans', apiKeyHash: 'hash', createdAt: T0 });
     for (let i = 0; i < 3; i++) await repo.endpoints.create(endpoint(i));

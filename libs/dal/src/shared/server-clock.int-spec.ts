@@ -1,7 +1,6 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import { Clock } from '@app/common';
 import type { Connection } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { DeliveryClaimRepository } from '../deliveries/delivery-claim.repository';
@@ -44,10 +43,7 @@ describe('ServerClock (real MongoDB)', () => {
   let connection: Connection;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_server_clock_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_server_clock'));
   });
   afterAll(async () => {
     await connection.dropDatabase();
@@ -84,10 +80,7 @@ describe('two notifiers with skewed clocks claiming deliveries (real MongoDB)', 
   let deliveries: DeliveryClaimRepository;
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    const url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_clock_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString());
+    connection = await openConnection(testDatabaseUri('test_clock'));
     deliveries = new DeliveryClaimRepository(connection.model<DeliveryEntity>('Delivery'));
   });
   afterAll(async () => {

@@ -1,6 +1,5 @@
-import { ConnectionString } from 'mongodb-connection-string-url';
-import { randomBytes } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import { confirmHeld, insertOptions } from './unconfirmed-writes';
 
@@ -13,17 +12,15 @@ interface Doc {
 }
 
 describe('confirmHeld (real MongoDB, the platform connection settings)', () => {
-  let url: ConnectionString;
+  let uri: string;
   let connection: Connection;
   let model: Model<Doc>;
   /** The write concern of every insert sent, as the server got it. */
   const insertConcerns: unknown[] = [];
 
   beforeAll(async () => {
-    // eslint-disable-next-line no-restricted-properties -- the e2e global setup provides the test MongoDB
-    url = new ConnectionString(process.env.MONGODB_URI!);
-    url.pathname = `/test_unconfirmed_${randomBytes(4).toString('hex')}`;
-    connection = await openConnection(url.toString(), { monitorCommands: true });
+    uri = testDatabaseUri('test_unconfirmed');
+    connection = await openConnection(uri, { monitorCommands: true });
     connection.getClient().on('commandStarted', (event) => {
       if (event.commandName === 'insert') insertConcerns.push(event.command.writeConcern);
     });
@@ -71,7 +68,7 @@ describe('confirmHeld (real MongoDB, the platform connection settings)', () => {
 
   it('gives up once its time is over, while MongoDB has not answered yet', async () => {
     // One connection, busy for 5 s with a slow query: the confirmation cannot be sent before.
-    const narrow = await openConnection(url.toString(), { maxPoolSize: 1, monitorCommands: true });
+    const narrow = await openConnection(uri, { maxPoolSize: 1, monitorCommands: true });
     const docs = docsOn(narrow);
     await docs.insertMany([{ _id: 'a', n: 1 }], insertOptions(true));
     const sent = new Promise<void>((resolve) =>

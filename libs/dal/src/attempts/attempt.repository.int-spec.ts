@@ -40,9 +40,9 @@ describe('walking a message attempts while notifiers write them (real MongoDB)',
   let notifiers: Awaited<ReturnType<typeof processOn>>[];
 
   beforeAll(async () => {
-    const url = testDatabaseUri('test_attempts');
-    api = await processOn(url);
-    notifiers = [await processOn(url), await processOn(url)];
+    const uri = testDatabaseUri('test_attempts');
+    api = await processOn(uri);
+    notifiers = [await processOn(uri), await processOn(uri)];
   });
   afterAll(async () => {
     await api.connection.dropDatabase();

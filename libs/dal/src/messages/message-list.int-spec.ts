@@ -44,9 +44,9 @@ describe('walking the messages list while two notifiers store messages (real Mon
   let notifiers: Awaited<ReturnType<typeof processOn>>[];
 
   beforeAll(async () => {
-    const url = testDatabaseUri('test_message_list');
-    api = await processOn(url);
-    notifiers = [await processOn(url), await processOn(url)];
+    const uri = testDatabaseUri('test_message_list');
+    api = await processOn(uri);
+    notifiers = [await processOn(uri), await processOn(uri)];
   });
   afterAll(async () => {
     await api.connection.dropDatabase();

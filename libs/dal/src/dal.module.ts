@@ -14,6 +14,7 @@ import type { OrderingKeyEntity } from './ordering/ordering-key.entity';
 import { OrderingKeyRepository } from './ordering/ordering-key.repository';
 import { AttemptRepository } from './attempts/attempt.repository';
 import { DeliveryClaimRepository } from './deliveries/delivery-claim.repository';
+import { DeliveryRedeliveryRepository } from './deliveries/delivery-redelivery.repository';
 import { DeliveryRepository } from './deliveries/delivery.repository';
 import { EndpointCircuitRepository } from './endpoints/endpoint-circuit.repository';
 import { EndpointHealthRepository } from './endpoints/endpoint-health.repository';
@@ -173,6 +174,10 @@ const repositories = [
   repository(
     DeliveryClaimRepository,
     (c) => new DeliveryClaimRepository(c.model<DeliveryEntity>('Delivery')),
+  ),
+  repository(
+    DeliveryRedeliveryRepository,
+    (c) => new DeliveryRedeliveryRepository(c.model<DeliveryEntity>('Delivery')),
   ),
   repository(
     OrderingKeyRepository,

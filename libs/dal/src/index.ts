@@ -7,6 +7,7 @@ export * from './dal.module';
 export * from './dead-letters/refused-dead-letter.entity';
 export * from './dead-letters/refused-dead-letter.repository';
 export * from './deliveries/delivery-claim.repository';
+export * from './deliveries/delivery-redelivery.repository';
 export * from './deliveries/delivery.entity';
 export * from './deliveries/delivery.repository';
 export * from './deliveries/new-delivery';

@@ -3,6 +3,7 @@ import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from './delivery.entity';
 import { DeliveryClaimRepository } from './delivery-claim.repository';
+import { DeliveryRedeliveryRepository } from './delivery-redelivery.repository';
 import { DeliveryRepository } from './delivery.repository';
 
 const T0 = new Date('2026-11-26T08:00:00.000Z');
@@ -92,7 +93,11 @@ describe('attempt start markers (real MongoDB)', () => {
       abandonedAttempts: 1,
       claimToken: null,
     });
-    await repository.reschedule('app_1', { deliveryId: 'a' }, at(20_000));
+    await new DeliveryRedeliveryRepository(deliveries).reschedule(
+      'app_1',
+      { deliveryId: 'a' },
+      at(20_000),
+    );
     expect(await find('a')).toMatchObject({ attemptStartedAt: null, abandonedAttempts: 0 });
   });
 

@@ -2,6 +2,7 @@ import type { Connection, Model } from 'mongoose';
 import { testDatabaseUri } from '../../../../test/support/test-database';
 import { openConnection } from '../connection';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
+import { DeliveryRedeliveryRepository } from '../deliveries/delivery-redelivery.repository';
 import { DeliveryRepository, type DeliveryUpdate } from '../deliveries/delivery.repository';
 import { newDelivery } from '../deliveries/new-delivery';
 import type { OrderingKeyEntity } from './ordering-key.entity';
@@ -17,6 +18,7 @@ describe('OrderingKeyRepository (real MongoDB)', () => {
   let deliveryModel: Model<DeliveryEntity>;
   let keys: OrderingKeyRepository;
   let deliveries: DeliveryRepository;
+  let redeliveries: DeliveryRedeliveryRepository;
 
   beforeAll(async () => {
     connection = await openConnection(testDatabaseUri('test_ordering'));
@@ -26,6 +28,7 @@ describe('OrderingKeyRepository (real MongoDB)', () => {
       deliveryModel,
     );
     deliveries = new DeliveryRepository(deliveryModel);
+    redeliveries = new DeliveryRedeliveryRepository(deliveryModel);
   });
   afterAll(async () => {
     await connection.dropDatabase();
@@ -208,7 +211,7 @@ describe('OrderingKeyRepository (real MongoDB)', () => {
     expect(await keys.handOn(REF.endpointId, REF.key, T0)).toBeUndefined();
 
     // Redelivered (the API's reschedule), then it succeeds: the key goes on.
-    await deliveries.reschedule(REF.appId, { deliveryId: second!._id }, at(20));
+    await redeliveries.reschedule(REF.appId, { deliveryId: second!._id }, at(20));
     expect(await end(second!, 'succeeded')).toEqual([third!._id]);
     expect(await keyState()).toMatchObject({ active: third!._id, blocked: null });
   });
@@ -244,7 +247,7 @@ describe('OrderingKeyRepository (real MongoDB)', () => {
     // The outcome write did not land (another claim holds it): no flag, so no hand-off.
     expect(await keys.ended([endedOf(first!)], at(10))).toEqual([]);
     // The second, redelivered by an operator while held, ends: not the key's active one.
-    await deliveries.reschedule(REF.appId, { deliveryId: second!._id }, at(5));
+    await redeliveries.reschedule(REF.appId, { deliveryId: second!._id }, at(5));
     expect(await end(second!, 'succeeded')).toEqual([]);
     expect(await keyState()).toMatchObject({ active: first!._id });
   });

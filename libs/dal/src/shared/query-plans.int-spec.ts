@@ -8,6 +8,7 @@ import { AttemptRepository } from '../attempts/attempt.repository';
 import { openConnection } from '../connection';
 import { encodeSequenceCursor } from './cursor';
 import { DeliveryClaimRepository } from '../deliveries/delivery-claim.repository';
+import { DeliveryRedeliveryRepository } from '../deliveries/delivery-redelivery.repository';
 import type { DeliveryEntity } from '../deliveries/delivery.entity';
 import { DeliveryRepository } from '../deliveries/delivery.repository';
 import { EndpointCircuitRepository } from '../endpoints/endpoint-circuit.repository';
@@ -132,8 +133,8 @@ function attempt(i: number): AttemptEntity {
  */
 const PARTIAL_INDEX_OF: Record<string, { collection: string; index: string }> = {
   'deliveries.postponeDueForEndpoint': { collection: 'deliveries', index: 'open_by_endpoint' },
-  'deliveries.countFailedBetween': { collection: 'deliveries', index: 'failed_by_endpoint' },
-  'deliveries.rescheduleFailedBetween': { collection: 'deliveries', index: 'failed_by_endpoint' },
+  'redeliveries.countFailedBetween': { collection: 'deliveries', index: 'failed_by_endpoint' },
+  'redeliveries.rescheduleFailedBetween': { collection: 'deliveries', index: 'failed_by_endpoint' },
   'deliveries.cancelPendingForEndpoint': { collection: 'deliveries', index: 'open_by_endpoint' },
   'inbox.page by status': { collection: 'deliveries', index: 'inbox_by_status' },
   'retention.removeEnded': { collection: 'messages', index: 'ended_by_age' },
@@ -198,6 +199,7 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       messages: new MessageRepository(model('Message'), deliveries),
       deliveries: new DeliveryRepository(deliveries),
       deliveryClaims: new DeliveryClaimRepository(deliveries),
+      redeliveries: new DeliveryRedeliveryRepository(deliveries),
       attempts: new AttemptRepository(model('Attempt'), model('Message')),
       inbox: new InboxRepository(deliveries, model('InboxSequence')),
       rateLimits: new RateLimitRepository(model('RateWindow')),
@@ -407,20 +409,20 @@ describe('every repository query uses an index (explain on the real MongoDB)', (
       () => repo.deliveries.postponeDueForEndpoint('ep_1', at(10_000), 1_000),
     ],
     [
-      'deliveries.countFailedBetween',
-      () => repo.deliveries.countFailedBetween(APP, 'ep_0', WINDOW),
+      'redeliveries.countFailedBetween',
+      () => repo.redeliveries.countFailedBetween(APP, 'ep_0', WINDOW),
     ],
     [
-      'deliveries.rescheduleFailedBetween',
-      () => repo.deliveries.rescheduleFailedBetween(APP, 'ep_0', WINDOW, at(2_000)),
+      'redeliveries.rescheduleFailedBetween',
+      () => repo.redeliveries.rescheduleFailedBetween(APP, 'ep_0', WINDOW, at(2_000)),
     ],
     [
-      'deliveries.reschedule a message',
-      () => repo.deliveries.reschedule(APP, { messageId: 'msg_4' }, at(2_000)),
+      'redeliveries.reschedule a message',
+      () => repo.redeliveries.reschedule(APP, { messageId: 'msg_4' }, at(2_000)),
     ],
     [
-      'deliveries.reschedule a delivery',
-      () => repo.deliveries.reschedule(APP, { deliveryId: 'dlv_5_0' }, at(2_000)),
+      'redeliveries.reschedule a delivery',
+      () => repo.redeliveries.reschedule(APP, { deliveryId: 'dlv_5_0' }, at(2_000)),
     ],
     ['statusRefreshes.findLeftBefore', () => repo.statusRefreshes.findLeftBefore(at(5_000), 500)],
     [

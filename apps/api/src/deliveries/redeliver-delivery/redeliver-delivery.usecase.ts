@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, Clock } from '@app/common';
-import { DeliveryRepository, MessageRepository } from '@app/dal';
+import { DeliveryRedeliveryRepository, DeliveryRepository, MessageRepository } from '@app/dal';
 import { presentDelivery } from '../../messages/message.presenter';
 import type { RedeliverDeliveryCommand } from './redeliver-delivery.command';
 
@@ -9,6 +9,7 @@ import type { RedeliverDeliveryCommand } from './redeliver-delivery.command';
 export class RedeliverDeliveryUseCase {
   constructor(
     private readonly deliveries: DeliveryRepository,
+    private readonly redeliveries: DeliveryRedeliveryRepository,
     private readonly messages: MessageRepository,
     private readonly clock: Clock,
   ) {}
@@ -16,7 +17,7 @@ export class RedeliverDeliveryUseCase {
   async execute({ appId, deliveryId }: RedeliverDeliveryCommand) {
     const delivery = await this.deliveries.findById(appId, deliveryId);
     if (delivery === null) throw AppError.notFound('Delivery', deliveryId);
-    await this.deliveries.reschedule(appId, { deliveryId }, this.clock.now());
+    await this.redeliveries.reschedule(appId, { deliveryId }, this.clock.now());
     await this.messages.refreshStatus(appId, [delivery.messageId]);
     const rescheduled = await this.deliveries.findById(appId, deliveryId);
     return presentDelivery(rescheduled ?? delivery);

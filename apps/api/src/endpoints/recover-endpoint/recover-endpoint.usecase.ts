@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, Clock } from '@app/common';
 import type { RecoverResult } from '@app/contracts';
-import { DeliveryRepository, EndpointRepository, MessageRepository } from '@app/dal';
+import { DeliveryRedeliveryRepository, EndpointRepository, MessageRepository } from '@app/dal';
 import type { RecoverEndpointCommand } from './recover-endpoint.command';
 
 /** Messages whose status one refresh recomputes: keeps each aggregation small. */
@@ -9,14 +9,14 @@ const REFRESH_BATCH = 1_000;
 
 /**
  * Every delivery of the endpoint that ended `failed` in [since, until) is due again now, with a
- * fresh schedule (attempts number on; see DeliveryRepository.reschedule). The window is cut at
+ * fresh schedule (attempts number on; see DeliveryRedeliveryRepository.reschedule). The window is cut at
  * now: a delivery that fails again while this runs is not taken a second time.
  */
 @Injectable()
 export class RecoverEndpointUseCase {
   constructor(
     private readonly endpoints: EndpointRepository,
-    private readonly deliveries: DeliveryRepository,
+    private readonly redeliveries: DeliveryRedeliveryRepository,
     private readonly messages: MessageRepository,
     private readonly clock: Clock,
   ) {}
@@ -31,9 +31,9 @@ export class RecoverEndpointUseCase {
     if (since >= until) return { count: 0 };
     const window = { since, until };
     if (dryRun) {
-      return { count: await this.deliveries.countFailedBetween(appId, endpointId, window) };
+      return { count: await this.redeliveries.countFailedBetween(appId, endpointId, window) };
     }
-    const { count, messageIds } = await this.deliveries.rescheduleFailedBetween(
+    const { count, messageIds } = await this.redeliveries.rescheduleFailedBetween(
       appId,
       endpointId,
       window,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, Clock } from '@app/common';
 import type { RedeliveredMessage } from '@app/contracts';
-import { DeliveryRepository, MessageRepository } from '@app/dal';
+import { DeliveryRedeliveryRepository, MessageRepository } from '@app/dal';
 import type { RedeliverMessageCommand } from './redeliver-message.command';
 
 /** Every delivery of the message, whatever its status, is attempted again now on a fresh schedule. */
@@ -9,7 +9,7 @@ import type { RedeliverMessageCommand } from './redeliver-message.command';
 export class RedeliverMessageUseCase {
   constructor(
     private readonly messages: MessageRepository,
-    private readonly deliveries: DeliveryRepository,
+    private readonly redeliveries: DeliveryRedeliveryRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -17,7 +17,7 @@ export class RedeliverMessageUseCase {
     if ((await this.messages.findById(appId, messageId)) === null) {
       throw AppError.notFound('Message', messageId);
     }
-    const count = await this.deliveries.reschedule(appId, { messageId }, this.clock.now());
+    const count = await this.redeliveries.reschedule(appId, { messageId }, this.clock.now());
     if (count > 0) await this.messages.refreshStatus(appId, [messageId]);
     return { deliveries: count };
   }

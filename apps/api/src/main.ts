@@ -17,6 +17,7 @@ import { apiConfigSchema, loadConfig, type ApiConfig } from '@app/config';
 import { stopTracing } from '@app/tracing';
 import { ApiModule } from './api.module';
 import { serveConsole } from './console/serve-console';
+import { answerMalformedRequests } from './shared/malformed-requests';
 
 /** Bodies over this are refused with 413 (CONTRACT.md). */
 const BODY_LIMIT = '256kb';
@@ -35,6 +36,7 @@ export async function createApi(
   app.useLogger(app.get(PinoNestLogger));
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
+  answerMalformedRequests(app.getHttpServer());
   // Behind a load balancer: know each client by its own address (docs/operations.md).
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   const document = SwaggerModule.createDocument(

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { ADMIN_KEY, TestPlatform, type HttpResult } from '../../support/platform';
 import { messageWithStatus, publish } from './pipeline-helpers';
 
@@ -91,6 +92,25 @@ describe('pipeline: API errors', () => {
     expectError(response, 400, 'validation_failed');
   });
 
+  it('answers what the HTTP parser refuses in the same shape: 431 for huge headers, 400 for garbage', async () => {
+    const response = await fetch(`${platform.baseUrl}/v1/messages`, {
+      headers: { authorization: `Bearer ${'x'.repeat(20_000)}` },
+    });
+    expectError(
+      {
+        status: response.status,
+        headers: response.headers,
+        body: JSON.parse(await response.text()),
+      } as HttpResult,
+      431,
+      'headers_too_large',
+    );
+    const { status, headers, body } = parseRawResponse(
+      await rawExchange(platform.baseUrl, 'NOT HTTP AT ALL\r\n\r\n'),
+    );
+    expectError({ status, headers, body } as HttpResult, 400, 'malformed_request');
+  });
+
   it('answers 413 for a body over 256 KiB, and accepts one just under', async () => {
     const tooBig = { eventType: 'order.paid', payload: { blob: 'x'.repeat(256 * 1024) } };
     expectError(
@@ -169,3 +189,28 @@ describe('pipeline: API errors', () => {
     expect(fieldsOf(details)).toContain('limit');
   });
 });
+
+/** Sends `request` as it is over a new connection and answers all the server wrote back. */
+function rawExchange(baseUrl: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(request));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+/** The status, headers and JSON body of a raw HTTP/1.1 response (not chunked). */
+function parseRawResponse(raw: string): { status: number; headers: Headers; body: unknown } {
+  const [head = '', body = ''] = raw.split('\r\n\r\n');
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const headers = new Headers(
+    lines.map((line) => [
+      line.slice(0, line.indexOf(':')),
+      line.slice(line.indexOf(':') + 1).trim(),
+    ]),
+  );
+  return { status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body || 'null') };
+}

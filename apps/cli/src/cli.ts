@@ -4,29 +4,15 @@ import { ConfigError, loadCliConfig, type CliConfig } from '@app/config';
 import { describeFailure, EXIT, UsageError, type ExitCode } from './cli-error';
 import { createAppCommand, listAppsCommand } from './commands/apps.command';
 import { attemptsCommand } from './commands/attempts.command';
-import {
-  createEndpointCommand,
-  deleteEndpointCommand,
-  getEndpointCommand,
-  listEndpointsCommand,
-  rotateSecretCommand,
-  updateEndpointCommand,
-} from './commands/endpoints.command';
-import {
-  deleteEventTypeCommand,
-  getEventTypeCommand,
-  listEventTypesCommand,
-  putEventTypeCommand,
-  type PutEventTypeFlags,
-} from './commands/event-types.command';
 import { listenCommand, type ListenOptions } from './commands/listen.command';
 import { publishCommand, type PublishOptions } from './commands/publish.command';
-import { recoverCommand, type RecoverOptions } from './commands/recover.command';
 import { redeliverCommand } from './commands/redeliver.command';
 import { statusCommand } from './commands/status.command';
 import { tailCommand, type TailOptions } from './commands/tail.command';
-import type { EndpointFlags } from './endpoints/endpoint-flags';
 import type { Io } from './output';
+import { addEndpointCommands, addRecoverCommand } from './program/endpoint-commands';
+import { addEventTypeCommands } from './program/event-type-commands';
+import { collect } from './program/options';
 
 interface GlobalOptions {
   url?: string;
@@ -36,8 +22,6 @@ interface GlobalOptions {
   secret?: string;
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /**
  * Runs one `notify` invocation and answers its exit status: 0 done, 1 the request failed, 2 wrong
@@ -243,155 +227,4 @@ function buildProgram(io: Io, signal: AbortSignal): Command {
     });
 
   return program;
-}
-
-type ClientFor = (command: Command) => { client: NotifyClient; json: boolean };
-
-/** `notify recover` and `notify endpoints recover`: the same command under two names. */
-function addRecoverCommand(command: Command, clientFor: ClientFor, io: Io): void {
-  command
-    .description("schedule an endpoint's failed deliveries again (POST /v1/endpoints/:id/recover)")
-    .argument('<endpointId>')
-    .requiredOption('--since <time>', 'ISO 8601 time, or a duration ago: 90m, 2h, 1d')
-    .option('--until <time>', 'end of the window (exclusive), same forms as --since')
-    .option('--dry-run', 'only count them')
-    .action(async (endpointId: string, options: RecoverOptions, command: Command) => {
-      const { client, json } = clientFor(command);
-      await recoverCommand(client, io, endpointId, { ...options, json });
-    });
-}
-
-/** The flags shared by `endpoints create` and `endpoints update`. */
-function withEndpointFlags(command: Command): Command {
-  return command
-    .option('--endpoint-url <url>', 'webhook URL (--url is where the API is)')
-    .option('--to <address>', 'email address or E.164 phone number (email, sms)')
-    .option(
-      '--event-type <pattern>',
-      'event types it receives: order.paid, order.*, * (repeatable)',
-      collect,
-    )
-    .option(
-      '--retry-schedule <delays>',
-      'delays between attempts, e.g. 15s,1m,5m; none for one attempt',
-    )
-    .option('--timeout <duration>', 'per attempt, e.g. 10s')
-    .option('--header <header>', '"Name: value" sent with each webhook (repeatable)', collect)
-    .option('--description <text>')
-    .option('--fallback <endpointId>', 'gets the message when a delivery here ends failed')
-    .option(
-      '--data <json>',
-      'any other fields as a JSON object (template, successBody, ...); flags win',
-    );
-}
-
-function addEventTypeCommands(program: Command, clientFor: ClientFor, io: Io): void {
-  const eventTypes = program
-    .command('event-types')
-    .description("the app's event catalog: event types and the schemas enforced on them (app key)");
-  eventTypes
-    .command('list')
-    .description('every registered event type of the app, newest first (GET /v1/event-types)')
-    .action(async (_options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
-      await listEventTypesCommand(client, io, { json });
-    });
-  eventTypes
-    .command('get')
-    .description('an event type with its schema (GET /v1/event-types/:name)')
-    .argument('<name>')
-    .action(async (name: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
-      await getEventTypeCommand(client, io, name, { json });
-    });
-  eventTypes
-    .command('put')
-    .description(
-      'register an event type or replace its whole definition (PUT /v1/event-types/:name); what is not given is removed',
-    )
-    .argument('<name>')
-    .option('--description <text>', 'what the event means')
-    .option('--schema <json|@file>', 'JSON Schema (2020-12) every payload must match')
-    .option(
-      '--examples <json|@file>',
-      'a JSON array of example payloads, each checked against the schema',
-    )
-    .option('--deprecated', 'mark it deprecated')
-    .action(async (name: string, flags: PutEventTypeFlags, command: Command) => {
-      const { client, json } = clientFor(command);
-      await putEventTypeCommand(client, io, name, { ...flags, json });
-    });
-  eventTypes
-    .command('delete')
-    .description(
-      'archive an event type: no longer registered, its schema no longer enforced (DELETE /v1/event-types/:name)',
-    )
-    .argument('<name>')
-    .action(async (name: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
-      await deleteEventTypeCommand(client, io, name, { json });
-    });
-}
-
-function addEndpointCommands(program: Command, clientFor: ClientFor, io: Io): void {
-  const endpoints = program.command('endpoints').description("the app's endpoints (app key)");
-  withEndpointFlags(
-    endpoints
-      .command('create')
-      .description(
-        'create an endpoint (POST /v1/endpoints); prints its secret and recipient token, shown only now',
-      )
-      .option('--channel <channel>', 'webhook (default), email or sms'),
-  )
-    .option('--disable', 'create it disabled')
-    .action(async (flags: EndpointFlags, command: Command) => {
-      const { client, json } = clientFor(command);
-      await createEndpointCommand(client, io, { ...flags, json });
-    });
-  endpoints
-    .command('list')
-    .description('every endpoint of the app, newest first (GET /v1/endpoints)')
-    .action(async (_options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
-      await listEndpointsCommand(client, io, { json });
-    });
-  endpoints
-    .command('get')
-    .description('an endpoint and its health (GET /v1/endpoints/:id)')
-    .argument('<endpointId>')
-    .action(async (endpointId: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
-      await getEndpointCommand(client, io, endpointId, { json });
-    });
-  withEndpointFlags(
-    endpoints
-      .command('update')
-      .description('change an endpoint (PATCH /v1/endpoints/:id); --data {"field":null} clears one')
-      .argument('<endpointId>'),
-  )
-    .option('--enable', 'enable it (again), e.g. after it was disabled for failing')
-    .option('--disable', 'disable it: nothing is delivered to it')
-    .action(async (endpointId: string, flags: EndpointFlags, command: Command) => {
-      const { client, json } = clientFor(command);
-      await updateEndpointCommand(client, io, endpointId, { ...flags, json });
-    });
-  endpoints
-    .command('delete')
-    .description(
-      'delete an endpoint; its pending deliveries are cancelled (DELETE /v1/endpoints/:id)',
-    )
-    .argument('<endpointId>')
-    .action(async (endpointId: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
-      await deleteEndpointCommand(client, io, endpointId, { json });
-    });
-  endpoints
-    .command('rotate-secret')
-    .description('a new signing secret; the previous one keeps signing for 24 h')
-    .argument('<endpointId>')
-    .action(async (endpointId: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
-      await rotateSecretCommand(client, io, endpointId, { json });
-    });
-  addRecoverCommand(endpoints.command('recover'), clientFor, io);
 }

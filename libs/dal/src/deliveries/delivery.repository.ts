@@ -87,7 +87,10 @@ export class DeliveryRepository {
    * delivery two of whose claims ended in the batch is written by a second statement. A statement
    * per claim cost mongod half as much CPU again: 21 outcomes of 13 claims a batch, as at 200
    * messages a second, took 6.0-9.5 ms of its CPU against 3.8-6.3 ms, a third less in each of four
-   * interleaved pairs (a script against the local MongoDB under wine).
+   * interleaved pairs (a script against the local MongoDB under wine). A plain `updateOne` per
+   * delivery, for all it spares the expression, cost twice as much as this statement (a median of
+   * 275 against 125 µs of mongod's CPU a delivery over 12 interleaved rounds of 400), and one
+   * `updateMany` giving all of them the same values, a floor no outcome write gets below, 75 µs.
    */
   async recordOutcomes(
     outcomes: readonly {

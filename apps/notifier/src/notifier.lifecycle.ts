@@ -31,11 +31,12 @@ export class NotifierLifecycle implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(): Promise<void> {
     this.logger.log('shutting down: no more claims or intake; finishing attempts in flight');
-    this.scheduler.stop();
+    const claimsEnded = this.scheduler.stop();
     // A claim or an intake batch already under way is given back, due now, not attempted.
     this.gate.close();
     await this.intake.stop();
     this.logger.log('intake stopped: messages published from now on stay in the queue');
+    await claimsEnded;
     await this.dispatcher.whenIdle();
     if (await this.writer.drain(DRAIN_TIMEOUT_MS)) {
       this.logger.log('every attempt in flight finished and its outcome is written');

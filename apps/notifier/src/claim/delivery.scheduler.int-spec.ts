@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { Clock } from '@app/common';
 import { loadConfig, notifierConfigSchema, type NotifierConfig } from '@app/config';
 import { DeliveryClaimRepository, openConnection, type DeliveryEntity } from '@app/dal';
+import { eventually } from '../../../../test/support/eventually';
 import { testDatabaseUri } from '../../../../test/support/test-database';
 import type { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import type { Preloaded } from '../attempt/look-up';
@@ -141,8 +142,8 @@ describe('DeliveryScheduler: claims due deliveries fairly and hands them on (rea
   beforeEach(async () => {
     await connection.collection('deliveries').deleteMany({});
   });
-  afterEach(() => {
-    for (const scheduler of started.splice(0)) scheduler.stop();
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((scheduler) => scheduler.stop()));
   });
 
   /**
@@ -231,6 +232,36 @@ describe('DeliveryScheduler: claims due deliveries fairly and hands them on (rea
     await s.tick();
 
     expect(dispatcher.dispatched.map((claim) => claim.ids)).toEqual([['a'], ['b']]);
+  });
+
+  it('stops claiming, and resolves stop() once the claim under way has handed on what it claimed', async () => {
+    // At shutdown the notifier's gate gives such deliveries back, due now; were the connection
+    // closed before, they would wait out a lease held by a notifier that is gone.
+    await insert([due('a', 'app_1', 'ep_1', 0), due('b', 'app_1', 'ep_2', 0)]);
+    const { scheduler: s, dispatcher } = scheduler(20);
+    let release = () => undefined as void;
+    let handedOn = false;
+    dispatcher.whileDispatching = async () => {
+      await new Promise<void>((resolve) => (release = resolve));
+      handedOn = true;
+    };
+    const ticking = s.tick();
+    await eventually(() => (dispatcher.dispatched.length === 1 ? true : undefined), {
+      what: 'the claim to reach its dispatch',
+    });
+
+    let stopped = false;
+    const stopping = s.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(handedOn).toBe(true);
+    await ticking;
+
+    await insert([due('c', 'app_1', 'ep_3', 0)]);
+    await s.tick();
+    expect(dispatcher.ids).toEqual(['a', 'b']);
   });
 
   it('does not let one app with many due deliveries crowd out another; the reserve serves a newcomer', async () => {

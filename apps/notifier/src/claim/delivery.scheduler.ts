@@ -25,9 +25,9 @@ const INTERVAL_NAME = 'claim-due-deliveries';
 @Injectable()
 export class DeliveryScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(DeliveryScheduler.name);
-  private running = false;
-  /** A claim for apps holding almost nothing, while a large claim is under way. */
-  private newcomersRunning = false;
+  /** The claims under way (tick's, and one for apps holding almost nothing beside it). */
+  private running: Promise<void> | undefined;
+  private newcomersRunning: Promise<void> | undefined;
   private stopped = false;
   /** The last claim filled what there was room for: more may be due. */
   private backlog = false;
@@ -54,7 +54,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     this.handOff.onHandedOn(() => this.kick());
     // From the interval any free slot is worth a claim: another app's due delivery may need it.
     const timer = setInterval(() => {
-      if (this.running) void this.claimForNewcomers();
+      if (this.running !== undefined) void this.claimForNewcomers();
       else void this.tick(1);
     }, this.config.schedulerIntervalMs);
     this.registry.addInterval(INTERVAL_NAME, timer);
@@ -68,7 +68,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
    * `minClaim` slots are free.
    */
   private onSlotsFreed(endpointId: string | undefined): void {
-    if (this.running || this.stopped) return;
+    if (this.running !== undefined || this.stopped) return;
     if (endpointId !== undefined && this.leftBehind.has(endpointId)) {
       const room = this.dispatcher.roomFor(endpointId);
       if (room * 2 >= this.slots.allowanceFor(endpointId)) void this.tick();
@@ -82,10 +82,16 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     return Math.max(1, Math.min(MAX_CLAIM_BATCH, Math.floor(this.config.deliveryConcurrency / 4)));
   }
 
-  stop(): void {
+  /**
+   * Claims no more; resolves once the claims under way have handed on what they claimed. At
+   * shutdown the gate, closed by then, gives that back due now: were the connection closed first,
+   * those deliveries would wait out a lease their notifier no longer serves.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.registry.doesExist('interval', INTERVAL_NAME))
       this.registry.deleteInterval(INTERVAL_NAME);
+    await Promise.all([this.running, this.newcomersRunning]);
   }
 
   /** Claims now, not at the next interval: deliveries were just left due (intake had no room). */
@@ -100,8 +106,12 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
    * as `firstMinClaim` free slots, the next ones with a quarter of them. Public for tests.
    */
   async tick(firstMinClaim = this.minClaim): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = true;
+    if (this.running !== undefined || this.stopped) return;
+    this.running = this.claimWhileDue(firstMinClaim).finally(() => (this.running = undefined));
+    await this.running;
+  }
+
+  private async claimWhileDue(firstMinClaim: number): Promise<void> {
     try {
       for (let minClaim = firstMinClaim; ; minClaim = this.kicked ? 1 : this.minClaim) {
         if (this.stopped) return;
@@ -121,8 +131,6 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
       }
     } catch (error) {
       this.warnThrottled(`claiming due deliveries failed (will retry): ${String(error)}`);
-    } finally {
-      this.running = false;
     }
   }
 
@@ -131,17 +139,17 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
    * almost nothing need not wait for it: a small claim of their due deliveries runs beside it.
    */
   private async claimForNewcomers(): Promise<void> {
-    if (this.newcomersRunning || this.stopped) return;
+    if (this.newcomersRunning !== undefined || this.stopped) return;
     const limit = Math.min(this.dispatcher.freeSlots, this.slots.reserve);
     if (limit === 0) return;
-    this.newcomersRunning = true;
-    try {
-      await this.claim(limit, true);
-    } catch (error) {
-      this.warnThrottled(`claiming due deliveries failed (will retry): ${String(error)}`);
-    } finally {
-      this.newcomersRunning = false;
-    }
+    this.newcomersRunning = this.claim(limit, true)
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.warnThrottled(`claiming due deliveries failed (will retry): ${String(error)}`),
+      )
+      .finally(() => (this.newcomersRunning = undefined));
+    await this.newcomersRunning;
   }
 
   /**

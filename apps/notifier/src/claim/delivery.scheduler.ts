@@ -8,6 +8,7 @@ import { DeliveryDispatcher } from '../attempt/delivery-dispatcher';
 import type { Preloaded } from '../attempt/look-up';
 import { SlotAccountant } from '../isolation/slot-accountant';
 import { KeyHandOff } from '../record-outcomes/key-hand-off';
+import { waitingApps } from './waiting-apps';
 
 const MAX_CLAIM_BATCH = 500;
 const INTERVAL_NAME = 'claim-due-deliveries';
@@ -107,30 +108,28 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
    */
   async tick(firstMinClaim = this.minClaim): Promise<void> {
     if (this.running !== undefined || this.stopped) return;
-    this.running = this.claimWhileDue(firstMinClaim).finally(() => (this.running = undefined));
+    this.running = this.underWay(() => this.claimWhileDue(firstMinClaim)).finally(
+      () => (this.running = undefined),
+    );
     await this.running;
   }
 
   private async claimWhileDue(firstMinClaim: number): Promise<void> {
-    try {
-      for (let minClaim = firstMinClaim; ; minClaim = this.kicked ? 1 : this.minClaim) {
-        if (this.stopped) return;
-        const limit = Math.min(this.dispatcher.freeSlots, MAX_CLAIM_BATCH);
-        if (limit < minClaim) {
-          // Resumed by onSlotsFreed (or the next interval) once there is room.
-          this.backlog = true;
-          return;
-        }
-        // A kick from now on may have made due what this claim does not see: it claims again.
-        this.kicked = false;
-        const { claimed, more } = await this.claim(limit);
-        this.backlog = more || this.kicked;
-        // All it read was for endpoints or apps without room: wait for slots or the interval.
-        if (this.kicked) continue;
-        if (!more || claimed === 0) return;
+    for (let minClaim = firstMinClaim; ; minClaim = this.kicked ? 1 : this.minClaim) {
+      if (this.stopped) return;
+      const limit = Math.min(this.dispatcher.freeSlots, MAX_CLAIM_BATCH);
+      if (limit < minClaim) {
+        // Resumed by onSlotsFreed (or the next interval) once there is room.
+        this.backlog = true;
+        return;
       }
-    } catch (error) {
-      this.warnThrottled(`claiming due deliveries failed (will retry): ${String(error)}`);
+      // A kick from now on may have made due what this claim does not see: it claims again.
+      this.kicked = false;
+      const { claimed, more } = await this.claim(limit);
+      this.backlog = more || this.kicked;
+      // All it read was for endpoints or apps without room: wait for slots or the interval.
+      if (this.kicked) continue;
+      if (!more || claimed === 0) return;
     }
   }
 
@@ -142,14 +141,24 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     if (this.newcomersRunning !== undefined || this.stopped) return;
     const limit = Math.min(this.dispatcher.freeSlots, this.slots.reserve);
     if (limit === 0) return;
-    this.newcomersRunning = this.claim(limit, true)
+    this.newcomersRunning = this.underWay(() => this.claim(limit, true)).finally(
+      () => (this.newcomersRunning = undefined),
+    );
+    await this.newcomersRunning;
+  }
+
+  /**
+   * `claim`, started a microtask later: the caller marks it under way before any of it runs (a
+   * slot it frees must not start a second one). Its failure is logged, never thrown.
+   */
+  private underWay(claim: () => Promise<unknown>): Promise<void> {
+    return Promise.resolve()
+      .then(claim)
       .then(
         () => undefined,
         (error: unknown) =>
           this.warnThrottled(`claiming due deliveries failed (will retry): ${String(error)}`),
-      )
-      .finally(() => (this.newcomersRunning = undefined));
-    await this.newcomersRunning;
+      );
   }
 
   /**
@@ -230,22 +239,4 @@ export class DeliveryScheduler implements OnApplicationBootstrap {
     this.lastWarningAt = now;
     this.logger.warn(message);
   }
-}
-
-/**
- * The apps a claim did not serve fully: read up to their room (more may be due), or with a
- * delivery it could not take; and those left out for want of room that were waiting before.
- */
-function waitingApps(
-  stats: { appsWithMore: readonly string[] },
-  excludedApps: readonly string[],
-  leftApps: ReadonlySet<string>,
-  waitingBefore: readonly string[],
-): Set<string> {
-  const before = new Set(waitingBefore);
-  return new Set([
-    ...stats.appsWithMore,
-    ...leftApps,
-    ...excludedApps.filter((appId) => before.has(appId)),
-  ]);
 }

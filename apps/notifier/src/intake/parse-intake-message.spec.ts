@@ -118,6 +118,21 @@ describe('parseIntakeMessage', () => {
     expect(reason).toContain("eventType: is reserved for the platform's own events");
   });
 
+  it('keeps the reason of a refusal whose path is long, shortening the path instead', () => {
+    // Nested past the limit under keys of 60 characters: the path alone is thousands long, and
+    // x-error keeps the first 1,000 characters of a reason (DeadLetters).
+    let payload: unknown = 1;
+    for (let depth = 0; depth < 70; depth++) payload = { [`k${depth}`.padEnd(60, '_')]: payload };
+    const parsed = parseIntakeMessage(
+      amqpMessage({ body: JSON.stringify({ eventType: 'order.paid', payload }) }),
+      64 * 1024,
+    );
+    if (parsed.ok) throw new Error('expected the message to be refused');
+    expect(parsed.reason).toMatch(/^the body does not match the contract: payload\.k69_+\.k68/);
+    expect(parsed.reason).toMatch(/…_*\.k6_+: nests deeper than 64 levels$/);
+    expect(parsed.reason.length).toBeLessThan(400);
+  });
+
   it('names missing fields', () => {
     const reason = reasonFor({ body: '{}' });
     expect(reason).toContain('eventType: is required');

@@ -8,6 +8,9 @@ import type { ConsumeMessage } from 'amqplib';
 import { newId } from '@app/common';
 import type { IncomingMessage } from '../store-messages/store-messages.command';
 
+/** A path in a reason is cut to this, in its middle: x-error keeps 1,000 characters in all. */
+const MAX_PATH_CHARS = 200;
+
 export type ParsedIntake =
   | { ok: true; message: IncomingMessage }
   /** `tooLarge`: refused by size alone, unread; its dead-letter copy is cut short. */
@@ -39,7 +42,7 @@ export function parseIntakeMessage(amqp: ConsumeMessage, maxBytes: number): Pars
   const parsed = publishMessageSchema.safeParse(body);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`,
+      (issue) => `${shortPath(issue.path.join('.')) || '(body)'}: ${issue.message}`,
     );
     return { ok: false, reason: `the body does not match the contract: ${problems.join('; ')}` };
   }
@@ -74,4 +77,11 @@ export function assignedMessageId(amqp: ConsumeMessage): string | undefined {
     isAppMessageId(appId, messageId)
     ? messageId
     : undefined;
+}
+
+/** `path`, its middle left out when it is long: where it starts and the field that is wrong. */
+function shortPath(path: string): string {
+  if (path.length <= MAX_PATH_CHARS) return path;
+  const half = MAX_PATH_CHARS / 2;
+  return `${path.slice(0, half)}…${path.slice(-half)}`;
 }

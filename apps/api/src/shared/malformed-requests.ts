@@ -1,5 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ErrorBody } from '@app/contracts';
 
 interface Refusal {
   status: number;
@@ -47,7 +48,8 @@ export function answerMalformedRequests(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (socket.writable && !answering.has(socket)) {
       const { status, code, message } = refusalOf(error);
-      const body = JSON.stringify({ error: { code, message, details: [] } });
+      const answer: ErrorBody = { error: { code, message, details: [] } };
+      const body = JSON.stringify(answer);
       socket.write(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
           'Content-Type: application/json; charset=utf-8\r\n' +

@@ -7,11 +7,8 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { AppError, ErrorCode, type ErrorDetail } from '../errors/app-error';
-
-interface ErrorBody {
-  error: { code: string; message: string; details: readonly ErrorDetail[] };
-}
+import type { ErrorBody } from '@app/contracts';
+import { AppError, ErrorCode } from '../errors/app-error';
 
 export function statusOf(code: ErrorCode): number {
   switch (code) {
@@ -91,7 +88,11 @@ export class AppErrorFilter implements ExceptionFilter {
       return {
         status: statusOf(exception.code),
         body: {
-          error: { code: exception.code, message: exception.message, details: exception.details },
+          error: {
+            code: exception.code,
+            message: exception.message,
+            details: [...exception.details],
+          },
         },
       };
     }

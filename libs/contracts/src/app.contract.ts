@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { appQuotasPatchSchema } from './quota.contract';
 
-export const createAppSchema = z.object({
-  name: z.string({ required_error: 'is required' }).trim().min(1).max(200),
-});
+export const createAppSchema = z
+  .object({
+    name: z.string({ required_error: 'is required' }).trim().min(1).max(200),
+  })
+  // A field refused rather than ignored: `quotas` here would leave the app on the defaults.
+  .strict();
 
 export type CreateApp = z.infer<typeof createAppSchema>;
 

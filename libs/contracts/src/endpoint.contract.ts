@@ -163,6 +163,8 @@ export const createEndpointSchema = z
     ordered: endpointFields.ordered.default(false),
     orderedBlockOnFailure: endpointFields.orderedBlockOnFailure.default(false),
   })
+  // A misspelt field refused rather than defaulted (eventtypes: subscribed to every event).
+  .strict()
   .superRefine(checkChannelTarget);
 
 export type CreateEndpoint = z.output<typeof createEndpointSchema>;

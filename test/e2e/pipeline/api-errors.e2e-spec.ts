@@ -151,6 +151,61 @@ describe('pipeline: API errors', () => {
     );
   });
 
+  it('answers 400 naming a misspelt field of a message, and sends nothing', async () => {
+    // Ignored, endpointIDs would send it to every endpoint of its type; orderingkey, out of order.
+    const details = expectError(
+      await platform.request('POST', '/v1/messages', app.apiKey, {
+        eventType: 'order.paid',
+        payload: {},
+        endpointIDs: ['ep_x'],
+        orderingkey: 'order-42',
+      }),
+      400,
+      'validation_failed',
+    );
+    expect(details).toEqual([
+      { field: 'endpointIDs', message: 'is not a field of this request' },
+      { field: 'orderingkey', message: 'is not a field of this request' },
+    ]);
+  });
+
+  it('answers 400 naming a misspelt field of a new endpoint, and creates none', async () => {
+    // Ignored, eventtypes would subscribe it to every event; ordred, to them in any order.
+    const before = await platform.request('GET', '/v1/endpoints', app.apiKey);
+    const details = expectError(
+      await platform.request('POST', '/v1/endpoints', app.apiKey, {
+        channel: 'webhook',
+        url: 'https://example.com/hooks',
+        eventtypes: ['order.*'],
+        ordred: true,
+      }),
+      400,
+      'validation_failed',
+    );
+    expect(details).toEqual([
+      { field: 'eventtypes', message: 'is not a field of this request' },
+      { field: 'ordred', message: 'is not a field of this request' },
+    ]);
+    expect((await platform.request('GET', '/v1/endpoints', app.apiKey)).body).toEqual(before.body);
+  });
+
+  it('answers 400 naming a field a new app does not take, and creates none', async () => {
+    // Ignored, the app would run on the default quotas (an app's own are set by PATCH).
+    const before = await platform.request('GET', '/v1/apps?limit=500', ADMIN_KEY);
+    const details = expectError(
+      await platform.request('POST', '/v1/apps', ADMIN_KEY, {
+        name: 'big-shop',
+        quotas: { endpoints: 500 },
+      }),
+      400,
+      'validation_failed',
+    );
+    expect(details).toEqual([{ field: 'quotas', message: 'is not a field of this request' }]);
+    expect((await platform.request('GET', '/v1/apps?limit=500', ADMIN_KEY)).body).toEqual(
+      before.body,
+    );
+  });
+
   it('answers 400 naming each bad field of an endpoint', async () => {
     const details = expectError(
       await platform.request('POST', '/v1/endpoints', app.apiKey, {

@@ -133,6 +133,23 @@ describe('parseIntakeMessage', () => {
     expect(parsed.reason.length).toBeLessThan(400);
   });
 
+  it('refuses a misspelt field rather than storing the message without it', () => {
+    // Without endpointIDs the message would go to every endpoint of its type; without
+    // orderingkey, out of order.
+    const reason = reasonFor({
+      body: JSON.stringify({
+        eventType: 'order.paid',
+        payload: {},
+        endpointIDs: ['ep_x'],
+        orderingkey: 'order-42',
+      }),
+    });
+    expect(reason).toBe(
+      'the body does not match the contract: endpointIDs: is not a field of this request; ' +
+        'orderingkey: is not a field of this request',
+    );
+  });
+
   it('names missing fields', () => {
     const reason = reasonFor({ body: '{}' });
     expect(reason).toContain('eventType: is required');

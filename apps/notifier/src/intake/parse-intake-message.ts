@@ -5,7 +5,7 @@ import {
   publishMessageSchema,
 } from '@app/contracts';
 import type { ConsumeMessage } from 'amqplib';
-import { newId } from '@app/common';
+import { newId, zodDetails } from '@app/common';
 import type { IncomingMessage } from '../store-messages/store-messages.command';
 
 /** A path in a reason is cut to this, in its middle: x-error keeps 1,000 characters in all. */
@@ -41,8 +41,8 @@ export function parseIntakeMessage(amqp: ConsumeMessage, maxBytes: number): Pars
   }
   const parsed = publishMessageSchema.safeParse(body);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${shortPath(issue.path.join('.')) || '(body)'}: ${issue.message}`,
+    const problems = zodDetails(parsed.error).map(
+      (detail) => `${shortPath(detail.field)}: ${detail.message}`,
     );
     return { ok: false, reason: `the body does not match the contract: ${problems.join('; ')}` };
   }

@@ -235,6 +235,15 @@ describe('pipeline: API errors', () => {
     },
   );
 
+  it('answers 400 naming a query parameter given twice, and why', async () => {
+    const details = expectError(
+      await platform.request('GET', '/v1/messages?limit=5&limit=6&status=failed', app.apiKey),
+      400,
+      'validation_failed',
+    );
+    expect(details).toEqual([{ field: 'limit', message: 'is given 2 times: give it once' }]);
+  });
+
   it('answers 400 for a bad list query', async () => {
     const details = expectError(
       await platform.request('GET', '/v1/endpoints?limit=0&cursor=garbage', app.apiKey),

@@ -30,7 +30,7 @@ import {
   pageExample,
   updateAppExample,
 } from '../shared/openapi-examples';
-import { ZodPipe } from '../shared/zod.pipe';
+import { ZodPipe, ZodQueryPipe } from '../shared/zod.pipe';
 import { CreateAppUseCase } from './create-app/create-app.usecase';
 import { GetAppUseCase } from './get-app/get-app.usecase';
 import { ListAppsUseCase } from './list-apps/list-apps.usecase';
@@ -65,7 +65,7 @@ export class AppsController {
   @ApiJsonQuery(listQuerySchema)
   @ApiJsonResponse(200, 'A page of apps', pageOf(appViewSchema), pageExample(appExample))
   @ApiErrors(400)
-  list(@Query(new ZodPipe(listQuerySchema, 'query')) query: PageRequest) {
+  list(@Query(new ZodQueryPipe(listQuerySchema)) query: PageRequest) {
     return this.listApps.execute(query);
   }
 

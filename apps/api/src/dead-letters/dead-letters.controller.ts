@@ -5,7 +5,7 @@ import type { PageRequest } from '@app/dal';
 import { Auth } from '../auth/auth.guard';
 import { ApiErrors, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
 import { pageExample, refusedDeadLetterExample } from '../shared/openapi-examples';
-import { ZodPipe } from '../shared/zod.pipe';
+import { ZodQueryPipe } from '../shared/zod.pipe';
 import { ListRefusedDeadLettersUseCase } from './list-refused-dead-letters/list-refused-dead-letters.usecase';
 
 @ApiTags('dead letters')
@@ -29,7 +29,7 @@ export class DeadLettersController {
     pageExample(refusedDeadLetterExample),
   )
   @ApiErrors(400)
-  list(@Query(new ZodPipe(listQuerySchema, 'query')) query: PageRequest) {
+  list(@Query(new ZodQueryPipe(listQuerySchema)) query: PageRequest) {
     return this.listRefused.execute(query);
   }
 }

@@ -41,7 +41,7 @@ import {
   recoverExample,
   updateEndpointExample,
 } from '../shared/openapi-examples';
-import { ZodPipe } from '../shared/zod.pipe';
+import { ZodPipe, ZodQueryPipe } from '../shared/zod.pipe';
 import { AnswerAfterChangeLease } from './answer-after-change-lease.interceptor';
 import { CreateEndpointUseCase } from './create-endpoint/create-endpoint.usecase';
 import { DeleteEndpointUseCase } from './delete-endpoint/delete-endpoint.usecase';
@@ -100,7 +100,7 @@ export class EndpointsController {
   @ApiErrors(400)
   list(
     @CurrentAppId() appId: string,
-    @Query(new ZodPipe(listQuerySchema, 'query')) page: PageRequest,
+    @Query(new ZodQueryPipe(listQuerySchema)) page: PageRequest,
   ): Promise<Page<EndpointView>> {
     return this.listEndpoints.execute({ appId, page });
   }

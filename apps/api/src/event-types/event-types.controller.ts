@@ -29,7 +29,7 @@ import type { PageRequest } from '@app/dal';
 import { Auth, CurrentAppId } from '../auth/auth.guard';
 import { ApiErrors, ApiJsonBody, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
 import { eventTypeExample, pageExample, putEventTypeExample } from '../shared/openapi-examples';
-import { ZodPipe } from '../shared/zod.pipe';
+import { ZodPipe, ZodQueryPipe } from '../shared/zod.pipe';
 import { ArchiveEventTypeUseCase } from './archive-event-type/archive-event-type.usecase';
 import { GetEventTypeUseCase } from './get-event-type/get-event-type.usecase';
 import { ListEventTypesUseCase } from './list-event-types/list-event-types.usecase';
@@ -99,10 +99,7 @@ export class EventTypesController {
     pageExample(eventTypeExample),
   )
   @ApiErrors(400)
-  list(
-    @CurrentAppId() appId: string,
-    @Query(new ZodPipe(listQuerySchema, 'query')) page: PageRequest,
-  ) {
+  list(@CurrentAppId() appId: string, @Query(new ZodQueryPipe(listQuerySchema)) page: PageRequest) {
     return this.listEventTypes.execute({ appId, page });
   }
 

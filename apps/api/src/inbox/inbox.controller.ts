@@ -12,7 +12,7 @@ import type { InboxOwner } from '@app/dal';
 import { Auth, CurrentRecipient } from '../auth/auth.guard';
 import { ApiErrors, ApiId, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
 import { cursorExample, inboxItemExample } from '../shared/openapi-examples';
-import { ZodPipe } from '../shared/zod.pipe';
+import { ZodQueryPipe } from '../shared/zod.pipe';
 import { AckInboxItemUseCase } from './ack-inbox-item/ack-inbox-item.usecase';
 import { GetInboxItemUseCase } from './get-inbox-item/get-inbox-item.usecase';
 import { ListInboxUseCase } from './list-inbox/list-inbox.usecase';
@@ -42,7 +42,7 @@ export class InboxController {
   @ApiErrors(400)
   list(
     @CurrentRecipient() owner: InboxOwner,
-    @Query(new ZodPipe(inboxQuerySchema, 'query')) query: InboxQuery,
+    @Query(new ZodQueryPipe(inboxQuerySchema)) query: InboxQuery,
   ): Promise<InboxPage> {
     return this.listInbox.execute({ owner, query });
   }

@@ -23,7 +23,7 @@ import {
   pageExample,
   publishExample,
 } from '../shared/openapi-examples';
-import { ZodPipe } from '../shared/zod.pipe';
+import { ZodPipe, ZodQueryPipe } from '../shared/zod.pipe';
 import { GetMessageUseCase } from './get-message/get-message.usecase';
 import { ListAttemptsUseCase } from './list-attempts/list-attempts.usecase';
 import { ListMessagesUseCase } from './list-messages/list-messages.usecase';
@@ -75,7 +75,7 @@ export class MessagesController {
   @ApiErrors(400)
   list(
     @CurrentAppId() appId: string,
-    @Query(new ZodPipe(listMessagesQuerySchema, 'query')) query: ListMessagesQuery,
+    @Query(new ZodQueryPipe(listMessagesQuerySchema)) query: ListMessagesQuery,
   ) {
     return this.listMessages.execute({ appId, query });
   }
@@ -110,7 +110,7 @@ export class MessagesController {
   attempts(
     @CurrentAppId() appId: string,
     @Param('id') id: string,
-    @Query(new ZodPipe(listQuerySchema, 'query')) page: PageRequest,
+    @Query(new ZodQueryPipe(listQuerySchema)) page: PageRequest,
   ) {
     return this.listAttempts.execute({ appId, messageId: id, page });
   }

@@ -11,7 +11,7 @@ import {
 import { Auth, CurrentAppId } from '../auth/auth.guard';
 import { ApiErrors, ApiId, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
 import { orderingKeyExample, pageExample } from '../shared/openapi-examples';
-import { ZodPipe } from '../shared/zod.pipe';
+import { ZodQueryPipe } from '../shared/zod.pipe';
 import { ListOrderingKeysUseCase } from './list-ordering-keys/list-ordering-keys.usecase';
 import { SkipOrderingKeyUseCase } from './skip-ordering-key/skip-ordering-key.usecase';
 
@@ -43,7 +43,7 @@ export class OrderingKeysController {
   list(
     @CurrentAppId() appId: string,
     @Param('id') endpointId: string,
-    @Query(new ZodPipe(listOrderingKeysQuerySchema, 'query')) query: ListOrderingKeysQuery,
+    @Query(new ZodQueryPipe(listOrderingKeysQuerySchema)) query: ListOrderingKeysQuery,
   ): Promise<Page<OrderingKeyView>> {
     return this.listKeys.execute({ appId, endpointId, query });
   }

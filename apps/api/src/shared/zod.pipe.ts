@@ -1,6 +1,6 @@
 import { PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
-import { validationError } from '@app/common';
+import { AppError, ErrorCode, validationError } from '@app/common';
 
 /** Parses a body or query with its zod contract; failures become a 400 naming each bad field. */
 export class ZodPipe<S extends z.ZodTypeAny> implements PipeTransform<unknown, z.output<S>> {
@@ -13,5 +13,33 @@ export class ZodPipe<S extends z.ZodTypeAny> implements PipeTransform<unknown, z
     const result = this.schema.safeParse(value ?? {});
     if (!result.success) throw validationError(result.error, this.what);
     return result.data as z.output<S>;
+  }
+}
+
+/**
+ * Parses a query string with its contract. No parameter takes several values, so one given
+ * twice (`?limit=5&limit=6`, which arrives as a list) is refused as such, rather than as whatever
+ * its contract makes of a list ("Expected number, received nan").
+ */
+export class ZodQueryPipe<S extends z.ZodTypeAny> extends ZodPipe<S> {
+  constructor(schema: S) {
+    super(schema, 'query');
+  }
+
+  override transform(value: unknown): z.output<S> {
+    const repeated = Object.entries((value ?? {}) as Record<string, unknown>).filter(
+      (entry): entry is [string, unknown[]] => Array.isArray(entry[1]),
+    );
+    if (repeated.length > 0) {
+      throw new AppError(
+        ErrorCode.ValidationFailed,
+        `The query is invalid: check ${repeated.map(([name]) => name).join(', ')}`,
+        repeated.map(([name, values]) => ({
+          field: name,
+          message: `is given ${values.length} times: give it once`,
+        })),
+      );
+    }
+    return super.transform(value);
   }
 }

@@ -206,6 +206,42 @@ describe('pipeline: API errors', () => {
     );
   });
 
+  it('answers 400 naming the fields sent to a route that takes no body', async () => {
+    // Ignored, endpointIds would redeliver to every endpoint of the message; gracePeriod would
+    // leave the old secret signing for 24 hours.
+    const created = await platform.request('POST', '/v1/endpoints', app.apiKey, {
+      channel: 'webhook',
+      url: 'https://example.com/hooks',
+    });
+    const { id, recipientToken } = created.body;
+    const routes: [string, string, Record<string, unknown>][] = [
+      [`/v1/messages/msg_x/redeliver`, app.apiKey, { endpointIds: [id] }],
+      [`/v1/deliveries/dlv_x/redeliver`, app.apiKey, { now: true }],
+      [`/v1/endpoints/${id}/rotate-secret`, app.apiKey, { gracePeriod: 0 }],
+      [`/v1/endpoints/${id}/rotate-recipient-token`, app.apiKey, { gracePeriod: 0 }],
+      [`/v1/endpoints/${id}/ordering-keys/k/skip`, app.apiKey, { sequence: 3 }],
+      [`/v1/inbox/msg_x/ack`, recipientToken, { deliveryId: 'dlv_x' }],
+    ];
+    for (const [path, key, body] of routes) {
+      const details = expectError(
+        await platform.request('POST', path, key, body),
+        400,
+        'validation_failed',
+      );
+      expect({ path, details }).toEqual({
+        path,
+        details: Object.keys(body).map((field) => ({
+          field,
+          message: 'is not a field of this request',
+        })),
+      });
+      // Without a body, or with an empty one, the route answers as before (404 for these ids).
+      if (path.includes('_x/')) {
+        expect((await platform.request('POST', path, key, {})).status).toBe(404);
+      }
+    }
+  });
+
   it('answers 400 naming each bad field of an endpoint', async () => {
     const details = expectError(
       await platform.request('POST', '/v1/endpoints', app.apiKey, {

@@ -2,6 +2,7 @@ import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { deliveryViewSchema } from '@app/contracts';
 import { Auth, CurrentAppId } from '../auth/auth.guard';
+import { TakesNoBody } from '../shared/no-body.interceptor';
 import { ApiErrors, ApiId, ApiJsonResponse } from '../shared/openapi';
 import { deliveryExample } from '../shared/openapi-examples';
 import { RedeliverDeliveryUseCase } from './redeliver-delivery/redeliver-delivery.usecase';
@@ -14,6 +15,7 @@ export class DeliveriesController {
   constructor(private readonly redeliverDelivery: RedeliverDeliveryUseCase) {}
 
   @Post(':id/redeliver')
+  @TakesNoBody()
   @HttpCode(202)
   @ApiOperation({
     summary: 'Attempt one delivery again now, on a fresh schedule, whatever its status',

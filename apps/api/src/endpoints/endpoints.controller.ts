@@ -32,6 +32,7 @@ import {
 import { CHANGE_LEASE_MS } from '@app/common';
 import type { PageRequest } from '@app/dal';
 import { Auth, CurrentAppId } from '../auth/auth.guard';
+import { TakesNoBody } from '../shared/no-body.interceptor';
 import { ApiErrors, ApiId, ApiJsonBody, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
 import {
   createEndpointExample,
@@ -147,6 +148,7 @@ export class EndpointsController {
   }
 
   @Post(':id/rotate-secret')
+  @TakesNoBody()
   @HttpCode(200)
   @ApiOperation({
     summary: 'New signing secret',
@@ -163,6 +165,7 @@ export class EndpointsController {
   }
 
   @Post(':id/rotate-recipient-token')
+  @TakesNoBody()
   @HttpCode(200)
   @ApiOperation({
     summary: 'New inbox credential',

@@ -10,6 +10,7 @@ import {
 } from '@app/contracts';
 import type { InboxOwner } from '@app/dal';
 import { Auth, CurrentRecipient } from '../auth/auth.guard';
+import { TakesNoBody } from '../shared/no-body.interceptor';
 import { ApiErrors, ApiId, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
 import { cursorExample, inboxItemExample } from '../shared/openapi-examples';
 import { ZodQueryPipe } from '../shared/zod.pipe';
@@ -60,6 +61,7 @@ export class InboxController {
   }
 
   @Post(':messageId/ack')
+  @TakesNoBody()
   @HttpCode(200)
   @ApiOperation({
     summary: 'The recipient has the message: its delivery becomes succeeded, retries stop',

@@ -15,6 +15,7 @@ import {
 } from '@app/contracts';
 import type { PageRequest } from '@app/dal';
 import { Auth, CurrentAppId } from '../auth/auth.guard';
+import { TakesNoBody } from '../shared/no-body.interceptor';
 import { ApiErrors, ApiId, ApiJsonBody, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
 import {
   attemptExample,
@@ -116,6 +117,7 @@ export class MessagesController {
   }
 
   @Post(':id/redeliver')
+  @TakesNoBody()
   @HttpCode(202)
   @ApiOperation({
     summary: 'Attempt every delivery of the message again now, whatever its status',

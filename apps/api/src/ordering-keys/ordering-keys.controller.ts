@@ -9,6 +9,7 @@ import {
   type Page,
 } from '@app/contracts';
 import { Auth, CurrentAppId } from '../auth/auth.guard';
+import { TakesNoBody } from '../shared/no-body.interceptor';
 import { ApiErrors, ApiId, ApiJsonQuery, ApiJsonResponse } from '../shared/openapi';
 import { orderingKeyExample, pageExample } from '../shared/openapi-examples';
 import { ZodQueryPipe } from '../shared/zod.pipe';
@@ -49,6 +50,7 @@ export class OrderingKeysController {
   }
 
   @Post(':key/skip')
+  @TakesNoBody()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Skip the failed delivery that blocks an ordering key',

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppErrorFilter, Clock, LOG_PARAMS, SystemClock } from '@app/common';
 import { API_CONFIG, type ApiConfig } from '@app/config';
@@ -52,6 +52,7 @@ import { RedeliverMessageUseCase } from './messages/redeliver-message/redeliver-
 import { BacklogSource } from './metrics/backlog-source';
 import { MetricsController } from './metrics/metrics.controller';
 import { appErrorOfDal } from './shared/dal-errors';
+import { JsonBodiesOnly } from './shared/json-bodies.interceptor';
 
 export type ApiModuleConfig = ApiConfig & {
   mongodbUri: string;
@@ -90,6 +91,7 @@ export class ApiModule {
         { provide: API_CONFIG, useValue: config },
         { provide: Clock, useClass: SystemClock },
         { provide: APP_FILTER, useValue: new AppErrorFilter(appErrorOfDal) },
+        { provide: APP_INTERCEPTOR, useClass: JsonBodiesOnly },
         AuthGuard,
         AuthFailureLimiter,
         TargetPolicy,

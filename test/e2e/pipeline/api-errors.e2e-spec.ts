@@ -92,6 +92,20 @@ describe('pipeline: API errors', () => {
     expectError(response, 400, 'validation_failed');
   });
 
+  it('answers 400 for a JSON body not sent as JSON, rather than that its fields are missing', async () => {
+    const response = await fetch(`${platform.baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${app.apiKey}`, 'content-type': 'text/plain' },
+      body: JSON.stringify({ eventType: 'order.paid', payload: {} }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error).toEqual({
+      code: 'validation_failed',
+      message: expect.stringContaining('content-type: application/json'),
+      details: [{ field: '(body)', message: 'must be sent as content-type: application/json' }],
+    });
+  });
+
   it('answers what the HTTP parser refuses in the same shape: 431 for huge headers, 400 for garbage', async () => {
     const response = await fetch(`${platform.baseUrl}/v1/messages`, {
       headers: { authorization: `Bearer ${'x'.repeat(20_000)}` },

@@ -1,6 +1,6 @@
 import { PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
-import { AppError, ErrorCode, validationError } from '@app/common';
+import { invalidInput, validationError } from '@app/common';
 
 /** Parses a body or query with its zod contract; failures become a 400 naming each bad field. */
 export class ZodPipe<S extends z.ZodTypeAny> implements PipeTransform<unknown, z.output<S>> {
@@ -31,13 +31,12 @@ export class ZodQueryPipe<S extends z.ZodTypeAny> extends ZodPipe<S> {
       (entry): entry is [string, unknown[]] => Array.isArray(entry[1]),
     );
     if (repeated.length > 0) {
-      throw new AppError(
-        ErrorCode.ValidationFailed,
-        `The query is invalid: check ${repeated.map(([name]) => name).join(', ')}`,
+      throw invalidInput(
         repeated.map(([name, values]) => ({
           field: name,
           message: `is given ${values.length} times: give it once`,
         })),
+        'query',
       );
     }
     return super.transform(value);

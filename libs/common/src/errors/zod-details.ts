@@ -19,7 +19,11 @@ export function zodDetails(error: ZodError): ErrorDetail[] {
 }
 
 export function validationError(error: ZodError, what = 'request body'): AppError {
-  const details = zodDetails(error);
+  return invalidInput(zodDetails(error), what);
+}
+
+/** A 400 for these bad fields of `what` (a request body, a query...), naming them. */
+export function invalidInput(details: ErrorDetail[], what = 'request body'): AppError {
   const fields = details.map((detail) => detail.field).join(', ');
   return new AppError(
     ErrorCode.ValidationFailed,
